@@ -1,0 +1,69 @@
+//! `signins`: interactive user sign-ins from Graph v1.0 (`signIn`, graph-api.md §6.1).
+
+use super::types::SIGN_IN_LOCATION;
+use super::{DatasetDef, Field, Kind, field};
+use Kind::*;
+
+const STATUS: &[Field] = &[
+    field("errorCode", Int32),
+    field("failureReason", String),
+    field("additionalDetails", String),
+];
+
+const DEVICE_DETAIL: &[Field] = &[
+    field("deviceId", String),
+    field("displayName", String),
+    field("operatingSystem", String),
+    field("browser", String),
+    field("isCompliant", Bool),
+    field("isManaged", Bool),
+    field("trustType", String),
+];
+
+const APPLIED_CA_POLICY: &[Field] = &[
+    field("id", String),
+    field("displayName", String),
+    field("enforcedGrantControls", List(&String)),
+    field("enforcedSessionControls", List(&String)),
+    field("result", String),
+];
+
+/// The dataset definition.
+pub static DEF: DatasetDef = DatasetDef {
+    name: "signins",
+    description: "interactive user sign-ins (Graph v1.0 /auditLogs/signIns)",
+    path: "v1.0/auditLogs/signIns",
+    time_field: "createdDateTime",
+    page_size: 1000,
+    permissions: &["AuditLog.Read.All", "Directory.Read.All"],
+    licence: Some("Microsoft Entra ID P1 or P2"),
+    fields: &[
+        field("id", String),
+        field("createdDateTime", Timestamp),
+        field("userDisplayName", String),
+        field("userPrincipalName", String),
+        field("userId", String),
+        field("appId", String),
+        field("appDisplayName", String),
+        field("ipAddress", String),
+        field("clientAppUsed", String),
+        field("correlationId", String),
+        field("conditionalAccessStatus", String),
+        field("isInteractive", Bool),
+        field("riskDetail", String),
+        field("riskLevelAggregated", String),
+        field("riskLevelDuringSignIn", String),
+        field("riskState", String),
+        field("riskEventTypes", List(&String)),
+        field("riskEventTypes_v2", List(&String)),
+        field("resourceDisplayName", String),
+        field("resourceId", String),
+        field("status", Struct(STATUS)),
+        field("deviceDetail", Struct(DEVICE_DETAIL)),
+        field("location", Struct(SIGN_IN_LOCATION)),
+        field(
+            "appliedConditionalAccessPolicies",
+            List(&Struct(APPLIED_CA_POLICY)),
+        ),
+    ],
+};

@@ -1,0 +1,31 @@
+//! Complex types shared by several Graph resources (graph-api.md §6.3), as
+//! schema fragments the dataset files compose.
+
+use super::{Field, Kind, field};
+use Kind::*;
+
+/// `keyValue`.
+pub const KEY_VALUE: &[Field] = &[field("key", String), field("value", String)];
+
+/// `geoCoordinates` (numbers may arrive as numbers or strings).
+pub const GEO_COORDINATES: &[Field] = &[
+    field("altitude", Float64),
+    field("latitude", Float64),
+    field("longitude", Float64),
+];
+
+/// `signInLocation`.
+pub const SIGN_IN_LOCATION: &[Field] = &[
+    field("city", String),
+    field("state", String),
+    field("countryOrRegion", String),
+    field("geoCoordinates", Struct(GEO_COORDINATES)),
+];
+
+/// `modifiedProperty`; old and new values are often JSON-encoded strings and
+/// stay strings.
+pub const MODIFIED_PROPERTY: &[Field] = &[
+    field("displayName", String),
+    field("oldValue", String),
+    field("newValue", String),
+];

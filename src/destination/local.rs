@@ -1,0 +1,421 @@
+//! A local folder as the archive destination.
+//!
+//! Objects are files under the root. Every write goes to a hidden temp file in
+//! the target's folder, is fsynced, renamed over the target and the folder is
+//! fsynced: a reader or a crash sees the old file or the new one, never part
+//! of one. `Create` publishes with a hard link (fails if the name exists) and
+//! `Update` compares the content hash under an exclusive file lock, so
+//! conditional writes are atomic between processes on one machine. Hidden
+//! files (temps, locks) are never listed.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use super::{Destination, Object, ObjectMeta, PutMode, Version};
+use crate::error::{Error, Result};
+
+/// Folder under the root for files being prepared.
+const STAGING: &str = "_staging";
+/// Staged files older than this are leftovers of a crashed run.
+const STALE_STAGING: Duration = Duration::from_secs(24 * 3600);
+
+/// A folder on a local (or mounted) file system.
+#[derive(Debug, Clone)]
+pub struct LocalFolder {
+    root: PathBuf,
+    staging: PathBuf,
+}
+
+impl LocalFolder {
+    /// Opens (creating if needed) the folder at `root`, and clears staged files
+    /// a crashed run left behind.
+    pub fn open(root: impl Into<PathBuf>) -> Result<LocalFolder> {
+        let root = root.into();
+        let staging = root.join(STAGING);
+        fs::create_dir_all(&staging)
+            .map_err(|e| Error::destination("open", root.display().to_string(), e))?;
+        let folder = LocalFolder { root, staging };
+        folder.clear_stale_staging();
+        Ok(folder)
+    }
+
+    fn clear_stale_staging(&self) {
+        let Ok(entries) = fs::read_dir(&self.staging) else {
+            return;
+        };
+        let now = SystemTime::now();
+        for entry in entries.flatten() {
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > STALE_STAGING);
+            if old {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf> {
+        let valid = !key.is_empty()
+            && !key.contains('\\')
+            && key
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..");
+        if !valid {
+            return Err(Error::destination(
+                "resolve",
+                key,
+                "not a valid relative key",
+            ));
+        }
+        Ok(self.root.join(key))
+    }
+}
+
+/// The version of a local object: a hash of its content.
+fn content_version(bytes: &[u8]) -> Version {
+    Version(hex::encode(&Sha256::digest(bytes)[..16]))
+}
+
+fn temp_path(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()))
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn parent(path: &Path) -> &Path {
+    path.parent()
+        .expect("keys always have a parent under the root")
+}
+
+/// Writes `bytes` to a fresh temp file beside `target`, fsynced.
+fn write_temp(target: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+    fs::create_dir_all(parent(target))?;
+    let temp = temp_path(target);
+    let mut file = File::create_new(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(temp)
+}
+
+fn publish(temp: &Path, target: &Path, mode: &PutMode) -> io::Result<std::result::Result<(), ()>> {
+    match mode {
+        PutMode::Overwrite => fs::rename(temp, target)?,
+        PutMode::Create => {
+            let linked = fs::hard_link(temp, target);
+            fs::remove_file(temp)?;
+            match linked {
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(Err(())),
+                other => other?,
+            }
+        }
+        PutMode::Update(expected) => {
+            let lock_path = target.with_file_name(format!(
+                ".{}.lock",
+                target.file_name().unwrap_or_default().to_string_lossy()
+            ));
+            let lock = File::options()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(lock_path)?;
+            lock.lock()?;
+            let current = match fs::read(target) {
+                Ok(bytes) => Some(content_version(&bytes)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            if current.as_ref() != Some(expected) {
+                fs::remove_file(temp)?;
+                return Ok(Err(()));
+            }
+            fs::rename(temp, target)?;
+        }
+    }
+    sync_dir(parent(target))?;
+    Ok(Ok(()))
+}
+
+fn move_in(staged: &Path, target: &Path) -> io::Result<u64> {
+    fs::create_dir_all(parent(target))?;
+    File::open(staged)?.sync_all()?;
+    let size = fs::metadata(staged)?.len();
+    match fs::rename(staged, target) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
+            let temp = temp_path(target);
+            fs::copy(staged, &temp)?;
+            File::open(&temp)?.sync_all()?;
+            fs::rename(&temp, target)?;
+            fs::remove_file(staged)?;
+        }
+        Err(e) => return Err(e),
+    }
+    sync_dir(parent(target))?;
+    Ok(size)
+}
+
+fn walk(dir: &Path, root: &Path, prefix: &str, out: &mut Vec<ObjectMeta>) -> io::Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        let key = path
+            .strip_prefix(root)
+            .expect("walked under the root")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if kind.is_dir() {
+            if prefix.starts_with(&format!("{key}/")) || key.starts_with(prefix) {
+                walk(&path, root, prefix, out)?;
+            }
+        } else if key.starts_with(prefix) {
+            out.push(ObjectMeta {
+                key,
+                size: entry.metadata()?.len(),
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn blocking<T: Send + 'static>(
+    op: &'static str,
+    key: &str,
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::destination(op, key, e))?
+        .map_err(|e| Error::destination(op, key, e))
+}
+
+#[async_trait]
+impl Destination for LocalFolder {
+    fn describe(&self) -> String {
+        format!("local folder {}", self.root.display())
+    }
+
+    fn staging_dir(&self) -> &Path {
+        &self.staging
+    }
+
+    async fn put_file(&self, key: &str, file: &Path) -> Result<u64> {
+        let target = self.path(key)?;
+        let staged = file.to_path_buf();
+        blocking("put", key, move || move_in(&staged, &target)).await
+    }
+
+    async fn put(&self, key: &str, bytes: Bytes, mode: PutMode) -> Result<Version> {
+        let target = self.path(key)?;
+        let version = content_version(&bytes);
+        let published = blocking("put", key, move || {
+            let temp = write_temp(&target, &bytes)?;
+            publish(&temp, &target, &mode)
+        })
+        .await?;
+        match published {
+            Ok(()) => Ok(version),
+            Err(()) => Err(Error::Conflict {
+                key: key.to_string(),
+            }),
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Object>> {
+        let path = self.path(key)?;
+        let read = blocking("get", key, move || match fs::read(path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        })
+        .await?;
+        Ok(read.map(|bytes| Object {
+            version: content_version(&bytes),
+            bytes: Bytes::from(bytes),
+        }))
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
+        let root = self.root.clone();
+        let owned = prefix.to_string();
+        let mut found = blocking("list", prefix, move || {
+            let mut out = Vec::new();
+            walk(&root, &root, &owned, &mut out)?;
+            Ok(out)
+        })
+        .await?;
+        found.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(found)
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        let path = self.path(key)?;
+        blocking("delete", key, move || match fs::remove_file(&path) {
+            Ok(()) => sync_dir(parent(&path)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    fn folder() -> (tempfile::TempDir, LocalFolder) {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = LocalFolder::open(dir.path().join("archive")).unwrap();
+        (dir, folder)
+    }
+
+    #[tokio::test]
+    async fn conditional_puts_detect_conflicts() {
+        let (_dir, f) = folder();
+        let key = "_state/t/signins/checkpoint.json";
+        let v1 = f
+            .put(key, Bytes::from_static(b"one"), PutMode::Create)
+            .await
+            .unwrap();
+        assert!(matches!(
+            f.put(key, Bytes::from_static(b"two"), PutMode::Create)
+                .await,
+            Err(Error::Conflict { .. })
+        ));
+        let v2 = f
+            .put(key, Bytes::from_static(b"two"), PutMode::Update(v1.clone()))
+            .await
+            .unwrap();
+        assert!(matches!(
+            f.put(key, Bytes::from_static(b"three"), PutMode::Update(v1))
+                .await,
+            Err(Error::Conflict { .. })
+        ));
+        let got = f.get(key).await.unwrap().unwrap();
+        assert_eq!((&got.bytes[..], got.version), (&b"two"[..], v2));
+        let missing = f
+            .put(
+                "_state/none",
+                Bytes::new(),
+                PutMode::Update(Version("x".into())),
+            )
+            .await;
+        assert!(matches!(missing, Err(Error::Conflict { .. })));
+    }
+
+    #[tokio::test]
+    async fn concurrent_updates_let_exactly_one_win() {
+        let (_dir, f) = folder();
+        let key = "_state/race.json";
+        let v = f
+            .put(key, Bytes::from_static(b"0"), PutMode::Create)
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let (f, v) = (f.clone(), v.clone());
+                tokio::spawn(async move {
+                    f.put(key, Bytes::from(format!("{i}")), PutMode::Update(v))
+                        .await
+                })
+            })
+            .collect();
+        let mut wins = 0;
+        for t in tasks {
+            wins += t.await.unwrap().is_ok() as usize;
+        }
+        assert_eq!(wins, 1);
+    }
+
+    #[tokio::test]
+    async fn list_finds_keys_by_prefix_and_hides_temp_files() {
+        let (_dir, f) = folder();
+        for key in [
+            "signins/date=2026-11-24/20261124T08-0000-t.parquet",
+            "signins/date=2026-11-24/20261124T09-0000-t.parquet",
+            "signins/date=2026-11-25/x",
+            "directory_audits/date=2026-11-24/y",
+        ] {
+            f.put(key, Bytes::from_static(b"x"), PutMode::Overwrite)
+                .await
+                .unwrap();
+        }
+        fs::write(
+            f.root
+                .join("signins/date=2026-11-24/.20261124T08-0001-t.parquet.abc.tmp"),
+            b"partial",
+        )
+        .unwrap();
+        let keys = |v: Vec<ObjectMeta>| v.into_iter().map(|m| m.key).collect::<Vec<_>>();
+        assert_eq!(
+            keys(
+                f.list("signins/date=2026-11-24/20261124T08-")
+                    .await
+                    .unwrap()
+            ),
+            vec!["signins/date=2026-11-24/20261124T08-0000-t.parquet"]
+        );
+        assert_eq!(keys(f.list("signins/").await.unwrap()).len(), 3);
+        assert!(f.list("nothing/here").await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn put_file_moves_a_staged_file_in_and_delete_removes_it() {
+        let (_dir, f) = folder();
+        let staged = f.staging_dir().join("a.partial");
+        fs::write(&staged, b"parquet bytes").unwrap();
+        assert_eq!(
+            f.put_file("signins/date=2026-11-24/a.parquet", &staged)
+                .await
+                .unwrap(),
+            13
+        );
+        assert!(!staged.exists());
+        assert_eq!(
+            &f.get("signins/date=2026-11-24/a.parquet")
+                .await
+                .unwrap()
+                .unwrap()
+                .bytes[..],
+            b"parquet bytes"
+        );
+        f.delete("signins/date=2026-11-24/a.parquet").await.unwrap();
+        f.delete("signins/date=2026-11-24/a.parquet").await.unwrap();
+        assert!(
+            f.get("signins/date=2026-11-24/a.parquet")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn keys_cannot_escape_the_root() {
+        let (_dir, f) = folder();
+        for key in ["../x", "a/../../x", "/etc/passwd", "a//b", "", "a\\b"] {
+            assert!(f.get(key).await.is_err(), "{key}");
+        }
+    }
+}

@@ -1,0 +1,548 @@
+//! Paged GETs against Microsoft Graph's activity-report endpoints.
+//!
+//! Takes a dataset and a time slice, builds the `$filter` query, and hands on
+//! a stream of pages, each the exact JSON text of its records plus the
+//! `@odata.nextLink` to follow (verbatim, never rebuilt). A page is accepted
+//! only once it parses completely; throttling, server errors, broken
+//! connections and truncated bodies are retried from the same URL with
+//! backoff (honouring `Retry-After`); a 401 fetches a fresh token once. HTTP
+//! answers become [`Error`] variants keyed on Graph's `error.code`. The bearer
+//! token is never logged.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::Stream;
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tracing::{debug, warn};
+use url::{Position, Url};
+
+use crate::datasets::DatasetDef;
+use crate::error::{Error, Result};
+use crate::token::TokenClient;
+
+/// Graph's paging link.
+pub const NEXT_LINK: &str = "@odata.nextLink";
+/// The longest `Retry-After` honoured as sent.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
+/// How failed requests are repeated.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: usize,
+    /// First backoff delay (doubled each time, with jitter).
+    pub min_delay: Duration,
+    /// Longest backoff delay.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 6,
+            min_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+        }
+    }
+}
+
+/// One page of a collection.
+#[derive(Debug)]
+pub struct Page {
+    /// Each record's JSON text, exactly as sent.
+    pub records: Vec<Box<RawValue>>,
+    /// The next page, if any.
+    pub next_link: Option<Url>,
+}
+
+/// Reads pages from Graph.
+#[derive(Debug, Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    base: Url,
+    tokens: Arc<TokenClient>,
+    retry: RetryPolicy,
+}
+
+#[derive(Deserialize)]
+struct WirePage {
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+    value: Vec<Box<RawValue>>,
+}
+
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize, Default)]
+struct ErrorDetail {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// Formats a time as Graph's filters take it: UTC, `Z`, and only as many
+/// fractional digits as needed (at most 7, Graph's precision).
+pub fn format_time(t: DateTime<Utc>) -> String {
+    if t.timestamp_subsec_nanos() == 0 {
+        t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    } else {
+        let ticks = t.timestamp_subsec_nanos() / 100;
+        format!("{}.{ticks:07}Z", t.format("%Y-%m-%dT%H:%M:%S"))
+    }
+}
+
+/// The first page URL for `[start, end]` of a dataset. Both bounds are
+/// inclusive (Graph documents only `ge`/`le` on these fields); callers drop
+/// records outside their half-open slice.
+pub fn slice_url(base: &Url, def: &DatasetDef, start: DateTime<Utc>, end: DateTime<Utc>) -> Url {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .expect("validated http(s) URL")
+        .pop_if_empty()
+        .extend(def.path.split('/'));
+    let filter = format!(
+        "{field} ge {} and {field} le {}",
+        format_time(start),
+        format_time(end),
+        field = def.time_field
+    );
+    url.query_pairs_mut()
+        .append_pair("$filter", &filter)
+        .append_pair("$top", &def.page_size.to_string());
+    url
+}
+
+/// Parses a collection page. Fails unless the whole body is a JSON object
+/// with a `value` array (a truncated body fails here).
+pub fn parse_page(body: &str) -> std::result::Result<(Vec<Box<RawValue>>, Option<String>), String> {
+    let page: WirePage = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    Ok((page.value, page.next_link))
+}
+
+fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+}
+
+/// Turns a non-success answer into the error a caller can act on.
+fn classify(
+    def: &DatasetDef,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    path: String,
+) -> Error {
+    let ErrorDetail { code, message } = serde_json::from_str::<ErrorBody>(body)
+        .unwrap_or_default()
+        .error;
+    let status_code = status.as_u16();
+    match status_code {
+        429 | 503 | 504 => Error::Throttled {
+            status: status_code,
+            retry_after: parse_retry_after(headers),
+            path,
+        },
+        401 => Error::Unauthorized {
+            code,
+            message,
+            path,
+        },
+        403 if code == "Authentication_RequestFromNonPremiumTenantOrB2CTenant" => Error::Licence {
+            dataset: def.name,
+            licence: def.licence.unwrap_or("Microsoft Entra ID P1 or P2"),
+            code,
+        },
+        403 if matches!(
+            code.as_str(),
+            "Authentication_MSGraphPermissionMissing"
+                | "Authorization_RequestDenied"
+                | "Authentication_ApplicationHasNoReadAuditLogDataAccess"
+                | "Authentication_ApplicationHasNoDirectoryReadAccess"
+        ) =>
+        {
+            Error::Permission {
+                dataset: def.name,
+                permissions: def.permissions,
+                code,
+                message,
+            }
+        }
+        500..=599 => Error::Server {
+            status: status_code,
+            code,
+            message,
+            path,
+        },
+        _ => Error::Refused {
+            status: status_code,
+            code,
+            message: non_empty(message, body),
+            path,
+        },
+    }
+}
+
+fn non_empty(message: String, body: &str) -> String {
+    if message.is_empty() {
+        body.chars().take(300).collect()
+    } else {
+        message
+    }
+}
+
+fn display_path(url: &Url) -> String {
+    let text = &url[Position::BeforePath..];
+    percent_decode(text)
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", text.replace('&', "%26")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| text.to_string())
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or the policy's retries
+/// are used up; waits `Retry-After` when the error carries one, else an
+/// exponential backoff with jitter.
+pub async fn retrying<T, F, Fut>(policy: &RetryPolicy, what: &str, attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(policy.min_delay)
+        .with_max_delay(policy.max_delay)
+        .with_max_times(policy.max_retries)
+        .with_jitter();
+    attempt
+        .retry(backoff)
+        .sleep(tokio::time::sleep)
+        .when(Error::is_retryable)
+        .adjust(|e, delay| delay.map(|d| e.retry_after().unwrap_or(d)))
+        .notify(|e, delay| warn!(what, delay_ms = delay.as_millis() as u64, error = %e, "retrying"))
+        .await
+}
+
+impl GraphClient {
+    /// A client for Graph at `base`.
+    pub fn new(
+        http: reqwest::Client,
+        base: Url,
+        tokens: Arc<TokenClient>,
+        retry: RetryPolicy,
+    ) -> Self {
+        GraphClient {
+            http,
+            base,
+            tokens,
+            retry,
+        }
+    }
+
+    /// The Graph base URL.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The pages of one query, following `@odata.nextLink` until it is absent.
+    pub fn pages<'a>(
+        &'a self,
+        def: &'static DatasetDef,
+        first: Url,
+    ) -> impl Stream<Item = Result<Page>> + 'a {
+        futures::stream::try_unfold(Some(first), move |next| async move {
+            let Some(url) = next else { return Ok(None) };
+            let page = self.get_page(def, &url).await?;
+            let next = page.next_link.clone();
+            Ok(Some((page, next)))
+        })
+    }
+
+    /// One page, retried as the policy says; a 401 refreshes the token once.
+    pub async fn get_page(&self, def: &'static DatasetDef, url: &Url) -> Result<Page> {
+        let mut refreshed = false;
+        loop {
+            match retrying(&self.retry, def.name, || self.get_once(def, url)).await {
+                Err(Error::Unauthorized { .. }) if !refreshed => {
+                    debug!(
+                        dataset = def.name,
+                        "Graph answered 401; fetching a new token"
+                    );
+                    self.tokens.invalidate().await;
+                    refreshed = true;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn get_once(&self, def: &'static DatasetDef, url: &Url) -> Result<Page> {
+        let path = display_path(url);
+        let token = self.tokens.bearer().await?;
+        let http_error = |e: reqwest::Error| Error::Http {
+            url: path.clone(),
+            source: e.without_url(),
+        };
+        let response = self
+            .http
+            .get(url.clone())
+            .bearer_auth(token.expose())
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(http_error)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.text().await.map_err(http_error)?;
+        if !status.is_success() {
+            return Err(classify(def, status, &headers, &body, path));
+        }
+        let (records, next) = parse_page(&body).map_err(|problem| Error::MalformedPage {
+            path: path.clone(),
+            problem,
+        })?;
+        let next_link = match next {
+            None => None,
+            Some(link) => {
+                let next = Url::parse(&link).map_err(|e| Error::MalformedPage {
+                    path: path.clone(),
+                    problem: format!("{NEXT_LINK} is not a URL: {e}"),
+                })?;
+                if !same_origin(&next, &self.base) {
+                    return Err(Error::Refused {
+                        status: status.as_u16(),
+                        code: "UnexpectedNextLink".into(),
+                        message: format!(
+                            "{NEXT_LINK} points to {}, not to GRAPH_BASE_URL {}; refusing to send the token there",
+                            next.origin().ascii_serialization(),
+                            self.base.origin().ascii_serialization()
+                        ),
+                        path,
+                    });
+                }
+                Some(next)
+            }
+        };
+        debug!(
+            dataset = def.name,
+            records = records.len(),
+            more = next_link.is_some(),
+            "page"
+        );
+        Ok(Page { records, next_link })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datasets::by_name;
+    use reqwest::header::HeaderValue;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn times_use_graph_precision() {
+        assert_eq!(
+            format_time(t("2026-11-24T09:00:00Z")),
+            "2026-11-24T09:00:00Z"
+        );
+        assert_eq!(
+            format_time(t("2026-11-24T09:00:00.6195833Z")),
+            "2026-11-24T09:00:00.6195833Z"
+        );
+        assert_eq!(
+            format_time(t("2026-11-24T09:00:00.5Z")),
+            "2026-11-24T09:00:00.5000000Z"
+        );
+    }
+
+    #[test]
+    fn slice_urls_filter_on_the_datasets_time_field() {
+        let base: Url = "https://graph.microsoft.com".parse().unwrap();
+        let url = slice_url(
+            &base,
+            by_name("directory_audits").unwrap(),
+            t("2026-11-24T08:00:00Z"),
+            t("2026-11-24T09:00:00Z"),
+        );
+        assert_eq!(url.path(), "/v1.0/auditLogs/directoryAudits");
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("$filter".into(), "activityDateTime ge 2026-11-24T08:00:00Z and activityDateTime le 2026-11-24T09:00:00Z".into()),
+                ("$top".into(), "1000".into())
+            ]
+        );
+        let with_path: Url = "http://127.0.0.1:9/prefix/".parse().unwrap();
+        let url = slice_url(
+            &with_path,
+            by_name("signins").unwrap(),
+            t("2026-11-24T08:00:00Z"),
+            t("2026-11-24T09:00:00Z"),
+        );
+        assert_eq!(url.path(), "/prefix/v1.0/auditLogs/signIns");
+    }
+
+    #[test]
+    fn microsoft_example_page_parses_with_its_next_link() {
+        let body = include_str!("../tests/fixtures/signins_v1_doc_example.json");
+        let (records, next) = parse_page(body).unwrap();
+        assert_eq!(records.len(), 1);
+        assert!(
+            records[0]
+                .get()
+                .starts_with("{\n            \"id\": \"66ea54eb")
+        );
+        assert!(next.unwrap().contains("$skiptoken=70f66c08"));
+        let (records, next) = parse_page(include_str!(
+            "../tests/fixtures/directory_audits_v1_doc_example.json"
+        ))
+        .unwrap();
+        assert_eq!((records.len(), next), (1, None));
+    }
+
+    #[test]
+    fn truncated_or_foreign_bodies_are_rejected() {
+        let body = include_str!("../tests/fixtures/signins_v1_doc_example.json");
+        for cut in [body.len() / 2, body.len() - 3, 1] {
+            assert!(parse_page(&body[..cut]).is_err(), "cut at {cut}");
+        }
+        assert!(parse_page("<html>Service Unavailable</html>").is_err());
+        assert!(parse_page(r#"{"error":{"code":"x"}}"#).is_err());
+    }
+
+    fn graph_error(code: &str) -> String {
+        format!(
+            r#"{{"error":{{"code":"{code}","message":"msg for {code}","innerError":{{"request-id":"r"}}}}}}"#
+        )
+    }
+
+    #[test]
+    fn errors_are_classified_by_status_and_code() {
+        let signins = by_name("signins").unwrap();
+        let none = HeaderMap::new();
+        let path = || "/v1.0/auditLogs/signIns?x".to_string();
+        let c = |status: u16, body: &str, headers: &HeaderMap| {
+            classify(
+                signins,
+                StatusCode::from_u16(status).unwrap(),
+                headers,
+                body,
+                path(),
+            )
+        };
+        assert!(matches!(
+            c(
+                403,
+                &graph_error("Authentication_RequestFromNonPremiumTenantOrB2CTenant"),
+                &none
+            ),
+            Error::Licence { .. }
+        ));
+        for code in [
+            "Authentication_MSGraphPermissionMissing",
+            "Authorization_RequestDenied",
+        ] {
+            let e = c(403, &graph_error(code), &none);
+            assert!(matches!(e, Error::Permission { .. }), "{code}");
+            assert!(
+                e.to_string()
+                    .contains("AuditLog.Read.All and Directory.Read.All"),
+                "{e}"
+            );
+        }
+        let e = c(400, &graph_error("BadRequest"), &none);
+        assert!(matches!(e, Error::Refused { status: 400, .. }) && !e.is_retryable());
+        assert!(
+            e.to_string().contains("msg for BadRequest")
+                && e.to_string().contains("/v1.0/auditLogs/signIns"),
+            "{e}"
+        );
+        assert!(matches!(
+            c(401, &graph_error("InvalidAuthenticationToken"), &none),
+            Error::Unauthorized { .. }
+        ));
+        let mut retry = HeaderMap::new();
+        retry.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        let e = c(429, "", &retry);
+        assert!(e.is_retryable());
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+        assert_eq!(c(503, "", &none).retry_after(), None);
+        assert!(
+            c(503, "", &none).is_retryable()
+                && c(504, "", &none).is_retryable()
+                && c(500, "", &none).is_retryable()
+        );
+        assert!(!c(403, &graph_error("Other"), &none).is_retryable());
+        assert!(c(404, "<html>", &none).to_string().contains("<html>"));
+    }
+
+    #[test]
+    fn retry_after_is_bounded_and_only_in_seconds() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("100000"));
+        assert_eq!(parse_retry_after(&h), Some(MAX_RETRY_AFTER));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(parse_retry_after(&h), None);
+    }
+
+    #[test]
+    fn paths_in_messages_are_readable() {
+        let url: Url = "https://graph.microsoft.com/v1.0/auditLogs/signIns?%24filter=createdDateTime+ge+2026-11-24T08%3A00%3A00Z&%24top=1000".parse().unwrap();
+        assert_eq!(
+            display_path(&url),
+            "/v1.0/auditLogs/signIns?$filter=createdDateTime ge 2026-11-24T08:00:00Z&$top=1000"
+        );
+    }
+
+    #[test]
+    fn next_links_must_stay_on_the_graph_host() {
+        let base: Url = "https://graph.microsoft.com".parse().unwrap();
+        assert!(same_origin(
+            &base,
+            &"https://graph.microsoft.com:443/v1.0/x?$skiptoken=1"
+                .parse()
+                .unwrap()
+        ));
+        assert!(!same_origin(
+            &base,
+            &"https://evil.example/v1.0/x".parse().unwrap()
+        ));
+        assert!(!same_origin(
+            &base,
+            &"http://graph.microsoft.com/v1.0/x".parse().unwrap()
+        ));
+    }
+}

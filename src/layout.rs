@@ -1,0 +1,237 @@
+//! Where things live in an archive, as pure functions of their inputs.
+//!
+//! ```text
+//! {dest}/{dataset}/date=YYYY-MM-DD/{YYYYMMDD}T{HH}-{seq}-{tenant}.parquet   data
+//! {dest}/_state/{tenant}/{dataset}/checkpoint.json                        progress
+//! {dest}/_state/{tenant}/{dataset}/lease.json                             who is writing
+//! ```
+//!
+//! Time is cut into one-hour *cells* (UTC). A cell never crosses midnight, so
+//! it lies in exactly one `date=` partition, and a record belongs to exactly
+//! one cell: the one holding its own time. Each file of a cell holds records
+//! that were new when it was written; `seq` counts the cell's files from 0.
+//! Keys are deterministic, so a pass that is redone after a crash writes the
+//! same names again instead of adding copies.
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+
+/// Folder (key prefix) of checkpoints and leases.
+pub const STATE_DIR: &str = "_state";
+/// Hive partition column of every dataset.
+pub const PARTITION_COLUMN: &str = "date";
+/// Suffix of data files.
+pub const PARQUET_SUFFIX: &str = ".parquet";
+/// Length of a cell, the unit of files and of Graph queries.
+pub const CELL: Duration = Duration::hours(1);
+
+/// One Graph query's worth of a window: the part of `[start, end)` inside one
+/// cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice {
+    /// Inclusive start.
+    pub start: DateTime<Utc>,
+    /// Exclusive end.
+    pub end: DateTime<Utc>,
+    /// Start of the cell the slice lies in.
+    pub cell: DateTime<Utc>,
+}
+
+impl Slice {
+    /// Whether `t` is inside the slice.
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.start <= t && t < self.end
+    }
+}
+
+/// The cell holding `t`.
+pub fn cell_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(CELL)
+        .expect("an hour always divides a valid timestamp")
+}
+
+/// Cuts `[start, end)` at cell boundaries, oldest first. Empty if `end <= start`.
+pub fn slices(start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Slice> {
+    let mut out = Vec::new();
+    let mut at = start;
+    while at < end {
+        let cell = cell_of(at);
+        let slice_end = (cell + CELL).min(end);
+        out.push(Slice {
+            start: at,
+            end: slice_end,
+            cell,
+        });
+        at = slice_end;
+    }
+    out
+}
+
+/// The partition folder of a cell: `signins/date=2026-11-24`.
+pub fn partition_dir(dataset: &str, cell: DateTime<Utc>) -> String {
+    format!("{dataset}/{PARTITION_COLUMN}={}", cell.format("%Y-%m-%d"))
+}
+
+/// The key prefix every data file of a cell starts with.
+pub fn cell_prefix(dataset: &str, cell: DateTime<Utc>) -> String {
+    format!(
+        "{}/{}-",
+        partition_dir(dataset, cell),
+        cell.format("%Y%m%dT%H")
+    )
+}
+
+/// The key of file `seq` of a cell.
+pub fn data_key(dataset: &str, cell: DateTime<Utc>, seq: u32, tenant: &str) -> String {
+    format!(
+        "{}{seq:04}-{tenant}{PARQUET_SUFFIX}",
+        cell_prefix(dataset, cell)
+    )
+}
+
+/// The `seq` of a key produced by [`data_key`] for the same dataset, cell and
+/// tenant; `None` for any other key (another tenant's file, a temp file).
+pub fn parse_seq(key: &str, dataset: &str, cell: DateTime<Utc>, tenant: &str) -> Option<u32> {
+    let rest = key.strip_prefix(&cell_prefix(dataset, cell))?;
+    let seq = rest
+        .strip_suffix(PARQUET_SUFFIX)?
+        .strip_suffix(tenant)?
+        .strip_suffix('-')?;
+    if seq.is_empty() || !seq.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    seq.parse().ok()
+}
+
+/// The checkpoint object of a tenant's dataset.
+pub fn checkpoint_key(tenant: &str, dataset: &str) -> String {
+    format!("{STATE_DIR}/{tenant}/{dataset}/checkpoint.json")
+}
+
+/// The lease object of a tenant's dataset.
+pub fn lease_key(tenant: &str, dataset: &str) -> String {
+    format!("{STATE_DIR}/{tenant}/{dataset}/lease.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TENANT: &str = "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5";
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn slices_cut_at_hours_and_cover_the_window_exactly() {
+        let got = slices(t("2026-11-23T22:15:00Z"), t("2026-11-24T01:00:00Z"));
+        let want = [
+            (
+                "2026-11-23T22:15:00Z",
+                "2026-11-23T23:00:00Z",
+                "2026-11-23T22:00:00Z",
+            ),
+            (
+                "2026-11-23T23:00:00Z",
+                "2026-11-24T00:00:00Z",
+                "2026-11-23T23:00:00Z",
+            ),
+            (
+                "2026-11-24T00:00:00Z",
+                "2026-11-24T01:00:00Z",
+                "2026-11-24T00:00:00Z",
+            ),
+        ];
+        assert_eq!(got.len(), want.len());
+        for (s, (start, end, cell)) in got.iter().zip(want) {
+            assert_eq!((s.start, s.end, s.cell), (t(start), t(end), t(cell)));
+        }
+        assert!(slices(t("2026-11-24T01:00:00Z"), t("2026-11-24T01:00:00Z")).is_empty());
+        assert!(slices(t("2026-11-24T02:00:00Z"), t("2026-11-24T01:00:00Z")).is_empty());
+        let one = slices(t("2026-11-24T01:10:00Z"), t("2026-11-24T01:20:00.5Z"));
+        assert_eq!(
+            one,
+            vec![Slice {
+                start: t("2026-11-24T01:10:00Z"),
+                end: t("2026-11-24T01:20:00.5Z"),
+                cell: t("2026-11-24T01:00:00Z")
+            }]
+        );
+    }
+
+    #[test]
+    fn slice_is_half_open() {
+        let s = slices(t("2026-11-24T01:00:00Z"), t("2026-11-24T02:00:00Z"))[0];
+        assert!(s.contains(t("2026-11-24T01:00:00Z")));
+        assert!(s.contains(t("2026-11-24T01:59:59.9999999Z")));
+        assert!(!s.contains(t("2026-11-24T02:00:00Z")));
+    }
+
+    #[test]
+    fn keys_are_deterministic_and_partitioned_by_utc_day() {
+        let cell = cell_of(t("2026-11-24T08:59:59.9999999Z"));
+        assert_eq!(cell, t("2026-11-24T08:00:00Z"));
+        assert_eq!(partition_dir("signins", cell), "signins/date=2026-11-24");
+        assert_eq!(
+            data_key("signins", cell, 3, TENANT),
+            format!("signins/date=2026-11-24/20261124T08-0003-{TENANT}.parquet")
+        );
+        assert_eq!(
+            cell_of(t("2026-11-24T00:00:00Z")),
+            t("2026-11-24T00:00:00Z")
+        );
+        assert_eq!(
+            partition_dir("x", cell_of(t("2026-11-23T23:59:59Z"))),
+            "x/date=2026-11-23"
+        );
+    }
+
+    #[test]
+    fn seq_parses_only_our_own_keys() {
+        let cell = t("2026-11-24T08:00:00Z");
+        for seq in [0, 7, 12345] {
+            assert_eq!(
+                parse_seq(
+                    &data_key("signins", cell, seq, TENANT),
+                    "signins",
+                    cell,
+                    TENANT
+                ),
+                Some(seq)
+            );
+        }
+        let other_tenant = data_key("signins", cell, 1, "0a1b2c3d-1111-4222-8333-444455556666");
+        assert_eq!(parse_seq(&other_tenant, "signins", cell, TENANT), None);
+        assert_eq!(
+            parse_seq(
+                &data_key("signins", cell + CELL, 1, TENANT),
+                "signins",
+                cell,
+                TENANT
+            ),
+            None
+        );
+        let prefix = cell_prefix("signins", cell);
+        for bad in [
+            "x-{T}.parquet",
+            "-{T}.parquet",
+            "0001-{T}.parquet.tmp",
+            "0001-{T}.json",
+        ] {
+            let key = format!("{prefix}{}", bad.replace("{T}", TENANT));
+            assert_eq!(parse_seq(&key, "signins", cell, TENANT), None, "{key}");
+        }
+    }
+
+    #[test]
+    fn state_keys() {
+        assert_eq!(
+            checkpoint_key(TENANT, "signins"),
+            format!("_state/{TENANT}/signins/checkpoint.json")
+        );
+        assert_eq!(
+            lease_key(TENANT, "signins"),
+            format!("_state/{TENANT}/signins/lease.json")
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! OAuth2 client-credentials tokens for Microsoft Graph.
+//!
+//! Takes the app's [`ClientCredentials`], posts them form-encoded to
+//! `{login}/{tenant}/oauth2/v2.0/token` with scope `{graph}/.default`, and
+//! hands out the bearer token, reused until shortly before it expires. Token
+//! errors become [`Error::Token`], whose message names the fix for the AADSTS
+//! codes people actually hit. Never logs or returns the secret or the token in
+//! a message.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+use tracing::{debug, instrument};
+use url::Url;
+
+use crate::credentials::{ClientCredentials, Secret};
+use crate::error::{Error, Result};
+
+/// Refresh this long before expiry, at most.
+const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+/// Gets and caches access tokens for one app in one tenant.
+#[derive(Debug)]
+pub struct TokenClient {
+    http: reqwest::Client,
+    endpoint: Url,
+    scope: String,
+    credentials: ClientCredentials,
+    cached: Mutex<Option<Cached>>,
+}
+
+#[derive(Debug)]
+struct Cached {
+    token: Secret,
+    refresh_at: Instant,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: StringOrNumber,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StringOrNumber {
+    Number(u64),
+    String(String),
+}
+
+#[derive(Deserialize, Default)]
+struct TokenErrorBody {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    error_description: String,
+    #[serde(default)]
+    error_codes: Vec<u32>,
+}
+
+/// `{login}/{tenant}/oauth2/v2.0/token`.
+pub fn token_endpoint(login_url: &Url, tenant_id: &str) -> Url {
+    let mut url = login_url.clone();
+    url.path_segments_mut()
+        .expect("validated http(s) URL")
+        .pop_if_empty()
+        .extend([tenant_id, "oauth2", "v2.0", "token"]);
+    url
+}
+
+/// `{graph}/.default`: all application permissions granted to the app.
+pub fn graph_scope(graph_url: &Url) -> String {
+    format!("{}/.default", graph_url.as_str().trim_end_matches('/'))
+}
+
+/// How long before expiry a token is replaced: a tenth of its lifetime, at
+/// most five minutes.
+fn refresh_margin(lifetime: Duration) -> Duration {
+    (lifetime / 10).min(MAX_REFRESH_MARGIN)
+}
+
+impl TokenClient {
+    /// A client for `credentials` against the given login and Graph base URLs.
+    pub fn new(
+        http: reqwest::Client,
+        login_url: &Url,
+        graph_url: &Url,
+        credentials: ClientCredentials,
+    ) -> Self {
+        TokenClient {
+            http,
+            endpoint: token_endpoint(login_url, &credentials.tenant_id),
+            scope: graph_scope(graph_url),
+            credentials,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// A valid bearer token, from the cache when it is not about to expire.
+    pub async fn bearer(&self) -> Result<Secret> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref().filter(|c| Instant::now() < c.refresh_at) {
+            return Ok(c.token.clone());
+        }
+        let (token, lifetime) = self.request().await?;
+        let refresh_at = Instant::now() + lifetime.saturating_sub(refresh_margin(lifetime));
+        *cached = Some(Cached {
+            token: token.clone(),
+            refresh_at,
+        });
+        Ok(token)
+    }
+
+    /// Forgets the cached token, so the next [`bearer`](Self::bearer) asks anew
+    /// (after Graph answered 401).
+    pub async fn invalidate(&self) {
+        *self.cached.lock().await = None;
+    }
+
+    #[instrument(skip(self), fields(endpoint = %self.endpoint))]
+    async fn request(&self) -> Result<(Secret, Duration)> {
+        let creds = &self.credentials;
+        let form = [
+            ("client_id", creds.client_id.as_str()),
+            ("scope", self.scope.as_str()),
+            ("client_secret", creds.client_secret.expose()),
+            ("grant_type", "client_credentials"),
+        ];
+        let url = self.endpoint.to_string();
+        let response = self
+            .http
+            .post(self.endpoint.clone())
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| Error::Http {
+                url: url.clone(),
+                source: e.without_url(),
+            })?;
+        let status = response.status();
+        let body = response.text().await.map_err(|e| Error::Http {
+            url: url.clone(),
+            source: e.without_url(),
+        })?;
+        if status.is_server_error() {
+            return Err(Error::Server {
+                status: status.as_u16(),
+                code: "token endpoint".into(),
+                message: first_line(&body).into(),
+                path: url,
+            });
+        }
+        if !status.is_success() {
+            let parsed: TokenErrorBody = serde_json::from_str(&body).unwrap_or_default();
+            return Err(Error::Token {
+                status: status.as_u16(),
+                error: parsed.error,
+                codes: parsed.error_codes,
+                description: first_line(&parsed.error_description).into(),
+                tenant_id: creds.tenant_id.clone(),
+                client_id: creds.client_id.clone(),
+            });
+        }
+        let parsed: TokenResponse =
+            serde_json::from_str(&body).map_err(|e| Error::MalformedPage {
+                path: url.clone(),
+                problem: format!("token response is not the expected JSON: {e}"),
+            })?;
+        let seconds = match parsed.expires_in {
+            StringOrNumber::Number(n) => n,
+            StringOrNumber::String(s) => s.parse().unwrap_or(0),
+        };
+        debug!(expires_in = seconds, "token acquired");
+        Ok((
+            Secret::new(parsed.access_token),
+            Duration::from_secs(seconds),
+        ))
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    let line = text.lines().next().unwrap_or_default().trim();
+    match line.char_indices().nth(300) {
+        Some((at, _)) => &line[..at],
+        None => line,
+    }
+}
+
+/// The message of [`Error::Token`]: what Entra said, and the fix where the
+/// AADSTS code is one people commonly hit.
+pub(crate) fn token_advice(
+    status: u16,
+    error: &str,
+    codes: &[u32],
+    description: &str,
+    tenant_id: &str,
+    client_id: &str,
+) -> String {
+    let advice = codes.iter().find_map(|&code| {
+        let fix = match code {
+            7000215 => format!(
+                "the client secret is not valid for app {client_id}. ENTRA_CLIENT_SECRET must hold the secret's Value (shown once, when the secret was created), not its Secret ID. In the Entra admin center open App registrations > your app > Certificates & secrets, create a new client secret and use its Value"
+            ),
+            7000222 => format!(
+                "the client secret of app {client_id} has expired. Create a new client secret under App registrations > your app > Certificates & secrets and update ENTRA_CLIENT_SECRET, or switch the app to a certificate credential"
+            ),
+            700016 => format!(
+                "application {client_id} was not found in tenant {tenant_id}. Check that ENTRA_CLIENT_ID is the app's Application (client) ID and ENTRA_TENANT_ID the tenant where the app is registered"
+            ),
+            90002 => format!(
+                "tenant {tenant_id} was not found. Check ENTRA_TENANT_ID (Entra admin center > Overview > Tenant ID) and that ENTRA_LOGIN_URL is the login host of the tenant's cloud (https://login.microsoftonline.us for US Government, https://login.chinacloudapi.cn for China)"
+            ),
+            7000218 => "no client secret reached Entra. Set ENTRA_CLIENT_SECRET".to_string(),
+            70011 => "Entra rejected the scope: GRAPH_BASE_URL must be the Microsoft Graph host of the tenant's cloud".to_string(),
+            _ => return None,
+        };
+        Some(format!("Entra refused the token request (AADSTS{code}): {fix}"))
+    });
+    advice.unwrap_or_else(|| {
+        let codes: Vec<String> = codes.iter().map(|c| format!("AADSTS{c}")).collect();
+        format!(
+            "Entra refused the token request with HTTP {status} {error} [{}]: {description}",
+            codes.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_and_scope_follow_the_configured_cloud() {
+        let login: Url = "https://login.microsoftonline.us/".parse().unwrap();
+        let graph: Url = "https://graph.microsoft.us".parse().unwrap();
+        assert_eq!(
+            token_endpoint(&login, "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5").as_str(),
+            "https://login.microsoftonline.us/6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5/oauth2/v2.0/token"
+        );
+        assert_eq!(graph_scope(&graph), "https://graph.microsoft.us/.default");
+        let sim: Url = "http://127.0.0.1:8400/".parse().unwrap();
+        assert_eq!(graph_scope(&sim), "http://127.0.0.1:8400/.default");
+    }
+
+    #[test]
+    fn tokens_are_refreshed_before_they_expire() {
+        assert_eq!(
+            refresh_margin(Duration::from_secs(3599)),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            refresh_margin(Duration::from_secs(60)),
+            Duration::from_secs(6)
+        );
+        assert_eq!(refresh_margin(Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn each_known_aadsts_code_names_its_fix() {
+        let cases = [
+            (7000215, "Value"),
+            (7000222, "expired"),
+            (700016, "ENTRA_CLIENT_ID"),
+            (90002, "ENTRA_TENANT_ID"),
+        ];
+        for (code, needle) in cases {
+            let text = token_advice(401, "invalid_client", &[code], "AADSTS…", "tid", "cid");
+            assert!(text.contains(&format!("AADSTS{code}")), "{text}");
+            assert!(text.contains(needle), "{code}: {text}");
+        }
+        let unknown = token_advice(400, "invalid_request", &[12345], "Something odd", "t", "c");
+        assert!(
+            unknown.contains("AADSTS12345") && unknown.contains("Something odd"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn long_descriptions_are_cut_to_their_first_line() {
+        assert_eq!(first_line("AADSTS1: a\r\nTrace ID: x"), "AADSTS1: a");
+        assert_eq!(first_line(&"é".repeat(400)).chars().count(), 300);
+    }
+}

@@ -34,7 +34,13 @@ pub struct Cli {
     verbose: u8,
 
     /// Only warnings and errors on stderr.
-    #[arg(short, long, global = true, conflicts_with = "verbose", display_order = 101)]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        display_order = 101
+    )]
     quiet: bool,
 }
 

@@ -146,7 +146,7 @@ impl Config {
         let secret = env(CLIENT_SECRET_VAR).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).ok_or_else(|| {
             invalid(
                 names::CLIENT_SECRET,
-                "is not set. Put the client secret's Value in this environment variable (it is never taken as a flag, which would leak into shell history and process lists)",
+                "not set. Put the client secret's Value in this environment variable (it is never taken as a flag, which would leak into shell history and process lists)",
             )
         })?;
         let crash_point = match env(CRASH_POINT_VAR) {
@@ -184,7 +184,7 @@ fn guid(setting: &'static str, value: Option<&str>, expected: &str) -> Result<St
     let value = value
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| invalid(setting, format!("is not set; expected {expected}")))?;
+        .ok_or_else(|| invalid(setting, format!("not set; expected {expected}")))?;
     let hex_groups: Vec<&str> = value.split('-').collect();
     let lengths: Vec<usize> = hex_groups.iter().map(|g| g.len()).collect();
     let is_guid = lengths == [8, 4, 4, 4, 12]
@@ -205,7 +205,7 @@ fn destination(value: &str) -> Result<DestinationConfig> {
     if value.is_empty() {
         return Err(invalid(
             names::DEST,
-            "is empty; give a folder such as ./archive",
+            "empty; give a folder such as ./archive",
         ));
     }
     if let Some((scheme, _)) = value.split_once("://") {

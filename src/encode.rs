@@ -208,10 +208,7 @@ mod tests {
         );
         let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
         let column = reader.metadata().row_group(0).column(0);
-        assert_eq!(
-            column.compression(),
-            Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).unwrap())
-        );
+        assert!(matches!(column.compression(), Compression::ZSTD(_)));
         assert!(
             write_file(&path, &sorted, vec![]).is_err(),
             "never overwrites a staged file"

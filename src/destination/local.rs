@@ -4,12 +4,15 @@
 //! the target's folder, is fsynced, renamed over the target and the folder is
 //! fsynced: a reader or a crash sees the old file or the new one, never part
 //! of one. `Create` publishes with a hard link (fails if the name exists) and
-//! `Update` compares the content hash under an exclusive file lock, so
-//! conditional writes are atomic between processes on one machine. Hidden
-//! files (temps, locks) are never listed.
+//! `Update` compares versions under an exclusive file lock, so conditional
+//! writes are atomic between processes on one machine. A version is the
+//! file's inode and content hash: every write is a new inode, so a rewrite
+//! with equal content is still a new version. Hidden files (temps, locks) are
+//! never listed.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -78,9 +81,26 @@ impl LocalFolder {
     }
 }
 
-/// The version of a local object: a hash of its content.
-fn content_version(bytes: &[u8]) -> Version {
-    Version(hex::encode(&Sha256::digest(bytes)[..16]))
+/// The version of a local object: its inode and a hash of its content.
+fn version_of(ino: u64, bytes: &[u8]) -> Version {
+    Version(format!(
+        "{ino:x}-{}",
+        hex::encode(&Sha256::digest(bytes)[..12])
+    ))
+}
+
+/// Reads a file and its version from one open handle; `None` if missing.
+fn read_versioned(path: &Path) -> io::Result<Option<(Vec<u8>, Version)>> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let ino = file.metadata()?.ino();
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    let version = version_of(ino, &bytes);
+    Ok(Some((bytes, version)))
 }
 
 fn temp_path(target: &Path) -> PathBuf {
@@ -132,11 +152,7 @@ fn publish(temp: &Path, target: &Path, mode: &PutMode) -> io::Result<std::result
                 .write(true)
                 .open(lock_path)?;
             lock.lock()?;
-            let current = match fs::read(target) {
-                Ok(bytes) => Some(content_version(&bytes)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-                Err(e) => return Err(e),
-            };
+            let current = read_versioned(target)?.map(|(_, version)| version);
             if current.as_ref() != Some(expected) {
                 fs::remove_file(temp)?;
                 return Ok(Err(()));
@@ -228,31 +244,23 @@ impl Destination for LocalFolder {
 
     async fn put(&self, key: &str, bytes: Bytes, mode: PutMode) -> Result<Version> {
         let target = self.path(key)?;
-        let version = content_version(&bytes);
         let published = blocking("put", key, move || {
             let temp = write_temp(&target, &bytes)?;
-            publish(&temp, &target, &mode)
+            let version = version_of(fs::metadata(&temp)?.ino(), &bytes);
+            Ok(publish(&temp, &target, &mode)?.map(|()| version))
         })
         .await?;
-        match published {
-            Ok(()) => Ok(version),
-            Err(()) => Err(Error::Conflict {
-                key: key.to_string(),
-            }),
-        }
+        published.map_err(|()| Error::Conflict {
+            key: key.to_string(),
+        })
     }
 
     async fn get(&self, key: &str) -> Result<Option<Object>> {
         let path = self.path(key)?;
-        let read = blocking("get", key, move || match fs::read(path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        })
-        .await?;
-        Ok(read.map(|bytes| Object {
-            version: content_version(&bytes),
+        let read = blocking("get", key, move || read_versioned(&path)).await?;
+        Ok(read.map(|(bytes, version)| Object {
             bytes: Bytes::from(bytes),
+            version,
         }))
     }
 

@@ -1,0 +1,48 @@
+# entra-archive — developer commands. `make help` lists them.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+PYTHON ?= python3
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+
+.PHONY: help build release test unit lint fmt demo venv clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+build: ## Build entra-archive and graph-sim (debug)
+	$(CARGO) build --workspace --bins
+
+release: ## Build optimised binaries
+	$(CARGO) build --workspace --bins --release
+
+# The Python readers the tests use (DuckDB, pyarrow), in a venv inside the repo.
+$(VENV_STAMP): tests/python/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+	touch $@
+
+venv: $(VENV_STAMP) ## Create the Python venv with DuckDB and pyarrow
+
+test: $(VENV_STAMP) ## Run every test: unit, end-to-end over graph-sim, DuckDB
+	ENTRA_ARCHIVE_PYTHON=$(CURDIR)/$(VENV_PY) $(CARGO) test --workspace
+
+unit: ## Unit tests only (no servers, no Python)
+	$(CARGO) test --workspace --lib
+
+lint: ## rustfmt and clippy, warnings are errors
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+demo: $(VENV_STAMP) ## Export from graph-sim on loopback into ./archive, then query it
+	$(CARGO) build --workspace --bins
+	PYTHON=$(VENV_PY) scripts/demo.sh
+
+clean: ## Remove build output and the venv (not ./archive)
+	$(CARGO) clean
+	rm -rf $(VENV)

@@ -1,0 +1,108 @@
+//! What a simulated tenant looks like before it starts: seed, identities,
+//! token lifetime, and how many records of each dataset to hold over which
+//! time range.
+//!
+//! `SimConfig::default()` is the demo tenant. The client secret is held as a
+//! plain `String` because tests need to hand it to the exporter, but the
+//! `Debug` output redacts it, and nothing in the simulator ever logs it.
+
+use std::time::Duration;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+
+/// Demo tenant id.
+pub const DEFAULT_TENANT_ID: &str = "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5";
+/// Demo application (client) id.
+pub const DEFAULT_CLIENT_ID: &str = "0a1b2c3d-1111-4222-8333-444455556666";
+/// Demo client secret.
+pub const DEFAULT_CLIENT_SECRET: &str = "sim~Secret.Value_0123456789abcdefABCDEF";
+
+/// Configuration of one simulated tenant.
+#[derive(Clone)]
+pub struct SimConfig {
+    /// Seed of every random choice (records, request ids, tokens). Default 42.
+    pub seed: u64,
+    /// Directory (tenant) id accepted by the token endpoint.
+    pub tenant_id: String,
+    /// Application id accepted by the token endpoint.
+    pub client_id: String,
+    /// Client secret accepted by the token endpoint.
+    pub client_secret: String,
+    /// Lifetime of issued access tokens. Default 3599 s, as Entra issues.
+    pub token_lifetime: Duration,
+    /// Earliest time of generated records (inclusive).
+    pub from: DateTime<Utc>,
+    /// Latest time of generated records (exclusive).
+    pub to: DateTime<Utc>,
+    /// Number of sign-ins generated at start. Default 5000.
+    pub signins: usize,
+    /// Number of directory audits generated at start. Default 2000.
+    pub directory_audits: usize,
+}
+
+impl SimConfig {
+    /// The default record window: `to` = now rounded down to the minute,
+    /// `from` = `to` − 48 h.
+    pub fn default_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let to = now
+            .duration_trunc(TimeDelta::minutes(1))
+            .expect("a present-day time truncates to the minute");
+        (to - TimeDelta::hours(48), to)
+    }
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        let (from, to) = SimConfig::default_window(Utc::now());
+        SimConfig {
+            seed: 42,
+            tenant_id: DEFAULT_TENANT_ID.to_owned(),
+            client_id: DEFAULT_CLIENT_ID.to_owned(),
+            client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
+            token_lifetime: Duration::from_secs(3599),
+            from,
+            to,
+            signins: 5000,
+            directory_audits: 2000,
+        }
+    }
+}
+
+impl std::fmt::Debug for SimConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimConfig")
+            .field("seed", &self.seed)
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("token_lifetime", &self.token_lifetime)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("signins", &self.signins)
+            .field("directory_audits", &self.directory_audits)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_window_is_48h_ending_on_a_minute() {
+        let now = DateTime::parse_from_rfc3339("2026-11-24T10:17:45.123Z")
+            .unwrap()
+            .to_utc();
+        let (from, to) = SimConfig::default_window(now);
+        assert_eq!(to.to_rfc3339(), "2026-11-24T10:17:00+00:00");
+        assert_eq!(from.to_rfc3339(), "2026-11-22T10:17:00+00:00");
+    }
+
+    #[test]
+    fn debug_redacts_the_secret() {
+        let c = SimConfig::default();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains(&c.client_secret));
+        assert!(dbg.contains("***"));
+    }
+}

@@ -1,0 +1,224 @@
+//! `graph-sim` binary: flags → `SimConfig` → a running simulator.
+//!
+//! Prints exactly one line to stdout once listening,
+//! `GRAPH_SIM_URL=http://127.0.0.1:PORT`, then logs one line per request to
+//! stderr (method, path, status — never a secret or bearer token) until
+//! SIGINT or SIGTERM.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use clap::Parser;
+use graph_sim::config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID};
+use graph_sim::{GraphSim, SimConfig};
+
+/// A local stand-in for Microsoft Graph's activity-report endpoints
+/// (/v1.0/auditLogs/signIns, /v1.0/auditLogs/directoryAudits) and the Entra
+/// token endpoint (/{tenant}/oauth2/v2.0/token), serving seeded,
+/// deterministic records over HTTP.
+///
+/// Point a client's Graph base URL and login base URL at the printed
+/// GRAPH_SIM_URL and authenticate with the tenant id, client id and client
+/// secret below.
+#[derive(Debug, Parser)]
+#[command(name = "graph-sim", version)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+
+    /// Seed for every random choice; the same seed gives the same records.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+
+    /// Number of sign-ins to generate.
+    #[arg(long, default_value_t = 5000)]
+    signins: usize,
+
+    /// Number of directory audit events to generate.
+    #[arg(long, default_value_t = 2000)]
+    directory_audits: usize,
+
+    /// Earliest record time, RFC 3339 [default: --to minus 48 hours].
+    #[arg(long, value_parser = parse_time)]
+    from: Option<DateTime<Utc>>,
+
+    /// End of the record time range (exclusive), RFC 3339 [default: now,
+    /// rounded down to the minute].
+    #[arg(long, value_parser = parse_time)]
+    to: Option<DateTime<Utc>>,
+
+    /// Directory (tenant) id the token endpoint accepts.
+    #[arg(long, default_value = DEFAULT_TENANT_ID)]
+    tenant_id: String,
+
+    /// Application (client) id the token endpoint accepts.
+    #[arg(long, default_value = DEFAULT_CLIENT_ID)]
+    client_id: String,
+
+    /// Client secret the token endpoint accepts.
+    #[arg(long, env = "GRAPH_SIM_CLIENT_SECRET", hide_env_values = true, default_value = DEFAULT_CLIENT_SECRET)]
+    client_secret: String,
+
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, default_value_t = 3599)]
+    token_lifetime_secs: u64,
+
+    /// Simulate a tenant without Entra ID P1/P2: sign-ins answer 403.
+    #[arg(long)]
+    unlicensed: bool,
+
+    /// Simulate an app without AuditLog.Read.All: data endpoints answer 403.
+    #[arg(long)]
+    missing_permission: bool,
+
+    /// Simulate an expired client secret: the token endpoint answers AADSTS7000222.
+    #[arg(long)]
+    secret_expired: bool,
+
+    /// Delay every Graph data response by this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    page_delay_ms: u64,
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc())
+        .map_err(|e| format!("expected an RFC 3339 time such as 2026-11-24T10:00:00Z ({e})"))
+}
+
+impl Args {
+    fn config(&self) -> Result<SimConfig, String> {
+        let (default_from, default_to) = SimConfig::default_window(Utc::now());
+        let to = self.to.unwrap_or(default_to);
+        let from = self.from.unwrap_or_else(|| {
+            if self.to.is_some() {
+                to - TimeDelta::hours(48)
+            } else {
+                default_from
+            }
+        });
+        if from >= to {
+            return Err(format!("--from ({from}) must be earlier than --to ({to})"));
+        }
+        Ok(SimConfig {
+            seed: self.seed,
+            tenant_id: self.tenant_id.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            token_lifetime: Duration::from_secs(self.token_lifetime_secs),
+            from,
+            to,
+            signins: self.signins,
+            directory_audits: self.directory_audits,
+        })
+    }
+}
+
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let config = match args.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("graph-sim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let sim = match GraphSim::start_on(config, args.listen).await {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("graph-sim: cannot listen on {}: {e}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    sim.set_switches(|s| {
+        s.unlicensed = args.unlicensed;
+        s.missing_permission = args.missing_permission;
+        s.secret_expired = args.secret_expired;
+        s.page_delay = Duration::from_millis(args.page_delay_ms);
+    });
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "GRAPH_SIM_URL={}", sim.url());
+    let _ = stdout.flush();
+    let c = sim.config();
+    tracing::info!(
+        tenant_id = %c.tenant_id,
+        client_id = %c.client_id,
+        seed = c.seed,
+        signins = c.signins,
+        directory_audits = c.directory_audits,
+        from = %c.from,
+        to = %c.to,
+        "graph-sim listening"
+    );
+    terminated().await;
+    tracing::info!("shutting down");
+    sim.shutdown().await;
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn window_defaults() {
+        let a = Args::parse_from(["graph-sim", "--to", "2026-11-24T10:00:00Z"]);
+        let c = a.config().unwrap();
+        assert_eq!(c.from.to_rfc3339(), "2026-11-22T10:00:00+00:00");
+        let a = Args::parse_from(["graph-sim"]);
+        let c = a.config().unwrap();
+        assert_eq!(c.to - c.from, TimeDelta::hours(48));
+        assert_eq!(c.seed, 42);
+        assert_eq!(c.signins, 5000);
+        let a = Args::parse_from([
+            "graph-sim",
+            "--from",
+            "2026-11-24T10:00:00Z",
+            "--to",
+            "2026-11-24T09:00:00Z",
+        ]);
+        assert!(a.config().is_err());
+    }
+}

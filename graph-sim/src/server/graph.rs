@@ -1,0 +1,218 @@
+//! `GET /v1.0/auditLogs/{dataset}`: one page of records, or the error Graph
+//! would give instead.
+//!
+//! Order of checks: method, page delay, bearer token, queued fault, switches
+//! (permission, then licence), query options, page. The page body is built by
+//! concatenating stored record JSON verbatim. The state lock is taken in short
+//! sections and never held across a sleep.
+
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::Response;
+
+use super::reply::{ODATA_JSON, Reply, graph_error};
+use super::state::{Ids, Shared, State, lock};
+use crate::control::Fault;
+use crate::dataset::Dataset;
+use crate::query::{next_link, parse_query};
+
+const EXPIRED: &str = "Lifetime validation failed, the token is expired.";
+const WWW_AUTHENTICATE: &str = r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000""#;
+
+const HTML_ERROR_PAGE: &str = "<!DOCTYPE html>\r\n<html><head><title>Service Unavailable</title></head>\
+<body><h2>Service Unavailable</h2><hr><p>HTTP Error 503. The service is unavailable.</p></body></html>\r\n";
+
+fn unauthorized(message: &str, ids: &Ids) -> Reply {
+    graph_error(
+        StatusCode::UNAUTHORIZED,
+        "InvalidAuthenticationToken",
+        message,
+        ids,
+    )
+    .with("www-authenticate", WWW_AUTHENTICATE.to_owned())
+}
+
+/// Checks the bearer token.
+fn authenticate(state: &State, headers: &HeaderMap, ids: &Ids) -> Result<(), Reply> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Err(unauthorized("Access token is empty.", ids));
+    };
+    match state.tokens.get(token) {
+        None => Err(unauthorized("Invalid JWT token.", ids)),
+        Some(t) if t.revoked || std::time::Instant::now() >= t.expires_at => {
+            Err(unauthorized(EXPIRED, ids))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+fn fault_reply(fault: &Fault, ids: &Ids) -> Option<Reply> {
+    let with_retry = |status, code, message, retry_after: &Option<u64>| {
+        let reply = graph_error(status, code, message, ids);
+        match retry_after {
+            Some(secs) => reply.with("retry-after", secs.to_string()),
+            None => reply,
+        }
+    };
+    Some(match fault {
+        Fault::TooManyRequests { retry_after } => with_retry(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Too many requests.",
+            retry_after,
+        ),
+        Fault::ServiceUnavailable { retry_after } => with_retry(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "Service unavailable.",
+            retry_after,
+        ),
+        Fault::GatewayTimeout => graph_error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "GatewayTimeout",
+            "The operation has timed out.",
+            ids,
+        ),
+        Fault::MalformedBody => Reply::ok("text/html", HTML_ERROR_PAGE.to_owned()),
+        Fault::TruncatedBody | Fault::Delay(_) | Fault::ExpireTokens => return None,
+    })
+}
+
+/// Switches, query and page: everything after authentication and faults.
+fn serve(state: &State, ds: Dataset, uri: &Uri, ids: &Ids) -> Reply {
+    let spec = ds.spec();
+    if state.switches.missing_permission {
+        return graph_error(
+            StatusCode::FORBIDDEN,
+            "Authentication_MSGraphPermissionMissing",
+            &format!(
+                "Calling principal does not have required MSGraph permissions {}",
+                spec.permission
+            ),
+            ids,
+        );
+    }
+    if state.switches.unlicensed && spec.requires_premium {
+        return graph_error(
+            StatusCode::FORBIDDEN,
+            "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+            "Neither tenant is B2C or tenant doesn't have premium license",
+            ids,
+        );
+    }
+    let q = match parse_query(uri.query(), spec, &state.skip_key) {
+        Ok(q) => q,
+        Err(e) => {
+            return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &e.to_string(), ids);
+        }
+    };
+    let page = state.store.page(ds, &q.range, q.cursor.as_ref(), q.top);
+    let next = page
+        .next
+        .as_ref()
+        .map(|c| next_link(&state.base_url, spec, &q, c, &state.skip_key));
+
+    let len: usize = page.records.iter().map(|r| r.json.len() + 1).sum();
+    let mut body = String::with_capacity(len + 512);
+    body.push_str("{\"@odata.context\":");
+    body.push_str(&json_string(&format!("{}{}", state.base_url, spec.context)));
+    if let Some(next) = next {
+        body.push_str(",\"@odata.nextLink\":");
+        body.push_str(&json_string(&next));
+    }
+    body.push_str(",\"value\":[");
+    for (i, r) in page.records.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&r.json);
+    }
+    body.push_str("]}");
+    Reply::ok(ODATA_JSON, body)
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialize")
+}
+
+/// Cuts a body to about half its length, on a character boundary.
+fn truncate_half(mut reply: Reply) -> Reply {
+    let mut cut = reply.body.len() / 2;
+    while !reply.body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    reply.body.truncate(cut);
+    reply
+}
+
+/// Answers one data request.
+pub async fn handle(
+    shared: &Shared,
+    ds: Dataset,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response {
+    let (ids, delay) = {
+        let mut s = lock(shared);
+        (s.ids(headers), s.switches.page_delay)
+    };
+    if method != Method::GET {
+        return graph_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BadRequest",
+            "Specified HTTP method is not allowed for the request target.",
+            &ids,
+        )
+        .into_graph_response(&ids);
+    }
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let fault = {
+        let mut s = lock(shared);
+        if let Err(reply) = authenticate(&s, headers, &ids) {
+            return reply.into_graph_response(&ids);
+        }
+        s.faults.pop_front()
+    };
+    if let Some(reply) = fault.as_ref().and_then(|f| fault_reply(f, &ids)) {
+        return reply.into_graph_response(&ids);
+    }
+    match fault {
+        Some(Fault::ExpireTokens) => {
+            let mut s = lock(shared);
+            for t in s.tokens.values_mut() {
+                t.revoked = true;
+            }
+            return unauthorized(EXPIRED, &ids).into_graph_response(&ids);
+        }
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        _ => {}
+    }
+    let reply = serve(&lock(shared), ds, uri, &ids);
+    let reply = match fault {
+        Some(Fault::TruncatedBody) => truncate_half(reply),
+        _ => reply,
+    };
+    reply.into_graph_response(&ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_respects_utf8() {
+        let r = truncate_half(Reply::ok(ODATA_JSON, "ab€€€€".to_owned()));
+        assert!(r.body.len() <= 7);
+        assert!(r.body.starts_with("ab"));
+        assert!(serde_json::from_str::<serde_json::Value>("{\"value\":[").is_err());
+    }
+}

@@ -1,0 +1,237 @@
+//! The running simulator: an axum server on loopback and the [`GraphSim`]
+//! handle tests hold.
+//!
+//! One fallback handler routes by hand — the token endpoint by its path
+//! shape, data endpoints by case-insensitive path, anything else to Graph's
+//! 404 — so that path matching behaves like Microsoft's rather than like a
+//! router's. Every answered request is appended to the request log and traced
+//! as one line (method, path, status); bodies, secrets and bearer tokens never
+//! reach either.
+
+mod graph;
+mod jwt;
+mod reply;
+mod state;
+mod token;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State as AxumState;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::SimConfig;
+use crate::control::{Fault, RequestLog, Switches};
+use crate::dataset::Dataset;
+use crate::record::Record;
+use reply::graph_error;
+use state::{Shared, State, lock};
+
+/// How long [`GraphSim::shutdown`] waits for in-flight requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A running simulated tenant. Dropping it (or calling
+/// [`GraphSim::shutdown`]) stops the server.
+#[derive(Debug)]
+pub struct GraphSim {
+    shared: Shared,
+    config: SimConfig,
+    url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// `Some(tenant)` when `path` is `/{tenant}/oauth2/v2.0/token`.
+fn token_tenant(path: &str) -> Option<&str> {
+    let (tenant, rest) = path.strip_prefix('/')?.split_once('/')?;
+    (!tenant.is_empty() && rest.eq_ignore_ascii_case("oauth2/v2.0/token")).then_some(tenant)
+}
+
+async fn dispatch(
+    AxumState(shared): AxumState<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path();
+    let (response, logged) = if let Some(tenant) = token_tenant(path) {
+        let mut s = lock(&shared);
+        let ids = s.ids(&headers);
+        let reply = token::handle(&mut s, tenant, &method, &headers, &body, &ids);
+        (reply.into_aad_response(&ids), path.to_owned())
+    } else if let Some(ds) = Dataset::from_path(path) {
+        let response = graph::handle(&shared, ds, &method, &uri, &headers).await;
+        (response, path_and_query(&uri))
+    } else {
+        let ids = lock(&shared).ids(&headers);
+        let message = format!(
+            "Resource not found for the segment '{}'.",
+            path.rsplit('/').find(|s| !s.is_empty()).unwrap_or("")
+        );
+        let reply = graph_error(StatusCode::NOT_FOUND, "ResourceNotFound", &message, &ids);
+        (reply.into_graph_response(&ids), path_and_query(&uri))
+    };
+    let status = response.status().as_u16();
+    tracing::info!(%method, path = %logged, status, "request served");
+    lock(&shared).log.push(RequestLog {
+        method: method.to_string(),
+        path_and_query: logged,
+        status,
+    });
+    response
+}
+
+fn path_and_query(uri: &Uri) -> String {
+    uri.path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned())
+}
+
+impl GraphSim {
+    /// Starts a simulator on `127.0.0.1`, on a free port.
+    pub async fn start(config: SimConfig) -> std::io::Result<GraphSim> {
+        GraphSim::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts a simulator on `addr`.
+    pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<GraphSim> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let shared: Shared = Arc::new(Mutex::new(State::new(config.clone(), url.clone())));
+        let app = Router::new()
+            .fallback(dispatch)
+            .with_state(Arc::clone(&shared));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(GraphSim {
+            shared,
+            config,
+            url,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// Base URL for both Graph and login, e.g. `http://127.0.0.1:53124`.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The configuration the simulator started with.
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    /// Every record held for `ds`, newest first.
+    pub fn records(&self, ds: Dataset) -> Vec<Record> {
+        lock(&self.shared).store.all(ds)
+    }
+
+    /// Adds `count` realistic records of `ds` in `[from, to)` and returns
+    /// them, newest first. Deterministic given the seed and call sequence.
+    pub fn generate(
+        &self,
+        ds: Dataset,
+        count: usize,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Vec<Record> {
+        let mut guard = lock(&self.shared);
+        let s = &mut *guard;
+        s.generator.generate(&mut s.store, ds, count, from, to)
+    }
+
+    /// Inserts a hand-written record verbatim; its id and time are read from
+    /// the JSON.
+    ///
+    /// # Panics
+    /// If `json` is not a JSON object with a string `id` and an RFC 3339
+    /// string in the dataset's time field.
+    pub fn insert_raw(&self, ds: Dataset, json: &str) -> Record {
+        let value: serde_json::Value =
+            serde_json::from_str(json).expect("insert_raw: record is not valid JSON");
+        let id = value["id"]
+            .as_str()
+            .expect("insert_raw: record has no string \"id\"")
+            .to_owned();
+        let field = ds.time_field();
+        let time = value[field]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .unwrap_or_else(|| panic!("insert_raw: record has no RFC 3339 \"{field}\""))
+            .to_utc();
+        let record = Record {
+            id,
+            time,
+            json: json.to_owned(),
+        };
+        lock(&self.shared).store.insert(ds, record.clone());
+        record
+    }
+
+    /// Changes the tenant's switches.
+    pub fn set_switches(&self, f: impl FnOnce(&mut Switches)) {
+        f(&mut lock(&self.shared).switches);
+    }
+
+    /// Queues a one-shot fault for the next Graph data request.
+    pub fn push_fault(&self, fault: Fault) {
+        lock(&self.shared).faults.push_back(fault);
+    }
+
+    /// Every request answered so far, in order.
+    pub fn requests(&self) -> Vec<RequestLog> {
+        lock(&self.shared).log.clone()
+    }
+
+    /// Stops accepting connections and waits (up to a few seconds) for
+    /// in-flight requests to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for GraphSim {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_paths() {
+        assert_eq!(token_tenant("/abc/oauth2/v2.0/token"), Some("abc"));
+        assert_eq!(token_tenant("/abc/OAuth2/V2.0/Token"), Some("abc"));
+        assert_eq!(token_tenant("//oauth2/v2.0/token"), None);
+        assert_eq!(token_tenant("/abc/oauth2/token"), None);
+        assert_eq!(token_tenant("/v1.0/auditLogs/signIns"), None);
+    }
+}

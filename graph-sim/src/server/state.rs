@@ -1,0 +1,159 @@
+//! Everything a running simulator remembers, behind one mutex.
+//!
+//! Records, the record generator, switches, queued faults, issued tokens, the
+//! request log, and the RNG for request ids and token entropy. Callers lock,
+//! act and unlock; the lock is never held across an `.await`. Bearer tokens
+//! live here as map keys and are never logged.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use axum::http::HeaderMap;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+use crate::config::SimConfig;
+use crate::control::{Fault, RequestLog, Switches};
+use crate::dataset::Dataset;
+use crate::generate::{Generator, guid};
+use crate::record::Store;
+use crate::skiptoken::SkipTokenKey;
+
+/// ChaCha stream for request ids, trace ids and token entropy.
+const ID_STREAM: u64 = 0x1d5;
+
+/// An access token the sim issued.
+#[derive(Debug)]
+pub struct Issued {
+    pub expires_at: Instant,
+    /// Forced expiry by [`Fault::ExpireTokens`].
+    pub revoked: bool,
+}
+
+/// Per-request correlation ids.
+#[derive(Debug, Clone)]
+pub struct Ids {
+    /// Server-side id (`request-id`, AAD trace id).
+    pub request_id: String,
+    /// The caller's `client-request-id` when it sent one, else a fresh id.
+    pub client_request_id: String,
+}
+
+/// Mutable simulator state.
+#[derive(Debug)]
+pub struct State {
+    pub config: SimConfig,
+    pub base_url: String,
+    pub store: Store,
+    pub generator: Generator,
+    pub switches: Switches,
+    pub faults: VecDeque<Fault>,
+    pub tokens: HashMap<String, Issued>,
+    pub log: Vec<RequestLog>,
+    pub rng: ChaCha20Rng,
+    pub skip_key: SkipTokenKey,
+}
+
+/// State shared between the server task and the [`crate::GraphSim`] handle.
+pub type Shared = Arc<Mutex<State>>;
+
+/// Locks the state; a panic in another holder does not poison the sim.
+pub fn lock(shared: &Shared) -> MutexGuard<'_, State> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl State {
+    /// Builds the state and generates the configured records.
+    pub fn new(config: SimConfig, base_url: String) -> Self {
+        let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
+        rng.set_stream(ID_STREAM);
+        let mut state = State {
+            generator: Generator::new(config.seed, &config.tenant_id),
+            skip_key: SkipTokenKey::new(config.seed, &config.tenant_id),
+            store: Store::default(),
+            switches: Switches::default(),
+            faults: VecDeque::new(),
+            tokens: HashMap::new(),
+            log: Vec::new(),
+            rng,
+            base_url,
+            config,
+        };
+        for &ds in Dataset::all() {
+            let count = match ds {
+                Dataset::SignIns => state.config.signins,
+                Dataset::DirectoryAudits => state.config.directory_audits,
+            };
+            let (from, to) = (state.config.from, state.config.to);
+            state
+                .generator
+                .generate(&mut state.store, ds, count, from, to);
+        }
+        state
+    }
+
+    /// A fresh GUID from the id stream.
+    pub fn new_guid(&mut self) -> String {
+        guid(&mut self.rng)
+    }
+
+    /// Ids for one request, echoing a well-formed `client-request-id`.
+    pub fn ids(&mut self, headers: &HeaderMap) -> Ids {
+        let request_id = self.new_guid();
+        let client_request_id = headers
+            .get("client-request-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| is_guid(v))
+            .map_or_else(|| self.new_guid(), str::to_owned);
+        Ids {
+            request_id,
+            client_request_id,
+        }
+    }
+}
+
+/// Whether `s` is a hyphenated GUID.
+pub fn is_guid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guid_shape() {
+        assert!(is_guid("66ea54eb-6301-4ee5-be62-ff5a759b0100"));
+        assert!(!is_guid("66ea54eb-6301-4ee5-be62-ff5a759b010"));
+        assert!(!is_guid("66ea54eb_6301-4ee5-be62-ff5a759b0100"));
+        assert!(!is_guid("\r\nx"));
+    }
+
+    #[test]
+    fn client_request_id_is_echoed_only_when_well_formed() {
+        let config = SimConfig {
+            signins: 0,
+            directory_audits: 0,
+            ..SimConfig::default()
+        };
+        let mut s = State::new(config, "http://x".to_owned());
+        let mut h = HeaderMap::new();
+        h.insert(
+            "client-request-id",
+            "66ea54eb-6301-4ee5-be62-ff5a759b0100".parse().unwrap(),
+        );
+        assert_eq!(
+            s.ids(&h).client_request_id,
+            "66ea54eb-6301-4ee5-be62-ff5a759b0100"
+        );
+        h.insert("client-request-id", "not a guid".parse().unwrap());
+        let ids = s.ids(&h);
+        assert!(is_guid(&ids.client_request_id));
+        assert_ne!(ids.client_request_id, ids.request_id);
+    }
+}

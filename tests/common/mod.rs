@@ -1,0 +1,361 @@
+//! Shared set-up for the end-to-end tests: a graph-sim on loopback, a fresh
+//! archive folder, the real `entra-archive` binary as a child process, and
+//! readers for what it wrote.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use arrow::array::{AsArray, RecordBatch};
+use chrono::{DateTime, Duration, Utc};
+use graph_sim::{Dataset, GraphSim, Record, SimConfig};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+
+/// Records live between these instants in every test tenant.
+pub const FROM: &str = "2026-11-20T00:00:00Z";
+pub const TO: &str = "2026-11-21T00:00:00Z";
+/// The lag the tests pass.
+pub const LAG_MINUTES: i64 = 10;
+
+pub fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// A `--now` that makes the window end exactly at `end`.
+pub fn now_for_end(end: DateTime<Utc>) -> String {
+    (end + Duration::minutes(LAG_MINUTES)).to_rfc3339()
+}
+
+pub fn sim_config(seed: u64) -> SimConfig {
+    SimConfig {
+        seed,
+        from: t(FROM),
+        to: t(TO),
+        signins: 1200,
+        directory_audits: 700,
+        ..SimConfig::default()
+    }
+}
+
+pub struct Harness {
+    pub sim: GraphSim,
+    pub dir: tempfile::TempDir,
+    pub archive: PathBuf,
+}
+
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    pub fn dataset(&self, name: &str) -> Value {
+        let json = self.json();
+        json["datasets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["dataset"] == name)
+            .cloned()
+            .unwrap()
+    }
+
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit status\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Harness {
+    pub async fn start(config: SimConfig) -> Harness {
+        let sim = GraphSim::start(config).await.expect("graph-sim starts");
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("archive");
+        Harness { sim, dir, archive }
+    }
+
+    /// The command with the sim's tenant, app, secret and URLs in its environment.
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let c = self.sim.config();
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_entra-archive"));
+        cmd.env_clear()
+            .env("ENTRA_TENANT_ID", &c.tenant_id)
+            .env("ENTRA_CLIENT_ID", &c.client_id)
+            .env("ENTRA_CLIENT_SECRET", &c.client_secret)
+            .env("GRAPH_BASE_URL", self.sim.url())
+            .env("ENTRA_LOGIN_URL", self.sim.url())
+            .env("ARCHIVE_DEST", &self.archive)
+            .args(args)
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// `run --json --since FROM --now <end + lag>` plus `extra`.
+    pub async fn run_to(&self, end: DateTime<Utc>, extra: &[&str]) -> Run {
+        let now = now_for_end(end);
+        let mut args = vec![
+            "run", "--json", "--since", FROM, "--now", &now, "--lag", "10m",
+        ];
+        args.extend_from_slice(extra);
+        self.command(&args).output().await.unwrap().into()
+    }
+
+    pub async fn run_with_env(
+        &self,
+        end: DateTime<Utc>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Run {
+        let now = now_for_end(end);
+        let mut args = vec![
+            "run", "--json", "--since", FROM, "--now", &now, "--lag", "10m",
+        ];
+        args.extend_from_slice(extra);
+        let mut cmd = self.command(&args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().await.unwrap().into()
+    }
+
+    /// Every file under the archive, with its bytes: a snapshot to compare.
+    pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        for path in walk(&self.archive) {
+            let key = path
+                .strip_prefix(&self.archive)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            out.insert(key, std::fs::read(&path).unwrap());
+        }
+        out
+    }
+
+    pub fn state_snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        self.snapshot()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("_state/") && k.ends_with("checkpoint.json"))
+            .collect()
+    }
+
+    pub fn parquet_files(&self, dataset: &str) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = walk(&self.archive.join(dataset))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Every row of a dataset, with the file it came from.
+    pub fn rows(&self, dataset: &str) -> Vec<Row> {
+        let mut rows = Vec::new();
+        for file in self.parquet_files(dataset) {
+            for batch in read_batches(&file) {
+                rows.extend(rows_of(&file, &batch));
+            }
+        }
+        rows
+    }
+
+    pub fn expected(&self, ds: Dataset, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Record> {
+        self.sim
+            .records(ds)
+            .into_iter()
+            .filter(|r| start <= r.time && r.time < end)
+            .collect()
+    }
+}
+
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+pub fn read_batches(file: &Path) -> Vec<RecordBatch> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(file).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    reader.map(|b| b.unwrap()).collect()
+}
+
+/// One archived row: its id, raw text, the row's typed columns as JSON, and
+/// where it was found.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: String,
+    pub raw: String,
+    pub typed: Value,
+    pub file: PathBuf,
+}
+
+fn rows_of(file: &Path, batch: &RecordBatch) -> Vec<Row> {
+    let ids = batch
+        .column_by_name("id")
+        .unwrap()
+        .as_string::<i32>()
+        .clone();
+    let raws = batch
+        .column_by_name("raw")
+        .unwrap()
+        .as_string::<i32>()
+        .clone();
+    let typed_batch = batch
+        .project(&(0..batch.num_columns() - 1).collect::<Vec<_>>())
+        .unwrap();
+    let mut buffer = Vec::new();
+    let mut writer = arrow::json::WriterBuilder::new()
+        .with_explicit_nulls(true)
+        .build::<_, arrow::json::writer::JsonArray>(&mut buffer);
+    writer.write(&typed_batch).unwrap();
+    writer.finish().unwrap();
+    drop(writer);
+    let typed: Vec<Value> = if buffer.is_empty() {
+        vec![]
+    } else {
+        serde_json::from_slice(&buffer).unwrap()
+    };
+    (0..batch.num_rows())
+        .map(|i| Row {
+            id: ids.value(i).to_string(),
+            raw: raws.value(i).to_string(),
+            typed: typed[i].clone(),
+            file: file.to_path_buf(),
+        })
+        .collect()
+}
+
+fn normalise(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn as_time(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Checks, without using the exporter's schema, that every typed value equals
+/// the source JSON and every source property has a column. Returns how many
+/// non-null leaves matched, so callers can tell the check was not vacuous.
+pub fn assert_typed_matches(typed: &Value, source: &Value, path: &str) -> usize {
+    match (typed, source) {
+        (Value::Object(columns), Value::Object(props)) => {
+            let mut matched = 0;
+            for (column, value) in columns {
+                let prop = props
+                    .iter()
+                    .find(|(k, _)| normalise(k) == normalise(column))
+                    .map(|(_, v)| v);
+                let here = format!("{path}.{column}");
+                match prop {
+                    None | Some(Value::Null) => assert!(
+                        value.is_null(),
+                        "{here}: source has no value but column has {value}"
+                    ),
+                    Some(p) => matched += assert_typed_matches(value, p, &here),
+                }
+            }
+            for key in props.keys() {
+                assert!(
+                    columns.keys().any(|c| normalise(c) == normalise(key)),
+                    "{path}.{key}: source property has no column"
+                );
+            }
+            matched
+        }
+        (Value::Array(items), Value::Array(props)) => {
+            assert_eq!(items.len(), props.len(), "{path}: list length");
+            items
+                .iter()
+                .zip(props)
+                .enumerate()
+                .map(|(i, (a, b))| assert_typed_matches(a, b, &format!("{path}[{i}]")))
+                .sum()
+        }
+        (Value::Null, other) => panic!("{path}: column is null but source has {other}"),
+        (Value::String(a), Value::String(b)) => {
+            if a != b {
+                let (ta, tb) = (as_time(typed), as_time(source));
+                assert!(ta.is_some() && ta == tb, "{path}: {a:?} != {b:?}");
+            }
+            1
+        }
+        (Value::Number(a), Value::Number(b)) => {
+            assert_eq!(a.as_f64(), b.as_f64(), "{path}");
+            1
+        }
+        (Value::Bool(a), Value::Bool(b)) => {
+            assert_eq!(a, b, "{path}");
+            1
+        }
+        (a, b) => panic!("{path}: column {a} vs source {b}"),
+    }
+}
+
+/// The partition date of a file (`.../date=YYYY-MM-DD/file.parquet`).
+pub fn partition_date(file: &Path) -> String {
+    let dir = file
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    dir.strip_prefix("date=")
+        .unwrap_or_else(|| panic!("{dir} is not a date partition"))
+        .to_string()
+}
+
+/// The Python of the venv the Makefile builds (override with ENTRA_ARCHIVE_PYTHON).
+pub fn python() -> PathBuf {
+    std::env::var_os("ENTRA_ARCHIVE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+}

@@ -37,7 +37,8 @@ async fn token_errors_name_the_fix_and_write_nothing() {
     let before = h.snapshot();
     const OTHER_GUID: &str = "99999999-9999-4999-8999-999999999999";
     let other_guid = OTHER_GUID;
-    let cases: Vec<(&str, Vec<(&str, &str)>, &[&str])> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [&'a str]);
+    let cases: Vec<Case> = vec![
         (
             "wrong secret",
             vec![("ENTRA_CLIENT_SECRET", "the-secret-id-not-its-value")],
@@ -202,4 +203,34 @@ async fn bad_settings_exit_2_and_name_the_variable() {
         !h.archive.exists(),
         "nothing is created before the settings are valid"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_request_shows_graphs_message_and_the_path_and_is_not_retried() {
+    let h = archived_once(14).await;
+    let before = h.state_snapshot();
+    let message = "Invalid filter clause: The operator 'le' is not supported for this property.";
+    h.sim.push_fault(graph_sim::Fault::Error {
+        status: 400,
+        code: "BadRequest".into(),
+        message: message.into(),
+    });
+    let served = h.sim.requests().len();
+    let run = h.run_to(t(SECOND_END), &["--datasets", "signins"]).await;
+    run.assert_code(1);
+    let d = run.dataset("signins");
+    assert_eq!(d["status"], "failed");
+    let reason = d["error"].as_str().unwrap();
+    assert!(
+        reason.contains(message)
+            && reason.contains("/v1.0/auditLogs/signIns?$filter=createdDateTime ge "),
+        "{reason}"
+    );
+    let data_requests = h.sim.requests()[served..]
+        .iter()
+        .filter(|r| r.path_and_query.contains("auditLogs"))
+        .count();
+    assert_eq!(data_requests, 1, "a 400 is not retried");
+    assert_eq!(h.state_snapshot(), before, "the checkpoint did not move");
+    assert_no_partial_files(&h);
 }

@@ -67,18 +67,17 @@ fn assert_archive_holds(h: &Harness, end: chrono::DateTime<chrono::Utc>) {
             "{name}: only {leaves} typed values compared"
         );
         for file in h.parquet_files(name) {
-            let times: Vec<i64> =
-                read_batches(&file)
-                    .iter()
-                    .flat_map(|b| {
-                        let c = b.column_by_name(time_column).unwrap();
-                        arrow::array::AsArray::as_primitive::<
+            let times: Vec<i64> = read_batches(&file)
+                .iter()
+                .flat_map(|b| {
+                    let c = b.column_by_name(time_column).unwrap();
+                    arrow::array::AsArray::as_primitive::<
                             arrow::datatypes::TimestampNanosecondType,
                         >(c)
                         .values()
                         .to_vec()
-                    })
-                    .collect();
+                })
+                .collect();
             assert!(
                 times.windows(2).all(|w| w[0] <= w[1]),
                 "{} is not sorted by time",
@@ -313,14 +312,24 @@ fn expire_leases(h: &Harness) {
 #[tokio::test(flavor = "multi_thread")]
 async fn throttling_server_errors_and_truncated_pages_are_retried_from_the_same_page() {
     let h = Harness::start(sim_config(4)).await;
-    h.sim.push_fault(graph_sim::Fault::TooManyRequests {
-        retry_after: Some(1),
-    });
-    h.sim.push_fault(graph_sim::Fault::TruncatedBody);
-    h.sim
-        .push_fault(graph_sim::Fault::ServiceUnavailable { retry_after: None });
-    h.sim.push_fault(graph_sim::Fault::MalformedBody);
-    let end = t("2026-11-20T03:00:00Z");
+    // One fault per page (a normal answer in between), so each page retries once.
+    use graph_sim::Fault::*;
+    let faults = [
+        TooManyRequests {
+            retry_after: Some(1),
+        },
+        TruncatedBody,
+        ServiceUnavailable { retry_after: None },
+        MalformedBody,
+        GatewayTimeout,
+        // The token expires mid-pagination: one 401, a fresh token, and on.
+        ExpireTokens,
+    ];
+    for fault in faults {
+        h.sim.push_fault(fault);
+        h.sim.push_fault(Delay(std::time::Duration::ZERO));
+    }
+    let end = t("2026-11-20T08:00:00Z");
     let run = h.run_to(end, &["--datasets", "signins"]).await;
     run.assert_code(0);
     let statuses: Vec<u16> = h
@@ -331,7 +340,16 @@ async fn throttling_server_errors_and_truncated_pages_are_retried_from_the_same_
         .map(|r| r.status)
         .collect();
     assert_eq!(&statuses[..2], &[429, 200], "{statuses:?}");
-    assert!(statuses.contains(&503));
+    for status in [503, 504, 401] {
+        assert!(statuses.contains(&status), "{status} in {statuses:?}");
+    }
+    let token_requests = h
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.contains("oauth2"))
+        .count();
+    assert_eq!(token_requests, 2, "one token, one refresh after the 401");
     let ids: Vec<String> = h.rows("signins").into_iter().map(|r| r.id).collect();
     assert_eq!(ids.len(), h.expected(Dataset::SignIns, t(FROM), end).len());
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());

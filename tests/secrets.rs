@@ -52,7 +52,7 @@ async fn the_secret_never_reaches_output_or_files() {
         for (i, text) in outputs.iter().enumerate() {
             assert!(!text.contains(secret), "output {i} contains the secret");
         }
-        for path in walk(&h.dir.path().to_path_buf()) {
+        for path in walk(h.dir.path()) {
             let bytes = std::fs::read(&path).unwrap();
             assert!(
                 !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),

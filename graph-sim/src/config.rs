@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
+use crate::dataset::Dataset;
+
 /// Demo tenant id.
 pub const DEFAULT_TENANT_ID: &str = "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5";
 /// Demo application (client) id.
@@ -41,6 +43,14 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
+    /// How many records of `ds` to generate at start.
+    pub(crate) fn count(&self, ds: Dataset) -> usize {
+        match ds {
+            Dataset::SignIns => self.signins,
+            Dataset::DirectoryAudits => self.directory_audits,
+        }
+    }
+
     /// The default record window: `to` = now rounded down to the minute,
     /// `from` = `to` − 48 h.
     pub fn default_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {

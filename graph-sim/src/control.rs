@@ -50,6 +50,16 @@ pub enum Fault {
     /// Mark every token issued so far as expired, then answer 401 as Graph
     /// does for an expired token.
     ExpireTokens,
+    /// Any other Graph error: this status with a Graph error envelope
+    /// carrying `code` and `message` (e.g. a 400 a real tenant might send).
+    Error {
+        /// HTTP status.
+        status: u16,
+        /// Graph `error.code`.
+        code: String,
+        /// Graph `error.message`.
+        message: String,
+    },
 }
 
 /// One request the simulator answered.

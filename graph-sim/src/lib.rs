@@ -18,8 +18,11 @@
 //! - `dataset`: the served datasets, as data.
 //! - `filter`, `query`, `skiptoken`: OData query options and paging tokens.
 //! - `record`: stored records and the keyset-ordered store.
-//! - `generate`: realistic records from a seeded ChaCha RNG.
-//! - `server`: the axum server, token endpoint, data endpoints, `GraphSim`.
+//! - `generate`: realistic records from a seeded ChaCha RNG (`signins`,
+//!   `audits`, and the static cast in `vocab`).
+//! - `server`: the axum server, token endpoint (`token`, `jwt`), data
+//!   endpoints (`graph`), response shapes (`reply`), shared `state`, and
+//!   the [`GraphSim`] handle.
 //! - `time`: Graph's 100 ns timestamps.
 #![warn(missing_docs)]
 

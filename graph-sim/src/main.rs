@@ -5,7 +5,7 @@
 //! stderr (method, path, status — never a secret or bearer token) until
 //! SIGINT or SIGTERM.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -118,26 +118,26 @@ impl Args {
     }
 }
 
-async fn terminated() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+/// Registers SIGINT/SIGTERM handlers now (so a signal arriving right after
+/// the URL is printed is not lost) and resolves when either arrives.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
         let _ = tokio::signal::ctrl_c().await;
-    }
+    })
 }
 
 #[tokio::main]
@@ -146,6 +146,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -171,6 +172,13 @@ async fn main() -> ExitCode {
         s.secret_expired = args.secret_expired;
         s.page_delay = Duration::from_millis(args.page_delay_ms);
     });
+    let stop = match shutdown_signal() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("graph-sim: cannot install signal handlers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "GRAPH_SIM_URL={}", sim.url());
     let _ = stdout.flush();
@@ -185,7 +193,7 @@ async fn main() -> ExitCode {
         to = %c.to,
         "graph-sim listening"
     );
-    terminated().await;
+    stop.await;
     tracing::info!("shutting down");
     sim.shutdown().await;
     tracing::info!("stopped");

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -288,13 +288,12 @@ pub fn assert_typed_matches(typed: &Value, source: &Value, path: &str) -> usize 
     match (typed, source) {
         (Value::Object(columns), Value::Object(props)) => {
             let mut matched = 0;
+            let by_name: HashMap<String, &Value> =
+                props.iter().map(|(k, v)| (normalise(k), v)).collect();
+            let column_names: HashSet<String> = columns.keys().map(|c| normalise(c)).collect();
             for (column, value) in columns {
-                let prop = props
-                    .iter()
-                    .find(|(k, _)| normalise(k) == normalise(column))
-                    .map(|(_, v)| v);
                 let here = format!("{path}.{column}");
-                match prop {
+                match by_name.get(&normalise(column)) {
                     None | Some(Value::Null) => assert!(
                         value.is_null(),
                         "{here}: source has no value but column has {value}"
@@ -304,7 +303,7 @@ pub fn assert_typed_matches(typed: &Value, source: &Value, path: &str) -> usize 
             }
             for key in props.keys() {
                 assert!(
-                    columns.keys().any(|c| normalise(c) == normalise(key)),
+                    column_names.contains(&normalise(key)),
                     "{path}.{key}: source property has no column"
                 );
             }

@@ -44,6 +44,10 @@ pub struct Directory {
     pub app_sp_ids: Vec<String>,
     /// Object id per [`vocab::GROUPS`] entry.
     pub group_ids: Vec<String>,
+    /// Service principal of the Device Registration Service.
+    pub device_registration_sp_id: String,
+    /// Service principal of Microsoft Substrate Management.
+    pub substrate_sp_id: String,
 }
 
 impl Directory {
@@ -68,6 +72,8 @@ impl Directory {
             policy_ids: vocab::POLICIES.iter().map(|_| guid(rng)).collect(),
             app_sp_ids: vocab::APPS.iter().map(|_| guid(rng)).collect(),
             group_ids: vocab::GROUPS.iter().map(|_| guid(rng)).collect(),
+            device_registration_sp_id: guid(rng),
+            substrate_sp_id: guid(rng),
         }
     }
 }

@@ -80,6 +80,16 @@ fn fault_reply(fault: &Fault, ids: &Ids) -> Option<Reply> {
             ids,
         ),
         Fault::MalformedBody => Reply::ok("text/html", HTML_ERROR_PAGE.to_owned()),
+        Fault::Error {
+            status,
+            code,
+            message,
+        } => graph_error(
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code,
+            message,
+            ids,
+        ),
         Fault::TruncatedBody | Fault::Delay(_) | Fault::ExpireTokens => return None,
     })
 }

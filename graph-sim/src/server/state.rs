@@ -81,11 +81,7 @@ impl State {
             config,
         };
         for &ds in Dataset::all() {
-            let count = match ds {
-                Dataset::SignIns => state.config.signins,
-                Dataset::DirectoryAudits => state.config.directory_audits,
-            };
-            let (from, to) = (state.config.from, state.config.to);
+            let (count, from, to) = (state.config.count(ds), state.config.from, state.config.to);
             state
                 .generator
                 .generate(&mut state.store, ds, count, from, to);

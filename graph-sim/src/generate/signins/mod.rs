@@ -1,0 +1,211 @@
+//! One v1.0 `signIn` record (graph-api.md §6.1, §6.3, §6.7).
+//!
+//! Draws a person, an app, a place and an outcome, then the nested pieces
+//! (`parts`) consistently with them: a 53003 failure has a failing policy,
+//! risky sign-ins tend to come from away from home, legacy clients have no
+//! browser. Property order follows Microsoft's documented example.
+
+mod parts;
+
+use chrono::{DateTime, Utc};
+use rand::RngExt;
+use serde::Serialize;
+
+use super::vocab::{self, APPS, CITIES, FAILURES, LEGACY_CLIENTS, PEOPLE};
+use super::{Ctx, guid, pick, weighted};
+use crate::time::format_ticks;
+use parts::{AppliedPolicy, CA_BLOCKED, DeviceDetail, Location, Risk, Status};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SignIn<'a> {
+    id: String,
+    created_date_time: String,
+    user_display_name: &'a str,
+    user_principal_name: &'a str,
+    user_id: &'a str,
+    app_id: &'a str,
+    app_display_name: &'a str,
+    ip_address: String,
+    client_app_used: &'a str,
+    correlation_id: String,
+    conditional_access_status: &'a str,
+    is_interactive: bool,
+    #[serde(flatten)]
+    risk: Risk,
+    resource_display_name: &'a str,
+    resource_id: &'a str,
+    status: Status,
+    device_detail: DeviceDetail<'a>,
+    location: Location,
+    applied_conditional_access_policies: Vec<AppliedPolicy<'a>>,
+}
+
+/// Draws one sign-in at `time`.
+pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> (String, String) {
+    let rng = &mut *ctx.rng;
+    let dir = ctx.dir;
+    let who = rng.random_range(0..PEOPLE.len());
+    let person = &PEOPLE[who];
+    let app = pick(rng, APPS);
+    let (resource_id, resource_name) = vocab::RESOURCES[app.resource];
+    // Legacy protocols only against Exchange, and mostly blocked by policy.
+    let legacy = app.resource == 1 && rng.random_bool(0.08);
+    let client_app_used = if legacy {
+        *pick(rng, LEGACY_CLIENTS)
+    } else {
+        app.client
+    };
+    let failure = if legacy && rng.random_bool(0.7) {
+        Some((CA_BLOCKED, FAILURES[3].1.1, None))
+    } else if rng.random_bool(0.2) {
+        Some(*weighted(rng, FAILURES))
+    } else {
+        None
+    };
+    let away = rng.random_bool(0.12);
+    let city = if away {
+        pick(rng, CITIES)
+    } else {
+        &CITIES[person.home]
+    };
+    let ip_address = parts::ip_address(rng);
+    let risk = parts::risk(rng, away);
+    let in_browser = app.client == "Browser";
+    let device_detail = parts::device_detail(rng, dir.devices[who].as_ref(), legacy, in_browser);
+    let location = parts::location(rng, city);
+    let policies = parts::policies(rng, dir, failure.as_ref(), legacy);
+    let status = parts::status(rng, failure.as_ref(), &policies);
+
+    let id = guid(rng);
+    let record = SignIn {
+        id: id.clone(),
+        created_date_time: format_ticks(time),
+        user_display_name: person.name,
+        user_principal_name: person.upn,
+        user_id: &dir.user_ids[who],
+        app_id: app.id,
+        app_display_name: app.name,
+        ip_address,
+        client_app_used,
+        correlation_id: guid(rng),
+        conditional_access_status: parts::conditional_access_status(&policies),
+        is_interactive: rng.random_bool(0.97),
+        risk,
+        resource_display_name: resource_name,
+        resource_id,
+        status,
+        device_detail,
+        location,
+        applied_conditional_access_policies: policies,
+    };
+    let json = serde_json::to_string(&record).expect("a signIn always serializes");
+    (id, json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Directory, Generator, stream};
+    use super::*;
+    use crate::dataset::Dataset;
+    use crate::record::Store;
+    use crate::time::parse_filter_datetime;
+
+    fn sample(n: usize) -> Vec<serde_json::Value> {
+        let mut g = Generator::new(42, "tenant");
+        let mut s = Store::default();
+        let from = parse_filter_datetime("2026-11-22T00:00:00Z").unwrap();
+        let to = parse_filter_datetime("2026-11-24T00:00:00Z").unwrap();
+        g.generate(&mut s, Dataset::SignIns, n, from, to)
+            .iter()
+            .map(|r| serde_json::from_str(&r.json).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn has_every_documented_property() {
+        const PROPS: &[&str] = &[
+            "id",
+            "createdDateTime",
+            "userDisplayName",
+            "userPrincipalName",
+            "userId",
+            "appId",
+            "appDisplayName",
+            "ipAddress",
+            "clientAppUsed",
+            "correlationId",
+            "conditionalAccessStatus",
+            "isInteractive",
+            "riskDetail",
+            "riskLevelAggregated",
+            "riskLevelDuringSignIn",
+            "riskState",
+            "riskEventTypes",
+            "riskEventTypes_v2",
+            "resourceDisplayName",
+            "resourceId",
+            "status",
+            "deviceDetail",
+            "location",
+            "appliedConditionalAccessPolicies",
+        ];
+        for v in sample(50) {
+            for p in PROPS {
+                assert!(v.get(p).is_some(), "{p} missing in {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn has_the_variety_downstream_must_handle() {
+        let all = sample(2000);
+        let share = |f: &dyn Fn(&serde_json::Value) -> bool| {
+            all.iter().filter(|v| f(v)).count() as f64 / all.len() as f64
+        };
+        let ok = share(&|v| v["status"]["errorCode"] == 0);
+        assert!((0.72..0.88).contains(&ok), "{ok}");
+        assert!(share(&|v| v["ipAddress"].as_str().unwrap().contains(':')) > 0.1);
+        assert!(share(&|v| v["location"]["geoCoordinates"] == serde_json::json!({})) > 0.02);
+        assert!(share(&|v| v["location"]["geoCoordinates"]["altitude"].is_null()) > 0.5);
+        assert!(share(&|v| v["deviceDetail"]["deviceId"] == "") > 0.1);
+        assert!(share(&|v| v["deviceDetail"]["isCompliant"].is_null()) > 0.05);
+        assert!(share(&|v| v["userDisplayName"] == "🦄 Unicorn Ops") > 0.0);
+        assert!(share(&|v| !v["riskEventTypes_v2"].as_array().unwrap().is_empty()) > 0.0);
+        let blocked = all.iter().filter(|v| v["status"]["errorCode"] == 53003);
+        for v in blocked {
+            assert_eq!(v["conditionalAccessStatus"], "failure");
+        }
+        for code in [50126, 50053, 50074, 53003, 500121] {
+            assert!(share(&|v| v["status"]["errorCode"] == code) > 0.0, "{code}");
+        }
+        for v in &all {
+            let n = v["appliedConditionalAccessPolicies"]
+                .as_array()
+                .unwrap()
+                .len();
+            assert!(n <= 3);
+            let upn = v["userPrincipalName"].as_str().unwrap();
+            assert_eq!(upn, upn.to_lowercase());
+        }
+    }
+
+    #[test]
+    fn json_is_compact_utf8_with_seven_digit_times() {
+        let mut rng = stream(1, 1);
+        let dir = Directory::new(&mut stream(1, 0), "t");
+        let t = parse_filter_datetime("2026-11-24T08:15:41.6195833Z").unwrap();
+        let (id, json) = generate(
+            &mut Ctx {
+                rng: &mut rng,
+                dir: &dir,
+            },
+            t,
+        );
+        assert!(json.starts_with(&format!(
+            "{{\"id\":\"{id}\",\"createdDateTime\":\"2026-11-24T08:15:41.6195833Z\","
+        )));
+        assert!(!json.contains('\n') && !json.contains("\": "));
+        assert!(!json.contains("\\u"));
+    }
+}

@@ -1,7 +1,7 @@
 //! Arrow batches ⇄ Parquet files.
 //!
-//! Takes one cell's new records as an Arrow batch, sorts them by time (then
-//! id), and writes a zstd-compressed Parquet file to a local staging path,
+//! Takes one cell's new records as Arrow batches, merges them in time (then
+//! id) order, and writes a zstd-compressed Parquet file to a local staging path,
 //! fsynced, with the SHA-256 of its bytes computed on the way. Also reads the
 //! `id` column back out of existing files, which is how a pass learns what a
 //! cell already holds. Never writes to the archive itself: `destination`
@@ -11,8 +11,10 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use arrow::array::{AsArray, RecordBatch};
-use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::interleave_record_batch;
+use arrow::datatypes::TimestampNanosecondType;
+use arrow::error::ArrowError;
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
@@ -53,31 +55,40 @@ pub fn writer_properties(metadata: Vec<KeyValue>) -> WriterProperties {
         .build()
 }
 
-/// Sorts rows by `time_column`, then by `id`.
-pub fn sort_by_time(
-    batch: &RecordBatch,
-    time_column: &str,
-) -> Result<RecordBatch, arrow::error::ArrowError> {
-    let column = |name: &str| {
-        batch
-            .column_by_name(name)
-            .cloned()
-            .ok_or_else(|| arrow::error::ArrowError::SchemaError(format!("no column {name}")))
-    };
-    let keys = [
-        SortColumn {
-            values: column(time_column)?,
-            options: None,
-        },
-        SortColumn {
-            values: column(ID_COLUMN)?,
-            options: None,
-        },
-    ];
-    let order = lexsort_to_indices(&keys, None)?;
-    take_record_batch(batch, &order)
-}
+/// Rows handed to the writer at a time while merging batches.
+const WRITE_CHUNK_ROWS: usize = 8 * 1024;
 
+/// The rows of `batches` ordered by `time_column`, then `id`, as
+/// `(batch, row)` pairs.
+fn time_order(
+    batches: &[RecordBatch],
+    time_column: &str,
+) -> Result<Vec<(usize, usize)>, ArrowError> {
+    let mut keys: Vec<(i64, &str, usize, usize)> = Vec::new();
+    for (b, batch) in batches.iter().enumerate() {
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .ok_or_else(|| ArrowError::SchemaError(format!("no column {name}")))
+        };
+        let times = column(time_column)?
+            .as_primitive_opt::<TimestampNanosecondType>()
+            .ok_or_else(|| ArrowError::SchemaError(format!("{time_column} is not a timestamp")))?;
+        let ids = column(ID_COLUMN)?
+            .as_string_opt::<i32>()
+            .ok_or_else(|| ArrowError::SchemaError("id is not text".into()))?;
+        for row in 0..batch.num_rows() {
+            let time = if times.is_valid(row) {
+                times.value(row)
+            } else {
+                i64::MIN
+            };
+            keys.push((time, ids.value(row), b, row));
+        }
+    }
+    keys.sort_unstable();
+    Ok(keys.into_iter().map(|(_, _, b, row)| (b, row)).collect())
+}
 struct HashingWriter<W> {
     inner: W,
     hasher: Sha256,
@@ -97,22 +108,38 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// Writes `batch` to a new file at `path` and fsyncs it. Blocking.
-pub fn write_file(path: &Path, batch: &RecordBatch, metadata: Vec<KeyValue>) -> Result<FileInfo> {
+/// Writes the rows of `batches` (one schema) to a new file at `path`,
+/// ordered by `time_column` then `id`, and fsyncs it. Rows are merged into the
+/// writer a chunk at a time, never copied into one big batch. Blocking.
+pub fn write_sorted(
+    path: &Path,
+    batches: &[RecordBatch],
+    time_column: &str,
+    metadata: Vec<KeyValue>,
+) -> Result<FileInfo> {
     let fail = |source: BoxError| Error::Parquet {
         op: "write",
         key: path.display().to_string(),
         source,
     };
+    let schema = batches
+        .first()
+        .ok_or_else(|| fail("no rows to write".into()))?
+        .schema();
+    let order = time_order(batches, time_column).map_err(|e| fail(e.into()))?;
     let file = File::create_new(path).map_err(|e| fail(e.into()))?;
     let sink = HashingWriter {
         inner: BufWriter::new(file),
         hasher: Sha256::new(),
         written: 0,
     };
-    let mut writer = ArrowWriter::try_new(sink, batch.schema(), Some(writer_properties(metadata)))
+    let mut writer = ArrowWriter::try_new(sink, schema, Some(writer_properties(metadata)))
         .map_err(|e| fail(e.into()))?;
-    writer.write(batch).map_err(|e| fail(e.into()))?;
+    let sources: Vec<&RecordBatch> = batches.iter().collect();
+    for chunk in order.chunks(WRITE_CHUNK_ROWS) {
+        let rows = interleave_record_batch(&sources, chunk).map_err(|e| fail(e.into()))?;
+        writer.write(&rows).map_err(|e| fail(e.into()))?;
+    }
     let mut sink = writer.into_inner().map_err(|e| fail(e.into()))?;
     sink.flush().map_err(|e| fail(e.into()))?;
     let file = sink
@@ -121,7 +148,7 @@ pub fn write_file(path: &Path, batch: &RecordBatch, metadata: Vec<KeyValue>) -> 
         .map_err(|e| fail(e.into_error().into()))?;
     file.sync_all().map_err(|e| fail(e.into()))?;
     Ok(FileInfo {
-        rows: batch.num_rows(),
+        rows: order.len(),
         bytes: sink.written,
         sha256: hex::encode(sink.hasher.finalize()),
     })
@@ -159,7 +186,6 @@ mod tests {
     use super::*;
     use crate::convert::{Record, arrow_schema, to_batch};
     use crate::datasets::by_name;
-    use arrow::datatypes::TimestampNanosecondType;
     use parquet::file::reader::{FileReader, SerializedFileReader};
 
     fn records() -> Vec<Record> {
@@ -183,25 +209,22 @@ mod tests {
     #[test]
     fn files_are_sorted_zstd_and_their_ids_read_back() {
         let def = by_name("signins").unwrap();
-        let batch = to_batch(def, &arrow_schema(def), &records()).unwrap();
-        let sorted = sort_by_time(&batch, "created_date_time").unwrap();
-        let times = sorted
-            .column_by_name("created_date_time")
-            .unwrap()
-            .as_primitive::<TimestampNanosecondType>();
-        assert!(times.values().windows(2).all(|w| w[0] <= w[1]));
+        let schema = arrow_schema(def);
+        let all = records();
+        // Two batches, as two pages would give.
+        let batches = [
+            to_batch(def, &schema, &all[..1]).unwrap(),
+            to_batch(def, &schema, &all[1..]).unwrap(),
+        ];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.parquet");
-        let info = write_file(
-            &path,
-            &sorted,
-            vec![KeyValue::new("dataset".into(), "signins".to_string())],
-        )
-        .unwrap();
+        let metadata = vec![KeyValue::new("dataset".into(), "signins".to_string())];
+        let info = write_sorted(&path, &batches, "created_date_time", metadata).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(info.bytes, bytes.len() as u64);
         assert_eq!(info.sha256, hex::encode(Sha256::digest(&bytes)));
         assert_eq!(info.rows, 3);
+        // 08:10 first, then the two 08:30 records by id.
         assert_eq!(
             read_ids("f", Bytes::from(bytes.clone())).unwrap(),
             vec!["c", "a", "b"]
@@ -210,8 +233,12 @@ mod tests {
         let column = reader.metadata().row_group(0).column(0);
         assert!(matches!(column.compression(), Compression::ZSTD(_)));
         assert!(
-            write_file(&path, &sorted, vec![]).is_err(),
+            write_sorted(&path, &batches, "created_date_time", vec![]).is_err(),
             "never overwrites a staged file"
+        );
+        assert!(
+            write_sorted(&dir.path().join("g"), &batches, "user_id", vec![]).is_err(),
+            "time column must be a timestamp"
         );
     }
 

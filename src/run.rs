@@ -17,7 +17,6 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow::compute::concat_batches;
 use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use futures::TryStreamExt;
@@ -316,10 +315,6 @@ impl Exporter {
         if batches.is_empty() {
             return Ok(false);
         }
-        let batch = concat_batches(schema, &batches).map_err(|e| encode_error(def, e))?;
-        drop(batches);
-        let batch = encode::sort_by_time(&batch, &column_name(def.time_field))
-            .map_err(|e| encode_error(def, e))?;
         let key = layout::data_key(def.name, slice.cell, seq, &self.tenant_id);
         let staged = self.dest.staging_dir().join(format!(
             "{}-{}.parquet.partial",
@@ -327,14 +322,16 @@ impl Exporter {
             uuid::Uuid::new_v4().simple()
         ));
         let metadata = self.file_metadata(def, slice, &url);
-        let path = staged.clone();
-        let info = tokio::task::spawn_blocking(move || encode::write_file(&path, &batch, metadata))
-            .await
-            .map_err(|e| Error::Parquet {
-                op: "write",
-                key: key.clone(),
-                source: e.into(),
-            })?;
+        let (path, time_column) = (staged.clone(), column_name(def.time_field));
+        let info = tokio::task::spawn_blocking(move || {
+            encode::write_sorted(&path, &batches, &time_column, metadata)
+        })
+        .await
+        .map_err(|e| Error::Parquet {
+            op: "write",
+            key: key.clone(),
+            source: e.into(),
+        })?;
         let moved = match info {
             Ok(info) => match lease.renew((self.clock)()).await {
                 Ok(()) => self.dest.put_file(&key, &staged).await.map(|_| info),

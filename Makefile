@@ -7,7 +7,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 
-.PHONY: help build release test unit lint fmt demo venv clean
+.PHONY: help build release test unit lint fmt demo bench venv clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -42,6 +42,10 @@ fmt: ## Format the code
 demo: $(VENV_STAMP) ## Export from graph-sim on loopback into ./archive, then query it
 	$(CARGO) build --workspace --bins
 	PYTHON=$(VENV_PY) scripts/demo.sh
+
+bench: $(VENV_STAMP) ## Measure export speed and memory (release build) and print a table
+	$(CARGO) build --workspace --bins --release
+	$(VENV_PY) bench/export.py --records 100000 --hours 48 1
 
 clean: ## Remove build output and the venv (not ./archive)
 	$(CARGO) clean

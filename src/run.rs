@@ -198,14 +198,22 @@ impl Exporter {
         let schema = arrow_schema(def);
         let mut renewed = Instant::now();
         let mut unsaved: Option<DateTime<Utc>> = None;
+        let mut outcome = Ok(());
         for slice in layout::slices(window.start, window.end) {
-            if renewed.elapsed() > (LEASE_TTL / 3).to_std().expect("positive") {
-                lease.renew((self.clock)()).await?;
-                renewed = Instant::now();
-            }
-            let wrote = self
-                .export_slice(def, &schema, slice, lease, summary)
-                .await?;
+            let step = async {
+                if renewed.elapsed() > (LEASE_TTL / 3).to_std().expect("positive") {
+                    lease.renew((self.clock)()).await?;
+                    renewed = Instant::now();
+                }
+                self.export_slice(def, &schema, slice, lease, summary).await
+            };
+            let wrote = match step.await {
+                Ok(wrote) => wrote,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
             if through.is_none_or(|t| slice.end > t) {
                 unsaved = Some(slice.end);
             }
@@ -214,11 +222,20 @@ impl Exporter {
                 unsaved = None;
             }
         }
+        // Slices finished before a failure are complete: keep that progress
+        // so the next run does not read them again.
         if let Some(end) = unsaved {
-            self.save_checkpoint(def, &mut progress, end, lease).await?;
+            let saved = self.save_checkpoint(def, &mut progress, end, lease).await;
+            match (&outcome, saved) {
+                (Ok(()), saved) => saved?,
+                (Err(_), Err(e)) => {
+                    warn!(dataset = def.name, error = %e, "could not save progress after a failure")
+                }
+                (Err(_), Ok(())) => {}
+            }
         }
         summary.archived_through = progress.checkpoint.as_ref().map(|c| c.archived_through);
-        Ok(())
+        outcome
     }
 
     async fn save_checkpoint(

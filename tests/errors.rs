@@ -234,3 +234,48 @@ async fn a_bad_request_shows_graphs_message_and_the_path_and_is_not_retried() {
     assert_eq!(h.state_snapshot(), before, "the checkpoint did not move");
     assert_no_partial_files(&h);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slices_finished_before_a_failure_keep_their_progress() {
+    // A quiet tenant: two sign-ins, so the slices between them write no file
+    // and only the failure path can record that they were read.
+    let h = Harness::start(graph_sim::SimConfig {
+        signins: 0,
+        ..sim_config(15)
+    })
+    .await;
+    for (id, at) in [
+        ("early", "2026-11-20T02:00:00Z"),
+        ("late", "2026-11-20T10:30:00Z"),
+    ] {
+        h.sim.insert_raw(
+            Dataset::SignIns,
+            &format!(r#"{{"id":"{id}","createdDateTime":"{at}"}}"#),
+        );
+    }
+    h.run_to(t(FIRST_END), &["--datasets", "signins"])
+        .await
+        .assert_code(0);
+    // Three slices answer (the overlap 05–06 h, then 06–07 h and 07–08 h); the fourth fails.
+    for _ in 0..3 {
+        h.sim
+            .push_fault(graph_sim::Fault::Delay(std::time::Duration::ZERO));
+    }
+    h.sim.push_fault(graph_sim::Fault::Error {
+        status: 400,
+        code: "BadRequest".into(),
+        message: "nope".into(),
+    });
+    let run = h.run_to(t(SECOND_END), &["--datasets", "signins"]).await;
+    run.assert_code(1);
+    assert_eq!(
+        run.dataset("signins")["archived_through"],
+        "2026-11-20T08:00:00Z"
+    );
+    assert_eq!(run.dataset("signins")["files"], 0);
+    h.run_to(t(SECOND_END), &["--datasets", "signins"])
+        .await
+        .assert_code(0);
+    let ids: Vec<String> = h.rows("signins").into_iter().map(|r| r.id).collect();
+    assert_eq!(ids, ["early", "late"]);
+}

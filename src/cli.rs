@@ -11,11 +11,13 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use entra_archive::config::{Config, RawSettings, env_var};
+use chrono::{DateTime, Utc};
+use entra_archive::config::{self, Config, RawSettings, env_var};
 use entra_archive::datasets::{self, DEFAULT_DATASETS, column_name};
 use entra_archive::graph::RetryPolicy;
+use entra_archive::run::Mode;
 use entra_archive::summary::{EXIT_FAILED, EXIT_USAGE};
-use entra_archive::{Error, export};
+use entra_archive::{Archiver, Error};
 
 /// Archive Microsoft Entra ID sign-in and audit logs as Parquet.
 ///
@@ -50,18 +52,25 @@ enum Command {
     ///
     /// The app registration needs the Microsoft Graph application permissions
     /// AuditLog.Read.All and Directory.Read.All with admin consent; sign-in
-    /// logs also need an Entra ID P1 or P2 licence. The client secret is read
-    /// from the ENTRA_CLIENT_SECRET environment variable only.
+    /// logs also need an Entra ID P1 or P2 licence. Credentials: --tenant-id,
+    /// --client-id and the ENTRA_CLIENT_SECRET environment variable, or
+    /// --secret-id naming a Secrets Manager secret that holds them.
     ///
     /// Exit status: 0 all datasets archived, 1 failure, 2 bad settings,
     /// 3 partial (some datasets skipped for a missing licence or permission).
     Run(Box<RunArgs>),
+    /// Re-read a past time range and archive whatever of it is missing.
+    ///
+    /// Records already in the archive are not written again, and the
+    /// checkpoint of incremental runs is left where it is. Graph only returns
+    /// what Entra still keeps (7 to 30 days).
+    Backfill(Box<BackfillArgs>),
     /// List the datasets and their columns.
     Datasets,
 }
 
 #[derive(Debug, Args)]
-struct RunArgs {
+struct CommonArgs {
     /// Directory (tenant) ID, a GUID.
     #[arg(long, env = "ENTRA_TENANT_ID", value_name = "GUID")]
     tenant_id: Option<String>,
@@ -70,57 +79,36 @@ struct RunArgs {
     #[arg(long, env = "ENTRA_CLIENT_ID", value_name = "GUID")]
     client_id: Option<String>,
 
-    /// Archive folder; created if missing.
-    #[arg(
-        long,
-        env = "ARCHIVE_DEST",
-        default_value = "./archive",
-        value_name = "DIR"
-    )]
+    /// AWS Secrets Manager secret (ARN or name) holding the credentials as JSON, instead of the three settings above.
+    #[arg(long, env = "ENTRA_SECRET_ID", value_name = "ARN")]
+    secret_id: Option<String>,
+
+    /// Archive destination: a folder (created if missing) or s3://bucket/prefix.
+    #[arg(long, env = "ARCHIVE_DEST", default_value = config::DEFAULT_DEST, value_name = "DIR|S3 URL")]
     dest: String,
+
+    /// KMS key (ID, ARN or alias) for SSE-KMS on an s3:// destination. Default: the bucket's own encryption.
+    #[arg(long, env = "ARCHIVE_KMS_KEY_ID", value_name = "KEY")]
+    kms_key_id: Option<String>,
 
     /// Datasets to export, comma-separated (see `entra-archive datasets`).
     #[arg(long, env = "ARCHIVE_DATASETS", default_value = DEFAULT_DATASETS, value_name = "LIST")]
     datasets: String,
 
     /// Microsoft Graph base URL (national clouds: https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn).
-    #[arg(
-        long,
-        env = "GRAPH_BASE_URL",
-        default_value = "https://graph.microsoft.com",
-        value_name = "URL"
-    )]
+    #[arg(long, env = "GRAPH_BASE_URL", default_value = config::DEFAULT_GRAPH_URL, value_name = "URL")]
     graph_url: String,
 
     /// Entra login base URL (national clouds: https://login.microsoftonline.us, https://login.chinacloudapi.cn).
-    #[arg(
-        long,
-        env = "ENTRA_LOGIN_URL",
-        default_value = "https://login.microsoftonline.com",
-        value_name = "URL"
-    )]
+    #[arg(long, env = "ENTRA_LOGIN_URL", default_value = config::DEFAULT_LOGIN_URL, value_name = "URL")]
     login_url: String,
 
-    /// Where a first run starts (RFC 3339, e.g. 2026-11-01T00:00:00Z). Default: 30 days back, all that Entra P1/P2 keeps. Ignored once a checkpoint exists.
-    #[arg(long, value_name = "TIME")]
-    since: Option<String>,
-
     /// The window ends this long before now, giving Graph time to make recent events visible.
-    #[arg(
-        long,
-        env = "ARCHIVE_LAG",
-        default_value = "10m",
-        value_name = "DURATION"
-    )]
+    #[arg(long, env = "ARCHIVE_LAG", default_value = config::DEFAULT_LAG, value_name = "DURATION")]
     lag: String,
 
     /// Each run re-reads this much before its checkpoint and archives late-arriving records found there (never twice).
-    #[arg(
-        long,
-        env = "ARCHIVE_OVERLAP",
-        default_value = "1h",
-        value_name = "DURATION"
-    )]
+    #[arg(long, env = "ARCHIVE_OVERLAP", default_value = config::DEFAULT_OVERLAP, value_name = "DURATION")]
     overlap: String,
 
     /// Print the summary as one JSON object on stdout.
@@ -132,19 +120,45 @@ struct RunArgs {
     now: Option<String>,
 }
 
-impl From<RunArgs> for RawSettings {
-    fn from(a: RunArgs) -> Self {
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// Where a first run starts (RFC 3339, e.g. 2026-11-01T00:00:00Z). Default: 30 days back, all that Entra P1/P2 keeps. Ignored once a checkpoint exists.
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct BackfillArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// Start of the range (RFC 3339, inclusive).
+    #[arg(long, value_name = "TIME")]
+    from: String,
+
+    /// End of the range (RFC 3339, exclusive; at most now minus the lag).
+    #[arg(long, value_name = "TIME")]
+    to: String,
+}
+
+impl CommonArgs {
+    fn into_raw(self, since: Option<String>) -> RawSettings {
         RawSettings {
-            tenant_id: a.tenant_id,
-            client_id: a.client_id,
-            dest: a.dest,
-            datasets: a.datasets,
-            graph_url: a.graph_url,
-            login_url: a.login_url,
-            since: a.since,
-            lag: a.lag,
-            overlap: a.overlap,
-            now: a.now,
+            tenant_id: self.tenant_id,
+            client_id: self.client_id,
+            dest: self.dest,
+            datasets: self.datasets,
+            graph_url: self.graph_url,
+            login_url: self.login_url,
+            since,
+            lag: self.lag,
+            overlap: self.overlap,
+            now: self.now,
+            secret_id: self.secret_id,
+            kms_key_id: self.kms_key_id,
         }
     }
 }
@@ -154,6 +168,7 @@ pub async fn main(cli: Cli) -> ExitCode {
     init_logging(cli.verbose, cli.quiet);
     match cli.command {
         Command::Run(args) => run(*args).await,
+        Command::Backfill(args) => backfill(*args).await,
         Command::Datasets => {
             print_datasets();
             ExitCode::SUCCESS
@@ -162,12 +177,60 @@ pub async fn main(cli: Cli) -> ExitCode {
 }
 
 async fn run(args: RunArgs) -> ExitCode {
-    let json = args.json;
-    let config = match Config::from_raw(args.into(), env_var) {
+    let json = args.common.json;
+    execute(args.common.into_raw(args.since), json, None).await
+}
+
+async fn backfill(args: BackfillArgs) -> ExitCode {
+    let json = args.common.json;
+    let range = match (
+        parse_time("--from", &args.from),
+        parse_time("--to", &args.to),
+    ) {
+        (Ok(from), Ok(to)) if from < to => (from, to),
+        (Ok(_), Ok(_)) => return fail(json, &usage("--from", "must be before --to"), EXIT_USAGE),
+        (Err(e), _) | (_, Err(e)) => return fail(json, &e, EXIT_USAGE),
+    };
+    execute(args.common.into_raw(None), json, Some(range)).await
+}
+
+fn usage(setting: &'static str, problem: &str) -> Error {
+    Error::Config {
+        setting,
+        problem: problem.to_string(),
+    }
+}
+
+fn parse_time(setting: &'static str, text: &str) -> Result<DateTime<Utc>, Error> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            usage(
+                setting,
+                &format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})"),
+            )
+        })
+}
+
+async fn execute(
+    raw: RawSettings,
+    json: bool,
+    backfill: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> ExitCode {
+    let config = match Config::from_raw(raw, env_var) {
         Ok(config) => config,
         Err(e) => return fail(json, &e, EXIT_USAGE),
     };
-    match export(config, RetryPolicy::default(), Arc::new(chrono::Utc::now)).await {
+    let result = async {
+        let archiver =
+            Archiver::connect(config, RetryPolicy::default(), Arc::new(Utc::now)).await?;
+        let mut request = archiver.default_request();
+        if let Some((from, to)) = backfill {
+            request.mode = Mode::Backfill { from, to };
+        }
+        archiver.run(request).await
+    };
+    match result.await {
         Ok(summary) => {
             if json {
                 println!("{}", summary.to_json());

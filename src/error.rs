@@ -26,6 +26,15 @@ pub enum Error {
         problem: String,
     },
 
+    /// The credentials cannot be read or are malformed (never echoes them).
+    #[error("{origin} {problem}")]
+    Credentials {
+        /// Where they came from, e.g. `Secrets Manager secret arn:…`.
+        origin: String,
+        /// What is wrong, naming the field at fault.
+        problem: String,
+    },
+
     /// The token endpoint refused the credentials.
     #[error("{}", token_advice(*.status, .error, .codes, .description, .tenant_id, .client_id))]
     Token {

@@ -56,19 +56,46 @@ pub struct Plan {
     pub overlap: Duration,
     /// Where a first run starts (default: 30 days back).
     pub since: Option<DateTime<Utc>>,
+    /// Incremental pass or backfill.
+    pub mode: Mode,
 }
 
-/// The window a pass reads: `[checkpoint − overlap, now − lag)`, or from
-/// `since` (else 30 days back) on a first run. Ends on a whole second.
+/// What a pass is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Everything new since the checkpoint, which then moves.
+    Incremental,
+    /// A given range, whatever the checkpoint says (which stays where it is).
+    /// Records already archived are not written again.
+    Backfill {
+        /// Inclusive start.
+        from: DateTime<Utc>,
+        /// Exclusive end (at most now − lag).
+        to: DateTime<Utc>,
+    },
+}
+
+/// The window a pass reads. Incremental: `[checkpoint − overlap, now − lag)`,
+/// or from `since` (else 30 days back) on a first run. Backfill: the range
+/// asked for, ending no later than now − lag. Ends on a whole second.
 pub fn window(plan: &Plan, archived_through: Option<DateTime<Utc>>) -> Window {
     let end = (plan.now - plan.lag)
         .duration_trunc(Duration::seconds(1))
         .expect("a second divides any timestamp");
-    let start = match archived_through {
-        Some(through) => through - plan.overlap,
-        None => plan.since.unwrap_or(end - FIRST_RUN_LOOKBACK),
-    };
-    Window { start, end }
+    match (plan.mode, archived_through) {
+        (Mode::Backfill { from, to }, _) => Window {
+            start: from,
+            end: to.min(end),
+        },
+        (Mode::Incremental, Some(through)) => Window {
+            start: through - plan.overlap,
+            end,
+        },
+        (Mode::Incremental, None) => Window {
+            start: plan.since.unwrap_or(end - FIRST_RUN_LOOKBACK),
+            end,
+        },
+    }
 }
 
 /// Everything a pass needs, built once.
@@ -87,11 +114,42 @@ pub struct Exporter {
     pub crash: Arc<CrashPoint>,
 }
 
-/// What a dataset's pass keeps between slices.
+/// An incremental pass's checkpoint, moved behind the slices it finishes.
 struct Progress {
     store: CheckpointStore,
     checkpoint: Option<Checkpoint>,
     version: Option<Version>,
+    /// The checkpoint when the pass began.
+    began: Option<DateTime<Utc>>,
+    /// The end of the finished slices, when it is past the saved checkpoint.
+    unsaved: Option<DateTime<Utc>>,
+}
+
+impl Progress {
+    async fn load(store: CheckpointStore) -> Result<Progress> {
+        let (checkpoint, version) = store
+            .load()
+            .await?
+            .map_or((None, None), |(c, v)| (Some(c), Some(v)));
+        let began = checkpoint.as_ref().map(|c| c.archived_through);
+        Ok(Progress {
+            store,
+            checkpoint,
+            version,
+            began,
+            unsaved: None,
+        })
+    }
+
+    fn finished(&mut self, slice_end: DateTime<Utc>) {
+        if self.began.is_none_or(|t| slice_end > t) {
+            self.unsaved = Some(slice_end);
+        }
+    }
+
+    fn through(&self) -> Option<DateTime<Utc>> {
+        self.checkpoint.as_ref().map(|c| c.archived_through)
+    }
 }
 
 impl Exporter {
@@ -175,17 +233,14 @@ impl Exporter {
         lease: &mut Lease,
         summary: &mut DatasetSummary,
     ) -> Result<()> {
-        let store = CheckpointStore::new(self.dest.clone(), &self.tenant_id, def.name);
-        let (checkpoint, version) = store
-            .load()
-            .await?
-            .map_or((None, None), |(c, v)| (Some(c), Some(v)));
-        let mut progress = Progress {
-            store,
-            checkpoint,
-            version,
+        let mut progress = match plan.mode {
+            Mode::Incremental => {
+                let store = CheckpointStore::new(self.dest.clone(), &self.tenant_id, def.name);
+                Some(Progress::load(store).await?)
+            }
+            Mode::Backfill { .. } => None,
         };
-        let through = progress.checkpoint.as_ref().map(|c| c.archived_through);
+        let through = progress.as_ref().and_then(Progress::through);
         if through.is_some() && plan.since.is_some() {
             info!(
                 dataset = def.name,
@@ -197,7 +252,6 @@ impl Exporter {
         summary.archived_through = through;
         let schema = arrow_schema(def);
         let mut renewed = Instant::now();
-        let mut unsaved: Option<DateTime<Utc>> = None;
         let mut outcome = Ok(());
         for slice in layout::slices(window.start, window.end) {
             let step = async {
@@ -214,37 +268,38 @@ impl Exporter {
                     break;
                 }
             };
-            if through.is_none_or(|t| slice.end > t) {
-                unsaved = Some(slice.end);
-            }
-            if let Some(end) = unsaved.filter(|_| wrote) {
-                self.save_checkpoint(def, &mut progress, end, lease).await?;
-                unsaved = None;
+            if let Some(progress) = progress.as_mut() {
+                progress.finished(slice.end);
+                if wrote {
+                    self.save_checkpoint(def, progress, lease).await?;
+                }
             }
         }
-        // Slices finished before a failure are complete: keep that progress
-        // so the next run does not read them again.
-        if let Some(end) = unsaved {
-            let saved = self.save_checkpoint(def, &mut progress, end, lease).await;
-            match (&outcome, saved) {
+        if let Some(progress) = progress.as_mut() {
+            // Slices finished before a failure are complete: keep that
+            // progress so the next run does not read them again.
+            match (&outcome, self.save_checkpoint(def, progress, lease).await) {
                 (Ok(()), saved) => saved?,
                 (Err(_), Err(e)) => {
                     warn!(dataset = def.name, error = %e, "could not save progress after a failure")
                 }
                 (Err(_), Ok(())) => {}
             }
+            summary.archived_through = progress.through();
         }
-        summary.archived_through = progress.checkpoint.as_ref().map(|c| c.archived_through);
         outcome
     }
 
+    /// Saves the checkpoint if finished slices moved it.
     async fn save_checkpoint(
         &self,
         def: &'static DatasetDef,
         progress: &mut Progress,
-        through: DateTime<Utc>,
         lease: &mut Lease,
     ) -> Result<()> {
+        let Some(through) = progress.unsaved else {
+            return Ok(());
+        };
         lease.renew((self.clock)()).await?;
         self.crash.hit(BEFORE_CHECKPOINT);
         let checkpoint = Checkpoint {
@@ -262,6 +317,7 @@ impl Exporter {
                 .await?,
         );
         progress.checkpoint = Some(checkpoint);
+        progress.unsaved = None;
         Ok(())
     }
 
@@ -414,6 +470,7 @@ mod tests {
             lag: Duration::minutes(10),
             overlap: Duration::hours(1),
             since: since.map(t),
+            mode: Mode::Incremental,
         }
     }
 
@@ -428,6 +485,25 @@ mod tests {
         assert_eq!(w.start, t("2026-10-25T10:15:31Z"));
         let w = window(&plan(Some("2026-11-20T00:00:00Z")), None);
         assert_eq!(w.start, t("2026-11-20T00:00:00Z"));
+    }
+
+    #[test]
+    fn backfills_read_the_range_asked_for_and_no_further_than_the_lag() {
+        let mut p = plan(None);
+        p.mode = Mode::Backfill {
+            from: t("2026-11-01T00:00:00Z"),
+            to: t("2026-11-02T00:00:00Z"),
+        };
+        let w = window(&p, Some(t("2026-11-24T09:00:00Z")));
+        assert_eq!(
+            (w.start, w.end),
+            (t("2026-11-01T00:00:00Z"), t("2026-11-02T00:00:00Z"))
+        );
+        p.mode = Mode::Backfill {
+            from: t("2026-11-24T00:00:00Z"),
+            to: t("2026-11-25T00:00:00Z"),
+        };
+        assert_eq!(window(&p, None).end, t("2026-11-24T10:15:31Z"));
     }
 
     #[test]

@@ -1,22 +1,29 @@
 //! OAuth2 client-credentials tokens for Microsoft Graph.
 //!
-//! Takes the app's [`ClientCredentials`], posts them form-encoded to
-//! `{login}/{tenant}/oauth2/v2.0/token` with scope `{graph}/.default`, and
-//! hands out the bearer token, reused until shortly before it expires. Token
-//! errors become [`Error::Token`], whose message names the fix for the AADSTS
-//! codes people actually hit. Never logs or returns the secret or the token in
-//! a message.
+//! Takes the app's credentials from a [`CredentialSource`], posts them
+//! form-encoded to `{login}/{tenant}/oauth2/v2.0/token` with scope
+//! `{graph}/.default` — a client secret, or a client assertion signed with the
+//! app's certificate — and hands out the bearer token, reused until shortly
+//! before it expires. When Entra rejects the credentials, the source is asked
+//! to read them again once (a rotated secret). Token errors become
+//! [`Error::Token`], whose message names the fix for the AADSTS codes people
+//! actually hit. Never logs or returns the secret, the assertion or the token.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
-use tracing::{debug, instrument};
+use tracing::{debug, info, instrument};
 use url::Url;
 
-use crate::credentials::{ClientCredentials, Secret};
+use crate::credentials::{Credential, CredentialSource, Secret};
 use crate::error::{Error, Result};
+
+/// `client_assertion_type` of a certificate credential.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// Refresh this long before expiry, at most.
 const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(300);
@@ -25,9 +32,9 @@ const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 #[derive(Debug)]
 pub struct TokenClient {
     http: reqwest::Client,
-    endpoint: Url,
+    login_url: Url,
     scope: String,
-    credentials: ClientCredentials,
+    source: Arc<dyn CredentialSource>,
     cached: Mutex<Option<Cached>>,
 }
 
@@ -82,18 +89,19 @@ fn refresh_margin(lifetime: Duration) -> Duration {
 }
 
 impl TokenClient {
-    /// A client for `credentials` against the given login and Graph base URLs.
+    /// A client for the credentials `source` gives, against the given login
+    /// and Graph base URLs.
     pub fn new(
         http: reqwest::Client,
         login_url: &Url,
         graph_url: &Url,
-        credentials: ClientCredentials,
+        source: Arc<dyn CredentialSource>,
     ) -> Self {
         TokenClient {
             http,
-            endpoint: token_endpoint(login_url, &credentials.tenant_id),
+            login_url: login_url.clone(),
             scope: graph_scope(graph_url),
-            credentials,
+            source,
             cached: Mutex::new(None),
         }
     }
@@ -119,19 +127,44 @@ impl TokenClient {
         *self.cached.lock().await = None;
     }
 
-    #[instrument(skip(self), fields(endpoint = %self.endpoint))]
     async fn request(&self) -> Result<(Secret, Duration)> {
-        let creds = &self.credentials;
-        let form = [
+        match self.request_once().await {
+            Err(e @ Error::Token { .. }) => {
+                if !self.source.refresh().await {
+                    return Err(e);
+                }
+                info!(
+                    "Entra rejected the credentials; reading them again in case they were rotated"
+                );
+                self.request_once().await
+            }
+            other => other,
+        }
+    }
+
+    #[instrument(skip(self))]
+    async fn request_once(&self) -> Result<(Secret, Duration)> {
+        let creds = self.source.credentials().await?;
+        let endpoint = token_endpoint(&self.login_url, &creds.tenant_id);
+        let assertion;
+        let mut form = vec![
             ("client_id", creds.client_id.as_str()),
             ("scope", self.scope.as_str()),
-            ("client_secret", creds.client_secret.expose()),
             ("grant_type", "client_credentials"),
         ];
-        let url = self.endpoint.to_string();
+        match &creds.credential {
+            Credential::Secret(secret) => form.push(("client_secret", secret.expose())),
+            Credential::Certificate(certificate) => {
+                assertion =
+                    certificate.client_assertion(&creds.client_id, endpoint.as_str(), Utc::now());
+                form.push(("client_assertion_type", JWT_BEARER));
+                form.push(("client_assertion", assertion.expose()));
+            }
+        }
+        let url = endpoint.to_string();
         let response = self
             .http
-            .post(self.endpoint.clone())
+            .post(endpoint)
             .form(&form)
             .send()
             .await
@@ -159,8 +192,8 @@ impl TokenClient {
                 error: parsed.error,
                 codes: parsed.error_codes,
                 description: first_line(&parsed.error_description).into(),
-                tenant_id: creds.tenant_id.clone(),
-                client_id: creds.client_id.clone(),
+                tenant_id: creds.tenant_id,
+                client_id: creds.client_id,
             });
         }
         let parsed: TokenResponse =

@@ -4,7 +4,9 @@
 //!
 //! `SimConfig::default()` is the demo tenant. The client secret is held as a
 //! plain `String` because tests need to hand it to the exporter, but the
-//! `Debug` output redacts it, and nothing in the simulator ever logs it.
+//! `Debug` output redacts it, and nothing in the simulator ever logs it. The
+//! app's certificate is public material, but `Debug` shows only whether one
+//! is set.
 
 use std::time::Duration;
 
@@ -30,6 +32,11 @@ pub struct SimConfig {
     pub client_id: String,
     /// Client secret accepted by the token endpoint.
     pub client_secret: String,
+    /// The app's uploaded certificate (PEM, X.509, RSA 2048–8192 bits): client
+    /// assertions signed with its key are accepted. Only the first
+    /// `CERTIFICATE` block is read. Default `None`: every assertion fails
+    /// with AADSTS700027.
+    pub client_certificate_pem: Option<String>,
     /// Lifetime of issued access tokens. Default 3599 s, as Entra issues.
     pub token_lifetime: Duration,
     /// Earliest time of generated records (inclusive).
@@ -69,6 +76,7 @@ impl Default for SimConfig {
             tenant_id: DEFAULT_TENANT_ID.to_owned(),
             client_id: DEFAULT_CLIENT_ID.to_owned(),
             client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
+            client_certificate_pem: None,
             token_lifetime: Duration::from_secs(3599),
             from,
             to,
@@ -85,6 +93,10 @@ impl std::fmt::Debug for SimConfig {
             .field("tenant_id", &self.tenant_id)
             .field("client_id", &self.client_id)
             .field("client_secret", &"***")
+            .field(
+                "client_certificate_pem",
+                &self.client_certificate_pem.as_ref().map(|_| "<PEM>"),
+            )
             .field("token_lifetime", &self.token_lifetime)
             .field("from", &self.from)
             .field("to", &self.to)

@@ -7,6 +7,7 @@
 
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -22,7 +23,8 @@ use graph_sim::{GraphSim, SimConfig};
 ///
 /// Point a client's Graph base URL and login base URL at the printed
 /// GRAPH_SIM_URL and authenticate with the tenant id, client id and client
-/// secret below.
+/// secret below, or with a client assertion signed by the key of the
+/// --client-certificate.
 #[derive(Debug, Parser)]
 #[command(name = "graph-sim", version)]
 struct Args {
@@ -62,6 +64,12 @@ struct Args {
     /// Client secret the token endpoint accepts.
     #[arg(long, env = "GRAPH_SIM_CLIENT_SECRET", hide_env_values = true, default_value = DEFAULT_CLIENT_SECRET)]
     client_secret: String,
+
+    /// PEM file of the app's uploaded certificate (X.509, RSA): client
+    /// assertions signed with its key are accepted [default: none, every
+    /// assertion fails with AADSTS700027].
+    #[arg(long, value_name = "FILE")]
+    client_certificate: Option<PathBuf>,
 
     /// Lifetime of issued access tokens, in seconds.
     #[arg(long, default_value_t = 3599)]
@@ -104,11 +112,21 @@ impl Args {
         if from >= to {
             return Err(format!("--from ({from}) must be earlier than --to ({to})"));
         }
+        let client_certificate_pem = self
+            .client_certificate
+            .as_ref()
+            .map(|path| {
+                std::fs::read_to_string(path).map_err(|e| {
+                    format!("cannot read --client-certificate {}: {e}", path.display())
+                })
+            })
+            .transpose()?;
         Ok(SimConfig {
             seed: self.seed,
             tenant_id: self.tenant_id.clone(),
             client_id: self.client_id.clone(),
             client_secret: self.client_secret.clone(),
+            client_certificate_pem,
             token_lifetime: Duration::from_secs(self.token_lifetime_secs),
             from,
             to,
@@ -161,6 +179,11 @@ async fn main() -> ExitCode {
     };
     let sim = match GraphSim::start_on(config, args.listen).await {
         Ok(sim) => sim,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            // The only input start_on validates is the certificate.
+            eprintln!("graph-sim: {e}");
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("graph-sim: cannot listen on {}: {e}", args.listen);
             return ExitCode::FAILURE;
@@ -186,6 +209,7 @@ async fn main() -> ExitCode {
     tracing::info!(
         tenant_id = %c.tenant_id,
         client_id = %c.client_id,
+        client_certificate = c.client_certificate_pem.is_some(),
         seed = c.seed,
         signins = c.signins,
         directory_audits = c.directory_audits,

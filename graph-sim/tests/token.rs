@@ -282,3 +282,37 @@ async fn missing_permission_drops_the_role() {
     let c = claims(&token(&sim).await);
     assert_eq!(c["roles"], serde_json::json!(["Directory.Read.All"]));
 }
+
+#[tokio::test]
+async fn rotated_secret_replaces_the_old_one() {
+    let sim = start().await;
+    let old_token = token(&sim).await;
+    let old_form = token_form(&sim);
+
+    sim.set_client_secret("rotated~Secret.Value_9876543210zyxwvuZYXWVU");
+    let body = expect_error(
+        &sim,
+        &old_form,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        7000215,
+    )
+    .await;
+    assert!(!body.to_string().contains("rotated~Secret"));
+
+    let new_form = with(
+        &old_form,
+        "client_secret",
+        Some("rotated~Secret.Value_9876543210zyxwvuZYXWVU"),
+    );
+    let (status, body) = post_token(&sim, &new_form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap())["appidacr"],
+        "1"
+    );
+
+    // A token issued before the rotation keeps working until it expires.
+    let page = get(&sim, "/v1.0/auditLogs/signIns?$top=1", Some(&old_token)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+}

@@ -73,6 +73,15 @@ pub struct DatasetDef {
     pub fields: &'static [Field],
 }
 
+/// Datasets are the same when their names are.
+impl PartialEq for DatasetDef {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for DatasetDef {}
+
 impl fmt::Display for DatasetDef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name)

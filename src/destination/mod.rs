@@ -4,9 +4,11 @@
 //! `layout`). Every put is atomic — readers see the whole object or nothing —
 //! and conditional puts are the only way state objects change, so two runs can
 //! never silently overwrite each other's checkpoint. Backends: a local folder
-//! ([`LocalFolder`]); S3 is the second implementation of the same trait.
+//! ([`LocalFolder`]) and an S3 bucket and prefix ([`S3Destination`], with
+//! [`s3_client`] to build its client).
 
 mod local;
+mod s3;
 
 use std::fmt;
 use std::path::Path;
@@ -15,6 +17,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 pub use local::LocalFolder;
+pub use s3::{S3Destination, Sse, s3_client};
 
 use crate::error::Result;
 

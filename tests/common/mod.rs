@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod moto;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};

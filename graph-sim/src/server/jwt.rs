@@ -19,6 +19,8 @@ pub struct TokenSpec<'a> {
     pub audience: &'a str,
     pub tenant_id: &'a str,
     pub client_id: &'a str,
+    /// How the client authenticated: `"1"` secret, `"2"` certificate.
+    pub appidacr: &'static str,
     pub roles: Vec<&'static str>,
     /// Seconds since the Unix epoch.
     pub issued_at: i64,
@@ -74,7 +76,7 @@ pub fn mint(spec: &TokenSpec<'_>, rng: &mut ChaCha20Rng) -> String {
             .saturating_add(i64::try_from(spec.lifetime_secs).unwrap_or(i64::MAX)),
         app_displayname: "graph-sim client",
         appid: spec.client_id,
-        appidacr: "1",
+        appidacr: spec.appidacr,
         idp: issuer,
         idtyp: "app",
         oid: oid.clone(),
@@ -107,6 +109,7 @@ mod tests {
                 audience: "https://graph.microsoft.com",
                 tenant_id: "tid",
                 client_id: "cid",
+                appidacr: "1",
                 roles: vec!["AuditLog.Read.All", "Directory.Read.All"],
                 issued_at: 1_800_000_000,
                 lifetime_secs: 3599,

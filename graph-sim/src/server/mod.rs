@@ -8,6 +8,8 @@
 //! as one line (method, path, status); bodies, secrets and bearer tokens never
 //! reach either.
 
+mod assertion;
+mod certificate;
 mod graph;
 mod jwt;
 mod reply;
@@ -100,11 +102,18 @@ impl GraphSim {
         GraphSim::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
-    /// Starts a simulator on `addr`.
+    /// Starts a simulator on `addr`. Fails with `ErrorKind::InvalidInput` when
+    /// `config.client_certificate_pem` is not a usable RSA certificate.
     pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<GraphSim> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let shared: Shared = Arc::new(Mutex::new(State::new(config.clone(), url.clone())));
+        let state = State::new(config.clone(), url.clone()).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("client certificate: {e}"),
+            )
+        })?;
+        let shared: Shared = Arc::new(Mutex::new(state));
         let app = Router::new()
             .fallback(dispatch)
             .with_state(Arc::clone(&shared));
@@ -130,7 +139,9 @@ impl GraphSim {
         self.url.clone()
     }
 
-    /// The configuration the simulator started with.
+    /// The configuration the simulator started with. Credentials changed
+    /// later ([`GraphSim::set_client_secret`],
+    /// [`GraphSim::set_client_certificate`]) are not reflected here.
     pub fn config(&self) -> &SimConfig {
         &self.config
     }
@@ -185,6 +196,26 @@ impl GraphSim {
     /// Changes the tenant's switches.
     pub fn set_switches(&self, f: impl FnOnce(&mut Switches)) {
         f(&mut lock(&self.shared).switches);
+    }
+
+    /// Replaces the client secret the token endpoint accepts, as after a
+    /// rotation in the portal: the previous secret is then rejected with
+    /// AADSTS7000215. Access tokens already issued stay valid.
+    pub fn set_client_secret(&self, secret: impl Into<String>) {
+        lock(&self.shared).config.client_secret = secret.into();
+    }
+
+    /// Replaces the app's uploaded certificate (PEM, X.509, RSA); `None`
+    /// removes it, after which every client assertion fails with
+    /// AADSTS700027. Access tokens already issued stay valid.
+    ///
+    /// # Panics
+    /// If `pem` holds no usable RSA certificate.
+    pub fn set_client_certificate(&self, pem: Option<String>) {
+        let result = lock(&self.shared).set_certificate(pem);
+        if let Err(e) = result {
+            panic!("set_client_certificate: {e}");
+        }
     }
 
     /// Queues a one-shot fault for the next Graph data request.

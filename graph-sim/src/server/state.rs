@@ -1,7 +1,8 @@
 //! Everything a running simulator remembers, behind one mutex.
 //!
 //! Records, the record generator, switches, queued faults, issued tokens, the
-//! request log, and the RNG for request ids and token entropy. Callers lock,
+//! request log, the app's parsed certificate, and the RNG for request ids and
+//! token entropy. Callers lock,
 //! act and unlock; the lock is never held across an `.await`. Bearer tokens
 //! live here as map keys and are never logged.
 
@@ -19,6 +20,8 @@ use crate::dataset::Dataset;
 use crate::generate::{Generator, guid};
 use crate::record::Store;
 use crate::skiptoken::SkipTokenKey;
+
+use super::certificate::{CertificateError, ClientCertificate};
 
 /// ChaCha stream for request ids, trace ids and token entropy.
 const ID_STREAM: u64 = 0x1d5;
@@ -43,8 +46,11 @@ pub struct Ids {
 /// Mutable simulator state.
 #[derive(Debug)]
 pub struct State {
+    /// The tenant as configured, including runtime credential changes.
     pub config: SimConfig,
     pub base_url: String,
+    /// `config.client_certificate_pem`, parsed.
+    pub certificate: Option<ClientCertificate>,
     pub store: Store,
     pub generator: Generator,
     pub switches: Switches,
@@ -64,8 +70,10 @@ pub fn lock(shared: &Shared) -> MutexGuard<'_, State> {
 }
 
 impl State {
-    /// Builds the state and generates the configured records.
-    pub fn new(config: SimConfig, base_url: String) -> Self {
+    /// Builds the state and generates the configured records; fails when the
+    /// configured certificate is unusable.
+    pub fn new(config: SimConfig, base_url: String) -> Result<Self, CertificateError> {
+        let certificate = parse_certificate(config.client_certificate_pem.as_deref())?;
         let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
         rng.set_stream(ID_STREAM);
         let mut state = State {
@@ -78,6 +86,7 @@ impl State {
             log: Vec::new(),
             rng,
             base_url,
+            certificate,
             config,
         };
         for &ds in Dataset::all() {
@@ -86,7 +95,14 @@ impl State {
                 .generator
                 .generate(&mut state.store, ds, count, from, to);
         }
-        state
+        Ok(state)
+    }
+
+    /// Replaces the app's certificate (`None` removes it).
+    pub fn set_certificate(&mut self, pem: Option<String>) -> Result<(), CertificateError> {
+        self.certificate = parse_certificate(pem.as_deref())?;
+        self.config.client_certificate_pem = pem;
+        Ok(())
     }
 
     /// A fresh GUID from the id stream.
@@ -107,6 +123,10 @@ impl State {
             client_request_id,
         }
     }
+}
+
+fn parse_certificate(pem: Option<&str>) -> Result<Option<ClientCertificate>, CertificateError> {
+    pem.map(ClientCertificate::from_pem).transpose()
 }
 
 /// Whether `s` is a hyphenated GUID.
@@ -137,7 +157,7 @@ mod tests {
             directory_audits: 0,
             ..SimConfig::default()
         };
-        let mut s = State::new(config, "http://x".to_owned());
+        let mut s = State::new(config, "http://x".to_owned()).unwrap();
         let mut h = HeaderMap::new();
         h.insert(
             "client-request-id",

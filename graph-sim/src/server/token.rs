@@ -4,23 +4,27 @@
 //! Takes the tenant path segment, headers and form body; checks them in the
 //! order Entra does (method, tenant, grant type, client, credential, scope)
 //! and answers either a token or an AADSTS error body. Client authentication
-//! is a [`Credential`] so certificate assertions can be verified later
-//! without touching the rest. The secret is compared, never echoed or logged.
+//! is a [`Credential`]: a secret (body or HTTP Basic) compared here, or a
+//! certificate-signed client assertion checked by `assertion`. Neither the
+//! secret nor the assertion is ever echoed or logged.
 
 use std::time::Instant;
 
 use axum::http::{HeaderMap, Method, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::assertion::{self, Expected};
 use super::jwt::{self, TokenSpec};
 use super::reply::{AAD_JSON, AadError, Reply};
 use super::state::{Ids, Issued, State};
 
 const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
 const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
+/// Entra's token endpoint; assertions may name it as their audience.
+const ENTRA_LOGIN: &str = "https://login.microsoftonline.com";
 
 /// How the client proves who it is.
 enum Credential {
@@ -29,9 +33,19 @@ enum Credential {
     /// `client_assertion` (a signed JWT, for certificate credentials).
     Assertion {
         /// `client_assertion_type`.
-        kind: String,
+        kind: Option<String>,
         assertion: String,
     },
+}
+
+impl Credential {
+    /// `appidacr` of tokens issued for this kind of credential.
+    fn appidacr(&self) -> &'static str {
+        match self {
+            Credential::Secret(_) => "1",
+            Credential::Assertion { .. } => "2",
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -141,24 +155,33 @@ fn issue(
         ));
     }
 
-    let credential = if let Some(assertion) = form_value(&form, "client_assertion") {
-        Credential::Assertion {
-            kind: form_value(&form, "client_assertion_type").unwrap_or_default(),
-            assertion,
+    let secret = form_value(&form, "client_secret").or_else(|| basic.map(|(_, secret)| secret));
+    let credential = match (form_value(&form, "client_assertion"), secret) {
+        (Some(_), Some(_)) => {
+            return Err(AadError::bad_request(
+                "invalid_request",
+                90023,
+                "The request must authenticate the client one way only: it contains both \
+                 'client_assertion' and a client secret."
+                    .to_owned(),
+            ));
         }
-    } else if let Some(secret) =
-        form_value(&form, "client_secret").or_else(|| basic.map(|(_, secret)| secret))
-    {
-        Credential::Secret(secret)
-    } else {
-        return Err(AadError::invalid_client(
-            7000218,
-            "The request body must contain the following parameter: 'client_assertion' or \
-             'client_secret'."
-                .to_owned(),
-        ));
+        (Some(assertion), None) => Credential::Assertion {
+            kind: form_value(&form, "client_assertion_type"),
+            assertion,
+        },
+        (None, Some(secret)) => Credential::Secret(secret),
+        (None, None) => {
+            return Err(AadError::invalid_client(
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or \
+                 'client_secret'."
+                    .to_owned(),
+            ));
+        }
     };
-    verify(state, &client_id, &credential)?;
+    let now = Utc::now();
+    verify(state, &client_id, &credential, now)?;
 
     let scope = form_value(&form, "scope").unwrap_or_default();
     let sim_scope = format!("{}/.default", state.base_url);
@@ -186,8 +209,9 @@ fn issue(
         audience: &audience,
         tenant_id: &state.config.tenant_id,
         client_id: &state.config.client_id,
+        appidacr: credential.appidacr(),
         roles,
-        issued_at: Utc::now().timestamp(),
+        issued_at: now.timestamp(),
         lifetime_secs: lifetime.as_secs(),
     };
     let token = jwt::mint(&spec, &mut state.rng);
@@ -210,10 +234,28 @@ fn issue(
     ))
 }
 
-/// Checks the client's proof of identity.
-fn verify(state: &State, client_id: &str, credential: &Credential) -> Result<(), AadError> {
+/// Checks the client's proof of identity at `now`.
+fn verify(
+    state: &State,
+    client_id: &str,
+    credential: &Credential,
+    now: DateTime<Utc>,
+) -> Result<(), AadError> {
     match credential {
-        Credential::Assertion { kind, assertion } => verify_assertion(kind, assertion),
+        Credential::Assertion { kind, assertion } => {
+            let tenant = &state.config.tenant_id;
+            let audiences = [
+                format!("{}/{tenant}/oauth2/v2.0/token", state.base_url),
+                format!("{ENTRA_LOGIN}/{tenant}/oauth2/v2.0/token"),
+            ];
+            let expected = Expected {
+                client_id,
+                audiences: &audiences,
+                certificate: state.certificate.as_ref(),
+                now,
+            };
+            assertion::verify(kind.as_deref(), assertion, &expected)
+        }
         Credential::Secret(secret) => {
             if state.switches.secret_expired {
                 return Err(AadError::invalid_client(
@@ -241,17 +283,6 @@ fn verify(state: &State, client_id: &str, credential: &Credential) -> Result<(),
     }
 }
 
-/// Certificate credentials are not simulated yet: every assertion fails
-/// signature validation, as it would against an app with no certificate
-/// registered. Verifying `x5t#S256`, `aud`, `iss`/`sub` and the PS256
-/// signature against a configured certificate belongs here.
-fn verify_assertion(_kind: &str, _assertion: &str) -> Result<(), AadError> {
-    Err(AadError::invalid_client(
-        700027,
-        "Client assertion failed signature validation.".to_owned(),
-    ))
-}
-
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -268,7 +299,7 @@ mod tests {
             directory_audits: 0,
             ..SimConfig::default()
         };
-        State::new(config, "http://127.0.0.1:1".to_owned())
+        State::new(config, "http://127.0.0.1:1".to_owned()).unwrap()
     }
 
     fn ids() -> Ids {

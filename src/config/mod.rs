@@ -1,20 +1,26 @@
 //! Settings: raw strings in, a validated [`Config`] out.
 //!
-//! The CLI (and later the Lambda) gathers raw strings into [`RawSettings`];
-//! [`Config::from_raw`] checks each one and turns it into a typed value, and
-//! an error names the flag and environment variable to fix. This is the only
-//! module that reads the process environment (the client secret is never a
-//! flag, so it is read here), and it never echoes the secret.
+//! The CLI gathers raw strings into [`RawSettings`] with clap (flags and
+//! their environment variables); the Lambda reads the same variables with
+//! [`RawSettings::from_env`]. [`Config::from_raw`] checks each one and turns
+//! it into a typed value (`values`), and an error names the flag and
+//! environment variable to fix. This is the only module that reads the
+//! process environment (the client secret is never a flag, so it is read
+//! here), and it never echoes the secret.
+
+mod values;
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, Utc};
-use url::{Host, Url};
+use url::Url;
 
 use crate::crashpoint::CrashPoint;
-use crate::credentials::{ClientCredentials, Secret};
-use crate::datasets::{self, DatasetDef};
-use crate::error::{Error, Result};
+use crate::credentials::{ClientCredentials, Credential, Secret};
+use crate::datasets::{DEFAULT_DATASETS, DatasetDef};
+use crate::destination::Sse;
+use crate::error::Result;
+use values::{base_url, dataset_list, destination, duration, guid, invalid, time};
 
 /// The flag and variable of each setting, as errors name them.
 pub mod names {
@@ -42,6 +48,45 @@ pub mod names {
     pub const NOW: &str = "--now";
     /// Crash injection (testing).
     pub const CRASH_POINT: &str = "ENTRA_ARCHIVE_CRASH_POINT";
+    /// Secrets Manager secret holding the credentials.
+    pub const SECRET_ID: &str = "--secret-id / ENTRA_SECRET_ID";
+    /// KMS key for S3 server-side encryption.
+    pub const KMS_KEY_ID: &str = "--kms-key-id / ARCHIVE_KMS_KEY_ID";
+}
+
+/// Default of `--dest`.
+pub const DEFAULT_DEST: &str = "./archive";
+/// Default of `--graph-url`.
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
+/// Default of `--login-url`.
+pub const DEFAULT_LOGIN_URL: &str = "https://login.microsoftonline.com";
+/// Default of `--lag`.
+pub const DEFAULT_LAG: &str = "10m";
+/// Default of `--overlap`.
+pub const DEFAULT_OVERLAP: &str = "1h";
+
+/// Environment variables of the settings, as the Lambda reads them.
+pub mod vars {
+    /// Tenant.
+    pub const TENANT_ID: &str = "ENTRA_TENANT_ID";
+    /// Application.
+    pub const CLIENT_ID: &str = "ENTRA_CLIENT_ID";
+    /// Secrets Manager secret.
+    pub const SECRET_ID: &str = "ENTRA_SECRET_ID";
+    /// Destination.
+    pub const DEST: &str = "ARCHIVE_DEST";
+    /// Datasets.
+    pub const DATASETS: &str = "ARCHIVE_DATASETS";
+    /// Graph base URL.
+    pub const GRAPH_URL: &str = "GRAPH_BASE_URL";
+    /// Login base URL.
+    pub const LOGIN_URL: &str = "ENTRA_LOGIN_URL";
+    /// Lag.
+    pub const LAG: &str = "ARCHIVE_LAG";
+    /// Overlap.
+    pub const OVERLAP: &str = "ARCHIVE_OVERLAP";
+    /// KMS key.
+    pub const KMS_KEY_ID: &str = "ARCHIVE_KMS_KEY_ID";
 }
 
 /// Environment variable holding the client secret.
@@ -78,6 +123,44 @@ pub struct RawSettings {
     pub overlap: String,
     /// Pinned now (RFC 3339).
     pub now: Option<String>,
+    /// Secrets Manager secret (ARN or name) holding the credentials.
+    pub secret_id: Option<String>,
+    /// KMS key for SSE-KMS on S3.
+    pub kms_key_id: Option<String>,
+}
+
+impl RawSettings {
+    /// The settings from environment variables alone, with the CLI's
+    /// defaults (the Lambda's way).
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> RawSettings {
+        let or = |name: &str, default: &str| env(name).unwrap_or_else(|| default.to_string());
+        RawSettings {
+            tenant_id: env(vars::TENANT_ID),
+            client_id: env(vars::CLIENT_ID),
+            dest: or(vars::DEST, DEFAULT_DEST),
+            datasets: or(vars::DATASETS, DEFAULT_DATASETS),
+            graph_url: or(vars::GRAPH_URL, DEFAULT_GRAPH_URL),
+            login_url: or(vars::LOGIN_URL, DEFAULT_LOGIN_URL),
+            since: None,
+            lag: or(vars::LAG, DEFAULT_LAG),
+            overlap: or(vars::OVERLAP, DEFAULT_OVERLAP),
+            now: None,
+            secret_id: env(vars::SECRET_ID),
+            kms_key_id: env(vars::KMS_KEY_ID),
+        }
+    }
+}
+
+/// Where the app's credentials come from.
+#[derive(Debug, Clone)]
+pub enum CredentialConfig {
+    /// Tenant, client and secret from flags and the environment.
+    Static(ClientCredentials),
+    /// A Secrets Manager secret (ARN or name) holding their JSON.
+    SecretsManager {
+        /// The secret.
+        secret_id: String,
+    },
 }
 
 /// Where the archive goes.
@@ -85,13 +168,22 @@ pub struct RawSettings {
 pub enum DestinationConfig {
     /// A local folder.
     Local(PathBuf),
+    /// An S3 bucket and key prefix.
+    S3 {
+        /// Bucket name.
+        bucket: String,
+        /// Key prefix, without leading or trailing `/` (may be empty).
+        prefix: String,
+        /// Server-side encryption of written objects.
+        sse: Sse,
+    },
 }
 
 /// Validated settings of a run.
 #[derive(Debug)]
 pub struct Config {
-    /// The app's credentials.
-    pub credentials: ClientCredentials,
+    /// Where the app's credentials come from.
+    pub credentials: CredentialConfig,
     /// Where the archive goes.
     pub dest: DestinationConfig,
     /// Datasets to export, in order.
@@ -122,44 +214,17 @@ pub fn in_lambda() -> bool {
     env_var(LAMBDA_RUNTIME_VAR).is_some()
 }
 
-fn invalid(setting: &'static str, problem: impl Into<String>) -> Error {
-    Error::Config {
-        setting,
-        problem: problem.into(),
-    }
-}
-
 impl Config {
     /// Validates `raw`; `env` supplies the environment (the process
     /// environment in production, a map in tests).
     pub fn from_raw(raw: RawSettings, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
-        let tenant_id = guid(
-            names::TENANT_ID,
-            raw.tenant_id.as_deref(),
-            "the Directory (tenant) ID GUID from the Entra admin center > Overview (a domain name is not accepted: archive keys must not change if the domain does)",
-        )?;
-        let client_id = guid(
-            names::CLIENT_ID,
-            raw.client_id.as_deref(),
-            "the Application (client) ID GUID of the app registration",
-        )?;
-        let secret = env(CLIENT_SECRET_VAR).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).ok_or_else(|| {
-            invalid(
-                names::CLIENT_SECRET,
-                "not set. Put the client secret's Value in this environment variable (it is never taken as a flag, which would leak into shell history and process lists)",
-            )
-        })?;
         let crash_point = match env(CRASH_POINT_VAR) {
             Some(spec) => CrashPoint::parse(&spec).map_err(|p| invalid(names::CRASH_POINT, p))?,
             None => CrashPoint::default(),
         };
         Ok(Config {
-            credentials: ClientCredentials {
-                tenant_id,
-                client_id,
-                client_secret: Secret::new(secret),
-            },
-            dest: destination(&raw.dest)?,
+            credentials: credential_config(&raw, &env)?,
+            dest: destination(&raw.dest, raw.kms_key_id.as_deref())?,
             datasets: dataset_list(&raw.datasets)?,
             graph_url: base_url(names::GRAPH_URL, &raw.graph_url)?,
             login_url: base_url(names::LOGIN_URL, &raw.login_url)?,
@@ -180,138 +245,57 @@ impl Config {
     }
 }
 
-fn guid(setting: &'static str, value: Option<&str>, expected: &str) -> Result<String> {
-    let value = value
+fn credential_config(
+    raw: &RawSettings,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<CredentialConfig> {
+    let secret = env(CLIENT_SECRET_VAR)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if let Some(secret_id) = raw
+        .secret_id
+        .as_deref()
         .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| invalid(setting, format!("not set; expected {expected}")))?;
-    let hex_groups: Vec<&str> = value.split('-').collect();
-    let lengths: Vec<usize> = hex_groups.iter().map(|g| g.len()).collect();
-    let is_guid = lengths == [8, 4, 4, 4, 12]
-        && hex_groups
-            .iter()
-            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
-    if !is_guid {
-        return Err(invalid(
-            setting,
-            format!("{value:?} is not a GUID; expected {expected}"),
-        ));
-    }
-    Ok(value.to_ascii_lowercase())
-}
-
-fn destination(value: &str) -> Result<DestinationConfig> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(invalid(
-            names::DEST,
-            "empty; give a folder such as ./archive",
-        ));
-    }
-    if let Some((scheme, _)) = value.split_once("://") {
-        return Err(invalid(
-            names::DEST,
-            format!(
-                "{scheme}:// destinations are not supported by this version; give a local folder"
-            ),
-        ));
-    }
-    Ok(DestinationConfig::Local(PathBuf::from(value)))
-}
-
-fn dataset_list(value: &str) -> Result<Vec<&'static DatasetDef>> {
-    let known = || {
-        datasets::ALL
-            .iter()
-            .map(|d| d.name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut out: Vec<&'static DatasetDef> = Vec::new();
-    for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let def = datasets::by_name(name).ok_or_else(|| {
-            invalid(
-                names::DATASETS,
-                format!("unknown dataset {name:?}; known: {}", known()),
-            )
-        })?;
-        if !out.iter().any(|d| d.name == def.name) {
-            out.push(def);
-        }
-    }
-    if out.is_empty() {
-        return Err(invalid(
-            names::DATASETS,
-            format!("names no dataset; known: {}", known()),
-        ));
-    }
-    Ok(out)
-}
-
-fn base_url(setting: &'static str, value: &str) -> Result<Url> {
-    let url = Url::parse(value.trim())
-        .map_err(|e| invalid(setting, format!("{value:?} is not a URL: {e}")))?;
-    let loopback = match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(d)) => d == "localhost",
-        None => false,
-    };
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        "http" => {
+        .filter(|s| !s.is_empty())
+    {
+        let conflicting = [
+            (raw.tenant_id.is_some(), names::TENANT_ID),
+            (raw.client_id.is_some(), names::CLIENT_ID),
+            (secret.is_some(), names::CLIENT_SECRET),
+        ];
+        if let Some((_, name)) = conflicting.iter().find(|(set, _)| *set) {
             return Err(invalid(
-                setting,
+                names::SECRET_ID,
                 format!(
-                    "{value} is plain http; use https (http is only accepted on loopback, for test servers)"
+                    "is set, so the credentials come from that secret; unset {name} (one source only, so there is no doubt which is used)"
                 ),
             ));
         }
-        other => {
-            return Err(invalid(
-                setting,
-                format!("{value}: scheme {other} is not http(s)"),
-            ));
-        }
+        return Ok(CredentialConfig::SecretsManager {
+            secret_id: secret_id.to_string(),
+        });
     }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid(
-            setting,
-            format!("{value} must be a base URL without query or fragment"),
-        ));
-    }
-    let trimmed = url.as_str().trim_end_matches('/').to_string();
-    Ok(Url::parse(&trimmed).expect("trimming a slash keeps a URL valid"))
-}
-
-fn time(setting: &'static str, value: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            invalid(
-                setting,
-                format!("{value:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})"),
-            )
-        })
-}
-
-fn duration(setting: &'static str, value: &str, max: Duration) -> Result<Duration> {
-    let parsed = humantime::parse_duration(value.trim()).map_err(|e| {
+    let tenant_id = guid(
+        names::TENANT_ID,
+        raw.tenant_id.as_deref(),
+        "the Directory (tenant) ID GUID from the Entra admin center > Overview (a domain name is not accepted: archive keys must not change if the domain does), or set ENTRA_SECRET_ID",
+    )?;
+    let client_id = guid(
+        names::CLIENT_ID,
+        raw.client_id.as_deref(),
+        "the Application (client) ID GUID of the app registration",
+    )?;
+    let secret = secret.ok_or_else(|| {
         invalid(
-            setting,
-            format!("{value:?} is not a duration such as 10m or 1h ({e})"),
+            names::CLIENT_SECRET,
+            "not set. Put the client secret's Value in this environment variable (it is never taken as a flag, which would leak into shell history and process lists), or keep the credentials in Secrets Manager and set ENTRA_SECRET_ID",
         )
     })?;
-    let d = Duration::from_std(parsed)
-        .map_err(|_| invalid(setting, format!("{value:?} is too long")))?;
-    if d > max {
-        return Err(invalid(
-            setting,
-            format!("{value:?} is longer than the maximum {}h", max.num_hours()),
-        ));
-    }
-    Ok(d)
+    Ok(CredentialConfig::Static(ClientCredentials {
+        tenant_id,
+        client_id,
+        credential: Credential::Secret(Secret::new(secret)),
+    }))
 }
 
 #[cfg(test)]
@@ -326,13 +310,15 @@ mod tests {
             tenant_id: Some(TENANT.into()),
             client_id: Some(CLIENT.into()),
             dest: "./archive".into(),
-            datasets: datasets::DEFAULT_DATASETS.into(),
+            datasets: DEFAULT_DATASETS.into(),
             graph_url: "https://graph.microsoft.com/".into(),
             login_url: "https://login.microsoftonline.com".into(),
             since: None,
             lag: "10m".into(),
             overlap: "1h".into(),
             now: None,
+            secret_id: None,
+            kms_key_id: None,
         }
     }
 
@@ -349,8 +335,11 @@ mod tests {
     #[test]
     fn defaults_validate_into_typed_values() {
         let c = Config::from_raw(raw(), env_with_secret).unwrap();
-        assert_eq!(c.credentials.tenant_id, TENANT.to_lowercase());
-        assert_eq!(c.credentials.client_secret.expose(), "s3cr3t-value");
+        let CredentialConfig::Static(creds) = &c.credentials else {
+            panic!("static credentials")
+        };
+        assert_eq!(creds.tenant_id, TENANT.to_lowercase());
+        assert!(matches!(&creds.credential, Credential::Secret(s) if s.expose() == "s3cr3t-value"));
         assert_eq!(c.graph_url.as_str(), "https://graph.microsoft.com/");
         assert_eq!(c.lag, Duration::minutes(10));
         assert_eq!(c.overlap, Duration::hours(1));
@@ -437,10 +426,17 @@ mod tests {
             ),
             (
                 RawSettings {
-                    dest: "s3://bucket/prefix".into(),
+                    dest: "s3://Bucket/prefix".into(),
                     ..raw()
                 },
                 "ARCHIVE_DEST",
+            ),
+            (
+                RawSettings {
+                    secret_id: Some("arn:aws:secretsmanager:x".into()),
+                    ..raw()
+                },
+                "ENTRA_SECRET_ID",
             ),
         ];
         for (settings, name) in cases {
@@ -452,6 +448,40 @@ mod tests {
             e.contains("ENTRA_CLIENT_SECRET") && e.contains("never taken as a flag"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn lambda_settings_come_from_the_environment_alone() {
+        let env = |name: &str| {
+            match name {
+                vars::SECRET_ID => Some("arn:aws:secretsmanager:us-east-1:1:secret:entra"),
+                vars::DEST => Some("s3://archive-bucket/entra/"),
+                vars::KMS_KEY_ID => Some("alias/entra-archive"),
+                vars::DATASETS => Some("directory_audits"),
+                _ => None,
+            }
+            .map(String::from)
+        };
+        let c = Config::from_raw(RawSettings::from_env(env), env).unwrap();
+        assert!(
+            matches!(c.credentials, CredentialConfig::SecretsManager { ref secret_id } if secret_id.ends_with(":entra"))
+        );
+        assert_eq!(
+            c.dest,
+            DestinationConfig::S3 {
+                bucket: "archive-bucket".into(),
+                prefix: "entra".into(),
+                sse: Sse::Kms {
+                    key_id: "alias/entra-archive".into()
+                }
+            }
+        );
+        assert_eq!(c.datasets.len(), 1);
+        assert_eq!(
+            (c.lag, c.overlap),
+            (Duration::minutes(10), Duration::hours(1))
+        );
+        assert_eq!(c.graph_url.as_str(), "https://graph.microsoft.com/");
     }
 
     #[test]

@@ -1,0 +1,333 @@
+//! The AWS Lambda face: event payloads in, a JSON summary out.
+//!
+//! Takes the invocation's event, decides what is asked ([`parse_event`]:
+//! an EventBridge Scheduler or EventBridge rule "Scheduled Event" means an
+//! incremental run; `{"action":"run"}` and `{"action":"backfill"}` are the
+//! custom forms), runs it through the same [`Archiver`] the CLI uses — built
+//! once per execution environment, so cached credentials and tokens survive
+//! warm invocations — and returns the run summary. A failed run is returned
+//! as an error so Lambda counts it (and EventBridge retries or dead-letters
+//! it); a partial one (a dataset skipped for a licence or permission) is not.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
+use tracing::{error, info};
+
+use crate::config::{Config, RawSettings, env_var};
+use crate::datasets::{self, DatasetDef};
+use crate::graph::RetryPolicy;
+use crate::run::Mode;
+use crate::summary::{EXIT_FAILED, RunSummary};
+use crate::{Archiver, Request};
+
+/// Accepted payloads, for error messages.
+pub const ACCEPTED: &str = r#"an EventBridge Scheduler or EventBridge rule "Scheduled Event", {"action":"run","datasets":[…]} or {"action":"backfill","from":"<RFC 3339>","to":"<RFC 3339>","datasets":[…]} ("datasets" optional)"#;
+
+/// What an event asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// An incremental pass, over these datasets or the configured ones.
+    Run {
+        /// Datasets named in the event, if any.
+        datasets: Option<Vec<&'static DatasetDef>>,
+    },
+    /// A backfill of `[from, to)`.
+    Backfill {
+        /// Inclusive start.
+        from: DateTime<Utc>,
+        /// Exclusive end.
+        to: DateTime<Utc>,
+        /// Datasets named in the event, if any.
+        datasets: Option<Vec<&'static DatasetDef>>,
+    },
+}
+
+/// Reads an invocation payload; the error says what was wrong and what is
+/// accepted.
+pub fn parse_event(event: &Value) -> Result<Action, String> {
+    let object = event
+        .as_object()
+        .ok_or_else(|| format!("the event is not a JSON object; expected {ACCEPTED}"))?;
+    if let Some(action) = object.get("action") {
+        return parse_custom(object, action);
+    }
+    let detail_type = object.get("detail-type").and_then(Value::as_str);
+    let source = object.get("source").and_then(Value::as_str);
+    match (detail_type, source) {
+        (Some("Scheduled Event"), Some("aws.events" | "aws.scheduler")) => {
+            Ok(Action::Run { datasets: None })
+        }
+        (Some(other), Some(source)) => Err(format!(
+            "an EventBridge event of type {other:?} from {source:?} is not a schedule; expected {ACCEPTED}"
+        )),
+        _ => Err(format!(
+            "the event has no \"action\" and is not a scheduled event; expected {ACCEPTED}"
+        )),
+    }
+}
+
+fn parse_custom(object: &Map<String, Value>, action: &Value) -> Result<Action, String> {
+    let allowed: &[&str] = match action.as_str() {
+        Some("run") => &["action", "datasets"],
+        Some("backfill") => &["action", "datasets", "from", "to"],
+        _ => return Err(format!("unknown action {action}; expected {ACCEPTED}")),
+    };
+    if let Some(extra) = object.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown field {extra:?} for action {action}; expected {ACCEPTED}"
+        ));
+    }
+    let datasets = object.get("datasets").map(parse_datasets).transpose()?;
+    if action == "run" {
+        return Ok(Action::Run { datasets });
+    }
+    let time = |name: &str| -> Result<DateTime<Utc>, String> {
+        let text = object
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("backfill needs \"{name}\" as an RFC 3339 time"))?;
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| format!("backfill \"{name}\" {text:?} is not an RFC 3339 time ({e})"))
+    };
+    let (from, to) = (time("from")?, time("to")?);
+    if from >= to {
+        return Err(format!(
+            "backfill \"from\" ({from}) must be before \"to\" ({to})"
+        ));
+    }
+    Ok(Action::Backfill { from, to, datasets })
+}
+
+fn parse_datasets(value: &Value) -> Result<Vec<&'static DatasetDef>, String> {
+    let known = || {
+        datasets::ALL
+            .iter()
+            .map(|d| d.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let names = value
+        .as_array()
+        .ok_or("\"datasets\" must be a list of dataset names")?;
+    let mut out: Vec<&'static DatasetDef> = Vec::new();
+    for name in names {
+        let name = name
+            .as_str()
+            .ok_or("\"datasets\" must be a list of dataset names")?;
+        let def = datasets::by_name(name)
+            .ok_or_else(|| format!("unknown dataset {name:?}; known: {}", known()))?;
+        if !out.contains(&def) {
+            out.push(def);
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("\"datasets\" is empty; known: {}", known()));
+    }
+    Ok(out)
+}
+
+/// The function's state across invocations of one execution environment.
+pub struct App {
+    archiver: OnceCell<Archiver>,
+    settings: fn() -> Result<Config, crate::Error>,
+}
+
+impl App {
+    /// An app reading its settings from the process environment.
+    pub fn from_env() -> App {
+        App {
+            archiver: OnceCell::new(),
+            settings: || Config::from_raw(RawSettings::from_env(env_var), env_var),
+        }
+    }
+
+    /// An app with its settings supplied (tests).
+    pub fn with_settings(settings: fn() -> Result<Config, crate::Error>) -> App {
+        App {
+            archiver: OnceCell::new(),
+            settings,
+        }
+    }
+
+    async fn archiver(&self) -> Result<&Archiver, crate::Error> {
+        self.archiver
+            .get_or_try_init(|| async {
+                Archiver::connect(
+                    (self.settings)()?,
+                    RetryPolicy::default(),
+                    std::sync::Arc::new(Utc::now),
+                )
+                .await
+            })
+            .await
+    }
+
+    /// Handles one invocation: the summary as JSON, or an error whose message
+    /// says what failed (with the summary, when there is one).
+    pub async fn handle(&self, event: Value) -> Result<Value, HandlerError> {
+        let action = parse_event(&event)
+            .map_err(|e| HandlerError::new(REJECTED_EVENT, format!("rejected event: {e}")))?;
+        let archiver = self
+            .archiver()
+            .await
+            .map_err(|e| HandlerError::new(SETUP_FAILED, e.to_string()))?;
+        let request = match action {
+            Action::Run { datasets } => Request {
+                datasets: datasets.unwrap_or_else(|| archiver.config().datasets.clone()),
+                mode: Mode::Incremental,
+            },
+            Action::Backfill { from, to, datasets } => Request {
+                datasets: datasets.unwrap_or_else(|| archiver.config().datasets.clone()),
+                mode: Mode::Backfill { from, to },
+            },
+        };
+        info!(mode = ?request.mode, datasets = request.datasets.len(), "invocation");
+        let summary = archiver
+            .run(request)
+            .await
+            .map_err(|e| HandlerError::new(RUN_FAILED, e.to_string()))?;
+        outcome(summary)
+    }
+}
+
+fn outcome(summary: RunSummary) -> Result<Value, HandlerError> {
+    let json = serde_json::to_value(&summary).expect("a summary always serialises");
+    if summary.exit_code == EXIT_FAILED {
+        let reasons: Vec<String> = summary
+            .datasets
+            .iter()
+            .filter_map(|d| d.error.as_ref().map(|e| format!("{}: {e}", d.dataset)))
+            .collect();
+        error!(summary = %json, "run failed");
+        return Err(HandlerError::new(
+            RUN_FAILED,
+            format!("run failed: {}. Summary: {json}", reasons.join("; ")),
+        ));
+    }
+    Ok(json)
+}
+
+/// `errorType` of an invocation whose event was not understood.
+pub const REJECTED_EVENT: &str = "EntraArchive.RejectedEvent";
+/// `errorType` when settings, credentials or clients could not be set up.
+pub const SETUP_FAILED: &str = "EntraArchive.SetupFailed";
+/// `errorType` of a run that failed.
+pub const RUN_FAILED: &str = "EntraArchive.RunFailed";
+
+/// A failed invocation, reported by Lambda as `errorType` and `errorMessage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlerError {
+    /// One of [`REJECTED_EVENT`], [`SETUP_FAILED`], [`RUN_FAILED`].
+    pub kind: &'static str,
+    /// What happened and what to do.
+    pub message: String,
+}
+
+impl HandlerError {
+    fn new(kind: &'static str, message: String) -> Self {
+        HandlerError { kind, message }
+    }
+}
+
+impl std::fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for HandlerError {}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: e.kind.to_string(),
+            error_message: e.message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str) -> Value {
+        let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_sample_event_parses_as_documented() {
+        assert_eq!(
+            parse_event(&sample("eventbridge-scheduler.json")),
+            Ok(Action::Run { datasets: None })
+        );
+        assert_eq!(
+            parse_event(&sample("eventbridge-rule-scheduled.json")),
+            Ok(Action::Run { datasets: None })
+        );
+        assert_eq!(
+            parse_event(&sample("run-signins.json")),
+            Ok(Action::Run {
+                datasets: Some(vec![datasets::by_name("signins").unwrap()])
+            })
+        );
+        let Ok(Action::Backfill { from, to, datasets }) = parse_event(&sample("backfill.json"))
+        else {
+            panic!("backfill sample")
+        };
+        assert!(from < to && datasets.is_none());
+        for invalid in [
+            "invalid-unknown-action.json",
+            "invalid-s3-notification.json",
+        ] {
+            assert!(
+                parse_event(&sample(invalid))
+                    .unwrap_err()
+                    .contains("expected"),
+                "{invalid}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_payloads_say_what_is_wrong() {
+        let cases = [
+            (serde_json::json!([1]), "not a JSON object"),
+            (serde_json::json!({}), "no \"action\""),
+            (
+                serde_json::json!({"action": "run", "dataset": ["signins"]}),
+                "unknown field \"dataset\"",
+            ),
+            (
+                serde_json::json!({"action": "run", "datasets": ["logins"]}),
+                "unknown dataset \"logins\"",
+            ),
+            (
+                serde_json::json!({"action": "run", "datasets": []}),
+                "empty",
+            ),
+            (
+                serde_json::json!({"action": "backfill", "from": "2026-11-01T00:00:00Z"}),
+                "\"to\"",
+            ),
+            (
+                serde_json::json!({"action": "backfill", "from": "yesterday", "to": "2026-11-01T00:00:00Z"}),
+                "not an RFC 3339",
+            ),
+            (
+                serde_json::json!({"action": "backfill", "from": "2026-11-02T00:00:00Z", "to": "2026-11-01T00:00:00Z"}),
+                "before",
+            ),
+            (
+                serde_json::json!({"detail-type": "Object Created", "source": "aws.s3"}),
+                "not a schedule",
+            ),
+        ];
+        for (event, needle) in cases {
+            let e = parse_event(&event).unwrap_err();
+            assert!(e.contains(needle), "{event}: {e}");
+        }
+    }
+}

@@ -1,0 +1,476 @@
+//! The S3 destination against moto over real HTTP: conditional writes and
+//! their races, streamed single and multipart uploads (and that a failed one
+//! leaves nothing behind), paged listing under a prefix, SSE-KMS, and the
+//! messages people get for a missing bucket, an unreachable endpoint and a
+//! missing IAM permission.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use aws_sdk_s3::types::ServerSideEncryption;
+use bytes::Bytes;
+use common::moto::{Moto, xml_text};
+use entra_archive::Error;
+use entra_archive::destination::{Destination, PutMode, S3Destination, Sse, Version};
+
+const BUCKET: &str = "entra-archive-test";
+const PREFIX: &str = "archive/entra";
+const MIB: u64 = 1024 * 1024;
+
+struct Setup {
+    moto: Moto,
+    dir: tempfile::TempDir,
+    dest: S3Destination,
+}
+
+async fn setup_with(env: &[(&str, &str)], sse: Sse) -> Setup {
+    let moto = Moto::start_with_env(env).await;
+    moto.create_bucket(BUCKET).await;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = S3Destination::new(
+        moto.s3().await,
+        BUCKET,
+        PREFIX,
+        sse,
+        dir.path().join("staging"),
+    )
+    .unwrap();
+    Setup { moto, dir, dest }
+}
+
+async fn setup() -> Setup {
+    setup_with(&[], Sse::BucketDefault).await
+}
+
+/// A file of `len` bytes that differ from part to part.
+fn staged(dir: &Path, name: &str, len: u64) -> (PathBuf, Vec<u8>) {
+    let bytes: Vec<u8> = (0..len)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, &bytes).unwrap();
+    (path, bytes)
+}
+
+fn message(result: Result<impl std::fmt::Debug, Error>) -> String {
+    match result {
+        Err(e @ Error::Destination { .. }) => e.to_string(),
+        other => panic!("expected a destination error, got {other:?}"),
+    }
+}
+
+fn is_conflict<T>(result: &Result<T, Error>) -> bool {
+    matches!(result, Err(Error::Conflict { .. }))
+}
+
+#[tokio::test]
+async fn conditional_puts_detect_conflicts() {
+    let s = setup().await;
+    let d = &s.dest;
+    let key = "_state/t/signins/checkpoint.json";
+    assert!(d.get(key).await.unwrap().is_none());
+    let v1 = d
+        .put(key, Bytes::from_static(b"one"), PutMode::Create)
+        .await
+        .unwrap();
+    let again = d
+        .put(key, Bytes::from_static(b"two"), PutMode::Create)
+        .await;
+    assert!(is_conflict(&again), "{again:?}");
+    let v2 = d
+        .put(key, Bytes::from_static(b"two"), PutMode::Update(v1.clone()))
+        .await
+        .unwrap();
+    assert_ne!(v1, v2);
+    let stale = d
+        .put(key, Bytes::from_static(b"three"), PutMode::Update(v1))
+        .await;
+    assert!(is_conflict(&stale), "{stale:?}");
+    let got = d.get(key).await.unwrap().unwrap();
+    assert_eq!((&got.bytes[..], got.version), (&b"two"[..], v2));
+    let missing = d
+        .put(
+            "_state/none",
+            Bytes::new(),
+            PutMode::Update(Version("\"x\"".into())),
+        )
+        .await;
+    assert!(is_conflict(&missing), "{missing:?}");
+    d.put(key, Bytes::from_static(b"four"), PutMode::Overwrite)
+        .await
+        .unwrap();
+    assert_eq!(&d.get(key).await.unwrap().unwrap().bytes[..], b"four");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_updates_let_exactly_one_win() {
+    let s = setup().await;
+    let d = &s.dest;
+    let key = "_state/race.json";
+    let v = d
+        .put(key, Bytes::from_static(b"0"), PutMode::Create)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (d, v) = (d.clone(), v.clone());
+            tokio::spawn(async move {
+                d.put(key, Bytes::from(format!("{i}")), PutMode::Update(v))
+                    .await
+            })
+        })
+        .collect();
+    let mut wins = Vec::new();
+    for (i, t) in tasks.into_iter().enumerate() {
+        match t.await.unwrap() {
+            Ok(_) => wins.push(i.to_string()),
+            Err(Error::Conflict { .. }) => {}
+            Err(e) => panic!("update {i}: {e}"),
+        }
+    }
+    assert_eq!(wins.len(), 1, "winners: {wins:?}");
+    let stored = d.get(key).await.unwrap().unwrap();
+    assert_eq!(String::from_utf8_lossy(&stored.bytes), wins[0]);
+}
+
+#[tokio::test]
+async fn a_small_file_is_one_put_and_stays_staged() {
+    let s = setup().await;
+    let d = &s.dest;
+    let (file, bytes) = staged(d.staging_dir(), "a.partial", 300_000);
+    let key = "signins/date=2026-11-24/20261124T08-0000-t.parquet";
+    assert_eq!(d.put_file(key, &file).await.unwrap(), 300_000);
+    assert!(file.exists(), "the caller owns the staged file");
+    let got = d.get(key).await.unwrap().unwrap();
+    assert!(got.bytes[..] == bytes[..], "bytes differ");
+    assert!(
+        !got.version.0.contains('-'),
+        "single put: {}",
+        got.version.0
+    );
+}
+
+#[tokio::test]
+async fn a_large_file_is_a_multipart_upload() {
+    let s = setup().await;
+    let moto = &s.moto;
+    let d = s.dest.clone().with_part_size(5 * MIB);
+    let (file, bytes) = staged(d.staging_dir(), "big.partial", 12 * MIB + 7);
+    let key = "signins/date=2026-11-24/20261124T09-0000-t.parquet";
+    assert_eq!(d.put_file(key, &file).await.unwrap(), 12 * MIB + 7);
+    let got = d.get(key).await.unwrap().unwrap();
+    assert!(got.bytes[..] == bytes[..], "bytes differ");
+    assert!(
+        got.version.0.trim_matches('"').ends_with("-3"),
+        "three parts: {}",
+        got.version.0
+    );
+    let listed = d.list("signins/").await.unwrap();
+    assert_eq!(
+        (listed[0].key.as_str(), listed[0].size),
+        (key, 12 * MIB + 7)
+    );
+    assert!(pending_uploads(moto).await.is_empty());
+}
+
+async fn pending_uploads(moto: &Moto) -> Vec<String> {
+    let uploads = moto
+        .s3()
+        .await
+        .list_multipart_uploads()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    uploads
+        .uploads()
+        .iter()
+        .map(|u| u.key().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Parts below S3's 5 MiB minimum make CompleteMultipartUpload fail
+/// (EntityTooSmall) after every part was uploaded: the worst moment.
+#[tokio::test]
+async fn a_failed_multipart_upload_leaves_nothing_behind() {
+    let s = setup().await;
+    let moto = &s.moto;
+    let d = s.dest.clone().with_part_size(MIB);
+    let key = "signins/date=2026-11-24/20261124T10-0000-t.parquet";
+    d.put(key, Bytes::from_static(b"earlier"), PutMode::Overwrite)
+        .await
+        .unwrap();
+    let (file, _) = staged(d.staging_dir(), "c.partial", 5 * MIB / 2);
+    let text = message(d.put_file(key, &file).await);
+    assert!(
+        text.contains(&format!(
+            "S3 CompleteMultipartUpload s3://{BUCKET}/{PREFIX}/{key} failed: EntityTooSmall (400)"
+        )),
+        "{text}"
+    );
+    assert_eq!(&d.get(key).await.unwrap().unwrap().bytes[..], b"earlier");
+    assert_eq!(pending_uploads(moto).await, Vec::<String>::new());
+    let other = "signins/date=2026-11-24/20261124T11-0000-t.parquet";
+    assert!(d.put_file(other, &file).await.is_err());
+    assert!(d.get(other).await.unwrap().is_none());
+    assert!(pending_uploads(moto).await.is_empty());
+    assert!(file.exists());
+    let gone = d.put_file(other, &d.staging_dir().join("missing")).await;
+    assert!(message(gone).contains("cannot read"));
+}
+
+/// moto pages ListObjectsV2 at MOTO_S3_DEFAULT_MAX_KEYS (S3: 1000); 3 makes
+/// ten keys take four pages.
+#[tokio::test]
+async fn list_reads_every_page_and_strips_the_prefix() {
+    let Setup { moto, dir, dest: d } =
+        setup_with(&[("MOTO_S3_DEFAULT_MAX_KEYS", "3")], Sse::BucketDefault).await;
+    let mut keys: Vec<String> = (0..10)
+        .map(|i| {
+            format!(
+                "signins/date=2026-11-2{}/20261124T{i:02}-0000-t.parquet",
+                i % 3
+            )
+        })
+        .collect();
+    keys.push("_state/t/signins/checkpoint.json".into());
+    for key in &keys {
+        d.put(key, Bytes::from(key.clone()), PutMode::Overwrite)
+            .await
+            .unwrap();
+    }
+    let raw = moto.s3().await;
+    for outside in ["archive/entra-old/x", "archive/x", "other/signins/y"] {
+        raw.put_object()
+            .bucket(BUCKET)
+            .key(outside)
+            .send()
+            .await
+            .unwrap();
+    }
+    let first = raw
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .prefix(PREFIX)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.is_truncated(), Some(true), "moto pages");
+
+    keys.sort();
+    let listed = d.list("").await.unwrap();
+    let names: Vec<&str> = listed.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(names, keys);
+    assert!(listed.iter().all(|m| m.size == m.key.len() as u64));
+    let signins = d.list("signins/date=2026-11-21/").await.unwrap();
+    assert_eq!(signins.len(), 3);
+    assert!(d.list("nothing/here").await.unwrap().is_empty());
+
+    let root = S3Destination::new(raw, BUCKET, "", Sse::BucketDefault, dir.path().into()).unwrap();
+    let all = root.list("").await.unwrap();
+    assert_eq!(all.len(), keys.len() + 3);
+    assert_eq!(all[0].key, "archive/entra-old/x");
+}
+
+#[tokio::test]
+async fn delete_removes_and_tolerates_missing_keys() {
+    let s = setup().await;
+    let d = &s.dest;
+    let key = "signins/date=2026-11-24/a.parquet";
+    d.put(key, Bytes::from_static(b"x"), PutMode::Overwrite)
+        .await
+        .unwrap();
+    d.delete(key).await.unwrap();
+    d.delete(key).await.unwrap();
+    assert!(d.get(key).await.unwrap().is_none());
+    assert!(d.list("").await.unwrap().is_empty());
+}
+
+/// moto does not validate KMS key ids: any id is stored and echoed back.
+#[tokio::test]
+async fn kms_encryption_is_asked_for_on_every_write() {
+    let key_id = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let s = setup_with(
+        &[],
+        Sse::Kms {
+            key_id: key_id.into(),
+        },
+    )
+    .await;
+    let moto = &s.moto;
+    let d = s.dest.clone().with_part_size(5 * MIB);
+    let (small, _) = staged(d.staging_dir(), "s.partial", 1000);
+    let (large, _) = staged(d.staging_dir(), "l.partial", 6 * MIB);
+    d.put("_state/c.json", Bytes::from_static(b"{}"), PutMode::Create)
+        .await
+        .unwrap();
+    d.put_file("signins/small.parquet", &small).await.unwrap();
+    d.put_file("signins/large.parquet", &large).await.unwrap();
+    let raw = moto.s3().await;
+    for key in [
+        "_state/c.json",
+        "signins/small.parquet",
+        "signins/large.parquet",
+    ] {
+        let head = raw
+            .head_object()
+            .bucket(BUCKET)
+            .key(format!("{PREFIX}/{key}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            head.server_side_encryption(),
+            Some(&ServerSideEncryption::AwsKms),
+            "{key}"
+        );
+        assert_eq!(head.ssekms_key_id(), Some(key_id), "{key}");
+    }
+    raw.put_object()
+        .bucket(BUCKET)
+        .key("plain")
+        .send()
+        .await
+        .unwrap();
+    let plain = raw
+        .head_object()
+        .bucket(BUCKET)
+        .key("plain")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        plain.server_side_encryption(),
+        Some(&ServerSideEncryption::AwsKms)
+    );
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_named() {
+    let Setup { moto, dir, .. } = &setup().await;
+    let d = S3Destination::new(
+        moto.s3().await,
+        "no-such-bucket",
+        PREFIX,
+        Sse::BucketDefault,
+        dir.path().into(),
+    )
+    .unwrap();
+    let text = message(d.put("_state/c.json", Bytes::new(), PutMode::Create).await);
+    assert!(
+        text.contains(
+            "S3 PutObject s3://no-such-bucket/archive/entra/_state/c.json failed: NoSuchBucket (404): \
+             The specified bucket does not exist. The bucket no-such-bucket does not exist: check the bucket name in ARCHIVE_DEST"
+        ),
+        "{text}"
+    );
+    assert!(message(d.get("_state/c.json").await).contains("NoSuchBucket"));
+    assert!(
+        message(d.list("").await)
+            .contains("S3 ListObjectsV2 s3://no-such-bucket/archive/entra/ failed: NoSuchBucket")
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_named() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "k", "s", None, None, "t",
+        ))
+        .endpoint_url(&endpoint)
+        .load()
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = entra_archive::destination::s3_client(&sdk).await;
+    let d = S3Destination::new(client, BUCKET, "", Sse::BucketDefault, dir.path().into()).unwrap();
+    let text = message(d.get("x").await);
+    assert!(
+        text.contains(&format!(
+            "S3 GetObject s3://{BUCKET}/x failed: could not reach S3 at {endpoint} ("
+        )),
+        "{text}"
+    );
+}
+
+/// moto enforces IAM policies once `INITIAL_NO_AUTH_ACTION_COUNT` runs out:
+/// a user allowed to read but not write gets AccessDenied on PutObject.
+#[tokio::test]
+async fn access_denied_names_the_missing_permission() {
+    let Setup {
+        moto,
+        dir,
+        dest: admin,
+    } = setup().await;
+    admin
+        .put("_state/c.json", Bytes::from_static(b"{}"), PutMode::Create)
+        .await
+        .unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*"}]}"#;
+    let user = [("UserName", "archiver"), ("Version", "2010-05-08")];
+    moto.aws_query("iam", &[&user[..], &[("Action", "CreateUser")]].concat())
+        .await;
+    moto.aws_query(
+        "iam",
+        &[
+            &user[..],
+            &[
+                ("Action", "PutUserPolicy"),
+                ("PolicyName", "read-only"),
+                ("PolicyDocument", policy),
+            ],
+        ]
+        .concat(),
+    )
+    .await;
+    let created = moto
+        .aws_query(
+            "iam",
+            &[&user[..], &[("Action", "CreateAccessKey")]].concat(),
+        )
+        .await;
+    let key_id = xml_text(&created, "AccessKeyId").unwrap();
+    let secret = xml_text(&created, "SecretAccessKey").unwrap();
+    moto.require_iam_auth().await;
+
+    let client =
+        entra_archive::destination::s3_client(&moto.sdk_config_as(key_id, secret).await).await;
+    let d = S3Destination::new(
+        client,
+        BUCKET,
+        PREFIX,
+        Sse::BucketDefault,
+        dir.path().into(),
+    )
+    .unwrap();
+    assert_eq!(
+        &d.get("_state/c.json").await.unwrap().unwrap().bytes[..],
+        b"{}",
+        "reading is allowed"
+    );
+    let text = message(
+        d.put(
+            "_state/c.json",
+            Bytes::from_static(b"[]"),
+            PutMode::Overwrite,
+        )
+        .await,
+    );
+    assert!(
+        text.contains(&format!(
+            "S3 PutObject s3://{BUCKET}/{PREFIX}/_state/c.json failed: AccessDenied (403): Access Denied. \
+             The role needs s3:PutObject on arn:aws:s3:::{BUCKET}/{PREFIX}/*"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains(secret));
+    let text = message(d.delete("_state/c.json").await);
+    assert!(text.contains("The role needs s3:DeleteObject on"), "{text}");
+}

@@ -7,7 +7,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 
-.PHONY: help build release test unit lint fmt demo bench venv clean
+.PHONY: help build release test unit lint fmt demo bench package venv clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,7 +24,20 @@ $(VENV_STAMP): tests/python/requirements.txt
 	$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 	touch $@
 
-venv: $(VENV_STAMP) ## Create the Python venv with DuckDB and pyarrow
+venv: $(VENV_STAMP) ## Create the Python venv with DuckDB, pyarrow and moto
+
+# Packaging tools (cargo-lambda with zig for the arm64 cross build).
+TOOLS_STAMP := $(VENV)/.tools
+$(TOOLS_STAMP): tests/python/tools.txt $(VENV_STAMP)
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r tests/python/tools.txt
+	touch $@
+
+LAMBDA_ZIP := target/lambda/entra-archive/bootstrap.zip
+
+package: $(TOOLS_STAMP) ## Build the arm64 Lambda zip (provided.al2023): target/lambda/entra-archive/bootstrap.zip
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --arm64 --bin entra-archive --output-format zip
+	@ls -l $(LAMBDA_ZIP) | awk '{printf "%s: %.1f MiB\n", $$NF, $$5/1048576}'
 
 test: $(VENV_STAMP) ## Run every test: unit, end-to-end over graph-sim, DuckDB
 	ENTRA_ARCHIVE_PYTHON=$(CURDIR)/$(VENV_PY) $(CARGO) test --workspace

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::token::token_advice;
+pub use crate::token::TokenRejection;
 
 /// A boxed error from a storage backend.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -36,21 +36,8 @@ pub enum Error {
     },
 
     /// The token endpoint refused the credentials.
-    #[error("{}", token_advice(*.status, .error, .codes, .description, .tenant_id, .client_id))]
-    Token {
-        /// HTTP status of the token response.
-        status: u16,
-        /// OAuth2 `error` (e.g. `invalid_client`).
-        error: String,
-        /// AADSTS numbers from `error_codes`.
-        codes: Vec<u32>,
-        /// First line of `error_description`.
-        description: String,
-        /// Tenant the token was requested for.
-        tenant_id: String,
-        /// Application (client) ID that asked.
-        client_id: String,
-    },
+    #[error("{0}")]
+    Token(Box<TokenRejection>),
 
     /// The network failed (connection refused or reset, timeout) talking to `url`.
     #[error(

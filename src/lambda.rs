@@ -9,7 +9,10 @@
 //! as an error so Lambda counts it (and EventBridge retries or dead-letters
 //! it); a partial one (a dataset skipped for a licence or permission) is not.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 use tracing::{error, info};
@@ -128,40 +131,39 @@ fn parse_datasets(value: &Value) -> Result<Vec<&'static DatasetDef>, String> {
     Ok(out)
 }
 
+/// Builds the [`Archiver`] on the first invocation.
+pub type Setup = Box<dyn Fn() -> BoxFuture<'static, Result<Archiver, crate::Error>> + Send + Sync>;
+
 /// The function's state across invocations of one execution environment.
 pub struct App {
     archiver: OnceCell<Archiver>,
-    settings: fn() -> Result<Config, crate::Error>,
+    setup: Setup,
 }
 
 impl App {
-    /// An app reading its settings from the process environment.
+    /// An app reading its settings from the process environment and AWS
+    /// from the standard chain (the Lambda role).
     pub fn from_env() -> App {
-        App {
-            archiver: OnceCell::new(),
-            settings: || Config::from_raw(RawSettings::from_env(env_var), env_var),
-        }
+        App::new(Box::new(|| {
+            Box::pin(async {
+                let config = Config::from_raw(RawSettings::from_env(env_var), env_var)?;
+                Archiver::connect(config, RetryPolicy::default(), Arc::new(Utc::now)).await
+            })
+        }))
     }
 
-    /// An app with its settings supplied (tests).
-    pub fn with_settings(settings: fn() -> Result<Config, crate::Error>) -> App {
+    /// An app whose archiver `setup` builds (tests point it at local servers).
+    /// If setup fails, the invocation fails with the reason and the next one
+    /// tries again.
+    pub fn new(setup: Setup) -> App {
         App {
             archiver: OnceCell::new(),
-            settings,
+            setup,
         }
     }
 
     async fn archiver(&self) -> Result<&Archiver, crate::Error> {
-        self.archiver
-            .get_or_try_init(|| async {
-                Archiver::connect(
-                    (self.settings)()?,
-                    RetryPolicy::default(),
-                    std::sync::Arc::new(Utc::now),
-                )
-                .await
-            })
-            .await
+        self.archiver.get_or_try_init(|| (self.setup)()).await
     }
 
     /// Handles one invocation: the summary as JSON, or an error whose message

@@ -109,8 +109,10 @@ pub struct Archiver {
 
 impl Archiver {
     /// Builds the clients `config` needs and reads the credentials (which
-    /// gives the tenant). Touches neither Graph nor the destination.
-    pub async fn connect(mut config: Config, retry: RetryPolicy, clock: Clock) -> Result<Archiver> {
+    /// gives the tenant). AWS settings come from the standard chain
+    /// (environment, profile, Lambda role). Touches neither Graph nor the
+    /// destination.
+    pub async fn connect(config: Config, retry: RetryPolicy, clock: Clock) -> Result<Archiver> {
         let uses_aws = matches!(config.credentials, CredentialConfig::SecretsManager { .. })
             || matches!(config.dest, DestinationConfig::S3 { .. });
         let aws = match uses_aws {
@@ -121,18 +123,36 @@ impl Archiver {
             ),
             false => None,
         };
+        Archiver::connect_with(config, aws, retry, clock).await
+    }
+
+    /// [`connect`](Self::connect) with the AWS settings given (tests point
+    /// them at a local server).
+    pub async fn connect_with(
+        mut config: Config,
+        aws: Option<aws_config::SdkConfig>,
+        retry: RetryPolicy,
+        clock: Clock,
+    ) -> Result<Archiver> {
+        let needs_aws = |what: &str| {
+            aws.clone().ok_or_else(|| Error::Config {
+                setting: "AWS",
+                problem: format!("{what} needs AWS settings"),
+            })
+        };
         let source: Arc<dyn CredentialSource> = match &config.credentials {
             CredentialConfig::Static(creds) => Arc::new(StaticCredentials(creds.clone())),
             CredentialConfig::SecretsManager { secret_id } => {
                 Arc::new(SecretsManagerCredentials::new(
-                    aws_sdk_secretsmanager::Client::new(
-                        aws.as_ref().expect("loaded for Secrets Manager"),
-                    ),
+                    aws_sdk_secretsmanager::Client::new(&needs_aws("ENTRA_SECRET_ID")?),
                     secret_id.clone(),
                     secrets_manager::DEFAULT_CACHE_TTL,
                 ))
             }
         };
+        if matches!(config.dest, DestinationConfig::S3 { .. }) {
+            needs_aws("an s3:// ARCHIVE_DEST")?;
+        }
         let tenant_id = source.credentials().await?.tenant_id;
         let http = http_client()?;
         let tokens = Arc::new(TokenClient::new(

@@ -129,7 +129,7 @@ impl TokenClient {
 
     async fn request(&self) -> Result<(Secret, Duration)> {
         match self.request_once().await {
-            Err(e @ Error::Token { .. }) => {
+            Err(e @ Error::Token(_)) => {
                 if !self.source.refresh().await {
                     return Err(e);
                 }
@@ -187,14 +187,14 @@ impl TokenClient {
         }
         if !status.is_success() {
             let parsed: TokenErrorBody = serde_json::from_str(&body).unwrap_or_default();
-            return Err(Error::Token {
+            return Err(Error::Token(Box::new(TokenRejection {
                 status: status.as_u16(),
                 error: parsed.error,
                 codes: parsed.error_codes,
                 description: first_line(&parsed.error_description).into(),
                 tenant_id: creds.tenant_id,
                 client_id: creds.client_id,
-            });
+            })));
         }
         let parsed: TokenResponse =
             serde_json::from_str(&body).map_err(|e| Error::MalformedPage {
@@ -221,9 +221,40 @@ fn first_line(text: &str) -> &str {
     }
 }
 
+/// What the token endpoint said when it refused the credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRejection {
+    /// HTTP status of the token response.
+    pub status: u16,
+    /// OAuth2 `error` (e.g. `invalid_client`).
+    pub error: String,
+    /// AADSTS numbers from `error_codes`.
+    pub codes: Vec<u32>,
+    /// First line of `error_description`.
+    pub description: String,
+    /// Tenant the token was requested for.
+    pub tenant_id: String,
+    /// Application (client) ID that asked.
+    pub client_id: String,
+}
+
+impl std::fmt::Display for TokenRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = self;
+        f.write_str(&token_advice(
+            r.status,
+            &r.error,
+            &r.codes,
+            &r.description,
+            &r.tenant_id,
+            &r.client_id,
+        ))
+    }
+}
+
 /// The message of [`Error::Token`]: what Entra said, and the fix where the
 /// AADSTS code is one people commonly hit.
-pub(crate) fn token_advice(
+fn token_advice(
     status: u16,
     error: &str,
     codes: &[u32],

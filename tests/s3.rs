@@ -7,6 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use aws_sdk_s3::types::ServerSideEncryption;
 use bytes::Bytes;
@@ -108,8 +109,10 @@ async fn concurrent_updates_let_exactly_one_win() {
     let s = setup().await;
     let d = &s.dest;
     let key = "_state/race.json";
+    // Not "0" … "7": an ETag is the MD5 of the content, so a winner writing
+    // the bytes already there would leave the version as it was.
     let v = d
-        .put(key, Bytes::from_static(b"0"), PutMode::Create)
+        .put(key, Bytes::from_static(b"start"), PutMode::Create)
         .await
         .unwrap();
     let tasks: Vec<_> = (0..8)
@@ -218,6 +221,35 @@ async fn a_failed_multipart_upload_leaves_nothing_behind() {
     assert!(file.exists());
     let gone = d.put_file(other, &d.staging_dir().join("missing")).await;
     assert!(message(gone).contains("cannot read"));
+}
+
+/// A deadline that drops `put_file` midway must not leave the upload behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_multipart_upload_is_aborted() {
+    let s = setup().await;
+    let d = s.dest.clone().with_part_size(5 * MIB);
+    let (file, _) = staged(d.staging_dir(), "huge.partial", 60 * MIB);
+    let key = "signins/date=2026-11-24/20261124T12-0000-t.parquet";
+    let upload = tokio::spawn({
+        let d = d.clone();
+        async move { d.put_file(key, &file).await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pending_uploads(&s.moto).await.is_empty() {
+        assert!(!upload.is_finished(), "finished before it could be dropped");
+        assert!(Instant::now() < deadline, "the upload never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    upload.abort();
+    assert!(upload.await.unwrap_err().is_cancelled());
+    while !pending_uploads(&s.moto).await.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the dropped upload was not aborted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(d.get(key).await.unwrap().is_none());
 }
 
 /// moto pages ListObjectsV2 at MOTO_S3_DEFAULT_MAX_KEYS (S3: 1000); 3 makes

@@ -3,7 +3,8 @@
 //! real HTTP on loopback, seeded and deterministic.
 //!
 //! ```text
-//! POST /{tenant}/oauth2/v2.0/token ─► token (AADSTS errors as Entra sends them)
+//! POST /{tenant}/oauth2/v2.0/token ─► secret or certificate client assertion
+//!        ─► token (AADSTS errors as Entra sends them)
 //! GET  /v1.0/auditLogs/{signIns,directoryAudits}
 //!        bearer ─► fault queue ─► switches ─► $filter/$top/$skiptoken ─► keyset page
 //! ```
@@ -20,9 +21,10 @@
 //! - `record`: stored records and the keyset-ordered store.
 //! - `generate`: realistic records from a seeded ChaCha RNG (`signins`,
 //!   `audits`, and the static cast in `vocab`).
-//! - `server`: the axum server, token endpoint (`token`, `jwt`), data
-//!   endpoints (`graph`), response shapes (`reply`), shared `state`, and
-//!   the [`GraphSim`] handle.
+//! - `server`: the axum server, token endpoint (`token`, `jwt`), certificate
+//!   credentials (`certificate`: the uploaded certificate; `assertion`: client
+//!   assertion checks), data endpoints (`graph`), response shapes (`reply`),
+//!   shared `state`, and the [`GraphSim`] handle.
 //! - `time`: Graph's 100 ns timestamps.
 #![warn(missing_docs)]
 

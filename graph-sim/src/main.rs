@@ -253,4 +253,29 @@ mod tests {
         ]);
         assert!(a.config().is_err());
     }
+
+    #[test]
+    fn client_certificate_is_read_from_a_file() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/certs/app.cert.pem"
+        );
+        let c = Args::parse_from(["graph-sim", "--client-certificate", path])
+            .config()
+            .unwrap();
+        assert!(
+            c.client_certificate_pem
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----")
+        );
+        assert_eq!(
+            Args::parse_from(["graph-sim"])
+                .config()
+                .unwrap()
+                .client_certificate_pem,
+            None
+        );
+        let missing = Args::parse_from(["graph-sim", "--client-certificate", "/nonexistent.pem"]);
+        assert!(missing.config().unwrap_err().contains("/nonexistent.pem"));
+    }
 }

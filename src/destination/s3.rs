@@ -3,14 +3,17 @@
 //! Takes an S3 client, a bucket and a key prefix, and keeps each object at
 //! `{prefix}/{key}`. A staged Parquet file is streamed from disk, never read
 //! whole: up to the part size in one PutObject, above it as a multipart upload
-//! that is aborted on any failure, so readers see the whole object or nothing.
-//! Conditional puts use `If-None-Match: *` and `If-Match: <etag>`; losing one
-//! is [`Error::Conflict`]. Every write asks for the configured server-side
+//! (`multipart`), so readers see the whole object or nothing. Conditional puts
+//! use `If-None-Match: *` and `If-Match: <etag>`; losing one is
+//! [`Error::Conflict`]. A version is the ETag, which for these uploads is the
+//! content's MD5: rewriting identical bytes keeps the version (locally every
+//! write is a new one). Every write asks for the configured server-side
 //! encryption. Error messages name the call, the `s3://` URL and what to do
-//! (see `explain`); they never hold credentials. The caller's staged file is
-//! never removed here.
+//! (`explain`); they never hold credentials. The caller's staged file is never
+//! removed here.
 
 mod explain;
+mod multipart;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -18,10 +21,9 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::primitives::{ByteStream, Length};
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ServerSideEncryption;
 use bytes::Bytes;
-use futures::stream::{self, StreamExt, TryStreamExt};
 
 use self::explain::{Call, LastEndpoint};
 use super::{Destination, Object, ObjectMeta, PutMode, Version};
@@ -31,12 +33,9 @@ pub use self::explain::s3_client;
 
 /// Multipart threshold and part size unless [`S3Destination::with_part_size`] says otherwise.
 const DEFAULT_PART_SIZE: u64 = 16 * 1024 * 1024;
-/// S3 allows at most this many parts; larger files get larger parts.
-const MAX_PARTS: u64 = 10_000;
-/// Parts of one file uploaded at the same time.
-const PART_CONCURRENCY: usize = 4;
-/// HTTP statuses of a lost conditional write: precondition failed, concurrent conflict.
-const CONFLICT_STATUSES: [u16; 2] = [412, 409];
+/// Error codes of a lost conditional write: the condition did not hold (412),
+/// or a concurrent conditional write to the key won (409).
+const LOST_CONDITION: [&str; 2] = ["PreconditionFailed", "ConditionalRequestConflict"];
 
 /// Server-side encryption of every object written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,138 +148,6 @@ impl S3Destination {
     {
         let message = explain::message(self, call, &self.full(key), &err);
         Error::destination(op, key, message)
-    }
-
-    async fn put_multipart(&self, key: &str, object: &str, file: &Path, size: u64) -> Result<()> {
-        let (sse, kms_key) = self.sse_headers();
-        let created = self
-            .client
-            .create_multipart_upload()
-            .bucket(&self.bucket)
-            .key(object)
-            .set_server_side_encryption(sse)
-            .set_ssekms_key_id(kms_key)
-            .send()
-            .await
-            .map_err(|e| self.fail("put", Call::CreateMultipartUpload, key, e))?;
-        let upload_id = created.upload_id().ok_or_else(|| {
-            Error::destination("put", key, "S3 CreateMultipartUpload returned no upload id")
-        })?;
-        let mut guard = AbortOnDrop {
-            client: self.client.clone(),
-            bucket: self.bucket.clone(),
-            object: object.to_string(),
-            upload_id: Some(upload_id.to_string()),
-        };
-        let result = self.upload_parts(key, object, upload_id, file, size).await;
-        if result.is_err() {
-            self.abort(key, object, upload_id).await;
-        }
-        guard.upload_id = None;
-        result
-    }
-
-    async fn upload_parts(
-        &self,
-        key: &str,
-        object: &str,
-        upload_id: &str,
-        file: &Path,
-        size: u64,
-    ) -> Result<()> {
-        let part_size = self.part_size.max(size.div_ceil(MAX_PARTS));
-        let ranges = (0..size.div_ceil(part_size)).map(|i| {
-            let offset = i * part_size;
-            (i as i32 + 1, offset, part_size.min(size - offset))
-        });
-        let parts: Vec<CompletedPart> = stream::iter(ranges)
-            .map(|(number, offset, length)| async move {
-                let body = ByteStream::read_from()
-                    .path(file)
-                    .offset(offset)
-                    .length(Length::Exact(length))
-                    .build()
-                    .await
-                    .map_err(|e| unreadable(key, file, e))?;
-                let uploaded = self
-                    .client
-                    .upload_part()
-                    .bucket(&self.bucket)
-                    .key(object)
-                    .upload_id(upload_id)
-                    .part_number(number)
-                    .content_length(length as i64)
-                    .body(body)
-                    .send()
-                    .await
-                    .map_err(|e| self.fail("put", Call::UploadPart, key, e))?;
-                Ok::<_, Error>(
-                    CompletedPart::builder()
-                        .part_number(number)
-                        .set_e_tag(uploaded.e_tag().map(str::to_string))
-                        .build(),
-                )
-            })
-            .buffered(PART_CONCURRENCY)
-            .try_collect()
-            .await?;
-        self.client
-            .complete_multipart_upload()
-            .bucket(&self.bucket)
-            .key(object)
-            .upload_id(upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| self.fail("put", Call::CompleteMultipartUpload, key, e))?;
-        Ok(())
-    }
-
-    /// Best effort: a failed abort is logged, the caller returns the original error.
-    async fn abort(&self, key: &str, object: &str, upload_id: &str) {
-        let aborted = self
-            .client
-            .abort_multipart_upload()
-            .bucket(&self.bucket)
-            .key(object)
-            .upload_id(upload_id)
-            .send()
-            .await;
-        if let Err(e) = aborted {
-            let error = self.fail("put", Call::AbortMultipartUpload, key, e);
-            tracing::warn!(%error, upload_id, "multipart upload not aborted; a bucket lifecycle rule (AbortIncompleteMultipartUpload) cleans it up");
-        }
-    }
-}
-
-/// Aborts a multipart upload whose future was dropped before it finished.
-struct AbortOnDrop {
-    client: Client,
-    bucket: String,
-    object: String,
-    upload_id: Option<String>,
-}
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        let (Some(upload_id), Ok(runtime)) =
-            (self.upload_id.take(), tokio::runtime::Handle::try_current())
-        else {
-            return;
-        };
-        let request = self
-            .client
-            .abort_multipart_upload()
-            .bucket(&self.bucket)
-            .key(&self.object)
-            .upload_id(upload_id);
-        runtime.spawn(async move {
-            let _ = request.send().await;
-        });
     }
 }
 
@@ -405,7 +272,10 @@ impl Destination for S3Destination {
             .send();
         let mut found = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.fail("list", Call::ListObjectsV2, prefix, e))?;
+            let page = page.map_err(|e| {
+                let message = explain::message(self, Call::ListObjectsV2, &full, &e);
+                Error::destination("list", format!("{prefix}*"), message)
+            })?;
             for object in page.contents() {
                 let Some(key) = object.key().and_then(|k| k.strip_prefix(&strip)) else {
                     continue;
@@ -438,9 +308,11 @@ fn lost_condition<E: ProvideErrorMetadata>(err: &SdkError<E>, mode: &PutMode) ->
     if *mode == PutMode::Overwrite {
         return false;
     }
+    let code = err.code().unwrap_or_default();
     let status = err.raw_response().map(|r| r.status().as_u16());
-    status.is_some_and(|s| CONFLICT_STATUSES.contains(&s))
-        || matches!(mode, PutMode::Update(_)) && err.code() == Some("NoSuchKey")
+    status == Some(412)
+        || LOST_CONDITION.contains(&code)
+        || matches!(mode, PutMode::Update(_)) && code == "NoSuchKey"
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod moto;
+pub mod world;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
@@ -172,23 +173,12 @@ impl Harness {
     }
 
     pub fn parquet_files(&self, dataset: &str) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = walk(&self.archive.join(dataset))
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-            .collect();
-        files.sort();
-        files
+        parquet_files_under(&self.archive, dataset)
     }
 
     /// Every row of a dataset, with the file it came from.
     pub fn rows(&self, dataset: &str) -> Vec<Row> {
-        let mut rows = Vec::new();
-        for file in self.parquet_files(dataset) {
-            for batch in read_batches(&file) {
-                rows.extend(rows_of(&file, &batch));
-            }
-        }
-        rows
+        rows_under(&self.archive, dataset)
     }
 
     pub fn expected(&self, ds: Dataset, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Record> {
@@ -198,6 +188,27 @@ impl Harness {
             .filter(|r| start <= r.time && r.time < end)
             .collect()
     }
+}
+
+/// The Parquet files of a dataset in an archive folder, sorted.
+pub fn parquet_files_under(archive: &Path, dataset: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walk(&archive.join(dataset))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every row of a dataset in an archive folder, with the file it came from.
+pub fn rows_under(archive: &Path, dataset: &str) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for file in parquet_files_under(archive, dataset) {
+        for batch in read_batches(&file) {
+            rows.extend(rows_of(&file, &batch));
+        }
+    }
+    rows
 }
 
 pub fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -6,10 +6,17 @@
 //! credentials (`test`/`test`, us-east-1) pointing at it, S3 clients, and raw
 //! query-protocol calls (IAM) for what the crate has no SDK for. Each `Moto` is
 //! its own process with its own state, killed on drop.
+//!
+//! moto checks `If-Match`/`If-None-Match` and then writes, with no lock
+//! between, on a thread per request; S3 does both as one step. Under CPython's
+//! GIL racing writers rarely land in that gap (64 racing updates never did
+//! here), but tests that race writers must not flake on it, so the harness
+//! runs moto's own `main` with its app behind a lock: one request at a time,
+//! like S3's atomic conditional writes.
 
 use std::fs::File;
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,6 +31,24 @@ pub const SECRET_KEY: &str = "test";
 
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// `moto.server.main`, with the app it serves handling one request at a time.
+const SERIALISED_MOTO: &str = r#"
+import sys, threading
+import moto.server as server
+
+serve = server.run_simple
+
+def serve_serialised(host, port, app, **options):
+    lock = threading.Lock()
+    def one_at_a_time(environ, start_response):
+        with lock:
+            return list(app(environ, start_response))
+    serve(host, port, one_at_a_time, **options)
+
+server.run_simple = serve_serialised
+server.main(sys.argv[1:])
+"#;
+
 /// A running moto server.
 pub struct Moto {
     child: Child,
@@ -36,6 +61,27 @@ pub fn moto_server() -> PathBuf {
     std::env::var_os("ENTRA_ARCHIVE_MOTO")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"))
+}
+
+/// The Python a `moto_server` script runs with (its `#!` line), if it is one.
+fn interpreter(script: &Path) -> Option<PathBuf> {
+    let text = std::fs::read(script).ok()?;
+    let first = text.split(|b| *b == b'\n').next()?;
+    let mut words = std::str::from_utf8(first)
+        .ok()?
+        .strip_prefix("#!")?
+        .split_whitespace();
+    let program = words.next()?;
+    let python = if program.ends_with("/env") {
+        words.next()?
+    } else {
+        program
+    };
+    let python = PathBuf::from(python);
+    let is_python = python
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("python"));
+    is_python.then_some(python)
 }
 
 fn free_port() -> u16 {
@@ -73,12 +119,20 @@ impl Moto {
 
     /// Starts on a free port; `Err(output)` if the process exits first (the
     /// port was taken in between) or does not answer in time.
-    async fn try_start(bin: &PathBuf, env: &[(&str, &str)]) -> Result<Moto, String> {
+    async fn try_start(bin: &Path, env: &[(&str, &str)]) -> Result<Moto, String> {
         let port = free_port();
         let log = tempfile::NamedTempFile::new().unwrap();
         let out = log.reopen().unwrap();
         let err = out.try_clone().unwrap();
-        let child = Command::new(bin)
+        let mut command = match interpreter(bin) {
+            Some(python) => {
+                let mut c = Command::new(python);
+                c.args(["-c", SERIALISED_MOTO]);
+                c
+            }
+            None => Command::new(bin),
+        };
+        let child = command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .envs(env.iter().copied())
             .stdin(Stdio::null())

@@ -155,31 +155,7 @@ fn issue(
         ));
     }
 
-    let secret = form_value(&form, "client_secret").or_else(|| basic.map(|(_, secret)| secret));
-    let credential = match (form_value(&form, "client_assertion"), secret) {
-        (Some(_), Some(_)) => {
-            return Err(AadError::bad_request(
-                "invalid_request",
-                90023,
-                "The request must authenticate the client one way only: it contains both \
-                 'client_assertion' and a client secret."
-                    .to_owned(),
-            ));
-        }
-        (Some(assertion), None) => Credential::Assertion {
-            kind: form_value(&form, "client_assertion_type"),
-            assertion,
-        },
-        (None, Some(secret)) => Credential::Secret(secret),
-        (None, None) => {
-            return Err(AadError::invalid_client(
-                7000218,
-                "The request body must contain the following parameter: 'client_assertion' or \
-                 'client_secret'."
-                    .to_owned(),
-            ));
-        }
-    };
+    let credential = credential(&form, basic)?;
     let now = Utc::now();
     verify(state, &client_id, &credential, now)?;
 
@@ -232,6 +208,35 @@ fn issue(
         AAD_JSON,
         serde_json::to_string(&body).expect("token responses serialize"),
     ))
+}
+
+/// The one client credential the request carries (RFC 6749 §2.3: a client
+/// must not use more than one authentication method in a request).
+fn credential(
+    form: &[(String, String)],
+    basic: Option<(String, String)>,
+) -> Result<Credential, AadError> {
+    let secret = form_value(form, "client_secret").or_else(|| basic.map(|(_, secret)| secret));
+    match (form_value(form, "client_assertion"), secret) {
+        (Some(_), Some(_)) => Err(AadError::bad_request(
+            "invalid_request",
+            90023,
+            "The request must authenticate the client one way only: it contains both \
+             'client_assertion' and a client secret."
+                .to_owned(),
+        )),
+        (Some(assertion), None) => Ok(Credential::Assertion {
+            kind: form_value(form, "client_assertion_type"),
+            assertion,
+        }),
+        (None, Some(secret)) => Ok(Credential::Secret(secret)),
+        (None, None) => Err(AadError::invalid_client(
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or \
+             'client_secret'."
+                .to_owned(),
+        )),
+    }
 }
 
 /// Checks the client's proof of identity at `now`.

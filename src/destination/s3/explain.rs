@@ -15,7 +15,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::endpoint::{DefaultResolver, EndpointFuture, Params, ResolveEndpoint};
 use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_s3::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{BoxError, ProvideErrorMetadata, SdkError};
 
 use super::{S3Destination, Sse};
 
@@ -165,7 +165,7 @@ where
             text,
             "could not reach S3 at {} ({}). Check the network, AWS_REGION and AWS_ENDPOINT_URL",
             d.endpoint.describe(&d.client),
-            DisplayErrorContext(err)
+            chain(err)
         );
         return text;
     }
@@ -174,7 +174,7 @@ where
         if let Some(status) = status {
             let _ = write!(text, "HTTP {status}: ");
         }
-        let _ = write!(text, "{}", DisplayErrorContext(err));
+        text.push_str(&chain(err));
         return text;
     };
     text.push_str(code);
@@ -186,6 +186,21 @@ where
     }
     text.push_str(&advice(d, call, code));
     text
+}
+
+/// An error and its sources, `outer: inner: innermost` (the SDK's own
+/// `Display` stops at the outermost, e.g. "dispatch failure").
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.last().is_some_and(|last| last.ends_with(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 fn advice(d: &S3Destination, call: Call, code: &str) -> String {
@@ -252,6 +267,56 @@ mod tests {
             origin("https://user:secret@host:9000/b"),
             "https://host:9000"
         );
+    }
+
+    #[test]
+    fn access_denied_names_the_action_and_resource() {
+        let dir = tempfile::tempdir().unwrap();
+        let client = Client::from_conf(
+            aws_sdk_s3::Config::builder()
+                .behavior_version_latest()
+                .build(),
+        );
+        let kms = Sse::Kms {
+            key_id: "alias/archive".into(),
+        };
+        let cases = [
+            (
+                "p",
+                Sse::BucketDefault,
+                Call::PutObject,
+                ". The role needs s3:PutObject on arn:aws:s3:::bkt/p/*",
+            ),
+            (
+                "",
+                Sse::BucketDefault,
+                Call::DeleteObject,
+                ". The role needs s3:DeleteObject on arn:aws:s3:::bkt/*",
+            ),
+            (
+                "p",
+                Sse::BucketDefault,
+                Call::ListObjectsV2,
+                ". The role needs s3:ListBucket on arn:aws:s3:::bkt",
+            ),
+            (
+                "p",
+                kms.clone(),
+                Call::UploadPart,
+                ". The role needs s3:PutObject on arn:aws:s3:::bkt/p/*, and kms:GenerateDataKey and kms:Decrypt on the KMS key alias/archive",
+            ),
+            (
+                "p",
+                kms,
+                Call::GetObject,
+                ". The role needs s3:GetObject on arn:aws:s3:::bkt/p/*, and kms:Decrypt on the KMS key alias/archive (S3 also answers AccessDenied for a missing key when the role lacks s3:ListBucket on arn:aws:s3:::bkt)",
+            ),
+        ];
+        for (prefix, sse, call, want) in cases {
+            let d =
+                S3Destination::new(client.clone(), "bkt", prefix, sse, dir.path().into()).unwrap();
+            assert_eq!(advice(&d, call, "AccessDenied"), want, "{call:?}");
+        }
     }
 
     async fn resolve(endpoint: Option<&str>) -> String {

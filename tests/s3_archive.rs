@@ -1,0 +1,185 @@
+//! The real binary archiving into S3 (moto) with credentials from Secrets
+//! Manager: a crash between uploads and the checkpoint loses and repeats
+//! nothing, and DuckDB reads the archive straight from S3.
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+
+use common::world::{BUCKET, PREFIX, World, secret_json};
+use common::*;
+use graph_sim::Dataset;
+use serde_json::Value;
+
+const END: &str = "2026-11-20T16:00:00Z";
+
+/// `entra-archive run` as a deployed function would be configured, via the CLI.
+async fn run_binary(world: &World, env: &[(&str, &str)]) -> Run {
+    let now = now_for_end(t(END));
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_entra-archive"));
+    cmd.env_clear()
+        .env("AWS_ENDPOINT_URL", world.moto.endpoint())
+        .env("AWS_ACCESS_KEY_ID", common::moto::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", common::moto::SECRET_KEY)
+        .env("AWS_REGION", common::moto::REGION)
+        .env("ENTRA_SECRET_ID", &world.secret_arn)
+        .env("ARCHIVE_DEST", format!("s3://{BUCKET}/{PREFIX}"))
+        .env("GRAPH_BASE_URL", world.sim.url())
+        .env("ENTRA_LOGIN_URL", world.sim.url())
+        .args(["run", "--json", "--since", FROM, "--now", &now])
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().await.unwrap().into()
+}
+
+async fn pending_uploads(world: &World) -> usize {
+    let s3 = world.moto.s3().await;
+    let listed = s3
+        .list_multipart_uploads()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .unwrap();
+    listed.uploads().len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_after_uploads_before_the_checkpoint_loses_and_repeats_nothing() {
+    for point in ["after-file:3", "before-checkpoint:2"] {
+        let world = World::start(sim_config(50), secret_json).await;
+        let crashed = run_binary(&world, &[("ENTRA_ARCHIVE_CRASH_POINT", point)]).await;
+        assert_ne!(
+            crashed.code,
+            Some(0),
+            "{point}: the run must die\n{}",
+            crashed.stderr
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let keys = world.download(dir.path()).await;
+        assert!(
+            keys.iter().filter(|k| k.ends_with(".parquet")).count() >= 2,
+            "{point}: files were uploaded first: {keys:?}"
+        );
+        assert_eq!(
+            pending_uploads(&world).await,
+            0,
+            "{point}: no partial upload is left"
+        );
+
+        // The crashed run's lease still holds the dataset…
+        let blocked = run_binary(&world, &[]).await;
+        assert!(
+            blocked.json()["datasets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["status"] == "busy"),
+            "{}",
+            blocked.stdout
+        );
+        // …until it expires.
+        expire_leases(&world, &keys).await;
+        let resumed = run_binary(&world, &[]).await;
+        resumed.assert_code(0);
+        let dir = tempfile::tempdir().unwrap();
+        world.download(dir.path()).await;
+        for (ds, name) in [
+            (Dataset::SignIns, "signins"),
+            (Dataset::DirectoryAudits, "directory_audits"),
+        ] {
+            let ids: Vec<String> = rows_under(dir.path(), name)
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            let unique: HashSet<&String> = ids.iter().collect();
+            assert_eq!(unique.len(), ids.len(), "{point} {name}: duplicates");
+            let expected = world
+                .sim
+                .records(ds)
+                .into_iter()
+                .filter(|r| r.time < t(END))
+                .count();
+            assert_eq!(ids.len(), expected, "{point} {name}: every record once");
+        }
+    }
+}
+
+/// Rewrites every lease under the prefix as expired, as time would.
+async fn expire_leases(world: &World, keys: &[String]) {
+    let s3 = world.moto.s3().await;
+    for key in keys.iter().filter(|k| k.ends_with("lease.json")) {
+        let expired = serde_json::json!({ "run_id": "crashed", "expires_at": (chrono::Utc::now() - chrono::Duration::minutes(1)) });
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(format!("{PREFIX}/{key}"))
+            .body(serde_json::to_vec(&expired).unwrap().into())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn duckdb_reads_the_archive_straight_from_s3() {
+    let world = World::start(sim_config(51), secret_json).await;
+    run_binary(&world, &[]).await.assert_code(0);
+    let out = std::process::Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/python/query_s3.py"
+        ))
+        .args([world.moto.endpoint(), BUCKET, PREFIX])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} ({e}); run `make venv` first",
+                python().display()
+            )
+        });
+    assert!(
+        out.status.success(),
+        "duckdb failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let signins: Vec<Value> = world
+        .sim
+        .records(Dataset::SignIns)
+        .into_iter()
+        .filter(|r| r.time < t(END))
+        .map(|r| serde_json::from_str(&r.json).unwrap())
+        .collect();
+    assert_eq!(
+        results["signins"],
+        serde_json::json!([[signins.len(), signins.len()]])
+    );
+    let mut failed: BTreeMap<String, i64> = BTreeMap::new();
+    for s in signins.iter().filter(|s| s["status"]["errorCode"] != 0) {
+        *failed
+            .entry(s["userPrincipalName"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    let got: BTreeMap<String, i64> = results["failed_signins_per_user"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[0].as_str().unwrap().to_string(), r[1].as_i64().unwrap()))
+        .collect();
+    assert_eq!(got, failed);
+    let audit_days: i64 = results["audits_by_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[1].as_i64().unwrap())
+        .sum();
+    let audits = world
+        .sim
+        .records(Dataset::DirectoryAudits)
+        .into_iter()
+        .filter(|r| r.time < t(END))
+        .count();
+    assert_eq!(audit_days as usize, audits);
+}

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod moto;
+pub mod runtime_api;
 pub mod world;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

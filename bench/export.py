@@ -47,7 +47,8 @@ def run_once(bin_dir, records, hours):
     work = tempfile.mkdtemp(prefix="entra-bench-")
     try:
         env = dict(os.environ, ENTRA_TENANT_ID=TENANT, ENTRA_CLIENT_ID=CLIENT, ENTRA_CLIENT_SECRET=SECRET,
-                   GRAPH_BASE_URL=url, ENTRA_LOGIN_URL=url, ARCHIVE_DEST=f"{work}/archive")
+                   GRAPH_BASE_URL=url, ENTRA_LOGIN_URL=url, ARCHIVE_DEST=f"{work}/archive",
+                   ARCHIVE_GRAPH_BUDGET="100000/1s")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         out = subprocess.run(

@@ -25,6 +25,8 @@ export ENTRA_TENANT_ID=6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5
 export ENTRA_CLIENT_ID=0a1b2c3d-1111-4222-8333-444455556666
 export ENTRA_CLIENT_SECRET='sim~Secret.Value_0123456789abcdefABCDEF'
 export GRAPH_BASE_URL=$url ENTRA_LOGIN_URL=$url ARCHIVE_DEST=$ARCHIVE
+# graph-sim is local: no need to pace under Graph's 5 requests per 10 seconds.
+export ARCHIVE_GRAPH_BUDGET=1000/1s
 
 echo "== graph-sim is Microsoft Graph at $url (48 hours of sign-ins and audits, seed $SEED)"
 echo "== entra-archive run  (first pass: everything Graph still holds, up to now − 10 min)"

@@ -34,10 +34,7 @@ pub struct Certificate {
 
 impl fmt::Debug for Certificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Certificate")
-            .field("x5t#S256", &self.thumbprint())
-            .field("key", &"***")
-            .finish()
+        f.debug_struct("Certificate").field("x5t#S256", &self.thumbprint()).field("key", &"***").finish()
     }
 }
 
@@ -52,18 +49,9 @@ pub struct PemProblem {
 
 impl Certificate {
     /// Reads a certificate and its RSA private key from PEM.
-    pub fn from_pem(
-        certificate_pem: &str,
-        private_key_pem: &str,
-    ) -> Result<Certificate, PemProblem> {
-        let cert_problem = |problem: &str| PemProblem {
-            field: "certificate_pem",
-            problem: problem.to_string(),
-        };
-        let key_problem = |problem: &str| PemProblem {
-            field: "private_key_pem",
-            problem: problem.to_string(),
-        };
+    pub fn from_pem(certificate_pem: &str, private_key_pem: &str) -> Result<Certificate, PemProblem> {
+        let cert_problem = |problem: &str| PemProblem { field: "certificate_pem", problem: problem.to_string() };
+        let key_problem = |problem: &str| PemProblem { field: "private_key_pem", problem: problem.to_string() };
         let der = CertificateDer::from_pem_slice(certificate_pem.as_bytes())
             .map_err(|_| cert_problem("is not a PEM certificate (-----BEGIN CERTIFICATE-----)"))?;
         let key_der = PrivateKeyDer::from_pem_slice(private_key_pem.as_bytes()).map_err(|_| {
@@ -82,14 +70,9 @@ impl Certificate {
         // The certificate's SubjectPublicKeyInfo holds the key's RSAPublicKey bytes.
         let public = key.public_key().as_ref();
         if !der.as_ref().windows(public.len()).any(|w| w == public) {
-            return Err(key_problem(
-                "does not belong to certificate_pem (their public keys differ)",
-            ));
+            return Err(key_problem("does not belong to certificate_pem (their public keys differ)"));
         }
-        Ok(Certificate {
-            der: der.as_ref().to_vec(),
-            key: Arc::new(key),
-        })
+        Ok(Certificate { der: der.as_ref().to_vec(), key: Arc::new(key) })
     }
 
     /// The certificate's DER bytes.
@@ -115,24 +98,13 @@ impl Certificate {
             "iat": now.timestamp(),
             "exp": (now + ASSERTION_LIFETIME).timestamp(),
         });
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
+        let signing_input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
         let mut signature = vec![0; self.key.public_modulus_len()];
         self.key
-            .sign(
-                &RSA_PSS_SHA256,
-                &SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut signature,
-            )
+            .sign(&RSA_PSS_SHA256, &SystemRandom::new(), signing_input.as_bytes(), &mut signature)
             .expect("an RSA key of a supported size signs");
-        Secret::new(format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature)
-        ))
+        Secret::new(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }
 }
 
@@ -159,43 +131,19 @@ mod tests {
         let parts: Vec<&str> = jwt.expose().split('.').collect();
         assert_eq!(parts.len(), 3);
         let header = decode(parts[0]);
-        assert_eq!(
-            (header["alg"].as_str(), header["typ"].as_str()),
-            (Some("PS256"), Some("JWT"))
-        );
+        assert_eq!((header["alg"].as_str(), header["typ"].as_str()), (Some("PS256"), Some("JWT")));
         assert_eq!(header["x5t#S256"], cert.thumbprint());
         let claims = decode(parts[1]);
         assert_eq!(
-            (
-                claims["aud"].as_str(),
-                claims["iss"].as_str(),
-                claims["sub"].as_str()
-            ),
+            (claims["aud"].as_str(), claims["iss"].as_str(), claims["sub"].as_str()),
             (Some(aud), Some("app-id"), Some("app-id"))
         );
-        assert_eq!(
-            claims["exp"].as_i64().unwrap() - claims["nbf"].as_i64().unwrap(),
-            300
-        );
-        let key = RsaKeyPair::from_pkcs8(
-            PrivateKeyDer::from_pem_slice(KEY.as_bytes())
-                .unwrap()
-                .secret_der(),
-        )
-        .unwrap();
-        let public = UnparsedPublicKey::new(
-            &RSA_PSS_2048_8192_SHA256,
-            key.public_key().as_ref().to_vec(),
-        );
+        assert_eq!(claims["exp"].as_i64().unwrap() - claims["nbf"].as_i64().unwrap(), 300);
+        let key = RsaKeyPair::from_pkcs8(PrivateKeyDer::from_pem_slice(KEY.as_bytes()).unwrap().secret_der()).unwrap();
+        let public = UnparsedPublicKey::new(&RSA_PSS_2048_8192_SHA256, key.public_key().as_ref().to_vec());
         let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
-        public
-            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
-            .expect("signature verifies");
-        assert_ne!(
-            cert.client_assertion("app-id", aud, now).expose(),
-            jwt.expose(),
-            "fresh jti each time"
-        );
+        public.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature).expect("signature verifies");
+        assert_ne!(cert.client_assertion("app-id", aud, now).expose(), jwt.expose(), "fresh jti each time");
     }
 
     #[test]
@@ -207,18 +155,9 @@ mod tests {
         let e = Certificate::from_pem(CERT, OTHER_KEY).unwrap_err();
         assert_eq!(e.field, "private_key_pem");
         assert!(e.problem.contains("does not belong"));
-        assert_eq!(
-            Certificate::from_pem("garbage", KEY).unwrap_err().field,
-            "certificate_pem"
-        );
-        assert_eq!(
-            Certificate::from_pem(CERT, "garbage").unwrap_err().field,
-            "private_key_pem"
-        );
-        assert_eq!(
-            Certificate::from_pem(KEY, CERT).unwrap_err().field,
-            "certificate_pem"
-        );
+        assert_eq!(Certificate::from_pem("garbage", KEY).unwrap_err().field, "certificate_pem");
+        assert_eq!(Certificate::from_pem(CERT, "garbage").unwrap_err().field, "private_key_pem");
+        assert_eq!(Certificate::from_pem(KEY, CERT).unwrap_err().field, "certificate_pem");
     }
 
     #[test]

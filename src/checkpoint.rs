@@ -67,17 +67,10 @@ impl CheckpointStore {
         let Some(object) = self.dest.get(&self.key).await? else {
             return Ok(None);
         };
-        let corrupt = |problem: String| Error::CorruptState {
-            key: self.key.clone(),
-            problem,
-        };
-        let checkpoint: Checkpoint =
-            serde_json::from_slice(&object.bytes).map_err(|e| corrupt(e.to_string()))?;
+        let corrupt = |problem: String| Error::CorruptState { key: self.key.clone(), problem };
+        let checkpoint: Checkpoint = serde_json::from_slice(&object.bytes).map_err(|e| corrupt(e.to_string()))?;
         if checkpoint.format != FORMAT {
-            return Err(corrupt(format!(
-                "format {} is not {FORMAT}",
-                checkpoint.format
-            )));
+            return Err(corrupt(format!("format {} is not {FORMAT}", checkpoint.format)));
         }
         if checkpoint.tenant_id != self.tenant_id || checkpoint.dataset != self.dataset {
             return Err(corrupt(format!(
@@ -90,11 +83,7 @@ impl CheckpointStore {
 
     /// Saves `checkpoint` if the stored one is still `previous` (or absent,
     /// for `None`); returns the new version.
-    pub async fn save(
-        &self,
-        checkpoint: &Checkpoint,
-        previous: Option<&Version>,
-    ) -> Result<Version> {
+    pub async fn save(&self, checkpoint: &Checkpoint, previous: Option<&Version>) -> Result<Version> {
         let mode = previous.map_or(PutMode::Create, |v| PutMode::Update(v.clone()));
         let body = serde_json::to_vec_pretty(checkpoint).expect("a checkpoint always serialises");
         let version = self.dest.put(&self.key, Bytes::from(body), mode).await?;
@@ -155,71 +144,41 @@ impl Lease {
             let Some(current) = dest.get(&key).await? else {
                 continue;
             };
-            let holder: LeaseBody =
-                serde_json::from_slice(&current.bytes).map_err(|e| Error::CorruptState {
-                    key: key.clone(),
-                    problem: e.to_string(),
-                })?;
+            let holder: LeaseBody = serde_json::from_slice(&current.bytes)
+                .map_err(|e| Error::CorruptState { key: key.clone(), problem: e.to_string() })?;
             if holder.expires_at > now && holder.run_id != run_id {
-                return Ok(Acquired::Busy {
-                    run_id: holder.run_id,
-                    expires_at: holder.expires_at,
-                });
+                return Ok(Acquired::Busy { run_id: holder.run_id, expires_at: holder.expires_at });
             }
             return match dest.put(&key, body, PutMode::Update(current.version)).await {
                 Ok(version) => Ok(Acquired::Held(Lease::held(dest, key, run_id, ttl, version))),
-                Err(Error::Conflict { .. }) => Ok(Acquired::Busy {
-                    run_id: "unknown".into(),
-                    expires_at: now + ttl,
-                }),
+                Err(Error::Conflict { .. }) => Ok(Acquired::Busy { run_id: "unknown".into(), expires_at: now + ttl }),
                 Err(e) => Err(e),
             };
         }
         Err(Error::Conflict { key })
     }
 
-    fn held(
-        dest: Arc<dyn Destination>,
-        key: String,
-        run_id: &str,
-        ttl: Duration,
-        version: Version,
-    ) -> Lease {
-        Lease {
-            dest,
-            key,
-            run_id: run_id.to_string(),
-            ttl,
-            version,
-        }
+    fn held(dest: Arc<dyn Destination>, key: String, run_id: &str, ttl: Duration, version: Version) -> Lease {
+        Lease { dest, key, run_id: run_id.to_string(), ttl, version }
     }
 
     /// Extends the lease to `now + ttl`. Fails with [`Error::Conflict`] if
     /// another run took it over (after it expired): stop writing then.
     pub async fn renew(&mut self, now: DateTime<Utc>) -> Result<()> {
         let body = lease_body(&self.run_id, now + self.ttl);
-        self.version = self
-            .dest
-            .put(&self.key, body, PutMode::Update(self.version.clone()))
-            .await?;
+        self.version = self.dest.put(&self.key, body, PutMode::Update(self.version.clone())).await?;
         Ok(())
     }
 
     /// Hands the lease back so the next run need not wait for it to expire.
     pub async fn release(self, now: DateTime<Utc>) -> Result<()> {
         let body = lease_body(&self.run_id, now);
-        self.dest
-            .put(&self.key, body, PutMode::Update(self.version))
-            .await
-            .map(drop)
+        self.dest.put(&self.key, body, PutMode::Update(self.version)).await.map(drop)
     }
 }
 
 fn lease_body(run_id: &str, expires_at: DateTime<Utc>) -> Bytes {
-    let body = LeaseBody {
-        run_id: run_id.to_string(),
-        expires_at,
-    };
+    let body = LeaseBody { run_id: run_id.to_string(), expires_at };
     Bytes::from(serde_json::to_vec(&body).expect("a lease always serialises"))
 }
 
@@ -254,22 +213,11 @@ mod tests {
         let (_d, dest) = dest();
         let store = CheckpointStore::new(dest.clone(), "t", "signins");
         assert!(store.load().await.unwrap().is_none());
-        let v1 = store
-            .save(&checkpoint("2026-11-24T08:00:00Z"), None)
-            .await
-            .unwrap();
+        let v1 = store.save(&checkpoint("2026-11-24T08:00:00Z"), None).await.unwrap();
+        assert!(matches!(store.save(&checkpoint("2026-11-24T09:00:00Z"), None).await, Err(Error::Conflict { .. })));
+        let v2 = store.save(&checkpoint("2026-11-24T09:00:00Z"), Some(&v1)).await.unwrap();
         assert!(matches!(
-            store.save(&checkpoint("2026-11-24T09:00:00Z"), None).await,
-            Err(Error::Conflict { .. })
-        ));
-        let v2 = store
-            .save(&checkpoint("2026-11-24T09:00:00Z"), Some(&v1))
-            .await
-            .unwrap();
-        assert!(matches!(
-            store
-                .save(&checkpoint("2026-11-24T10:00:00Z"), Some(&v1))
-                .await,
+            store.save(&checkpoint("2026-11-24T10:00:00Z"), Some(&v1)).await,
             Err(Error::Conflict { .. })
         ));
         let (loaded, version) = store.load().await.unwrap().unwrap();
@@ -280,23 +228,12 @@ mod tests {
     async fn foreign_or_garbled_checkpoints_are_refused() {
         let (_d, dest) = dest();
         let key = layout::checkpoint_key("t", "signins");
-        dest.put(&key, Bytes::from_static(b"{not json"), PutMode::Overwrite)
-            .await
-            .unwrap();
+        dest.put(&key, Bytes::from_static(b"{not json"), PutMode::Overwrite).await.unwrap();
         let store = CheckpointStore::new(dest.clone(), "t", "signins");
-        assert!(matches!(
-            store.load().await,
-            Err(Error::CorruptState { .. })
-        ));
+        assert!(matches!(store.load().await, Err(Error::CorruptState { .. })));
         let mut other = checkpoint("2026-11-24T08:00:00Z");
         other.dataset = "directory_audits".into();
-        dest.put(
-            &key,
-            Bytes::from(serde_json::to_vec(&other).unwrap()),
-            PutMode::Overwrite,
-        )
-        .await
-        .unwrap();
+        dest.put(&key, Bytes::from(serde_json::to_vec(&other).unwrap()), PutMode::Overwrite).await.unwrap();
         let e = store.load().await.unwrap_err();
         assert!(e.to_string().contains("directory_audits"), "{e}");
     }
@@ -307,66 +244,31 @@ mod tests {
         let key = "_state/t/signins/lease.json".to_string();
         let now = t("2026-11-24T08:00:00Z");
         let ttl = Duration::minutes(15);
-        let Acquired::Held(mut a) = Lease::acquire(dest.clone(), key.clone(), "run-a", now, ttl)
-            .await
-            .unwrap()
-        else {
+        let Acquired::Held(mut a) = Lease::acquire(dest.clone(), key.clone(), "run-a", now, ttl).await.unwrap() else {
             panic!("first run gets the lease")
         };
-        match Lease::acquire(
-            dest.clone(),
-            key.clone(),
-            "run-b",
-            now + Duration::minutes(1),
-            ttl,
-        )
-        .await
-        .unwrap()
-        {
+        match Lease::acquire(dest.clone(), key.clone(), "run-b", now + Duration::minutes(1), ttl).await.unwrap() {
             Acquired::Busy { run_id, .. } => assert_eq!(run_id, "run-a"),
             Acquired::Held(_) => panic!("second run must stand down"),
         }
         a.renew(now + Duration::minutes(10)).await.unwrap();
         assert!(matches!(
-            Lease::acquire(
-                dest.clone(),
-                key.clone(),
-                "run-b",
-                now + Duration::minutes(20),
-                ttl
-            )
-            .await
-            .unwrap(),
+            Lease::acquire(dest.clone(), key.clone(), "run-b", now + Duration::minutes(20), ttl).await.unwrap(),
             Acquired::Busy { .. }
         ));
         a.release(now + Duration::minutes(21)).await.unwrap();
-        let Acquired::Held(b) = Lease::acquire(
-            dest.clone(),
-            key.clone(),
-            "run-b",
-            now + Duration::minutes(22),
-            ttl,
-        )
-        .await
-        .unwrap() else {
+        let Acquired::Held(b) =
+            Lease::acquire(dest.clone(), key.clone(), "run-b", now + Duration::minutes(22), ttl).await.unwrap()
+        else {
             panic!("released lease is free")
         };
         // b crashes without releasing; after expiry c takes over and b can no longer renew.
-        let Acquired::Held(_c) = Lease::acquire(
-            dest.clone(),
-            key.clone(),
-            "run-c",
-            now + Duration::minutes(40),
-            ttl,
-        )
-        .await
-        .unwrap() else {
+        let Acquired::Held(_c) =
+            Lease::acquire(dest.clone(), key.clone(), "run-c", now + Duration::minutes(40), ttl).await.unwrap()
+        else {
             panic!("expired lease is free")
         };
         let mut b = b;
-        assert!(matches!(
-            b.renew(now + Duration::minutes(41)).await,
-            Err(Error::Conflict { .. })
-        ));
+        assert!(matches!(b.renew(now + Duration::minutes(41)).await, Err(Error::Conflict { .. })));
     }
 }

@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 use chrono::{DateTime, Utc};
 use entra_archive::config::{self, Config, RawSettings, env_var};
 use entra_archive::datasets::{self, DEFAULT_DATASETS, column_name};
-use entra_archive::graph::RetryPolicy;
+use entra_archive::retry::RetryPolicy;
 use entra_archive::run::Mode;
 use entra_archive::summary::{EXIT_FAILED, EXIT_USAGE};
 use entra_archive::{Archiver, Error};
@@ -36,13 +36,7 @@ pub struct Cli {
     verbose: u8,
 
     /// Only warnings and errors on stderr.
-    #[arg(
-        short,
-        long,
-        global = true,
-        conflicts_with = "verbose",
-        display_order = 101
-    )]
+    #[arg(short, long, global = true, conflicts_with = "verbose", display_order = 101)]
     quiet: bool,
 }
 
@@ -111,6 +105,18 @@ struct CommonArgs {
     #[arg(long, env = "ARCHIVE_OVERLAP", default_value = config::DEFAULT_OVERLAP, value_name = "DURATION")]
     overlap: String,
 
+    /// Graph requests allowed per window, all datasets together (Graph allows 5 per 10 s per app and tenant).
+    #[arg(long, env = "ARCHIVE_GRAPH_BUDGET", default_value = config::DEFAULT_GRAPH_BUDGET, value_name = "N/WINDOW")]
+    graph_budget: String,
+
+    /// Stop starting new work after this long (e.g. 50m) and commit what was read; the next run resumes.
+    #[arg(long, value_name = "DURATION")]
+    max_duration: Option<String>,
+
+    /// Time kept at the end of --max-duration (and of a Lambda invocation) to commit what was read.
+    #[arg(long, env = "ARCHIVE_DEADLINE_MARGIN", default_value = config::DEFAULT_DEADLINE_MARGIN, value_name = "DURATION")]
+    deadline_margin: String,
+
     /// Print the summary as one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -159,6 +165,9 @@ impl CommonArgs {
             now: self.now,
             secret_id: self.secret_id,
             kms_key_id: self.kms_key_id,
+            graph_budget: self.graph_budget,
+            deadline_margin: self.deadline_margin,
+            max_duration: self.max_duration,
         }
     }
 }
@@ -183,10 +192,7 @@ async fn run(args: RunArgs) -> ExitCode {
 
 async fn backfill(args: BackfillArgs) -> ExitCode {
     let json = args.common.json;
-    let range = match (
-        parse_time("--from", &args.from),
-        parse_time("--to", &args.to),
-    ) {
+    let range = match (parse_time("--from", &args.from), parse_time("--to", &args.to)) {
         (Ok(from), Ok(to)) if from < to => (from, to),
         (Ok(_), Ok(_)) => return fail(json, &usage("--from", "must be before --to"), EXIT_USAGE),
         (Err(e), _) | (_, Err(e)) => return fail(json, &e, EXIT_USAGE),
@@ -195,35 +201,22 @@ async fn backfill(args: BackfillArgs) -> ExitCode {
 }
 
 fn usage(setting: &'static str, problem: &str) -> Error {
-    Error::Config {
-        setting,
-        problem: problem.to_string(),
-    }
+    Error::Config { setting, problem: problem.to_string() }
 }
 
 fn parse_time(setting: &'static str, text: &str) -> Result<DateTime<Utc>, Error> {
     DateTime::parse_from_rfc3339(text.trim())
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            usage(
-                setting,
-                &format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})"),
-            )
-        })
+        .map_err(|e| usage(setting, &format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})")))
 }
 
-async fn execute(
-    raw: RawSettings,
-    json: bool,
-    backfill: Option<(DateTime<Utc>, DateTime<Utc>)>,
-) -> ExitCode {
+async fn execute(raw: RawSettings, json: bool, backfill: Option<(DateTime<Utc>, DateTime<Utc>)>) -> ExitCode {
     let config = match Config::from_raw(raw, env_var) {
         Ok(config) => config,
         Err(e) => return fail(json, &e, EXIT_USAGE),
     };
     let result = async {
-        let archiver =
-            Archiver::connect(config, RetryPolicy::default(), Arc::new(Utc::now)).await?;
+        let archiver = Archiver::connect(config, RetryPolicy::default(), Arc::new(Utc::now)).await?;
         let mut request = archiver.default_request();
         if let Some((from, to)) = backfill {
             request.mode = Mode::Backfill { from, to };
@@ -245,8 +238,7 @@ async fn execute(
 
 fn fail(json: bool, error: &Error, code: u8) -> ExitCode {
     if json {
-        let body =
-            serde_json::json!({ "complete": false, "error": error.to_string(), "exit_code": code });
+        let body = serde_json::json!({ "complete": false, "error": error.to_string(), "exit_code": code });
         println!("{body:#}");
     }
     eprintln!("error: {error}");
@@ -273,9 +265,5 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, _) => "debug,entra_archive=trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 }

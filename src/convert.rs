@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, ListArray, RecordBatch,
-    StringArray, StructArray, TimestampNanosecondArray,
+    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, ListArray, RecordBatch, StringArray, StructArray,
+    TimestampNanosecondArray,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field as ArrowField, Fields, Schema, SchemaRef, TimeUnit};
@@ -48,8 +48,7 @@ impl Record {
     /// Parses one record's JSON text, requiring a string `id` and a valid
     /// date-time in `time_field`. The error says which is missing.
     pub fn parse(raw: &str, time_field: &str) -> Result<Record, String> {
-        let value: Value =
-            serde_json::from_str(raw).map_err(|e| format!("record is not valid JSON: {e}"))?;
+        let value: Value = serde_json::from_str(raw).map_err(|e| format!("record is not valid JSON: {e}"))?;
         let object = value.as_object().ok_or("record is not a JSON object")?;
         let id = match object.get("id") {
             Some(Value::String(id)) if !id.is_empty() => id.clone(),
@@ -59,20 +58,13 @@ impl Record {
             .and_then(Value::as_str)
             .and_then(parse_time)
             .ok_or_else(|| format!("record {id} has no valid \"{time_field}\""))?;
-        Ok(Record {
-            id,
-            time,
-            raw: raw.to_owned(),
-            value,
-        })
+        Ok(Record { id, time, raw: raw.to_owned(), value })
     }
 }
 
 /// Parses an RFC 3339 date-time (Graph sends up to 7 fractional digits).
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// The Arrow schema of a dataset: its typed columns, then `raw`.
@@ -109,82 +101,42 @@ fn list_item(item: &Kind) -> ArrowField {
 
 /// Converts records into one batch with `schema` (from [`arrow_schema`] for
 /// the same `def`), rows in the order given.
-pub fn to_batch(
-    def: &DatasetDef,
-    schema: &SchemaRef,
-    records: &[Record],
-) -> Result<RecordBatch, ArrowError> {
+pub fn to_batch(def: &DatasetDef, schema: &SchemaRef, records: &[Record]) -> Result<RecordBatch, ArrowError> {
     let mut columns: Vec<ArrayRef> = def
         .fields
         .iter()
         .map(|field| {
-            let values: Vec<Option<&Value>> = records
-                .iter()
-                .map(|r| r.value.as_object().and_then(|o| lookup(o, field.json)))
-                .collect();
+            let values: Vec<Option<&Value>> =
+                records.iter().map(|r| r.value.as_object().and_then(|o| lookup(o, field.json))).collect();
             build(&field.kind, &values)
         })
         .collect();
-    columns.push(Arc::new(StringArray::from_iter_values(
-        records.iter().map(|r| r.raw.as_str()),
-    )));
+    columns.push(Arc::new(StringArray::from_iter_values(records.iter().map(|r| r.raw.as_str()))));
     RecordBatch::try_new(schema.clone(), columns)
 }
 
 /// Finds a property by its exact name, else by a case-insensitive match
 /// (Graph's own examples send `Type` where the schema says `type`).
 fn lookup<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    object.get(name).or_else(|| {
-        object
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
+    object.get(name).or_else(|| object.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
 }
 
 fn build(kind: &Kind, values: &[Option<&Value>]) -> ArrayRef {
     match kind {
-        Kind::String => Arc::new(
-            values
-                .iter()
-                .map(|v| v.and_then(Value::as_str))
-                .collect::<StringArray>(),
-        ),
-        Kind::Bool => Arc::new(
-            values
-                .iter()
-                .map(|v| v.and_then(Value::as_bool))
-                .collect::<BooleanArray>(),
-        ),
+        Kind::String => Arc::new(values.iter().map(|v| v.and_then(Value::as_str)).collect::<StringArray>()),
+        Kind::Bool => Arc::new(values.iter().map(|v| v.and_then(Value::as_bool)).collect::<BooleanArray>()),
         Kind::Int32 => Arc::new(
             values
                 .iter()
-                .map(|v| {
-                    v.and_then(Value::as_i64)
-                        .and_then(|n| i32::try_from(n).ok())
-                })
+                .map(|v| v.and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok()))
                 .collect::<Int32Array>(),
         ),
-        Kind::Int64 => Arc::new(
-            values
-                .iter()
-                .map(|v| v.and_then(Value::as_i64))
-                .collect::<Int64Array>(),
-        ),
-        Kind::Float64 => Arc::new(
-            values
-                .iter()
-                .map(|v| v.and_then(float))
-                .collect::<Float64Array>(),
-        ),
+        Kind::Int64 => Arc::new(values.iter().map(|v| v.and_then(Value::as_i64)).collect::<Int64Array>()),
+        Kind::Float64 => Arc::new(values.iter().map(|v| v.and_then(float)).collect::<Float64Array>()),
         Kind::Timestamp => Arc::new(
             values
                 .iter()
-                .map(|v| {
-                    v.and_then(Value::as_str)
-                        .and_then(parse_time)
-                        .and_then(|t| t.timestamp_nanos_opt())
-                })
+                .map(|v| v.and_then(Value::as_str).and_then(parse_time).and_then(|t| t.timestamp_nanos_opt()))
                 .collect::<TimestampNanosecondArray>()
                 .with_timezone(UTC),
         ),
@@ -209,17 +161,11 @@ fn float(value: &Value) -> Option<f64> {
 }
 
 fn build_struct(fields: &'static [Field], values: &[Option<&Value>]) -> ArrayRef {
-    let objects: Vec<Option<&Map<String, Value>>> = values
-        .iter()
-        .map(|v| v.and_then(Value::as_object))
-        .collect();
+    let objects: Vec<Option<&Map<String, Value>>> = values.iter().map(|v| v.and_then(Value::as_object)).collect();
     let children: Vec<ArrayRef> = fields
         .iter()
         .map(|field| {
-            let child: Vec<Option<&Value>> = objects
-                .iter()
-                .map(|o| o.and_then(|o| lookup(o, field.json)))
-                .collect();
+            let child: Vec<Option<&Value>> = objects.iter().map(|o| o.and_then(|o| lookup(o, field.json))).collect();
             build(&field.kind, &child)
         })
         .collect();
@@ -227,11 +173,7 @@ fn build_struct(fields: &'static [Field], values: &[Option<&Value>]) -> ArrayRef
     if fields.is_empty() {
         return Arc::new(StructArray::new_empty_fields(values.len(), Some(nulls)));
     }
-    Arc::new(StructArray::new(
-        struct_fields(fields),
-        children,
-        Some(nulls),
-    ))
+    Arc::new(StructArray::new(struct_fields(fields), children, Some(nulls)))
 }
 
 fn build_list(item: &'static Kind, values: &[Option<&Value>]) -> ArrayRef {
@@ -269,12 +211,7 @@ mod tests {
 
     fn page_records(fixture: &str, time_field: &str) -> Vec<Record> {
         let page: Value = serde_json::from_str(fixture).unwrap();
-        page["value"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| Record::parse(&v.to_string(), time_field).unwrap())
-            .collect()
+        page["value"].as_array().unwrap().iter().map(|v| Record::parse(&v.to_string(), time_field).unwrap()).collect()
     }
 
     fn batch(dataset: &str, records: &[Record]) -> RecordBatch {
@@ -284,90 +221,39 @@ mod tests {
 
     #[test]
     fn microsoft_signin_example_converts_to_typed_columns() {
-        let records = page_records(
-            include_str!("../tests/fixtures/signins_v1_doc_example.json"),
-            "createdDateTime",
-        );
+        let records = page_records(include_str!("../tests/fixtures/signins_v1_doc_example.json"), "createdDateTime");
         let b = batch("signins", &records);
         assert_eq!(b.num_rows(), 1);
-        let time = b
-            .column_by_name("created_date_time")
-            .unwrap()
-            .as_primitive::<TimestampNanosecondType>();
+        let time = b.column_by_name("created_date_time").unwrap().as_primitive::<TimestampNanosecondType>();
         // 2020-03-13T19:15:41.6195833Z, all seven digits kept.
         assert_eq!(time.value(0), 1_584_126_941_619_583_300);
         let status = b.column_by_name("status").unwrap().as_struct();
-        assert_eq!(
-            status
-                .column_by_name("error_code")
-                .unwrap()
-                .as_primitive::<Int32Type>()
-                .value(0),
-            0
-        );
+        assert_eq!(status.column_by_name("error_code").unwrap().as_primitive::<Int32Type>().value(0), 0);
         assert!(status.column_by_name("failure_reason").unwrap().is_null(0));
         let device = b.column_by_name("device_detail").unwrap().as_struct();
-        assert_eq!(
-            device
-                .column_by_name("device_id")
-                .unwrap()
-                .as_string::<i32>()
-                .value(0),
-            ""
-        );
+        assert_eq!(device.column_by_name("device_id").unwrap().as_string::<i32>().value(0), "");
         assert!(device.column_by_name("is_compliant").unwrap().is_null(0));
-        let geo = b
-            .column_by_name("location")
-            .unwrap()
-            .as_struct()
-            .column_by_name("geo_coordinates")
-            .unwrap()
-            .as_struct();
+        let geo =
+            b.column_by_name("location").unwrap().as_struct().column_by_name("geo_coordinates").unwrap().as_struct();
         assert!(geo.column_by_name("altitude").unwrap().is_null(0));
         assert_eq!(
-            geo.column_by_name("latitude")
-                .unwrap()
-                .as_primitive::<arrow::datatypes::Float64Type>()
-                .value(0),
+            geo.column_by_name("latitude").unwrap().as_primitive::<arrow::datatypes::Float64Type>().value(0),
             47.68050003051758
         );
-        let policies = b
-            .column_by_name("applied_conditional_access_policies")
-            .unwrap()
-            .as_list::<i32>();
+        let policies = b.column_by_name("applied_conditional_access_policies").unwrap().as_list::<i32>();
         assert_eq!(policies.value_length(0), 2);
         let policy = policies.value(0);
-        let names = policy
-            .as_struct()
-            .column_by_name("display_name")
-            .unwrap()
-            .as_string::<i32>()
-            .clone();
+        let names = policy.as_struct().column_by_name("display_name").unwrap().as_string::<i32>().clone();
         assert_eq!(names.value(1), "Medium signin risk block");
-        assert!(
-            b.column_by_name("risk_event_types_v2").unwrap().is_null(0),
-            "absent list is null"
-        );
-        assert_eq!(
-            b.column_by_name("risk_event_types")
-                .unwrap()
-                .as_list::<i32>()
-                .value_length(0),
-            0
-        );
+        assert!(b.column_by_name("risk_event_types_v2").unwrap().is_null(0), "absent list is null");
+        assert_eq!(b.column_by_name("risk_event_types").unwrap().as_list::<i32>().value_length(0), 0);
     }
 
     #[test]
     fn raw_column_is_the_exact_text() {
         let raw = r#"{"id":"a","createdDateTime":"2026-01-01T00:00:00Z",  "userDisplayName":"Zoë \u00c5"}"#;
         let b = batch("signins", &[Record::parse(raw, "createdDateTime").unwrap()]);
-        assert_eq!(
-            b.column_by_name(RAW_COLUMN)
-                .unwrap()
-                .as_string::<i32>()
-                .value(0),
-            raw
-        );
+        assert_eq!(b.column_by_name(RAW_COLUMN).unwrap().as_string::<i32>().value(0), raw);
     }
 
     #[test]
@@ -383,25 +269,13 @@ mod tests {
         assert!(b.column_by_name("risk_event_types").unwrap().is_null(0));
         let location = b.column_by_name("location").unwrap().as_struct();
         assert!(location.is_valid(0));
-        let geo = location
-            .column_by_name("geo_coordinates")
-            .unwrap()
-            .as_struct();
+        let geo = location.column_by_name("geo_coordinates").unwrap().as_struct();
         assert!(geo.is_valid(0), "{{}} is an object with null members");
         assert!(geo.column_by_name("latitude").unwrap().is_null(0));
-        let policies = b
-            .column_by_name("applied_conditional_access_policies")
-            .unwrap()
-            .as_list::<i32>();
+        let policies = b.column_by_name("applied_conditional_access_policies").unwrap().as_list::<i32>();
         let policy = policies.value(0);
         assert!(policy.as_struct().column_by_name("id").unwrap().is_null(0));
-        assert!(
-            policy
-                .as_struct()
-                .column_by_name("enforced_grant_controls")
-                .unwrap()
-                .is_null(0)
-        );
+        assert!(policy.as_struct().column_by_name("enforced_grant_controls").unwrap().is_null(0));
     }
 
     #[test]
@@ -423,66 +297,27 @@ mod tests {
 
     #[test]
     fn audit_example_tolerates_capitalised_keys_and_json_in_strings() {
-        let records = page_records(
-            include_str!("../tests/fixtures/directory_audits_v1_doc_example.json"),
-            "activityDateTime",
-        );
+        let records =
+            page_records(include_str!("../tests/fixtures/directory_audits_v1_doc_example.json"), "activityDateTime");
         let b = batch("directory_audits", &records);
-        let targets = b
-            .column_by_name("target_resources")
-            .unwrap()
-            .as_list::<i32>()
-            .value(0);
-        let types = targets
-            .as_struct()
-            .column_by_name("type")
-            .unwrap()
-            .as_string::<i32>()
-            .clone();
+        let targets = b.column_by_name("target_resources").unwrap().as_list::<i32>().value(0);
+        let types = targets.as_struct().column_by_name("type").unwrap().as_string::<i32>().clone();
         assert_eq!(types.value(0), "N/A");
-        assert_eq!(
-            types.value(1),
-            "Group",
-            "\"Type\" matched case-insensitively"
-        );
+        assert_eq!(types.value(1), "Group", "\"Type\" matched case-insensitively");
         let initiated = b.column_by_name("initiated_by").unwrap().as_struct();
         assert!(initiated.column_by_name("app").unwrap().is_null(0));
         let user = initiated.column_by_name("user").unwrap().as_struct();
-        assert_eq!(
-            user.column_by_name("ip_address")
-                .unwrap()
-                .as_string::<i32>()
-                .value(0),
-            "10.0.0.0"
-        );
-        let modified = targets
-            .as_struct()
-            .column_by_name("modified_properties")
-            .unwrap()
-            .as_list::<i32>()
-            .value(1);
-        let new_value = modified
-            .as_struct()
-            .column_by_name("new_value")
-            .unwrap()
-            .as_string::<i32>()
-            .clone();
+        assert_eq!(user.column_by_name("ip_address").unwrap().as_string::<i32>().value(0), "10.0.0.0");
+        let modified = targets.as_struct().column_by_name("modified_properties").unwrap().as_list::<i32>().value(1);
+        let new_value = modified.as_struct().column_by_name("new_value").unwrap().as_string::<i32>().clone();
         assert_eq!(new_value.value(0), "\"DirectorySync\"");
     }
 
     #[test]
     fn records_without_id_or_time_are_rejected_with_the_reason() {
-        let e = Record::parse(
-            r#"{"createdDateTime":"2026-01-01T00:00:00Z"}"#,
-            "createdDateTime",
-        )
-        .unwrap_err();
+        let e = Record::parse(r#"{"createdDateTime":"2026-01-01T00:00:00Z"}"#, "createdDateTime").unwrap_err();
         assert!(e.contains("\"id\""), "{e}");
-        let e = Record::parse(
-            r#"{"id":"a","createdDateTime":"yesterday"}"#,
-            "createdDateTime",
-        )
-        .unwrap_err();
+        let e = Record::parse(r#"{"id":"a","createdDateTime":"yesterday"}"#, "createdDateTime").unwrap_err();
         assert!(e.contains("createdDateTime"), "{e}");
         assert!(Record::parse("[1]", "createdDateTime").is_err());
         assert!(Record::parse("{\"id\":", "createdDateTime").is_err());

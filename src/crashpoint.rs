@@ -21,11 +21,7 @@ impl CrashPoint {
     /// Parses `NAME` or `NAME:N`.
     pub fn parse(spec: &str) -> Result<CrashPoint, String> {
         let (name, nth) = match spec.split_once(':') {
-            Some((name, n)) => (
-                name,
-                n.parse::<u32>()
-                    .map_err(|_| format!("{n:?} is not a count"))?,
-            ),
+            Some((name, n)) => (name, n.parse::<u32>().map_err(|_| format!("{n:?} is not a count"))?),
             None => (spec, 1),
         };
         if ![AFTER_FILE, BEFORE_CHECKPOINT].contains(&name) || nth == 0 {
@@ -33,10 +29,7 @@ impl CrashPoint {
                 "unknown crash point {spec:?} (known: {AFTER_FILE}, {BEFORE_CHECKPOINT}, optionally :N)"
             ));
         }
-        Ok(CrashPoint {
-            armed: Some((name.to_string(), nth)),
-            hits: AtomicU32::new(0),
-        })
+        Ok(CrashPoint { armed: Some((name.to_string(), nth)), hits: AtomicU32::new(0) })
     }
 
     /// Passes point `name`; aborts the process if this is the armed hit.
@@ -59,17 +52,11 @@ mod tests {
     fn specs_parse_or_say_what_is_known() {
         assert!(CrashPoint::parse("after-file").is_ok());
         assert!(CrashPoint::parse("before-checkpoint:3").is_ok());
-        assert!(
-            CrashPoint::parse("somewhere")
-                .unwrap_err()
-                .contains(AFTER_FILE)
-        );
+        assert!(CrashPoint::parse("somewhere").unwrap_err().contains(AFTER_FILE));
         assert!(CrashPoint::parse("after-file:x").is_err());
         assert!(CrashPoint::parse("after-file:0").is_err());
         // Unarmed and other points never fire.
         CrashPoint::default().hit(AFTER_FILE);
-        CrashPoint::parse("after-file:2")
-            .unwrap()
-            .hit(BEFORE_CHECKPOINT);
+        CrashPoint::parse("after-file:2").unwrap().hit(BEFORE_CHECKPOINT);
     }
 }

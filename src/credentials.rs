@@ -94,10 +94,7 @@ impl CredentialSource for StaticCredentials {
 pub fn normalise_guid(value: &str) -> Option<String> {
     let groups: Vec<&str> = value.trim().split('-').collect();
     let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
-    let is_guid = lengths == [8, 4, 4, 4, 12]
-        && groups
-            .iter()
-            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
+    let is_guid = lengths == [8, 4, 4, 4, 12] && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
     is_guid.then(|| value.trim().to_ascii_lowercase())
 }
 
@@ -107,21 +104,12 @@ pub const SECRET_SHAPES: &str = r#"{"tenant_id": "…", "client_id": "…", "cli
 /// Reads a credentials secret's JSON text. `origin` names the secret in
 /// errors (e.g. its ARN); errors name the field at fault, never a value.
 pub fn parse_secret_json(origin: &str, text: &str) -> Result<ClientCredentials> {
-    let fail = |problem: String| Error::Credentials {
-        origin: origin.to_string(),
-        problem,
-    };
+    let fail = |problem: String| Error::Credentials { origin: origin.to_string(), problem };
     // Parse into a tree first: serde's typed errors would quote the value.
     let value: Value = serde_json::from_str(text).map_err(|e| {
-        fail(format!(
-            "is not valid JSON (line {}, column {}). It must be {SECRET_SHAPES}",
-            e.line(),
-            e.column()
-        ))
+        fail(format!("is not valid JSON (line {}, column {}). It must be {SECRET_SHAPES}", e.line(), e.column()))
     })?;
-    let object = value
-        .as_object()
-        .ok_or_else(|| fail(format!("is not a JSON object. It must be {SECRET_SHAPES}")))?;
+    let object = value.as_object().ok_or_else(|| fail(format!("is not a JSON object. It must be {SECRET_SHAPES}")))?;
     let field = |name: &'static str| -> Result<Option<&str>> {
         match object.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -130,24 +118,15 @@ pub fn parse_secret_json(origin: &str, text: &str) -> Result<ClientCredentials> 
         }
     };
     let required = |name: &'static str| {
-        field(name)?.ok_or_else(|| {
-            fail(format!(
-                "field \"{name}\" is missing. It must be {SECRET_SHAPES}"
-            ))
-        })
+        field(name)?.ok_or_else(|| fail(format!("field \"{name}\" is missing. It must be {SECRET_SHAPES}")))
     };
     let guid = |name: &'static str| {
-        normalise_guid(required(name)?)
-            .ok_or_else(|| fail(format!("field \"{name}\" is not a GUID")))
+        normalise_guid(required(name)?).ok_or_else(|| fail(format!("field \"{name}\" is not a GUID")))
     };
     let tenant_id = guid("tenant_id")?;
     let client_id = guid("client_id")?;
     let credential = credential(&field, &fail)?;
-    Ok(ClientCredentials {
-        tenant_id,
-        client_id,
-        credential,
-    })
+    Ok(ClientCredentials { tenant_id, client_id, credential })
 }
 
 fn credential<'a>(
@@ -162,18 +141,16 @@ fn credential<'a>(
         (None, Some(cert), Some(key)) => Certificate::from_pem(cert, key)
             .map(Credential::Certificate)
             .map_err(|p| fail(format!("field \"{}\" {}", p.field, p.problem))),
-        (None, Some(_), None) => Err(fail(
-            "field \"private_key_pem\" is missing (certificate_pem needs its key)".into(),
-        )),
-        (None, None, Some(_)) => Err(fail(
-            "field \"certificate_pem\" is missing (private_key_pem needs its certificate)".into(),
-        )),
+        (None, Some(_), None) => {
+            Err(fail("field \"private_key_pem\" is missing (certificate_pem needs its key)".into()))
+        }
+        (None, None, Some(_)) => {
+            Err(fail("field \"certificate_pem\" is missing (private_key_pem needs its certificate)".into()))
+        }
         (None, None, None) => Err(fail(format!(
             "has neither \"client_secret\" nor \"certificate_pem\"/\"private_key_pem\". It must be {SECRET_SHAPES}"
         ))),
-        (Some(_), _, _) => Err(fail(
-            "has both \"client_secret\" and a certificate; keep one".into(),
-        )),
+        (Some(_), _, _) => Err(fail("has both \"client_secret\" and a certificate; keep one".into())),
     }
 }
 
@@ -192,9 +169,7 @@ mod tests {
             client_id: "c".into(),
             credential: Credential::Secret(Secret::new("hunter2-value")),
         };
-        let Credential::Secret(secret) = &creds.credential else {
-            unreachable!()
-        };
+        let Credential::Secret(secret) = &creds.credential else { unreachable!() };
         let shown = format!("{creds:?} {secret} {secret:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert_eq!(secret.expose(), "hunter2-value");
@@ -202,9 +177,7 @@ mod tests {
 
     #[test]
     fn secret_json_with_a_client_secret() {
-        let json = format!(
-            r#"{{"tenant_id":"{TENANT}","client_id":"{CLIENT}","client_secret":"{CANARY}"}}"#
-        );
+        let json = format!(r#"{{"tenant_id":"{TENANT}","client_id":"{CLIENT}","client_secret":"{CANARY}"}}"#);
         let creds = parse_secret_json("arn:s", &json).unwrap();
         assert_eq!(creds.tenant_id, TENANT.to_lowercase());
         assert!(matches!(creds.credential, Credential::Secret(ref s) if s.expose() == CANARY));
@@ -238,27 +211,17 @@ mod tests {
             (serde_json::json!({"tenant_id": TENANT, "client_id": CLIENT, "certificate_pem": cert, "private_key_pem": other_key}).to_string(), "\"private_key_pem\" does not belong"),
         ];
         for (json, needle) in cases {
-            let e = parse_secret_json("arn:aws:secretsmanager:x", &json)
-                .unwrap_err()
-                .to_string();
+            let e = parse_secret_json("arn:aws:secretsmanager:x", &json).unwrap_err().to_string();
             assert!(e.contains(needle), "{needle}: {e}");
             assert!(e.contains("arn:aws:secretsmanager:x"), "{e}");
-            assert!(
-                !e.contains(CANARY) && !e.contains("MII"),
-                "value echoed: {e}"
-            );
+            assert!(!e.contains(CANARY) && !e.contains("MII"), "value echoed: {e}");
         }
     }
 
     #[test]
     fn guids_are_checked_and_lowercased() {
         assert_eq!(normalise_guid(TENANT).unwrap(), TENANT.to_lowercase());
-        for bad in [
-            "contoso.onmicrosoft.com",
-            "1234",
-            "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4eZ",
-            "",
-        ] {
+        for bad in ["contoso.onmicrosoft.com", "1234", "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4eZ", ""] {
             assert!(normalise_guid(bad).is_none(), "{bad}");
         }
     }

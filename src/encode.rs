@@ -46,9 +46,7 @@ pub struct FileInfo {
 /// The writer settings of every archive file.
 pub fn writer_properties(metadata: Vec<KeyValue>) -> WriterProperties {
     WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(ZSTD_LEVEL).expect("valid zstd level"),
-        ))
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).expect("valid zstd level")))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("entra-archive {}", env!("CARGO_PKG_VERSION")))
         .set_key_value_metadata(Some(metadata))
@@ -60,17 +58,11 @@ const WRITE_CHUNK_ROWS: usize = 8 * 1024;
 
 /// The rows of `batches` ordered by `time_column`, then `id`, as
 /// `(batch, row)` pairs.
-fn time_order(
-    batches: &[RecordBatch],
-    time_column: &str,
-) -> Result<Vec<(usize, usize)>, ArrowError> {
+fn time_order(batches: &[RecordBatch], time_column: &str) -> Result<Vec<(usize, usize)>, ArrowError> {
     let mut keys: Vec<(i64, &str, usize, usize)> = Vec::new();
     for (b, batch) in batches.iter().enumerate() {
-        let column = |name: &str| {
-            batch
-                .column_by_name(name)
-                .ok_or_else(|| ArrowError::SchemaError(format!("no column {name}")))
-        };
+        let column =
+            |name: &str| batch.column_by_name(name).ok_or_else(|| ArrowError::SchemaError(format!("no column {name}")));
         let times = column(time_column)?
             .as_primitive_opt::<TimestampNanosecondType>()
             .ok_or_else(|| ArrowError::SchemaError(format!("{time_column} is not a timestamp")))?;
@@ -78,11 +70,7 @@ fn time_order(
             .as_string_opt::<i32>()
             .ok_or_else(|| ArrowError::SchemaError("id is not text".into()))?;
         for row in 0..batch.num_rows() {
-            let time = if times.is_valid(row) {
-                times.value(row)
-            } else {
-                i64::MIN
-            };
+            let time = if times.is_valid(row) { times.value(row) } else { i64::MIN };
             keys.push((time, ids.value(row), b, row));
         }
     }
@@ -117,24 +105,13 @@ pub fn write_sorted(
     time_column: &str,
     metadata: Vec<KeyValue>,
 ) -> Result<FileInfo> {
-    let fail = |source: BoxError| Error::Parquet {
-        op: "write",
-        key: path.display().to_string(),
-        source,
-    };
-    let schema = batches
-        .first()
-        .ok_or_else(|| fail("no rows to write".into()))?
-        .schema();
+    let fail = |source: BoxError| Error::Parquet { op: "write", key: path.display().to_string(), source };
+    let schema = batches.first().ok_or_else(|| fail("no rows to write".into()))?.schema();
     let order = time_order(batches, time_column).map_err(|e| fail(e.into()))?;
     let file = File::create_new(path).map_err(|e| fail(e.into()))?;
-    let sink = HashingWriter {
-        inner: BufWriter::new(file),
-        hasher: Sha256::new(),
-        written: 0,
-    };
-    let mut writer = ArrowWriter::try_new(sink, schema, Some(writer_properties(metadata)))
-        .map_err(|e| fail(e.into()))?;
+    let sink = HashingWriter { inner: BufWriter::new(file), hasher: Sha256::new(), written: 0 };
+    let mut writer =
+        ArrowWriter::try_new(sink, schema, Some(writer_properties(metadata))).map_err(|e| fail(e.into()))?;
     let sources: Vec<&RecordBatch> = batches.iter().collect();
     for chunk in order.chunks(WRITE_CHUNK_ROWS) {
         let rows = interleave_record_batch(&sources, chunk).map_err(|e| fail(e.into()))?;
@@ -142,40 +119,22 @@ pub fn write_sorted(
     }
     let mut sink = writer.into_inner().map_err(|e| fail(e.into()))?;
     sink.flush().map_err(|e| fail(e.into()))?;
-    let file = sink
-        .inner
-        .into_inner()
-        .map_err(|e| fail(e.into_error().into()))?;
+    let file = sink.inner.into_inner().map_err(|e| fail(e.into_error().into()))?;
     file.sync_all().map_err(|e| fail(e.into()))?;
-    Ok(FileInfo {
-        rows: order.len(),
-        bytes: sink.written,
-        sha256: hex::encode(sink.hasher.finalize()),
-    })
+    Ok(FileInfo { rows: order.len(), bytes: sink.written, sha256: hex::encode(sink.hasher.finalize()) })
 }
 
 /// The `id` column of a Parquet file's bytes.
 pub fn read_ids(key: &str, bytes: Bytes) -> Result<Vec<String>> {
-    let fail = |source: BoxError| Error::Parquet {
-        op: "read",
-        key: key.to_string(),
-        source,
-    };
+    let fail = |source: BoxError| Error::Parquet { op: "read", key: key.to_string(), source };
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| fail(e.into()))?;
     let mask = ProjectionMask::columns(builder.parquet_schema(), [ID_COLUMN]);
-    let reader = builder
-        .with_projection(mask)
-        .build()
-        .map_err(|e| fail(e.into()))?;
+    let reader = builder.with_projection(mask).build().map_err(|e| fail(e.into()))?;
     let mut ids = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| fail(e.into()))?;
-        let column = batch
-            .column_by_name(ID_COLUMN)
-            .ok_or_else(|| fail("the file has no id column".into()))?;
-        let strings = column
-            .as_string_opt::<i32>()
-            .ok_or_else(|| fail("the id column is not text".into()))?;
+        let column = batch.column_by_name(ID_COLUMN).ok_or_else(|| fail("the file has no id column".into()))?;
+        let strings = column.as_string_opt::<i32>().ok_or_else(|| fail("the id column is not text".into()))?;
         ids.extend(strings.iter().flatten().map(str::to_owned));
     }
     Ok(ids)
@@ -189,21 +148,13 @@ mod tests {
     use parquet::file::reader::{FileReader, SerializedFileReader};
 
     fn records() -> Vec<Record> {
-        [
-            "2026-11-24T08:30:00Z",
-            "2026-11-24T08:10:00.1234567Z",
-            "2026-11-24T08:30:00Z",
-        ]
-        .iter()
-        .zip(["b", "c", "a"])
-        .map(|(time, id)| {
-            Record::parse(
-                &format!(r#"{{"id":"{id}","createdDateTime":"{time}"}}"#),
-                "createdDateTime",
-            )
-            .unwrap()
-        })
-        .collect()
+        ["2026-11-24T08:30:00Z", "2026-11-24T08:10:00.1234567Z", "2026-11-24T08:30:00Z"]
+            .iter()
+            .zip(["b", "c", "a"])
+            .map(|(time, id)| {
+                Record::parse(&format!(r#"{{"id":"{id}","createdDateTime":"{time}"}}"#), "createdDateTime").unwrap()
+            })
+            .collect()
     }
 
     #[test]
@@ -212,10 +163,7 @@ mod tests {
         let schema = arrow_schema(def);
         let all = records();
         // Two batches, as two pages would give.
-        let batches = [
-            to_batch(def, &schema, &all[..1]).unwrap(),
-            to_batch(def, &schema, &all[1..]).unwrap(),
-        ];
+        let batches = [to_batch(def, &schema, &all[..1]).unwrap(), to_batch(def, &schema, &all[1..]).unwrap()];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.parquet");
         let metadata = vec![KeyValue::new("dataset".into(), "signins".to_string())];
@@ -225,17 +173,11 @@ mod tests {
         assert_eq!(info.sha256, hex::encode(Sha256::digest(&bytes)));
         assert_eq!(info.rows, 3);
         // 08:10 first, then the two 08:30 records by id.
-        assert_eq!(
-            read_ids("f", Bytes::from(bytes.clone())).unwrap(),
-            vec!["c", "a", "b"]
-        );
+        assert_eq!(read_ids("f", Bytes::from(bytes.clone())).unwrap(), vec!["c", "a", "b"]);
         let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
         let column = reader.metadata().row_group(0).column(0);
         assert!(matches!(column.compression(), Compression::ZSTD(_)));
-        assert!(
-            write_sorted(&path, &batches, "created_date_time", vec![]).is_err(),
-            "never overwrites a staged file"
-        );
+        assert!(write_sorted(&path, &batches, "created_date_time", vec![]).is_err(), "never overwrites a staged file");
         assert!(
             write_sorted(&dir.path().join("g"), &batches, "user_id", vec![]).is_err(),
             "time column must be a timestamp"

@@ -40,9 +40,7 @@ pub enum Error {
     Token(Box<TokenRejection>),
 
     /// The network failed (connection refused or reset, timeout) talking to `url`.
-    #[error(
-        "could not reach {url}: {source}. Check the URL and the network; the request is retried"
-    )]
+    #[error("could not reach {url}: {source}. Check the URL and the network; the request is retried")]
     Http {
         /// Where the request went (path and query, never credentials).
         url: String,
@@ -137,9 +135,7 @@ pub enum Error {
     },
 
     /// A record lacks what the archive needs to place it (id, time).
-    #[error(
-        "{dataset}: Graph sent a record the archive cannot place ({problem}); nothing of this slice was written"
-    )]
+    #[error("{dataset}: Graph sent a record the archive cannot place ({problem}); nothing of this slice was written")]
     InvalidRecord {
         /// Dataset name.
         dataset: &'static str,
@@ -191,9 +187,7 @@ pub enum Error {
 }
 
 fn retry_after_text(retry_after: Option<Duration>) -> String {
-    retry_after
-        .map(|d| format!(" (Retry-After {}s)", d.as_secs()))
-        .unwrap_or_default()
+    retry_after.map(|d| format!(" (Retry-After {}s)", d.as_secs())).unwrap_or_default()
 }
 
 impl Error {
@@ -201,10 +195,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Error::Http { .. }
-                | Error::Throttled { .. }
-                | Error::Server { .. }
-                | Error::MalformedPage { .. }
+            Error::Http { .. } | Error::Throttled { .. } | Error::Server { .. } | Error::MalformedPage { .. }
         )
     }
 
@@ -223,15 +214,7 @@ impl Error {
     }
 
     /// Wraps a destination backend error.
-    pub fn destination(
-        op: &'static str,
-        key: impl Into<String>,
-        source: impl Into<BoxError>,
-    ) -> Error {
-        Error::Destination {
-            op,
-            key: key.into(),
-            source: source.into(),
-        }
+    pub fn destination(op: &'static str, key: impl Into<String>, source: impl Into<BoxError>) -> Error {
+        Error::Destination { op, key: key.into(), source: source.into() }
     }
 }

@@ -10,6 +10,7 @@
 //! it); a partial one (a dataset skipped for a licence or permission) is not.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -19,7 +20,8 @@ use tracing::{error, info};
 
 use crate::config::{Config, RawSettings, env_var};
 use crate::datasets::{self, DatasetDef};
-use crate::graph::RetryPolicy;
+use crate::deadline::Deadline;
+use crate::retry::RetryPolicy;
 use crate::run::Mode;
 use crate::summary::{EXIT_FAILED, RunSummary};
 use crate::{Archiver, Request};
@@ -49,24 +51,18 @@ pub enum Action {
 /// Reads an invocation payload; the error says what was wrong and what is
 /// accepted.
 pub fn parse_event(event: &Value) -> Result<Action, String> {
-    let object = event
-        .as_object()
-        .ok_or_else(|| format!("the event is not a JSON object; expected {ACCEPTED}"))?;
+    let object = event.as_object().ok_or_else(|| format!("the event is not a JSON object; expected {ACCEPTED}"))?;
     if let Some(action) = object.get("action") {
         return parse_custom(object, action);
     }
     let detail_type = object.get("detail-type").and_then(Value::as_str);
     let source = object.get("source").and_then(Value::as_str);
     match (detail_type, source) {
-        (Some("Scheduled Event"), Some("aws.events" | "aws.scheduler")) => {
-            Ok(Action::Run { datasets: None })
-        }
+        (Some("Scheduled Event"), Some("aws.events" | "aws.scheduler")) => Ok(Action::Run { datasets: None }),
         (Some(other), Some(source)) => Err(format!(
             "an EventBridge event of type {other:?} from {source:?} is not a schedule; expected {ACCEPTED}"
         )),
-        _ => Err(format!(
-            "the event has no \"action\" and is not a scheduled event; expected {ACCEPTED}"
-        )),
+        _ => Err(format!("the event has no \"action\" and is not a scheduled event; expected {ACCEPTED}")),
     }
 }
 
@@ -77,9 +73,7 @@ fn parse_custom(object: &Map<String, Value>, action: &Value) -> Result<Action, S
         _ => return Err(format!("unknown action {action}; expected {ACCEPTED}")),
     };
     if let Some(extra) = object.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(format!(
-            "unknown field {extra:?} for action {action}; expected {ACCEPTED}"
-        ));
+        return Err(format!("unknown field {extra:?} for action {action}; expected {ACCEPTED}"));
     }
     let datasets = object.get("datasets").map(parse_datasets).transpose()?;
     if action == "run" {
@@ -96,31 +90,18 @@ fn parse_custom(object: &Map<String, Value>, action: &Value) -> Result<Action, S
     };
     let (from, to) = (time("from")?, time("to")?);
     if from >= to {
-        return Err(format!(
-            "backfill \"from\" ({from}) must be before \"to\" ({to})"
-        ));
+        return Err(format!("backfill \"from\" ({from}) must be before \"to\" ({to})"));
     }
     Ok(Action::Backfill { from, to, datasets })
 }
 
 fn parse_datasets(value: &Value) -> Result<Vec<&'static DatasetDef>, String> {
-    let known = || {
-        datasets::ALL
-            .iter()
-            .map(|d| d.name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let names = value
-        .as_array()
-        .ok_or("\"datasets\" must be a list of dataset names")?;
+    let known = || datasets::ALL.iter().map(|d| d.name).collect::<Vec<_>>().join(", ");
+    let names = value.as_array().ok_or("\"datasets\" must be a list of dataset names")?;
     let mut out: Vec<&'static DatasetDef> = Vec::new();
     for name in names {
-        let name = name
-            .as_str()
-            .ok_or("\"datasets\" must be a list of dataset names")?;
-        let def = datasets::by_name(name)
-            .ok_or_else(|| format!("unknown dataset {name:?}; known: {}", known()))?;
+        let name = name.as_str().ok_or("\"datasets\" must be a list of dataset names")?;
+        let def = datasets::by_name(name).ok_or_else(|| format!("unknown dataset {name:?}; known: {}", known()))?;
         if !out.contains(&def) {
             out.push(def);
         }
@@ -156,40 +137,37 @@ impl App {
     /// If setup fails, the invocation fails with the reason and the next one
     /// tries again.
     pub fn new(setup: Setup) -> App {
-        App {
-            archiver: OnceCell::new(),
-            setup,
-        }
+        App { archiver: OnceCell::new(), setup }
     }
 
     async fn archiver(&self) -> Result<&Archiver, crate::Error> {
         self.archiver.get_or_try_init(|| (self.setup)()).await
     }
 
-    /// Handles one invocation: the summary as JSON, or an error whose message
-    /// says what failed (with the summary, when there is one).
-    pub async fn handle(&self, event: Value) -> Result<Value, HandlerError> {
-        let action = parse_event(&event)
-            .map_err(|e| HandlerError::new(REJECTED_EVENT, format!("rejected event: {e}")))?;
-        let archiver = self
-            .archiver()
-            .await
-            .map_err(|e| HandlerError::new(SETUP_FAILED, e.to_string()))?;
+    /// Handles one invocation, which must end within `remaining` (the
+    /// Lambda context's deadline; `None`: no limit): the summary as JSON, or
+    /// an error whose message says what failed (with the summary, when there
+    /// is one). Work stops `ARCHIVE_DEADLINE_MARGIN` before the end, so what
+    /// was read is committed; the next invocation resumes.
+    pub async fn handle(&self, event: Value, remaining: Option<Duration>) -> Result<Value, HandlerError> {
+        let action =
+            parse_event(&event).map_err(|e| HandlerError::new(REJECTED_EVENT, format!("rejected event: {e}")))?;
+        let archiver = self.archiver().await.map_err(|e| HandlerError::new(SETUP_FAILED, e.to_string()))?;
+        let deadline = remaining.map(|r| Deadline::within(r, archiver.config().deadline_margin));
         let request = match action {
             Action::Run { datasets } => Request {
                 datasets: datasets.unwrap_or_else(|| archiver.config().datasets.clone()),
                 mode: Mode::Incremental,
+                deadline,
             },
             Action::Backfill { from, to, datasets } => Request {
                 datasets: datasets.unwrap_or_else(|| archiver.config().datasets.clone()),
                 mode: Mode::Backfill { from, to },
+                deadline,
             },
         };
         info!(mode = ?request.mode, datasets = request.datasets.len(), "invocation");
-        let summary = archiver
-            .run(request)
-            .await
-            .map_err(|e| HandlerError::new(RUN_FAILED, e.to_string()))?;
+        let summary = archiver.run(request).await.map_err(|e| HandlerError::new(RUN_FAILED, e.to_string()))?;
         outcome(summary)
     }
 }
@@ -197,16 +175,10 @@ impl App {
 fn outcome(summary: RunSummary) -> Result<Value, HandlerError> {
     let json = serde_json::to_value(&summary).expect("a summary always serialises");
     if summary.exit_code == EXIT_FAILED {
-        let reasons: Vec<String> = summary
-            .datasets
-            .iter()
-            .filter_map(|d| d.error.as_ref().map(|e| format!("{}: {e}", d.dataset)))
-            .collect();
+        let reasons: Vec<String> =
+            summary.datasets.iter().filter_map(|d| d.error.as_ref().map(|e| format!("{}: {e}", d.dataset))).collect();
         error!(summary = %json, "run failed");
-        return Err(HandlerError::new(
-            RUN_FAILED,
-            format!("run failed: {}. Summary: {json}", reasons.join("; ")),
-        ));
+        return Err(HandlerError::new(RUN_FAILED, format!("run failed: {}. Summary: {json}", reasons.join("; "))));
     }
     Ok(json)
 }
@@ -243,10 +215,7 @@ impl std::error::Error for HandlerError {}
 
 impl From<HandlerError> for lambda_runtime::Diagnostic {
     fn from(e: HandlerError) -> Self {
-        lambda_runtime::Diagnostic {
-            error_type: e.kind.to_string(),
-            error_message: e.message,
-        }
+        lambda_runtime::Diagnostic { error_type: e.kind.to_string(), error_message: e.message }
     }
 }
 
@@ -261,35 +230,18 @@ mod tests {
 
     #[test]
     fn every_sample_event_parses_as_documented() {
-        assert_eq!(
-            parse_event(&sample("eventbridge-scheduler.json")),
-            Ok(Action::Run { datasets: None })
-        );
-        assert_eq!(
-            parse_event(&sample("eventbridge-rule-scheduled.json")),
-            Ok(Action::Run { datasets: None })
-        );
+        assert_eq!(parse_event(&sample("eventbridge-scheduler.json")), Ok(Action::Run { datasets: None }));
+        assert_eq!(parse_event(&sample("eventbridge-rule-scheduled.json")), Ok(Action::Run { datasets: None }));
         assert_eq!(
             parse_event(&sample("run-signins.json")),
-            Ok(Action::Run {
-                datasets: Some(vec![datasets::by_name("signins").unwrap()])
-            })
+            Ok(Action::Run { datasets: Some(vec![datasets::by_name("signins").unwrap()]) })
         );
-        let Ok(Action::Backfill { from, to, datasets }) = parse_event(&sample("backfill.json"))
-        else {
+        let Ok(Action::Backfill { from, to, datasets }) = parse_event(&sample("backfill.json")) else {
             panic!("backfill sample")
         };
         assert!(from < to && datasets.is_none());
-        for invalid in [
-            "invalid-unknown-action.json",
-            "invalid-s3-notification.json",
-        ] {
-            assert!(
-                parse_event(&sample(invalid))
-                    .unwrap_err()
-                    .contains("expected"),
-                "{invalid}"
-            );
+        for invalid in ["invalid-unknown-action.json", "invalid-s3-notification.json"] {
+            assert!(parse_event(&sample(invalid)).unwrap_err().contains("expected"), "{invalid}");
         }
     }
 
@@ -298,22 +250,10 @@ mod tests {
         let cases = [
             (serde_json::json!([1]), "not a JSON object"),
             (serde_json::json!({}), "no \"action\""),
-            (
-                serde_json::json!({"action": "run", "dataset": ["signins"]}),
-                "unknown field \"dataset\"",
-            ),
-            (
-                serde_json::json!({"action": "run", "datasets": ["logins"]}),
-                "unknown dataset \"logins\"",
-            ),
-            (
-                serde_json::json!({"action": "run", "datasets": []}),
-                "empty",
-            ),
-            (
-                serde_json::json!({"action": "backfill", "from": "2026-11-01T00:00:00Z"}),
-                "\"to\"",
-            ),
+            (serde_json::json!({"action": "run", "dataset": ["signins"]}), "unknown field \"dataset\""),
+            (serde_json::json!({"action": "run", "datasets": ["logins"]}), "unknown dataset \"logins\""),
+            (serde_json::json!({"action": "run", "datasets": []}), "empty"),
+            (serde_json::json!({"action": "backfill", "from": "2026-11-01T00:00:00Z"}), "\"to\""),
             (
                 serde_json::json!({"action": "backfill", "from": "yesterday", "to": "2026-11-01T00:00:00Z"}),
                 "not an RFC 3339",
@@ -322,10 +262,7 @@ mod tests {
                 serde_json::json!({"action": "backfill", "from": "2026-11-02T00:00:00Z", "to": "2026-11-01T00:00:00Z"}),
                 "before",
             ),
-            (
-                serde_json::json!({"detail-type": "Object Created", "source": "aws.s3"}),
-                "not a schedule",
-            ),
+            (serde_json::json!({"detail-type": "Object Created", "source": "aws.s3"}), "not a schedule"),
         ];
         for (event, needle) in cases {
             let e = parse_event(&event).unwrap_err();

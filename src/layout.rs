@@ -45,8 +45,7 @@ impl Slice {
 
 /// The cell holding `t`.
 pub fn cell_of(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(CELL)
-        .expect("an hour always divides a valid timestamp")
+    t.duration_trunc(CELL).expect("an hour always divides a valid timestamp")
 }
 
 /// Cuts `[start, end)` at cell boundaries, oldest first. Empty if `end <= start`.
@@ -56,11 +55,7 @@ pub fn slices(start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Slice> {
     while at < end {
         let cell = cell_of(at);
         let slice_end = (cell + CELL).min(end);
-        out.push(Slice {
-            start: at,
-            end: slice_end,
-            cell,
-        });
+        out.push(Slice { start: at, end: slice_end, cell });
         at = slice_end;
     }
     out
@@ -73,29 +68,19 @@ pub fn partition_dir(dataset: &str, cell: DateTime<Utc>) -> String {
 
 /// The key prefix every data file of a cell starts with.
 pub fn cell_prefix(dataset: &str, cell: DateTime<Utc>) -> String {
-    format!(
-        "{}/{}-",
-        partition_dir(dataset, cell),
-        cell.format("%Y%m%dT%H")
-    )
+    format!("{}/{}-", partition_dir(dataset, cell), cell.format("%Y%m%dT%H"))
 }
 
 /// The key of file `seq` of a cell.
 pub fn data_key(dataset: &str, cell: DateTime<Utc>, seq: u32, tenant: &str) -> String {
-    format!(
-        "{}{seq:04}-{tenant}{PARQUET_SUFFIX}",
-        cell_prefix(dataset, cell)
-    )
+    format!("{}{seq:04}-{tenant}{PARQUET_SUFFIX}", cell_prefix(dataset, cell))
 }
 
 /// The `seq` of a key produced by [`data_key`] for the same dataset, cell and
 /// tenant; `None` for any other key (another tenant's file, a temp file).
 pub fn parse_seq(key: &str, dataset: &str, cell: DateTime<Utc>, tenant: &str) -> Option<u32> {
     let rest = key.strip_prefix(&cell_prefix(dataset, cell))?;
-    let seq = rest
-        .strip_suffix(PARQUET_SUFFIX)?
-        .strip_suffix(tenant)?
-        .strip_suffix('-')?;
+    let seq = rest.strip_suffix(PARQUET_SUFFIX)?.strip_suffix(tenant)?.strip_suffix('-')?;
     if seq.is_empty() || !seq.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -126,21 +111,9 @@ mod tests {
     fn slices_cut_at_hours_and_cover_the_window_exactly() {
         let got = slices(t("2026-11-23T22:15:00Z"), t("2026-11-24T01:00:00Z"));
         let want = [
-            (
-                "2026-11-23T22:15:00Z",
-                "2026-11-23T23:00:00Z",
-                "2026-11-23T22:00:00Z",
-            ),
-            (
-                "2026-11-23T23:00:00Z",
-                "2026-11-24T00:00:00Z",
-                "2026-11-23T23:00:00Z",
-            ),
-            (
-                "2026-11-24T00:00:00Z",
-                "2026-11-24T01:00:00Z",
-                "2026-11-24T00:00:00Z",
-            ),
+            ("2026-11-23T22:15:00Z", "2026-11-23T23:00:00Z", "2026-11-23T22:00:00Z"),
+            ("2026-11-23T23:00:00Z", "2026-11-24T00:00:00Z", "2026-11-23T23:00:00Z"),
+            ("2026-11-24T00:00:00Z", "2026-11-24T01:00:00Z", "2026-11-24T00:00:00Z"),
         ];
         assert_eq!(got.len(), want.len());
         for (s, (start, end, cell)) in got.iter().zip(want) {
@@ -176,48 +149,21 @@ mod tests {
             data_key("signins", cell, 3, TENANT),
             format!("signins/date=2026-11-24/20261124T08-0003-{TENANT}.parquet")
         );
-        assert_eq!(
-            cell_of(t("2026-11-24T00:00:00Z")),
-            t("2026-11-24T00:00:00Z")
-        );
-        assert_eq!(
-            partition_dir("x", cell_of(t("2026-11-23T23:59:59Z"))),
-            "x/date=2026-11-23"
-        );
+        assert_eq!(cell_of(t("2026-11-24T00:00:00Z")), t("2026-11-24T00:00:00Z"));
+        assert_eq!(partition_dir("x", cell_of(t("2026-11-23T23:59:59Z"))), "x/date=2026-11-23");
     }
 
     #[test]
     fn seq_parses_only_our_own_keys() {
         let cell = t("2026-11-24T08:00:00Z");
         for seq in [0, 7, 12345] {
-            assert_eq!(
-                parse_seq(
-                    &data_key("signins", cell, seq, TENANT),
-                    "signins",
-                    cell,
-                    TENANT
-                ),
-                Some(seq)
-            );
+            assert_eq!(parse_seq(&data_key("signins", cell, seq, TENANT), "signins", cell, TENANT), Some(seq));
         }
         let other_tenant = data_key("signins", cell, 1, "0a1b2c3d-1111-4222-8333-444455556666");
         assert_eq!(parse_seq(&other_tenant, "signins", cell, TENANT), None);
-        assert_eq!(
-            parse_seq(
-                &data_key("signins", cell + CELL, 1, TENANT),
-                "signins",
-                cell,
-                TENANT
-            ),
-            None
-        );
+        assert_eq!(parse_seq(&data_key("signins", cell + CELL, 1, TENANT), "signins", cell, TENANT), None);
         let prefix = cell_prefix("signins", cell);
-        for bad in [
-            "x-{T}.parquet",
-            "-{T}.parquet",
-            "0001-{T}.parquet.tmp",
-            "0001-{T}.json",
-        ] {
+        for bad in ["x-{T}.parquet", "-{T}.parquet", "0001-{T}.parquet.tmp", "0001-{T}.json"] {
             let key = format!("{prefix}{}", bad.replace("{T}", TENANT));
             assert_eq!(parse_seq(&key, "signins", cell, TENANT), None, "{key}");
         }
@@ -225,13 +171,7 @@ mod tests {
 
     #[test]
     fn state_keys() {
-        assert_eq!(
-            checkpoint_key(TENANT, "signins"),
-            format!("_state/{TENANT}/signins/checkpoint.json")
-        );
-        assert_eq!(
-            lease_key(TENANT, "signins"),
-            format!("_state/{TENANT}/signins/lease.json")
-        );
+        assert_eq!(checkpoint_key(TENANT, "signins"), format!("_state/{TENANT}/signins/checkpoint.json"));
+        assert_eq!(lease_key(TENANT, "signins"), format!("_state/{TENANT}/signins/lease.json"));
     }
 }

@@ -11,7 +11,9 @@
 //! - [`secrets_manager`]: credentials kept in AWS Secrets Manager, cached and re-read on rejection.
 //! - [`assertion`]: certificate credentials and the signed client assertion.
 //! - [`token`]: client-credentials tokens, cached until shortly before expiry.
-//! - [`graph`]: paged GETs, error classification, retries.
+//! - [`graph`]: paged GETs and error classification.
+//! - [`retry`]: the retry policy and loop, bounded by the [`deadline`].
+//! - [`pace`]: client-side pacing under Graph's request budget.
 //! - [`datasets`]: each Graph activity log as data: endpoint, time field, permissions, schema.
 //! - [`convert`]: Graph JSON → Arrow record batches (typed columns + `raw`).
 //! - [`encode`]: Arrow → zstd Parquet files, and ids back out of them.
@@ -34,12 +36,15 @@ pub mod convert;
 pub mod crashpoint;
 pub mod credentials;
 pub mod datasets;
+pub mod deadline;
 pub mod destination;
 pub mod encode;
 mod error;
 pub mod graph;
 pub mod lambda;
 pub mod layout;
+pub mod pace;
+pub mod retry;
 pub mod run;
 pub mod secrets_manager;
 pub mod summary;
@@ -59,8 +64,11 @@ use config::{CredentialConfig, DestinationConfig};
 use crashpoint::CrashPoint;
 use credentials::{CredentialSource, StaticCredentials};
 use datasets::DatasetDef;
+use deadline::Deadline;
 use destination::{Destination, LocalFolder, S3Destination};
-use graph::{GraphClient, RetryPolicy};
+use graph::GraphClient;
+use pace::Pacer;
+use retry::RetryPolicy;
 use run::{Clock, Exporter, Mode, Plan};
 use secrets_manager::SecretsManagerCredentials;
 use token::TokenClient;
@@ -79,10 +87,7 @@ pub fn http_client() -> Result<reqwest::Client> {
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .build()
-        .map_err(|e| Error::Http {
-            url: "(client setup)".into(),
-            source: e,
-        })
+        .map_err(|e| Error::Http { url: "(client setup)".into(), source: e })
 }
 
 /// What one pass is asked to do.
@@ -92,6 +97,8 @@ pub struct Request {
     pub datasets: Vec<&'static DatasetDef>,
     /// Incremental or backfill.
     pub mode: Mode,
+    /// When to stop starting work (Lambda: the invocation's remaining time).
+    pub deadline: Option<Deadline>,
 }
 
 /// Everything needed to run passes, built once.
@@ -116,11 +123,7 @@ impl Archiver {
         let uses_aws = matches!(config.credentials, CredentialConfig::SecretsManager { .. })
             || matches!(config.dest, DestinationConfig::S3 { .. });
         let aws = match uses_aws {
-            true => Some(
-                aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .load()
-                    .await,
-            ),
+            true => Some(aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await),
             false => None,
         };
         Archiver::connect_with(config, aws, retry, clock).await
@@ -135,50 +138,26 @@ impl Archiver {
         clock: Clock,
     ) -> Result<Archiver> {
         let needs_aws = |what: &str| {
-            aws.clone().ok_or_else(|| Error::Config {
-                setting: "AWS",
-                problem: format!("{what} needs AWS settings"),
-            })
+            aws.clone().ok_or_else(|| Error::Config { setting: "AWS", problem: format!("{what} needs AWS settings") })
         };
         let source: Arc<dyn CredentialSource> = match &config.credentials {
             CredentialConfig::Static(creds) => Arc::new(StaticCredentials(creds.clone())),
-            CredentialConfig::SecretsManager { secret_id } => {
-                Arc::new(SecretsManagerCredentials::new(
-                    aws_sdk_secretsmanager::Client::new(&needs_aws("ENTRA_SECRET_ID")?),
-                    secret_id.clone(),
-                    secrets_manager::DEFAULT_CACHE_TTL,
-                ))
-            }
+            CredentialConfig::SecretsManager { secret_id } => Arc::new(SecretsManagerCredentials::new(
+                aws_sdk_secretsmanager::Client::new(&needs_aws("ENTRA_SECRET_ID")?),
+                secret_id.clone(),
+                secrets_manager::DEFAULT_CACHE_TTL,
+            )),
         };
         if matches!(config.dest, DestinationConfig::S3 { .. }) {
             needs_aws("an s3:// ARCHIVE_DEST")?;
         }
         let tenant_id = source.credentials().await?.tenant_id;
         let http = http_client()?;
-        let tokens = Arc::new(TokenClient::new(
-            http.clone(),
-            &config.login_url,
-            &config.graph_url,
-            source,
-        ));
-        let graph = GraphClient::new(
-            http,
-            config.graph_url.clone(),
-            tokens.clone(),
-            retry.clone(),
-        );
+        let tokens = Arc::new(TokenClient::new(http.clone(), &config.login_url, &config.graph_url, source));
+        let pacer = Arc::new(Pacer::new(config.graph_budget));
+        let graph = GraphClient::new(http, config.graph_url.clone(), tokens.clone(), retry.clone(), pacer);
         let crash = Arc::new(std::mem::take(&mut config.crash_point));
-        Ok(Archiver {
-            config,
-            graph,
-            tokens,
-            tenant_id,
-            aws,
-            dest: OnceCell::new(),
-            retry,
-            clock,
-            crash,
-        })
+        Ok(Archiver { config, graph, tokens, tenant_id, aws, dest: OnceCell::new(), retry, clock, crash })
     }
 
     /// The validated configuration.
@@ -191,11 +170,13 @@ impl Archiver {
         &self.tenant_id
     }
 
-    /// The pass the configuration describes: incremental, its datasets.
+    /// The pass the configuration describes: incremental, its datasets,
+    /// within `--max-duration` if given.
     pub fn default_request(&self) -> Request {
         Request {
             datasets: self.config.datasets.clone(),
             mode: Mode::Incremental,
+            deadline: self.config.max_duration.map(|d| Deadline::within(d, self.config.deadline_margin)),
         }
     }
 
@@ -204,12 +185,8 @@ impl Archiver {
     /// returned here concern the whole run; per-dataset outcomes are in the
     /// summary.
     pub async fn run(&self, request: Request) -> Result<RunSummary> {
-        graph::retrying(&self.retry, "token", || self.tokens.bearer()).await?;
-        let dest = self
-            .dest
-            .get_or_try_init(|| self.open_destination())
-            .await?
-            .clone();
+        retry::retrying(&self.retry, request.deadline.as_ref(), "token", || self.tokens.bearer()).await?;
+        let dest = self.dest.get_or_try_init(|| self.open_destination()).await?.clone();
         let now = self.config.now.unwrap_or_else(|| (self.clock)());
         let plan = Plan {
             datasets: request.datasets,
@@ -218,6 +195,7 @@ impl Archiver {
             overlap: self.config.overlap,
             since: self.config.since,
             mode: request.mode,
+            deadline: request.deadline,
         };
         let exporter = Exporter {
             graph: self.graph.clone(),
@@ -233,21 +211,11 @@ impl Archiver {
     async fn open_destination(&self) -> Result<Arc<dyn Destination>> {
         Ok(match &self.config.dest {
             DestinationConfig::Local(path) => Arc::new(LocalFolder::open(path)?),
-            DestinationConfig::S3 {
-                bucket,
-                prefix,
-                sse,
-            } => {
+            DestinationConfig::S3 { bucket, prefix, sse } => {
                 let aws = self.aws.as_ref().expect("loaded for S3");
                 let client = destination::s3_client(aws).await;
                 let staging = std::env::temp_dir().join(STAGING_DIR);
-                Arc::new(S3Destination::new(
-                    client,
-                    bucket.clone(),
-                    prefix.clone(),
-                    sse.clone(),
-                    staging,
-                )?)
+                Arc::new(S3Destination::new(client, bucket.clone(), prefix.clone(), sse.clone(), staging)?)
             }
         })
     }
@@ -255,9 +223,5 @@ impl Archiver {
 
 /// A run id: sortable by start time, unique.
 fn new_run_id(now: DateTime<Utc>) -> String {
-    format!(
-        "{}-{}",
-        now.format("%Y%m%dT%H%M%SZ"),
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    )
+    format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..8])
 }

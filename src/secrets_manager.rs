@@ -33,35 +33,18 @@ pub struct SecretsManagerCredentials {
 
 impl SecretsManagerCredentials {
     /// A source reading `secret_id` (ARN or name), cached for `ttl`.
-    pub fn new(
-        client: aws_sdk_secretsmanager::Client,
-        secret_id: impl Into<String>,
-        ttl: Duration,
-    ) -> Self {
-        SecretsManagerCredentials {
-            client,
-            secret_id: secret_id.into(),
-            ttl,
-            cached: Mutex::new(None),
-        }
+    pub fn new(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>, ttl: Duration) -> Self {
+        SecretsManagerCredentials { client, secret_id: secret_id.into(), ttl, cached: Mutex::new(None) }
     }
 
     async fn read(&self) -> Result<ClientCredentials> {
         let origin = format!("Secrets Manager secret {}", self.secret_id);
-        let fail = |problem: String| Error::Credentials {
-            origin: origin.clone(),
-            problem,
-        };
-        let output = self
-            .client
-            .get_secret_value()
-            .secret_id(&self.secret_id)
-            .send()
-            .await
-            .map_err(|e| fail(describe(&e)))?;
-        let text = output.secret_string().ok_or_else(|| {
-            fail("holds binary data; store the credentials as a JSON SecretString".into())
-        })?;
+        let fail = |problem: String| Error::Credentials { origin: origin.clone(), problem };
+        let output =
+            self.client.get_secret_value().secret_id(&self.secret_id).send().await.map_err(|e| fail(describe(&e)))?;
+        let text = output
+            .secret_string()
+            .ok_or_else(|| fail("holds binary data; store the credentials as a JSON SecretString".into()))?;
         debug!(secret = %self.secret_id, "credentials read from Secrets Manager");
         parse_secret_json(&origin, text)
     }
@@ -83,13 +66,16 @@ where
                     "The role needs secretsmanager:GetSecretValue on this secret (and kms:Decrypt if it is encrypted with a customer-managed key)."
                 }
                 "DecryptionFailure" => "The role needs kms:Decrypt on the secret's KMS key.",
-                "InvalidRequestException" => "The secret may be scheduled for deletion; restore it or point ENTRA_SECRET_ID elsewhere.",
+                "InvalidRequestException" => {
+                    "The secret may be scheduled for deletion; restore it or point ENTRA_SECRET_ID elsewhere."
+                }
                 _ => "",
             };
             format!("could not be read: {code}: {message}. {fix}").trim_end().to_string()
         }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            "could not be read: Secrets Manager is unreachable (check the network, AWS_REGION and AWS_ENDPOINT_URL)".into()
+            "could not be read: Secrets Manager is unreachable (check the network, AWS_REGION and AWS_ENDPOINT_URL)"
+                .into()
         }
         other => format!("could not be read: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(other)),
     }

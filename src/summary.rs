@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-/// Exit status: every dataset archived (or left to a run already at work).
+/// Exit status: every dataset archived, left to a run already at work, or
+/// stopped at the deadline to resume next time (`complete` tells these apart).
 pub const EXIT_OK: u8 = 0;
 /// Exit status: the run or a dataset failed.
 pub const EXIT_FAILED: u8 = 1;
@@ -30,6 +31,9 @@ pub enum Status {
     Skipped,
     /// Another run holds the dataset's lease; this run left it alone.
     Busy,
+    /// The run's deadline came first; committed slices stay committed and
+    /// the next run resumes from the checkpoint.
+    Stopped,
     /// Stopped by an error; committed slices stay committed.
     Failed,
 }
@@ -113,15 +117,7 @@ impl RunSummary {
     ) -> Self {
         let complete = datasets.iter().all(|d| d.status == Status::Ok);
         let exit_code = exit_code(&datasets);
-        RunSummary {
-            run_id,
-            tenant_id,
-            destination,
-            started_at,
-            complete,
-            datasets,
-            exit_code,
-        }
+        RunSummary { run_id, tenant_id, destination, started_at, complete, datasets, exit_code }
     }
 
     /// The summary as one JSON object.
@@ -132,20 +128,14 @@ impl RunSummary {
     /// A table for a terminal.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "run {} · tenant {} · {}",
-            self.run_id, self.tenant_id, self.destination
-        );
+        let _ = writeln!(out, "run {} · tenant {} · {}", self.run_id, self.tenant_id, self.destination);
         let _ = writeln!(
             out,
             "{:<18} {:<8} {:<43} {:>9} {:>6} {:>10} {:>8}",
             "dataset", "status", "window (UTC)", "records", "files", "bytes", "seconds"
         );
         for d in &self.datasets {
-            let window = d.window.map_or("-".to_string(), |w| {
-                format!("{} → {}", short(w.start), short(w.end))
-            });
+            let window = d.window.map_or("-".to_string(), |w| format!("{} → {}", short(w.start), short(w.end)));
             let _ = writeln!(
                 out,
                 "{:<18} {:<8} {:<43} {:>9} {:>6} {:>10} {:>8.2}",
@@ -159,13 +149,8 @@ impl RunSummary {
             );
         }
         for d in self.datasets.iter().filter(|d| d.error.is_some()) {
-            let _ = writeln!(
-                out,
-                "\n{} {}: {}",
-                d.dataset,
-                status_word(d.status),
-                d.error.as_deref().unwrap_or_default()
-            );
+            let _ =
+                writeln!(out, "\n{} {}: {}", d.dataset, status_word(d.status), d.error.as_deref().unwrap_or_default());
         }
         out
     }
@@ -187,15 +172,13 @@ fn status_word(status: Status) -> &'static str {
         Status::Ok => "ok",
         Status::Skipped => "skipped",
         Status::Busy => "busy",
+        Status::Stopped => "stopped",
         Status::Failed => "FAILED",
     }
 }
 
 fn short(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-        .replace('T', " ")
-        .trim_end_matches('Z')
-        .to_string()
+    t.to_rfc3339_opts(SecondsFormat::Secs, true).replace('T', " ").trim_end_matches('Z').to_string()
 }
 
 fn human_bytes(bytes: u64) -> String {
@@ -206,11 +189,7 @@ fn human_bytes(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
 #[cfg(test)]
@@ -218,13 +197,7 @@ mod tests {
     use super::*;
 
     fn with(statuses: &[Status]) -> Vec<DatasetSummary> {
-        statuses
-            .iter()
-            .map(|&status| DatasetSummary {
-                status,
-                ..DatasetSummary::new("x")
-            })
-            .collect()
+        statuses.iter().map(|&status| DatasetSummary { status, ..DatasetSummary::new("x") }).collect()
     }
 
     #[test]
@@ -233,6 +206,7 @@ mod tests {
         let table: &[(&[Status], u8)] = &[
             (&[Ok, Ok], EXIT_OK),
             (&[Ok, Busy], EXIT_OK),
+            (&[Ok, Stopped], EXIT_OK),
             (&[Skipped, Ok], EXIT_PARTIAL),
             (&[Skipped], EXIT_FAILED),
             (&[Skipped, Busy], EXIT_FAILED),
@@ -249,13 +223,7 @@ mod tests {
         let mut d = DatasetSummary::new("signins");
         d.status = Status::Skipped;
         d.error = Some("needs a licence".into());
-        let s = RunSummary::new(
-            "r1".into(),
-            "t1".into(),
-            "local folder a".into(),
-            Utc::now(),
-            vec![d],
-        );
+        let s = RunSummary::new("r1".into(), "t1".into(), "local folder a".into(), Utc::now(), vec![d]);
         let json: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
         assert_eq!(json["datasets"][0]["status"], "skipped");
         assert_eq!(json["exit_code"], EXIT_FAILED);

@@ -91,12 +91,7 @@ fn refresh_margin(lifetime: Duration) -> Duration {
 impl TokenClient {
     /// A client for the credentials `source` gives, against the given login
     /// and Graph base URLs.
-    pub fn new(
-        http: reqwest::Client,
-        login_url: &Url,
-        graph_url: &Url,
-        source: Arc<dyn CredentialSource>,
-    ) -> Self {
+    pub fn new(http: reqwest::Client, login_url: &Url, graph_url: &Url, source: Arc<dyn CredentialSource>) -> Self {
         TokenClient {
             http,
             login_url: login_url.clone(),
@@ -114,10 +109,7 @@ impl TokenClient {
         }
         let (token, lifetime) = self.request().await?;
         let refresh_at = Instant::now() + lifetime.saturating_sub(refresh_margin(lifetime));
-        *cached = Some(Cached {
-            token: token.clone(),
-            refresh_at,
-        });
+        *cached = Some(Cached { token: token.clone(), refresh_at });
         Ok(token)
     }
 
@@ -133,9 +125,7 @@ impl TokenClient {
                 if !self.source.refresh().await {
                     return Err(e);
                 }
-                info!(
-                    "Entra rejected the credentials; reading them again in case they were rotated"
-                );
+                info!("Entra rejected the credentials; reading them again in case they were rotated");
                 self.request_once().await
             }
             other => other,
@@ -155,8 +145,7 @@ impl TokenClient {
         match &creds.credential {
             Credential::Secret(secret) => form.push(("client_secret", secret.expose())),
             Credential::Certificate(certificate) => {
-                assertion =
-                    certificate.client_assertion(&creds.client_id, endpoint.as_str(), Utc::now());
+                assertion = certificate.client_assertion(&creds.client_id, endpoint.as_str(), Utc::now());
                 form.push(("client_assertion_type", JWT_BEARER));
                 form.push(("client_assertion", assertion.expose()));
             }
@@ -168,15 +157,9 @@ impl TokenClient {
             .form(&form)
             .send()
             .await
-            .map_err(|e| Error::Http {
-                url: url.clone(),
-                source: e.without_url(),
-            })?;
+            .map_err(|e| Error::Http { url: url.clone(), source: e.without_url() })?;
         let status = response.status();
-        let body = response.text().await.map_err(|e| Error::Http {
-            url: url.clone(),
-            source: e.without_url(),
-        })?;
+        let body = response.text().await.map_err(|e| Error::Http { url: url.clone(), source: e.without_url() })?;
         if status.is_server_error() {
             return Err(Error::Server {
                 status: status.as_u16(),
@@ -196,20 +179,16 @@ impl TokenClient {
                 client_id: creds.client_id,
             })));
         }
-        let parsed: TokenResponse =
-            serde_json::from_str(&body).map_err(|e| Error::MalformedPage {
-                path: url.clone(),
-                problem: format!("token response is not the expected JSON: {e}"),
-            })?;
+        let parsed: TokenResponse = serde_json::from_str(&body).map_err(|e| Error::MalformedPage {
+            path: url.clone(),
+            problem: format!("token response is not the expected JSON: {e}"),
+        })?;
         let seconds = match parsed.expires_in {
             StringOrNumber::Number(n) => n,
             StringOrNumber::String(s) => s.parse().unwrap_or(0),
         };
         debug!(expires_in = seconds, "token acquired");
-        Ok((
-            Secret::new(parsed.access_token),
-            Duration::from_secs(seconds),
-        ))
+        Ok((Secret::new(parsed.access_token), Duration::from_secs(seconds)))
     }
 }
 
@@ -241,14 +220,7 @@ pub struct TokenRejection {
 impl std::fmt::Display for TokenRejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let r = self;
-        f.write_str(&token_advice(
-            r.status,
-            &r.error,
-            &r.codes,
-            &r.description,
-            &r.tenant_id,
-            &r.client_id,
-        ))
+        f.write_str(&token_advice(r.status, &r.error, &r.codes, &r.description, &r.tenant_id, &r.client_id))
     }
 }
 
@@ -284,10 +256,7 @@ fn token_advice(
     });
     advice.unwrap_or_else(|| {
         let codes: Vec<String> = codes.iter().map(|c| format!("AADSTS{c}")).collect();
-        format!(
-            "Entra refused the token request with HTTP {status} {error} [{}]: {description}",
-            codes.join(", ")
-        )
+        format!("Entra refused the token request with HTTP {status} {error} [{}]: {description}", codes.join(", "))
     })
 }
 
@@ -310,35 +279,21 @@ mod tests {
 
     #[test]
     fn tokens_are_refreshed_before_they_expire() {
-        assert_eq!(
-            refresh_margin(Duration::from_secs(3599)),
-            Duration::from_secs(300)
-        );
-        assert_eq!(
-            refresh_margin(Duration::from_secs(60)),
-            Duration::from_secs(6)
-        );
+        assert_eq!(refresh_margin(Duration::from_secs(3599)), Duration::from_secs(300));
+        assert_eq!(refresh_margin(Duration::from_secs(60)), Duration::from_secs(6));
         assert_eq!(refresh_margin(Duration::ZERO), Duration::ZERO);
     }
 
     #[test]
     fn each_known_aadsts_code_names_its_fix() {
-        let cases = [
-            (7000215, "Value"),
-            (7000222, "expired"),
-            (700016, "ENTRA_CLIENT_ID"),
-            (90002, "ENTRA_TENANT_ID"),
-        ];
+        let cases = [(7000215, "Value"), (7000222, "expired"), (700016, "ENTRA_CLIENT_ID"), (90002, "ENTRA_TENANT_ID")];
         for (code, needle) in cases {
             let text = token_advice(401, "invalid_client", &[code], "AADSTS…", "tid", "cid");
             assert!(text.contains(&format!("AADSTS{code}")), "{text}");
             assert!(text.contains(needle), "{code}: {text}");
         }
         let unknown = token_advice(400, "invalid_request", &[12345], "Something odd", "t", "c");
-        assert!(
-            unknown.contains("AADSTS12345") && unknown.contains("Something odd"),
-            "{unknown}"
-        );
+        assert!(unknown.contains("AADSTS12345") && unknown.contains("Something odd"), "{unknown}");
     }
 
     #[test]

@@ -12,11 +12,7 @@ use graph_sim::Dataset;
 
 const DATASETS: [(Dataset, &str, &str); 2] = [
     (Dataset::SignIns, "signins", "created_date_time"),
-    (
-        Dataset::DirectoryAudits,
-        "directory_audits",
-        "activity_date_time",
-    ),
+    (Dataset::DirectoryAudits, "directory_audits", "activity_date_time"),
 ];
 
 /// Checks that the archive holds exactly `expected`'s records for each
@@ -28,31 +24,15 @@ fn assert_archive_holds(h: &Harness, end: chrono::DateTime<chrono::Utc>) {
         let rows = h.rows(name);
         let mut seen = HashSet::new();
         for row in &rows {
-            assert!(
-                seen.insert(row.id.clone()),
-                "{name}: {} archived twice",
-                row.id
-            );
+            assert!(seen.insert(row.id.clone()), "{name}: {} archived twice", row.id);
         }
-        let by_id: HashMap<&str, &graph_sim::Record> =
-            expected.iter().map(|r| (r.id.as_str(), r)).collect();
-        assert_eq!(
-            rows.len(),
-            expected.len(),
-            "{name}: archived {} of {} records",
-            rows.len(),
-            expected.len()
-        );
+        let by_id: HashMap<&str, &graph_sim::Record> = expected.iter().map(|r| (r.id.as_str(), r)).collect();
+        assert_eq!(rows.len(), expected.len(), "{name}: archived {} of {} records", rows.len(), expected.len());
         let mut leaves = 0;
         for row in &rows {
-            let source = by_id
-                .get(row.id.as_str())
-                .unwrap_or_else(|| panic!("{name}: {} is not in the window", row.id));
-            assert_eq!(
-                row.raw, source.json,
-                "{name}: raw of {} differs from what Graph sent",
-                row.id
-            );
+            let source =
+                by_id.get(row.id.as_str()).unwrap_or_else(|| panic!("{name}: {} is not in the window", row.id));
+            assert_eq!(row.raw, source.json, "{name}: raw of {} differs from what Graph sent", row.id);
             let json: serde_json::Value = serde_json::from_str(&source.json).unwrap();
             leaves += assert_typed_matches(&row.typed, &json, &format!("{name}[{}]", row.id));
             assert_eq!(
@@ -62,27 +42,18 @@ fn assert_archive_holds(h: &Harness, end: chrono::DateTime<chrono::Utc>) {
                 row.id
             );
         }
-        assert!(
-            leaves > expected.len() * 10,
-            "{name}: only {leaves} typed values compared"
-        );
+        assert!(leaves > expected.len() * 10, "{name}: only {leaves} typed values compared");
         for file in h.parquet_files(name) {
             let times: Vec<i64> = read_batches(&file)
                 .iter()
                 .flat_map(|b| {
                     let c = b.column_by_name(time_column).unwrap();
-                    arrow::array::AsArray::as_primitive::<
-                            arrow::datatypes::TimestampNanosecondType,
-                        >(c)
+                    arrow::array::AsArray::as_primitive::<arrow::datatypes::TimestampNanosecondType>(c)
                         .values()
                         .to_vec()
                 })
                 .collect();
-            assert!(
-                times.windows(2).all(|w| w[0] <= w[1]),
-                "{} is not sorted by time",
-                file.display()
-            );
+            assert!(times.windows(2).all(|w| w[0] <= w[1]), "{} is not sorted by time", file.display());
         }
     }
 }
@@ -91,29 +62,15 @@ fn assert_archive_holds(h: &Harness, end: chrono::DateTime<chrono::Utc>) {
 async fn multi_page_export_holds_every_record_exactly_once() {
     let h = Harness::start(sim_config(1)).await;
     // A busy hour: several 1000-record pages in one slice.
-    h.sim.generate(
-        Dataset::SignIns,
-        2600,
-        t("2026-11-20T05:00:00Z"),
-        t("2026-11-20T06:00:00Z"),
-    );
-    h.sim.generate(
-        Dataset::DirectoryAudits,
-        1300,
-        t("2026-11-20T07:00:00Z"),
-        t("2026-11-20T08:00:00Z"),
-    );
+    h.sim.generate(Dataset::SignIns, 2600, t("2026-11-20T05:00:00Z"), t("2026-11-20T06:00:00Z"));
+    h.sim.generate(Dataset::DirectoryAudits, 1300, t("2026-11-20T07:00:00Z"), t("2026-11-20T08:00:00Z"));
     // Records exactly on the window's start, on an hour boundary, just
     // before the end, and exactly on the end (which belongs to the next run).
     let end = t("2026-11-20T18:00:00Z");
-    for (i, at) in [
-        "2026-11-20T00:00:00Z",
-        "2026-11-20T09:00:00Z",
-        "2026-11-20T17:59:59.9999999Z",
-        "2026-11-20T18:00:00Z",
-    ]
-    .iter()
-    .enumerate()
+    for (i, at) in
+        ["2026-11-20T00:00:00Z", "2026-11-20T09:00:00Z", "2026-11-20T17:59:59.9999999Z", "2026-11-20T18:00:00Z"]
+            .iter()
+            .enumerate()
     {
         h.sim.insert_raw(
             Dataset::SignIns,
@@ -128,32 +85,18 @@ async fn multi_page_export_holds_every_record_exactly_once() {
     for (ds, name, _) in DATASETS {
         let d = run.dataset(name);
         assert_eq!(d["status"], "ok");
-        assert_eq!(
-            d["records"].as_u64().unwrap() as usize,
-            h.expected(ds, t(FROM), end).len()
-        );
+        assert_eq!(d["records"].as_u64().unwrap() as usize, h.expected(ds, t(FROM), end).len());
         assert_eq!(d["window"]["start"], "2026-11-20T00:00:00Z");
         assert_eq!(d["window"]["end"], "2026-11-20T18:00:00Z");
         assert!(d["files"].as_u64().unwrap() >= 18, "{d}");
         assert!(d["bytes"].as_u64().unwrap() > 0);
     }
-    let paged = h
-        .sim
-        .requests()
-        .iter()
-        .filter(|r| r.path_and_query.contains("skiptoken"))
-        .count();
-    assert!(
-        paged >= 3,
-        "the busy hours were read over several pages ({paged} follow-up requests)"
-    );
+    let paged = h.sim.requests().iter().filter(|r| r.path_and_query.contains("skiptoken")).count();
+    assert!(paged >= 3, "the busy hours were read over several pages ({paged} follow-up requests)");
     assert_archive_holds(&h, end);
     let ids: HashSet<String> = h.rows("signins").into_iter().map(|r| r.id).collect();
     assert!(ids.contains("boundary-0") && ids.contains("boundary-1") && ids.contains("boundary-2"));
-    assert!(
-        !ids.contains("boundary-3"),
-        "a record at the window's end waits for the next run"
-    );
+    assert!(!ids.contains("boundary-3"), "a record at the window's end waits for the next run");
 
     // The next run picks the end record up, and nothing else twice.
     let later = t("2026-11-21T00:00:00Z");
@@ -172,15 +115,8 @@ async fn a_second_run_writes_nothing_and_a_later_one_only_the_new_records() {
     again.assert_code(0);
     for (_, name, _) in DATASETS {
         let d = again.dataset(name);
-        assert_eq!(
-            (d["records"].as_u64(), d["files"].as_u64()),
-            (Some(0), Some(0)),
-            "{d}"
-        );
-        assert_eq!(
-            d["window"]["start"], "2026-11-20T11:00:00Z",
-            "re-reads the 1h overlap"
-        );
+        assert_eq!((d["records"].as_u64(), d["files"].as_u64()), (Some(0), Some(0)), "{d}");
+        assert_eq!(d["window"]["start"], "2026-11-20T11:00:00Z", "re-reads the 1h overlap");
     }
     let data = |s: &BTreeMap<String, Vec<u8>>| {
         s.iter()
@@ -191,36 +127,18 @@ async fn a_second_run_writes_nothing_and_a_later_one_only_the_new_records() {
     assert_eq!(data(&h.snapshot()), data(&first), "no data file changed");
     assert_eq!(
         h.state_snapshot(),
-        first
-            .iter()
-            .filter(|(k, _)| k.ends_with("checkpoint.json"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        first.iter().filter(|(k, _)| k.ends_with("checkpoint.json")).map(|(k, v)| (k.clone(), v.clone())).collect(),
         "checkpoints untouched"
     );
 
     // New records after the end, and late arrivals inside the last hour.
-    let fresh = h.sim.generate(
-        Dataset::SignIns,
-        40,
-        t("2026-11-20T12:00:00Z"),
-        t("2026-11-20T13:00:00Z"),
-    );
-    let late = h.sim.generate(
-        Dataset::SignIns,
-        5,
-        t("2026-11-20T11:10:00Z"),
-        t("2026-11-20T11:50:00Z"),
-    );
+    let fresh = h.sim.generate(Dataset::SignIns, 40, t("2026-11-20T12:00:00Z"), t("2026-11-20T13:00:00Z"));
+    let late = h.sim.generate(Dataset::SignIns, 5, t("2026-11-20T11:10:00Z"), t("2026-11-20T11:50:00Z"));
     let later = t("2026-11-20T13:00:00Z");
     let third = h.run_to(later, &[]).await;
     third.assert_code(0);
-    let new_files: Vec<String> = h
-        .snapshot()
-        .keys()
-        .filter(|k| !first.contains_key(*k) && k.ends_with(".parquet"))
-        .cloned()
-        .collect();
+    let new_files: Vec<String> =
+        h.snapshot().keys().filter(|k| !first.contains_key(*k) && k.ends_with(".parquet")).cloned().collect();
     let new_ids: HashSet<String> = new_files
         .iter()
         .flat_map(|k| read_batches(&h.archive.join(k)))
@@ -238,14 +156,8 @@ async fn a_second_run_writes_nothing_and_a_later_one_only_the_new_records() {
         expected_new.extend(h.expected(ds, end, later).into_iter().map(|r| r.id));
     }
     assert!(fresh.iter().all(|r| expected_new.contains(&r.id)));
-    assert_eq!(
-        new_ids, expected_new,
-        "the new files hold exactly the new and late records"
-    );
-    let written: u64 = DATASETS
-        .iter()
-        .map(|(_, name, _)| third.dataset(name)["records"].as_u64().unwrap())
-        .sum();
+    assert_eq!(new_ids, expected_new, "the new files hold exactly the new and late records");
+    let written: u64 = DATASETS.iter().map(|(_, name, _)| third.dataset(name)["records"].as_u64().unwrap()).sum();
     assert_eq!(written as usize, expected_new.len());
     assert_archive_holds(&h, later);
 }
@@ -255,41 +167,21 @@ async fn a_crash_between_files_and_checkpoint_loses_and_repeats_nothing() {
     for point in ["before-checkpoint", "after-file:3", "before-checkpoint:4"] {
         let h = Harness::start(sim_config(3)).await;
         let end = t("2026-11-20T20:00:00Z");
-        let crashed = h
-            .run_with_env(end, &[], &[("ENTRA_ARCHIVE_CRASH_POINT", point)])
-            .await;
-        assert_ne!(
-            crashed.code,
-            Some(0),
-            "{point}: the run must die\n{}",
-            crashed.stderr
-        );
+        let crashed = h.run_with_env(end, &[], &[("ENTRA_ARCHIVE_CRASH_POINT", point)]).await;
+        assert_ne!(crashed.code, Some(0), "{point}: the run must die\n{}", crashed.stderr);
         assert!(crashed.stderr.contains("crash point"), "{}", crashed.stderr);
         let left = h.snapshot();
+        assert!(left.keys().any(|k| k.ends_with(".parquet")), "{point}: some files were written before the crash");
         assert!(
-            left.keys().any(|k| k.ends_with(".parquet")),
-            "{point}: some files were written before the crash"
-        );
-        assert!(
-            !left
-                .keys()
-                .any(|k| k.contains(".tmp") || k.contains(".partial")),
+            !left.keys().any(|k| k.contains(".tmp") || k.contains(".partial")),
             "{point}: no partial file is visible"
         );
 
         // The crash left a lease behind; a later run after it expires (15 min) proceeds.
         let resumed = h.run_with_env(end, &[], &[]).await;
         // The crashed run's lease has not expired yet: the datasets it held are busy.
-        let busy = resumed.json()["datasets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["status"] == "busy");
-        assert!(
-            busy,
-            "{point}: the crashed run's lease is respected\n{}",
-            resumed.stdout
-        );
+        let busy = resumed.json()["datasets"].as_array().unwrap().iter().any(|d| d["status"] == "busy");
+        assert!(busy, "{point}: the crashed run's lease is respected\n{}", resumed.stdout);
         expire_leases(&h);
         h.run_to(end, &[]).await.assert_code(0);
         assert_archive_holds(&h, end);
@@ -300,10 +192,8 @@ async fn a_crash_between_files_and_checkpoint_loses_and_repeats_nothing() {
 fn expire_leases(h: &Harness) {
     for path in walk(&h.archive.join("_state")) {
         if path.file_name().is_some_and(|n| n == "lease.json") {
-            let mut lease: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            lease["expires_at"] =
-                serde_json::Value::String((chrono::Utc::now() - Duration::minutes(1)).to_rfc3339());
+            let mut lease: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            lease["expires_at"] = serde_json::Value::String((chrono::Utc::now() - Duration::minutes(1)).to_rfc3339());
             std::fs::write(&path, serde_json::to_vec(&lease).unwrap()).unwrap();
         }
     }
@@ -315,9 +205,7 @@ async fn throttling_server_errors_and_truncated_pages_are_retried_from_the_same_
     // One fault per page (a normal answer in between), so each page retries once.
     use graph_sim::Fault::*;
     let faults = [
-        TooManyRequests {
-            retry_after: Some(1),
-        },
+        TooManyRequests { retry_after: Some(1) },
         TruncatedBody,
         ServiceUnavailable { retry_after: None },
         MalformedBody,
@@ -332,23 +220,13 @@ async fn throttling_server_errors_and_truncated_pages_are_retried_from_the_same_
     let end = t("2026-11-20T08:00:00Z");
     let run = h.run_to(end, &["--datasets", "signins"]).await;
     run.assert_code(0);
-    let statuses: Vec<u16> = h
-        .sim
-        .requests()
-        .iter()
-        .filter(|r| r.path_and_query.contains("auditLogs"))
-        .map(|r| r.status)
-        .collect();
+    let statuses: Vec<u16> =
+        h.sim.requests().iter().filter(|r| r.path_and_query.contains("auditLogs")).map(|r| r.status).collect();
     assert_eq!(&statuses[..2], &[429, 200], "{statuses:?}");
     for status in [503, 504, 401] {
         assert!(statuses.contains(&status), "{status} in {statuses:?}");
     }
-    let token_requests = h
-        .sim
-        .requests()
-        .iter()
-        .filter(|r| r.path_and_query.contains("oauth2"))
-        .count();
+    let token_requests = h.sim.requests().iter().filter(|r| r.path_and_query.contains("oauth2")).count();
     assert_eq!(token_requests, 2, "one token, one refresh after the 401");
     let ids: Vec<String> = h.rows("signins").into_iter().map(|r| r.id).collect();
     assert_eq!(ids.len(), h.expected(Dataset::SignIns, t(FROM), end).len());

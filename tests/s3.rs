@@ -29,14 +29,7 @@ async fn setup_with(env: &[(&str, &str)], sse: Sse) -> Setup {
     let moto = Moto::start_with_env(env).await;
     moto.create_bucket(BUCKET).await;
     let dir = tempfile::tempdir().unwrap();
-    let dest = S3Destination::new(
-        moto.s3().await,
-        BUCKET,
-        PREFIX,
-        sse,
-        dir.path().join("staging"),
-    )
-    .unwrap();
+    let dest = S3Destination::new(moto.s3().await, BUCKET, PREFIX, sse, dir.path().join("staging")).unwrap();
     Setup { moto, dir, dest }
 }
 
@@ -46,9 +39,7 @@ async fn setup() -> Setup {
 
 /// A file of `len` bytes that differ from part to part.
 fn staged(dir: &Path, name: &str, len: u64) -> (PathBuf, Vec<u8>) {
-    let bytes: Vec<u8> = (0..len)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let bytes: Vec<u8> = (0..len).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let path = dir.join(name);
     std::fs::write(&path, &bytes).unwrap();
     (path, bytes)
@@ -71,36 +62,18 @@ async fn conditional_puts_detect_conflicts() {
     let d = &s.dest;
     let key = "_state/t/signins/checkpoint.json";
     assert!(d.get(key).await.unwrap().is_none());
-    let v1 = d
-        .put(key, Bytes::from_static(b"one"), PutMode::Create)
-        .await
-        .unwrap();
-    let again = d
-        .put(key, Bytes::from_static(b"two"), PutMode::Create)
-        .await;
+    let v1 = d.put(key, Bytes::from_static(b"one"), PutMode::Create).await.unwrap();
+    let again = d.put(key, Bytes::from_static(b"two"), PutMode::Create).await;
     assert!(is_conflict(&again), "{again:?}");
-    let v2 = d
-        .put(key, Bytes::from_static(b"two"), PutMode::Update(v1.clone()))
-        .await
-        .unwrap();
+    let v2 = d.put(key, Bytes::from_static(b"two"), PutMode::Update(v1.clone())).await.unwrap();
     assert_ne!(v1, v2);
-    let stale = d
-        .put(key, Bytes::from_static(b"three"), PutMode::Update(v1))
-        .await;
+    let stale = d.put(key, Bytes::from_static(b"three"), PutMode::Update(v1)).await;
     assert!(is_conflict(&stale), "{stale:?}");
     let got = d.get(key).await.unwrap().unwrap();
     assert_eq!((&got.bytes[..], got.version), (&b"two"[..], v2));
-    let missing = d
-        .put(
-            "_state/none",
-            Bytes::new(),
-            PutMode::Update(Version("\"x\"".into())),
-        )
-        .await;
+    let missing = d.put("_state/none", Bytes::new(), PutMode::Update(Version("\"x\"".into()))).await;
     assert!(is_conflict(&missing), "{missing:?}");
-    d.put(key, Bytes::from_static(b"four"), PutMode::Overwrite)
-        .await
-        .unwrap();
+    d.put(key, Bytes::from_static(b"four"), PutMode::Overwrite).await.unwrap();
     assert_eq!(&d.get(key).await.unwrap().unwrap().bytes[..], b"four");
 }
 
@@ -111,17 +84,11 @@ async fn concurrent_updates_let_exactly_one_win() {
     let key = "_state/race.json";
     // Not "0" … "7": an ETag is the MD5 of the content, so a winner writing
     // the bytes already there would leave the version as it was.
-    let v = d
-        .put(key, Bytes::from_static(b"start"), PutMode::Create)
-        .await
-        .unwrap();
+    let v = d.put(key, Bytes::from_static(b"start"), PutMode::Create).await.unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let (d, v) = (d.clone(), v.clone());
-            tokio::spawn(async move {
-                d.put(key, Bytes::from(format!("{i}")), PutMode::Update(v))
-                    .await
-            })
+            tokio::spawn(async move { d.put(key, Bytes::from(format!("{i}")), PutMode::Update(v)).await })
         })
         .collect();
     let mut wins = Vec::new();
@@ -147,11 +114,7 @@ async fn a_small_file_is_one_put_and_stays_staged() {
     assert!(file.exists(), "the caller owns the staged file");
     let got = d.get(key).await.unwrap().unwrap();
     assert!(got.bytes[..] == bytes[..], "bytes differ");
-    assert!(
-        !got.version.0.contains('-'),
-        "single put: {}",
-        got.version.0
-    );
+    assert!(!got.version.0.contains('-'), "single put: {}", got.version.0);
 }
 
 #[tokio::test]
@@ -164,33 +127,15 @@ async fn a_large_file_is_a_multipart_upload() {
     assert_eq!(d.put_file(key, &file).await.unwrap(), 12 * MIB + 7);
     let got = d.get(key).await.unwrap().unwrap();
     assert!(got.bytes[..] == bytes[..], "bytes differ");
-    assert!(
-        got.version.0.trim_matches('"').ends_with("-3"),
-        "three parts: {}",
-        got.version.0
-    );
+    assert!(got.version.0.trim_matches('"').ends_with("-3"), "three parts: {}", got.version.0);
     let listed = d.list("signins/").await.unwrap();
-    assert_eq!(
-        (listed[0].key.as_str(), listed[0].size),
-        (key, 12 * MIB + 7)
-    );
+    assert_eq!((listed[0].key.as_str(), listed[0].size), (key, 12 * MIB + 7));
     assert!(pending_uploads(moto).await.is_empty());
 }
 
 async fn pending_uploads(moto: &Moto) -> Vec<String> {
-    let uploads = moto
-        .s3()
-        .await
-        .list_multipart_uploads()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .unwrap();
-    uploads
-        .uploads()
-        .iter()
-        .map(|u| u.key().unwrap_or_default().to_string())
-        .collect()
+    let uploads = moto.s3().await.list_multipart_uploads().bucket(BUCKET).send().await.unwrap();
+    uploads.uploads().iter().map(|u| u.key().unwrap_or_default().to_string()).collect()
 }
 
 /// Parts below S3's 5 MiB minimum make CompleteMultipartUpload fail
@@ -201,15 +146,11 @@ async fn a_failed_multipart_upload_leaves_nothing_behind() {
     let moto = &s.moto;
     let d = s.dest.clone().with_part_size(MIB);
     let key = "signins/date=2026-11-24/20261124T10-0000-t.parquet";
-    d.put(key, Bytes::from_static(b"earlier"), PutMode::Overwrite)
-        .await
-        .unwrap();
+    d.put(key, Bytes::from_static(b"earlier"), PutMode::Overwrite).await.unwrap();
     let (file, _) = staged(d.staging_dir(), "c.partial", 5 * MIB / 2);
     let text = message(d.put_file(key, &file).await);
     assert!(
-        text.contains(&format!(
-            "S3 CompleteMultipartUpload s3://{BUCKET}/{PREFIX}/{key} failed: EntityTooSmall (400)"
-        )),
+        text.contains(&format!("S3 CompleteMultipartUpload s3://{BUCKET}/{PREFIX}/{key} failed: EntityTooSmall (400)")),
         "{text}"
     );
     assert_eq!(&d.get(key).await.unwrap().unwrap().bytes[..], b"earlier");
@@ -243,10 +184,7 @@ async fn a_dropped_multipart_upload_is_aborted() {
     upload.abort();
     assert!(upload.await.unwrap_err().is_cancelled());
     while !pending_uploads(&s.moto).await.is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the dropped upload was not aborted"
-        );
+        assert!(Instant::now() < deadline, "the dropped upload was not aborted");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(d.get(key).await.unwrap().is_none());
@@ -256,38 +194,18 @@ async fn a_dropped_multipart_upload_is_aborted() {
 /// ten keys take four pages.
 #[tokio::test]
 async fn list_reads_every_page_and_strips_the_prefix() {
-    let Setup { moto, dir, dest: d } =
-        setup_with(&[("MOTO_S3_DEFAULT_MAX_KEYS", "3")], Sse::BucketDefault).await;
-    let mut keys: Vec<String> = (0..10)
-        .map(|i| {
-            format!(
-                "signins/date=2026-11-2{}/20261124T{i:02}-0000-t.parquet",
-                i % 3
-            )
-        })
-        .collect();
+    let Setup { moto, dir, dest: d } = setup_with(&[("MOTO_S3_DEFAULT_MAX_KEYS", "3")], Sse::BucketDefault).await;
+    let mut keys: Vec<String> =
+        (0..10).map(|i| format!("signins/date=2026-11-2{}/20261124T{i:02}-0000-t.parquet", i % 3)).collect();
     keys.push("_state/t/signins/checkpoint.json".into());
     for key in &keys {
-        d.put(key, Bytes::from(key.clone()), PutMode::Overwrite)
-            .await
-            .unwrap();
+        d.put(key, Bytes::from(key.clone()), PutMode::Overwrite).await.unwrap();
     }
     let raw = moto.s3().await;
     for outside in ["archive/entra-old/x", "archive/x", "other/signins/y"] {
-        raw.put_object()
-            .bucket(BUCKET)
-            .key(outside)
-            .send()
-            .await
-            .unwrap();
+        raw.put_object().bucket(BUCKET).key(outside).send().await.unwrap();
     }
-    let first = raw
-        .list_objects_v2()
-        .bucket(BUCKET)
-        .prefix(PREFIX)
-        .send()
-        .await
-        .unwrap();
+    let first = raw.list_objects_v2().bucket(BUCKET).prefix(PREFIX).send().await.unwrap();
     assert_eq!(first.is_truncated(), Some(true), "moto pages");
 
     keys.sort();
@@ -310,9 +228,7 @@ async fn delete_removes_and_tolerates_missing_keys() {
     let s = setup().await;
     let d = &s.dest;
     let key = "signins/date=2026-11-24/a.parquet";
-    d.put(key, Bytes::from_static(b"x"), PutMode::Overwrite)
-        .await
-        .unwrap();
+    d.put(key, Bytes::from_static(b"x"), PutMode::Overwrite).await.unwrap();
     d.delete(key).await.unwrap();
     d.delete(key).await.unwrap();
     assert!(d.get(key).await.unwrap().is_none());
@@ -323,72 +239,30 @@ async fn delete_removes_and_tolerates_missing_keys() {
 #[tokio::test]
 async fn kms_encryption_is_asked_for_on_every_write() {
     let key_id = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-    let s = setup_with(
-        &[],
-        Sse::Kms {
-            key_id: key_id.into(),
-        },
-    )
-    .await;
+    let s = setup_with(&[], Sse::Kms { key_id: key_id.into() }).await;
     let moto = &s.moto;
     let d = s.dest.clone().with_part_size(5 * MIB);
     let (small, _) = staged(d.staging_dir(), "s.partial", 1000);
     let (large, _) = staged(d.staging_dir(), "l.partial", 6 * MIB);
-    d.put("_state/c.json", Bytes::from_static(b"{}"), PutMode::Create)
-        .await
-        .unwrap();
+    d.put("_state/c.json", Bytes::from_static(b"{}"), PutMode::Create).await.unwrap();
     d.put_file("signins/small.parquet", &small).await.unwrap();
     d.put_file("signins/large.parquet", &large).await.unwrap();
     let raw = moto.s3().await;
-    for key in [
-        "_state/c.json",
-        "signins/small.parquet",
-        "signins/large.parquet",
-    ] {
-        let head = raw
-            .head_object()
-            .bucket(BUCKET)
-            .key(format!("{PREFIX}/{key}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            head.server_side_encryption(),
-            Some(&ServerSideEncryption::AwsKms),
-            "{key}"
-        );
+    for key in ["_state/c.json", "signins/small.parquet", "signins/large.parquet"] {
+        let head = raw.head_object().bucket(BUCKET).key(format!("{PREFIX}/{key}")).send().await.unwrap();
+        assert_eq!(head.server_side_encryption(), Some(&ServerSideEncryption::AwsKms), "{key}");
         assert_eq!(head.ssekms_key_id(), Some(key_id), "{key}");
     }
-    raw.put_object()
-        .bucket(BUCKET)
-        .key("plain")
-        .send()
-        .await
-        .unwrap();
-    let plain = raw
-        .head_object()
-        .bucket(BUCKET)
-        .key("plain")
-        .send()
-        .await
-        .unwrap();
-    assert_ne!(
-        plain.server_side_encryption(),
-        Some(&ServerSideEncryption::AwsKms)
-    );
+    raw.put_object().bucket(BUCKET).key("plain").send().await.unwrap();
+    let plain = raw.head_object().bucket(BUCKET).key("plain").send().await.unwrap();
+    assert_ne!(plain.server_side_encryption(), Some(&ServerSideEncryption::AwsKms));
 }
 
 #[tokio::test]
 async fn a_missing_bucket_is_named() {
     let Setup { moto, dir, .. } = &setup().await;
-    let d = S3Destination::new(
-        moto.s3().await,
-        "no-such-bucket",
-        PREFIX,
-        Sse::BucketDefault,
-        dir.path().into(),
-    )
-    .unwrap();
+    let d =
+        S3Destination::new(moto.s3().await, "no-such-bucket", PREFIX, Sse::BucketDefault, dir.path().into()).unwrap();
     let text = message(d.put("_state/c.json", Bytes::new(), PutMode::Create).await);
     assert!(
         text.contains(
@@ -399,24 +273,17 @@ async fn a_missing_bucket_is_named() {
     );
     assert!(message(d.get("_state/c.json").await).contains("NoSuchBucket"));
     assert!(
-        message(d.list("").await)
-            .contains("S3 ListObjectsV2 s3://no-such-bucket/archive/entra/ failed: NoSuchBucket")
+        message(d.list("").await).contains("S3 ListObjectsV2 s3://no-such-bucket/archive/entra/ failed: NoSuchBucket")
     );
 }
 
 #[tokio::test]
 async fn an_unreachable_endpoint_is_named() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "k", "s", None, None, "t",
-        ))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("k", "s", None, None, "t"))
         .endpoint_url(&endpoint)
         .load()
         .await;
@@ -425,9 +292,7 @@ async fn an_unreachable_endpoint_is_named() {
     let d = S3Destination::new(client, BUCKET, "", Sse::BucketDefault, dir.path().into()).unwrap();
     let text = message(d.get("x").await);
     assert!(
-        text.contains(&format!(
-            "S3 GetObject s3://{BUCKET}/x failed: could not reach S3 at {endpoint} ("
-        )),
+        text.contains(&format!("S3 GetObject s3://{BUCKET}/x failed: could not reach S3 at {endpoint} (")),
         "{text}"
     );
 }
@@ -436,65 +301,25 @@ async fn an_unreachable_endpoint_is_named() {
 /// a user allowed to read but not write gets AccessDenied on PutObject.
 #[tokio::test]
 async fn access_denied_names_the_missing_permission() {
-    let Setup {
-        moto,
-        dir,
-        dest: admin,
-    } = setup().await;
-    admin
-        .put("_state/c.json", Bytes::from_static(b"{}"), PutMode::Create)
-        .await
-        .unwrap();
+    let Setup { moto, dir, dest: admin } = setup().await;
+    admin.put("_state/c.json", Bytes::from_static(b"{}"), PutMode::Create).await.unwrap();
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*"}]}"#;
     let user = [("UserName", "archiver"), ("Version", "2010-05-08")];
-    moto.aws_query("iam", &[&user[..], &[("Action", "CreateUser")]].concat())
-        .await;
+    moto.aws_query("iam", &[&user[..], &[("Action", "CreateUser")]].concat()).await;
     moto.aws_query(
         "iam",
-        &[
-            &user[..],
-            &[
-                ("Action", "PutUserPolicy"),
-                ("PolicyName", "read-only"),
-                ("PolicyDocument", policy),
-            ],
-        ]
-        .concat(),
+        &[&user[..], &[("Action", "PutUserPolicy"), ("PolicyName", "read-only"), ("PolicyDocument", policy)]].concat(),
     )
     .await;
-    let created = moto
-        .aws_query(
-            "iam",
-            &[&user[..], &[("Action", "CreateAccessKey")]].concat(),
-        )
-        .await;
+    let created = moto.aws_query("iam", &[&user[..], &[("Action", "CreateAccessKey")]].concat()).await;
     let key_id = xml_text(&created, "AccessKeyId").unwrap();
     let secret = xml_text(&created, "SecretAccessKey").unwrap();
     moto.require_iam_auth().await;
 
-    let client =
-        entra_archive::destination::s3_client(&moto.sdk_config_as(key_id, secret).await).await;
-    let d = S3Destination::new(
-        client,
-        BUCKET,
-        PREFIX,
-        Sse::BucketDefault,
-        dir.path().into(),
-    )
-    .unwrap();
-    assert_eq!(
-        &d.get("_state/c.json").await.unwrap().unwrap().bytes[..],
-        b"{}",
-        "reading is allowed"
-    );
-    let text = message(
-        d.put(
-            "_state/c.json",
-            Bytes::from_static(b"[]"),
-            PutMode::Overwrite,
-        )
-        .await,
-    );
+    let client = entra_archive::destination::s3_client(&moto.sdk_config_as(key_id, secret).await).await;
+    let d = S3Destination::new(client, BUCKET, PREFIX, Sse::BucketDefault, dir.path().into()).unwrap();
+    assert_eq!(&d.get("_state/c.json").await.unwrap().unwrap().bytes[..], b"{}", "reading is allowed");
+    let text = message(d.put("_state/c.json", Bytes::from_static(b"[]"), PutMode::Overwrite).await);
     assert!(
         text.contains(&format!(
             "S3 PutObject s3://{BUCKET}/{PREFIX}/_state/c.json failed: AccessDenied (403): Access Denied. \

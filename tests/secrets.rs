@@ -10,22 +10,13 @@ const WRONG: &str = "Wrong~Secret.Value_0d9e8f7a6b5c";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_secret_never_reaches_output_or_files() {
-    let h = Harness::start(graph_sim::SimConfig {
-        client_secret: CANARY.into(),
-        ..sim_config(20)
-    })
-    .await;
+    let h = Harness::start(graph_sim::SimConfig { client_secret: CANARY.into(), ..sim_config(20) }).await;
     let end = t("2026-11-20T04:00:00Z");
     let mut outputs = Vec::new();
     for (secret, code) in [(CANARY, 0), (WRONG, 1)] {
         for verbosity in ["-vv", "-q"] {
-            let run = h
-                .run_with_env(
-                    end,
-                    &[verbosity],
-                    &[("ENTRA_CLIENT_SECRET", secret), ("RUST_LOG", "trace")],
-                )
-                .await;
+            let run =
+                h.run_with_env(end, &[verbosity], &[("ENTRA_CLIENT_SECRET", secret), ("RUST_LOG", "trace")]).await;
             run.assert_code(code);
             outputs.push(run.stdout.clone());
             outputs.push(run.stderr.clone());
@@ -40,14 +31,8 @@ async fn the_secret_never_reaches_output_or_files() {
         outputs.push(run.stdout);
         outputs.push(run.stderr);
     }
-    assert!(
-        outputs.iter().any(|o| o.contains("AADSTS7000215")),
-        "the wrong-secret runs did fail on the secret"
-    );
-    assert!(
-        outputs.iter().map(String::len).sum::<usize>() > 10_000,
-        "trace logging produced output to search"
-    );
+    assert!(outputs.iter().any(|o| o.contains("AADSTS7000215")), "the wrong-secret runs did fail on the secret");
+    assert!(outputs.iter().map(String::len).sum::<usize>() > 10_000, "trace logging produced output to search");
     for secret in [CANARY, WRONG] {
         for (i, text) in outputs.iter().enumerate() {
             assert!(!text.contains(secret), "output {i} contains the secret");

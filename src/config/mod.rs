@@ -20,7 +20,8 @@ use crate::credentials::{ClientCredentials, Credential, Secret};
 use crate::datasets::{DEFAULT_DATASETS, DatasetDef};
 use crate::destination::Sse;
 use crate::error::Result;
-use values::{base_url, dataset_list, destination, duration, guid, invalid, time};
+use crate::pace::Budget;
+use values::{base_url, dataset_list, destination, duration, guid, invalid, std_duration, time};
 
 /// The flag and variable of each setting, as errors name them.
 pub mod names {
@@ -52,6 +53,12 @@ pub mod names {
     pub const SECRET_ID: &str = "--secret-id / ENTRA_SECRET_ID";
     /// KMS key for S3 server-side encryption.
     pub const KMS_KEY_ID: &str = "--kms-key-id / ARCHIVE_KMS_KEY_ID";
+    /// Graph request budget.
+    pub const GRAPH_BUDGET: &str = "--graph-budget / ARCHIVE_GRAPH_BUDGET";
+    /// Safety margin before a deadline.
+    pub const DEADLINE_MARGIN: &str = "--deadline-margin / ARCHIVE_DEADLINE_MARGIN";
+    /// Longest CLI run.
+    pub const MAX_DURATION: &str = "--max-duration";
 }
 
 /// Default of `--dest`.
@@ -64,6 +71,10 @@ pub const DEFAULT_LOGIN_URL: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_LAG: &str = "10m";
 /// Default of `--overlap`.
 pub const DEFAULT_OVERLAP: &str = "1h";
+/// Default of `--graph-budget`: Graph's documented limit for the activity reports.
+pub const DEFAULT_GRAPH_BUDGET: &str = "5/10s";
+/// Default of `--deadline-margin`.
+pub const DEFAULT_DEADLINE_MARGIN: &str = "60s";
 
 /// Environment variables of the settings, as the Lambda reads them.
 pub mod vars {
@@ -87,6 +98,10 @@ pub mod vars {
     pub const OVERLAP: &str = "ARCHIVE_OVERLAP";
     /// KMS key.
     pub const KMS_KEY_ID: &str = "ARCHIVE_KMS_KEY_ID";
+    /// Graph request budget.
+    pub const GRAPH_BUDGET: &str = "ARCHIVE_GRAPH_BUDGET";
+    /// Deadline margin.
+    pub const DEADLINE_MARGIN: &str = "ARCHIVE_DEADLINE_MARGIN";
 }
 
 /// Environment variable holding the client secret.
@@ -127,6 +142,12 @@ pub struct RawSettings {
     pub secret_id: Option<String>,
     /// KMS key for SSE-KMS on S3.
     pub kms_key_id: Option<String>,
+    /// Graph request budget (`5/10s`).
+    pub graph_budget: String,
+    /// Safety margin before a deadline (`60s`).
+    pub deadline_margin: String,
+    /// Longest run (CLI), e.g. `30m`.
+    pub max_duration: Option<String>,
 }
 
 impl RawSettings {
@@ -147,6 +168,9 @@ impl RawSettings {
             now: None,
             secret_id: env(vars::SECRET_ID),
             kms_key_id: env(vars::KMS_KEY_ID),
+            graph_budget: or(vars::GRAPH_BUDGET, DEFAULT_GRAPH_BUDGET),
+            deadline_margin: or(vars::DEADLINE_MARGIN, DEFAULT_DEADLINE_MARGIN),
+            max_duration: None,
         }
     }
 }
@@ -202,6 +226,12 @@ pub struct Config {
     pub now: Option<DateTime<Utc>>,
     /// Crash injection, tests only.
     pub crash_point: CrashPoint,
+    /// Graph requests allowed per window, all datasets together.
+    pub graph_budget: Budget,
+    /// Time kept free before a deadline to commit what was read.
+    pub deadline_margin: std::time::Duration,
+    /// Longest run, if limited.
+    pub max_duration: Option<std::time::Duration>,
 }
 
 /// Reads one process environment variable (non-empty).
@@ -228,36 +258,25 @@ impl Config {
             datasets: dataset_list(&raw.datasets)?,
             graph_url: base_url(names::GRAPH_URL, &raw.graph_url)?,
             login_url: base_url(names::LOGIN_URL, &raw.login_url)?,
-            since: raw
-                .since
-                .as_deref()
-                .map(|s| time(names::SINCE, s))
-                .transpose()?,
+            since: raw.since.as_deref().map(|s| time(names::SINCE, s)).transpose()?,
             lag: duration(names::LAG, &raw.lag, Duration::days(1))?,
             overlap: duration(names::OVERLAP, &raw.overlap, MAX_OVERLAP)?,
-            now: raw
-                .now
-                .as_deref()
-                .map(|s| time(names::NOW, s))
-                .transpose()?,
+            now: raw.now.as_deref().map(|s| time(names::NOW, s)).transpose()?,
             crash_point,
+            graph_budget: raw.graph_budget.parse().map_err(|e: String| invalid(names::GRAPH_BUDGET, e))?,
+            deadline_margin: std_duration(names::DEADLINE_MARGIN, &raw.deadline_margin, Duration::minutes(10))?,
+            max_duration: raw
+                .max_duration
+                .as_deref()
+                .map(|d| std_duration(names::MAX_DURATION, d, Duration::days(7)))
+                .transpose()?,
         })
     }
 }
 
-fn credential_config(
-    raw: &RawSettings,
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<CredentialConfig> {
-    let secret = env(CLIENT_SECRET_VAR)
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    if let Some(secret_id) = raw
-        .secret_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+fn credential_config(raw: &RawSettings, env: &impl Fn(&str) -> Option<String>) -> Result<CredentialConfig> {
+    let secret = env(CLIENT_SECRET_VAR).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if let Some(secret_id) = raw.secret_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let conflicting = [
             (raw.tenant_id.is_some(), names::TENANT_ID),
             (raw.client_id.is_some(), names::CLIENT_ID),
@@ -271,20 +290,15 @@ fn credential_config(
                 ),
             ));
         }
-        return Ok(CredentialConfig::SecretsManager {
-            secret_id: secret_id.to_string(),
-        });
+        return Ok(CredentialConfig::SecretsManager { secret_id: secret_id.to_string() });
     }
     let tenant_id = guid(
         names::TENANT_ID,
         raw.tenant_id.as_deref(),
         "the Directory (tenant) ID GUID from the Entra admin center > Overview (a domain name is not accepted: archive keys must not change if the domain does), or set ENTRA_SECRET_ID",
     )?;
-    let client_id = guid(
-        names::CLIENT_ID,
-        raw.client_id.as_deref(),
-        "the Application (client) ID GUID of the app registration",
-    )?;
+    let client_id =
+        guid(names::CLIENT_ID, raw.client_id.as_deref(), "the Application (client) ID GUID of the app registration")?;
     let secret = secret.ok_or_else(|| {
         invalid(
             names::CLIENT_SECRET,
@@ -319,6 +333,9 @@ mod tests {
             now: None,
             secret_id: None,
             kms_key_id: None,
+            graph_budget: DEFAULT_GRAPH_BUDGET.into(),
+            deadline_margin: DEFAULT_DEADLINE_MARGIN.into(),
+            max_duration: None,
         }
     }
 
@@ -327,26 +344,19 @@ mod tests {
     }
 
     fn error_of(raw: RawSettings) -> String {
-        Config::from_raw(raw, env_with_secret)
-            .unwrap_err()
-            .to_string()
+        Config::from_raw(raw, env_with_secret).unwrap_err().to_string()
     }
 
     #[test]
     fn defaults_validate_into_typed_values() {
         let c = Config::from_raw(raw(), env_with_secret).unwrap();
-        let CredentialConfig::Static(creds) = &c.credentials else {
-            panic!("static credentials")
-        };
+        let CredentialConfig::Static(creds) = &c.credentials else { panic!("static credentials") };
         assert_eq!(creds.tenant_id, TENANT.to_lowercase());
         assert!(matches!(&creds.credential, Credential::Secret(s) if s.expose() == "s3cr3t-value"));
         assert_eq!(c.graph_url.as_str(), "https://graph.microsoft.com/");
         assert_eq!(c.lag, Duration::minutes(10));
         assert_eq!(c.overlap, Duration::hours(1));
-        assert_eq!(
-            c.datasets.iter().map(|d| d.name).collect::<Vec<_>>(),
-            ["signins", "directory_audits"]
-        );
+        assert_eq!(c.datasets.iter().map(|d| d.name).collect::<Vec<_>>(), ["signins", "directory_audits"]);
         assert_eq!(c.dest, DestinationConfig::Local("./archive".into()));
         assert!(!format!("{c:?}").contains("s3cr3t"));
     }
@@ -354,100 +364,25 @@ mod tests {
     #[test]
     fn every_error_names_its_setting() {
         let cases: Vec<(RawSettings, &str)> = vec![
-            (
-                RawSettings {
-                    tenant_id: None,
-                    ..raw()
-                },
-                "ENTRA_TENANT_ID",
-            ),
-            (
-                RawSettings {
-                    tenant_id: Some("contoso.onmicrosoft.com".into()),
-                    ..raw()
-                },
-                "ENTRA_TENANT_ID",
-            ),
-            (
-                RawSettings {
-                    client_id: Some("1234".into()),
-                    ..raw()
-                },
-                "ENTRA_CLIENT_ID",
-            ),
-            (
-                RawSettings {
-                    datasets: "signins,bogus".into(),
-                    ..raw()
-                },
-                "ARCHIVE_DATASETS",
-            ),
-            (
-                RawSettings {
-                    datasets: " , ".into(),
-                    ..raw()
-                },
-                "ARCHIVE_DATASETS",
-            ),
-            (
-                RawSettings {
-                    graph_url: "http://graph.example.com".into(),
-                    ..raw()
-                },
-                "GRAPH_BASE_URL",
-            ),
-            (
-                RawSettings {
-                    login_url: "not a url".into(),
-                    ..raw()
-                },
-                "ENTRA_LOGIN_URL",
-            ),
-            (
-                RawSettings {
-                    since: Some("yesterday".into()),
-                    ..raw()
-                },
-                "--since",
-            ),
-            (
-                RawSettings {
-                    lag: "ten minutes".into(),
-                    ..raw()
-                },
-                "ARCHIVE_LAG",
-            ),
-            (
-                RawSettings {
-                    overlap: "90d".into(),
-                    ..raw()
-                },
-                "ARCHIVE_OVERLAP",
-            ),
-            (
-                RawSettings {
-                    dest: "s3://Bucket/prefix".into(),
-                    ..raw()
-                },
-                "ARCHIVE_DEST",
-            ),
-            (
-                RawSettings {
-                    secret_id: Some("arn:aws:secretsmanager:x".into()),
-                    ..raw()
-                },
-                "ENTRA_SECRET_ID",
-            ),
+            (RawSettings { tenant_id: None, ..raw() }, "ENTRA_TENANT_ID"),
+            (RawSettings { tenant_id: Some("contoso.onmicrosoft.com".into()), ..raw() }, "ENTRA_TENANT_ID"),
+            (RawSettings { client_id: Some("1234".into()), ..raw() }, "ENTRA_CLIENT_ID"),
+            (RawSettings { datasets: "signins,bogus".into(), ..raw() }, "ARCHIVE_DATASETS"),
+            (RawSettings { datasets: " , ".into(), ..raw() }, "ARCHIVE_DATASETS"),
+            (RawSettings { graph_url: "http://graph.example.com".into(), ..raw() }, "GRAPH_BASE_URL"),
+            (RawSettings { login_url: "not a url".into(), ..raw() }, "ENTRA_LOGIN_URL"),
+            (RawSettings { since: Some("yesterday".into()), ..raw() }, "--since"),
+            (RawSettings { lag: "ten minutes".into(), ..raw() }, "ARCHIVE_LAG"),
+            (RawSettings { overlap: "90d".into(), ..raw() }, "ARCHIVE_OVERLAP"),
+            (RawSettings { dest: "s3://Bucket/prefix".into(), ..raw() }, "ARCHIVE_DEST"),
+            (RawSettings { secret_id: Some("arn:aws:secretsmanager:x".into()), ..raw() }, "ENTRA_SECRET_ID"),
         ];
         for (settings, name) in cases {
             let e = error_of(settings);
             assert!(e.contains(name), "{name}: {e}");
         }
         let e = Config::from_raw(raw(), |_| None).unwrap_err().to_string();
-        assert!(
-            e.contains("ENTRA_CLIENT_SECRET") && e.contains("never taken as a flag"),
-            "{e}"
-        );
+        assert!(e.contains("ENTRA_CLIENT_SECRET") && e.contains("never taken as a flag"), "{e}");
     }
 
     #[test]
@@ -471,16 +406,11 @@ mod tests {
             DestinationConfig::S3 {
                 bucket: "archive-bucket".into(),
                 prefix: "entra".into(),
-                sse: Sse::Kms {
-                    key_id: "alias/entra-archive".into()
-                }
+                sse: Sse::Kms { key_id: "alias/entra-archive".into() }
             }
         );
         assert_eq!(c.datasets.len(), 1);
-        assert_eq!(
-            (c.lag, c.overlap),
-            (Duration::minutes(10), Duration::hours(1))
-        );
+        assert_eq!((c.lag, c.overlap), (Duration::minutes(10), Duration::hours(1)));
         assert_eq!(c.graph_url.as_str(), "https://graph.microsoft.com/");
     }
 
@@ -502,17 +432,11 @@ mod tests {
     #[test]
     fn duplicate_datasets_are_kept_once_in_the_given_order() {
         let c = Config::from_raw(
-            RawSettings {
-                datasets: "directory_audits, signins,directory_audits".into(),
-                ..raw()
-            },
+            RawSettings { datasets: "directory_audits, signins,directory_audits".into(), ..raw() },
             env_with_secret,
         )
         .unwrap();
-        assert_eq!(
-            c.datasets.iter().map(|d| d.name).collect::<Vec<_>>(),
-            ["directory_audits", "signins"]
-        );
+        assert_eq!(c.datasets.iter().map(|d| d.name).collect::<Vec<_>>(), ["directory_audits", "signins"]);
     }
 
     #[test]
@@ -522,11 +446,6 @@ mod tests {
             CRASH_POINT_VAR => Some("nowhere".to_string()),
             _ => None,
         };
-        assert!(
-            Config::from_raw(raw(), env)
-                .unwrap_err()
-                .to_string()
-                .contains(CRASH_POINT_VAR)
-        );
+        assert!(Config::from_raw(raw(), env).unwrap_err().to_string().contains(CRASH_POINT_VAR));
     }
 }

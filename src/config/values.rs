@@ -13,10 +13,7 @@ use crate::destination::Sse;
 use crate::error::{Error, Result};
 
 pub(super) fn invalid(setting: &'static str, problem: impl Into<String>) -> Error {
-    Error::Config {
-        setting,
-        problem: problem.into(),
-    }
+    Error::Config { setting, problem: problem.into() }
 }
 
 pub(super) fn guid(setting: &'static str, value: Option<&str>, expected: &str) -> Result<String> {
@@ -24,22 +21,14 @@ pub(super) fn guid(setting: &'static str, value: Option<&str>, expected: &str) -
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| invalid(setting, format!("not set; expected {expected}")))?;
-    normalise_guid(value).ok_or_else(|| {
-        invalid(
-            setting,
-            format!("{value:?} is not a GUID; expected {expected}"),
-        )
-    })
+    normalise_guid(value).ok_or_else(|| invalid(setting, format!("{value:?} is not a GUID; expected {expected}")))
 }
 
 /// `./archive` or `s3://bucket/prefix`.
 pub(super) fn destination(value: &str, kms_key_id: Option<&str>) -> Result<DestinationConfig> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(invalid(
-            names::DEST,
-            "empty; give a folder such as ./archive or s3://bucket/prefix",
-        ));
+        return Err(invalid(names::DEST, "empty; give a folder such as ./archive or s3://bucket/prefix"));
     }
     let kms = kms_key_id.map(str::trim).filter(|k| !k.is_empty());
     if let Some(rest) = value.strip_prefix("s3://") {
@@ -47,14 +36,10 @@ pub(super) fn destination(value: &str, kms_key_id: Option<&str>) -> Result<Desti
         if !valid_bucket(bucket) {
             return Err(invalid(
                 names::DEST,
-                format!(
-                    "{bucket:?} is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)"
-                ),
+                format!("{bucket:?} is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)"),
             ));
         }
-        let sse = kms.map_or(Sse::BucketDefault, |k| Sse::Kms {
-            key_id: k.to_string(),
-        });
+        let sse = kms.map_or(Sse::BucketDefault, |k| Sse::Kms { key_id: k.to_string() });
         return Ok(DestinationConfig::S3 {
             bucket: bucket.to_string(),
             prefix: prefix.trim_matches('/').to_string(),
@@ -62,16 +47,10 @@ pub(super) fn destination(value: &str, kms_key_id: Option<&str>) -> Result<Desti
         });
     }
     if let Some((scheme, _)) = value.split_once("://") {
-        return Err(invalid(
-            names::DEST,
-            format!("{scheme}:// is not supported; give a folder or s3://bucket/prefix"),
-        ));
+        return Err(invalid(names::DEST, format!("{scheme}:// is not supported; give a folder or s3://bucket/prefix")));
     }
     if kms.is_some() {
-        return Err(invalid(
-            names::KMS_KEY_ID,
-            "applies only to s3:// destinations",
-        ));
+        return Err(invalid(names::KMS_KEY_ID, "applies only to s3:// destinations"));
     }
     Ok(DestinationConfig::Local(PathBuf::from(value)))
 }
@@ -79,45 +58,29 @@ pub(super) fn destination(value: &str, kms_key_id: Option<&str>) -> Result<Desti
 fn valid_bucket(name: &str) -> bool {
     let ends_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     (3..=63).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
         && ends_ok(name.chars().next())
         && ends_ok(name.chars().last())
 }
 
 pub(super) fn dataset_list(value: &str) -> Result<Vec<&'static DatasetDef>> {
-    let known = || {
-        datasets::ALL
-            .iter()
-            .map(|d| d.name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let known = || datasets::ALL.iter().map(|d| d.name).collect::<Vec<_>>().join(", ");
     let mut out: Vec<&'static DatasetDef> = Vec::new();
     for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let def = datasets::by_name(name).ok_or_else(|| {
-            invalid(
-                names::DATASETS,
-                format!("unknown dataset {name:?}; known: {}", known()),
-            )
-        })?;
+        let def = datasets::by_name(name)
+            .ok_or_else(|| invalid(names::DATASETS, format!("unknown dataset {name:?}; known: {}", known())))?;
         if !out.iter().any(|d| d.name == def.name) {
             out.push(def);
         }
     }
     if out.is_empty() {
-        return Err(invalid(
-            names::DATASETS,
-            format!("names no dataset; known: {}", known()),
-        ));
+        return Err(invalid(names::DATASETS, format!("names no dataset; known: {}", known())));
     }
     Ok(out)
 }
 
 pub(super) fn base_url(setting: &'static str, value: &str) -> Result<Url> {
-    let url = Url::parse(value.trim())
-        .map_err(|e| invalid(setting, format!("{value:?} is not a URL: {e}")))?;
+    let url = Url::parse(value.trim()).map_err(|e| invalid(setting, format!("{value:?} is not a URL: {e}")))?;
     let loopback = match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
@@ -130,23 +93,15 @@ pub(super) fn base_url(setting: &'static str, value: &str) -> Result<Url> {
         "http" => {
             return Err(invalid(
                 setting,
-                format!(
-                    "{value} is plain http; use https (http is only accepted on loopback, for test servers)"
-                ),
+                format!("{value} is plain http; use https (http is only accepted on loopback, for test servers)"),
             ));
         }
         other => {
-            return Err(invalid(
-                setting,
-                format!("{value}: scheme {other} is not http(s)"),
-            ));
+            return Err(invalid(setting, format!("{value}: scheme {other} is not http(s)")));
         }
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid(
-            setting,
-            format!("{value} must be a base URL without query or fragment"),
-        ));
+        return Err(invalid(setting, format!("{value} must be a base URL without query or fragment")));
     }
     let trimmed = url.as_str().trim_end_matches('/').to_string();
     Ok(Url::parse(&trimmed).expect("trimming a slash keeps a URL valid"))
@@ -155,30 +110,21 @@ pub(super) fn base_url(setting: &'static str, value: &str) -> Result<Url> {
 pub(super) fn time(setting: &'static str, value: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(value.trim())
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            invalid(
-                setting,
-                format!("{value:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})"),
-            )
-        })
+        .map_err(|e| invalid(setting, format!("{value:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})")))
 }
 
 pub(super) fn duration(setting: &'static str, value: &str, max: Duration) -> Result<Duration> {
-    let parsed = humantime::parse_duration(value.trim()).map_err(|e| {
-        invalid(
-            setting,
-            format!("{value:?} is not a duration such as 10m or 1h ({e})"),
-        )
-    })?;
-    let d = Duration::from_std(parsed)
-        .map_err(|_| invalid(setting, format!("{value:?} is too long")))?;
+    let parsed = humantime::parse_duration(value.trim())
+        .map_err(|e| invalid(setting, format!("{value:?} is not a duration such as 10m or 1h ({e})")))?;
+    let d = Duration::from_std(parsed).map_err(|_| invalid(setting, format!("{value:?} is too long")))?;
     if d > max {
-        return Err(invalid(
-            setting,
-            format!("{value:?} is longer than the maximum {}h", max.num_hours()),
-        ));
+        return Err(invalid(setting, format!("{value:?} is longer than the maximum {}h", max.num_hours())));
     }
     Ok(d)
+}
+
+pub(super) fn std_duration(setting: &'static str, value: &str, max: Duration) -> Result<std::time::Duration> {
+    Ok(duration(setting, value, max)?.to_std().expect("durations parsed from text are positive"))
 }
 
 #[cfg(test)]
@@ -187,48 +133,22 @@ mod tests {
 
     #[test]
     fn destinations_are_folders_or_s3_urls() {
-        assert_eq!(
-            destination("./archive", None).unwrap(),
-            DestinationConfig::Local("./archive".into())
-        );
+        assert_eq!(destination("./archive", None).unwrap(), DestinationConfig::Local("./archive".into()));
         assert_eq!(
             destination("s3://my-bucket/entra/logs/", None).unwrap(),
-            DestinationConfig::S3 {
-                bucket: "my-bucket".into(),
-                prefix: "entra/logs".into(),
-                sse: Sse::BucketDefault
-            }
+            DestinationConfig::S3 { bucket: "my-bucket".into(), prefix: "entra/logs".into(), sse: Sse::BucketDefault }
         );
         assert_eq!(
             destination("s3://my.bucket", Some("alias/archive")).unwrap(),
             DestinationConfig::S3 {
                 bucket: "my.bucket".into(),
                 prefix: String::new(),
-                sse: Sse::Kms {
-                    key_id: "alias/archive".into()
-                }
+                sse: Sse::Kms { key_id: "alias/archive".into() }
             }
         );
-        for bad in [
-            "s3://My_Bucket/x",
-            "s3://ab",
-            "s3://-bucket",
-            "gs://bucket/x",
-            "",
-        ] {
-            assert!(
-                destination(bad, None)
-                    .unwrap_err()
-                    .to_string()
-                    .contains("ARCHIVE_DEST"),
-                "{bad}"
-            );
+        for bad in ["s3://My_Bucket/x", "s3://ab", "s3://-bucket", "gs://bucket/x", ""] {
+            assert!(destination(bad, None).unwrap_err().to_string().contains("ARCHIVE_DEST"), "{bad}");
         }
-        assert!(
-            destination("./archive", Some("k"))
-                .unwrap_err()
-                .to_string()
-                .contains("ARCHIVE_KMS_KEY_ID")
-        );
+        assert!(destination("./archive", Some("k")).unwrap_err().to_string().contains("ARCHIVE_KMS_KEY_ID"));
     }
 }

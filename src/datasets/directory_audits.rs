@@ -22,10 +22,7 @@ const USER_IDENTITY: &[Field] = &[
     field("homeTenantName", String),
 ];
 
-const INITIATOR: &[Field] = &[
-    field("app", Struct(APP_IDENTITY)),
-    field("user", Struct(USER_IDENTITY)),
-];
+const INITIATOR: &[Field] = &[field("app", Struct(APP_IDENTITY)), field("user", Struct(USER_IDENTITY))];
 
 const TARGET_RESOURCE: &[Field] = &[
     field("id", String),

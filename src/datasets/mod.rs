@@ -139,10 +139,7 @@ mod tests {
             ("riskEventTypes_v2", "risk_event_types_v2"),
             ("countryOrRegion", "country_or_region"),
             ("IPAddress", "ip_address"),
-            (
-                "processingTimeInMilliseconds",
-                "processing_time_in_milliseconds",
-            ),
+            ("processingTimeInMilliseconds", "processing_time_in_milliseconds"),
             ("homeTenantId", "home_tenant_id"),
             ("Type", "type"),
             ("isCompliant", "is_compliant"),
@@ -158,9 +155,7 @@ mod tests {
             let names: Vec<String> = def.fields.iter().map(|f| column_name(f.json)).collect();
             assert!(names.contains(&"id".to_string()), "{def} lacks id");
             assert!(
-                def.fields
-                    .iter()
-                    .any(|f| f.json == def.time_field && matches!(f.kind, Kind::Timestamp)),
+                def.fields.iter().any(|f| f.json == def.time_field && matches!(f.kind, Kind::Timestamp)),
                 "{def} time field must be a Timestamp field"
             );
             let mut sorted = names.clone();

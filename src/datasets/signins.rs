@@ -4,11 +4,8 @@ use super::types::SIGN_IN_LOCATION;
 use super::{DatasetDef, Field, Kind, field};
 use Kind::*;
 
-const STATUS: &[Field] = &[
-    field("errorCode", Int32),
-    field("failureReason", String),
-    field("additionalDetails", String),
-];
+const STATUS: &[Field] =
+    &[field("errorCode", Int32), field("failureReason", String), field("additionalDetails", String)];
 
 const DEVICE_DETAIL: &[Field] = &[
     field("deviceId", String),
@@ -61,9 +58,6 @@ pub static DEF: DatasetDef = DatasetDef {
         field("status", Struct(STATUS)),
         field("deviceDetail", Struct(DEVICE_DETAIL)),
         field("location", Struct(SIGN_IN_LOCATION)),
-        field(
-            "appliedConditionalAccessPolicies",
-            List(&Struct(APPLIED_CA_POLICY)),
-        ),
+        field("appliedConditionalAccessPolicies", List(&Struct(APPLIED_CA_POLICY))),
     ],
 };

@@ -8,11 +8,8 @@ use Kind::*;
 pub const KEY_VALUE: &[Field] = &[field("key", String), field("value", String)];
 
 /// `geoCoordinates` (numbers may arrive as numbers or strings).
-pub const GEO_COORDINATES: &[Field] = &[
-    field("altitude", Float64),
-    field("latitude", Float64),
-    field("longitude", Float64),
-];
+pub const GEO_COORDINATES: &[Field] =
+    &[field("altitude", Float64), field("latitude", Float64), field("longitude", Float64)];
 
 /// `signInLocation`.
 pub const SIGN_IN_LOCATION: &[Field] = &[
@@ -24,8 +21,5 @@ pub const SIGN_IN_LOCATION: &[Field] = &[
 
 /// `modifiedProperty`; old and new values are often JSON-encoded strings and
 /// stay strings.
-pub const MODIFIED_PROPERTY: &[Field] = &[
-    field("displayName", String),
-    field("oldValue", String),
-    field("newValue", String),
-];
+pub const MODIFIED_PROPERTY: &[Field] =
+    &[field("displayName", String), field("oldValue", String), field("newValue", String)];

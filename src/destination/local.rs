@@ -41,8 +41,7 @@ impl LocalFolder {
     pub fn open(root: impl Into<PathBuf>) -> Result<LocalFolder> {
         let root = root.into();
         let staging = root.join(STAGING);
-        fs::create_dir_all(&staging)
-            .map_err(|e| Error::destination("open", root.display().to_string(), e))?;
+        fs::create_dir_all(&staging).map_err(|e| Error::destination("open", root.display().to_string(), e))?;
         let folder = LocalFolder { root, staging };
         folder.clear_stale_staging();
         Ok(folder)
@@ -67,15 +66,9 @@ impl LocalFolder {
     fn path(&self, key: &str) -> Result<PathBuf> {
         let valid = !key.is_empty()
             && !key.contains('\\')
-            && key
-                .split('/')
-                .all(|part| !part.is_empty() && part != "." && part != "..");
+            && key.split('/').all(|part| !part.is_empty() && part != "." && part != "..");
         if !valid {
-            return Err(Error::destination(
-                "resolve",
-                key,
-                "not a valid relative key",
-            ));
+            return Err(Error::destination("resolve", key, "not a valid relative key"));
         }
         Ok(self.root.join(key))
     }
@@ -83,10 +76,7 @@ impl LocalFolder {
 
 /// The version of a local object: its inode and a hash of its content.
 fn version_of(ino: u64, bytes: &[u8]) -> Version {
-    Version(format!(
-        "{ino:x}-{}",
-        hex::encode(&Sha256::digest(bytes)[..12])
-    ))
+    Version(format!("{ino:x}-{}", hex::encode(&Sha256::digest(bytes)[..12])))
 }
 
 /// Reads a file and its version from one open handle; `None` if missing.
@@ -104,10 +94,7 @@ fn read_versioned(path: &Path) -> io::Result<Option<(Vec<u8>, Version)>> {
 }
 
 fn temp_path(target: &Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     target.with_file_name(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()))
 }
 
@@ -116,8 +103,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 fn parent(path: &Path) -> &Path {
-    path.parent()
-        .expect("keys always have a parent under the root")
+    path.parent().expect("keys always have a parent under the root")
 }
 
 /// Writes `bytes` to a fresh temp file beside `target`, fsynced.
@@ -142,15 +128,9 @@ fn publish(temp: &Path, target: &Path, mode: &PutMode) -> io::Result<std::result
             }
         }
         PutMode::Update(expected) => {
-            let lock_path = target.with_file_name(format!(
-                ".{}.lock",
-                target.file_name().unwrap_or_default().to_string_lossy()
-            ));
-            let lock = File::options()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(lock_path)?;
+            let lock_path =
+                target.with_file_name(format!(".{}.lock", target.file_name().unwrap_or_default().to_string_lossy()));
+            let lock = File::options().create(true).truncate(false).write(true).open(lock_path)?;
             lock.lock()?;
             let current = read_versioned(target)?.map(|(_, version)| version);
             if current.as_ref() != Some(expected) {
@@ -196,20 +176,13 @@ fn walk(dir: &Path, root: &Path, prefix: &str, out: &mut Vec<ObjectMeta>) -> io:
         }
         let path = entry.path();
         let kind = entry.file_type()?;
-        let key = path
-            .strip_prefix(root)
-            .expect("walked under the root")
-            .to_string_lossy()
-            .replace('\\', "/");
+        let key = path.strip_prefix(root).expect("walked under the root").to_string_lossy().replace('\\', "/");
         if kind.is_dir() {
             if prefix.starts_with(&format!("{key}/")) || key.starts_with(prefix) {
                 walk(&path, root, prefix, out)?;
             }
         } else if key.starts_with(prefix) {
-            out.push(ObjectMeta {
-                key,
-                size: entry.metadata()?.len(),
-            });
+            out.push(ObjectMeta { key, size: entry.metadata()?.len() });
         }
     }
     Ok(())
@@ -250,18 +223,13 @@ impl Destination for LocalFolder {
             Ok(publish(&temp, &target, &mode)?.map(|()| version))
         })
         .await?;
-        published.map_err(|()| Error::Conflict {
-            key: key.to_string(),
-        })
+        published.map_err(|()| Error::Conflict { key: key.to_string() })
     }
 
     async fn get(&self, key: &str) -> Result<Option<Object>> {
         let path = self.path(key)?;
         let read = blocking("get", key, move || read_versioned(&path)).await?;
-        Ok(read.map(|(bytes, version)| Object {
-            bytes: Bytes::from(bytes),
-            version,
-        }))
+        Ok(read.map(|(bytes, version)| Object { bytes: Bytes::from(bytes), version }))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
@@ -303,33 +271,16 @@ mod tests {
     async fn conditional_puts_detect_conflicts() {
         let (_dir, f) = folder();
         let key = "_state/t/signins/checkpoint.json";
-        let v1 = f
-            .put(key, Bytes::from_static(b"one"), PutMode::Create)
-            .await
-            .unwrap();
+        let v1 = f.put(key, Bytes::from_static(b"one"), PutMode::Create).await.unwrap();
+        assert!(matches!(f.put(key, Bytes::from_static(b"two"), PutMode::Create).await, Err(Error::Conflict { .. })));
+        let v2 = f.put(key, Bytes::from_static(b"two"), PutMode::Update(v1.clone())).await.unwrap();
         assert!(matches!(
-            f.put(key, Bytes::from_static(b"two"), PutMode::Create)
-                .await,
-            Err(Error::Conflict { .. })
-        ));
-        let v2 = f
-            .put(key, Bytes::from_static(b"two"), PutMode::Update(v1.clone()))
-            .await
-            .unwrap();
-        assert!(matches!(
-            f.put(key, Bytes::from_static(b"three"), PutMode::Update(v1))
-                .await,
+            f.put(key, Bytes::from_static(b"three"), PutMode::Update(v1)).await,
             Err(Error::Conflict { .. })
         ));
         let got = f.get(key).await.unwrap().unwrap();
         assert_eq!((&got.bytes[..], got.version), (&b"two"[..], v2));
-        let missing = f
-            .put(
-                "_state/none",
-                Bytes::new(),
-                PutMode::Update(Version("x".into())),
-            )
-            .await;
+        let missing = f.put("_state/none", Bytes::new(), PutMode::Update(Version("x".into()))).await;
         assert!(matches!(missing, Err(Error::Conflict { .. })));
     }
 
@@ -337,17 +288,11 @@ mod tests {
     async fn concurrent_updates_let_exactly_one_win() {
         let (_dir, f) = folder();
         let key = "_state/race.json";
-        let v = f
-            .put(key, Bytes::from_static(b"0"), PutMode::Create)
-            .await
-            .unwrap();
+        let v = f.put(key, Bytes::from_static(b"0"), PutMode::Create).await.unwrap();
         let tasks: Vec<_> = (0..8)
             .map(|i| {
                 let (f, v) = (f.clone(), v.clone());
-                tokio::spawn(async move {
-                    f.put(key, Bytes::from(format!("{i}")), PutMode::Update(v))
-                        .await
-                })
+                tokio::spawn(async move { f.put(key, Bytes::from(format!("{i}")), PutMode::Update(v)).await })
             })
             .collect();
         let mut wins = 0;
@@ -366,23 +311,12 @@ mod tests {
             "signins/date=2026-11-25/x",
             "directory_audits/date=2026-11-24/y",
         ] {
-            f.put(key, Bytes::from_static(b"x"), PutMode::Overwrite)
-                .await
-                .unwrap();
+            f.put(key, Bytes::from_static(b"x"), PutMode::Overwrite).await.unwrap();
         }
-        fs::write(
-            f.root
-                .join("signins/date=2026-11-24/.20261124T08-0001-t.parquet.abc.tmp"),
-            b"partial",
-        )
-        .unwrap();
+        fs::write(f.root.join("signins/date=2026-11-24/.20261124T08-0001-t.parquet.abc.tmp"), b"partial").unwrap();
         let keys = |v: Vec<ObjectMeta>| v.into_iter().map(|m| m.key).collect::<Vec<_>>();
         assert_eq!(
-            keys(
-                f.list("signins/date=2026-11-24/20261124T08-")
-                    .await
-                    .unwrap()
-            ),
+            keys(f.list("signins/date=2026-11-24/20261124T08-").await.unwrap()),
             vec!["signins/date=2026-11-24/20261124T08-0000-t.parquet"]
         );
         assert_eq!(keys(f.list("signins/").await.unwrap()).len(), 3);
@@ -394,29 +328,12 @@ mod tests {
         let (_dir, f) = folder();
         let staged = f.staging_dir().join("a.partial");
         fs::write(&staged, b"parquet bytes").unwrap();
-        assert_eq!(
-            f.put_file("signins/date=2026-11-24/a.parquet", &staged)
-                .await
-                .unwrap(),
-            13
-        );
+        assert_eq!(f.put_file("signins/date=2026-11-24/a.parquet", &staged).await.unwrap(), 13);
         assert!(!staged.exists());
-        assert_eq!(
-            &f.get("signins/date=2026-11-24/a.parquet")
-                .await
-                .unwrap()
-                .unwrap()
-                .bytes[..],
-            b"parquet bytes"
-        );
+        assert_eq!(&f.get("signins/date=2026-11-24/a.parquet").await.unwrap().unwrap().bytes[..], b"parquet bytes");
         f.delete("signins/date=2026-11-24/a.parquet").await.unwrap();
         f.delete("signins/date=2026-11-24/a.parquet").await.unwrap();
-        assert!(
-            f.get("signins/date=2026-11-24/a.parquet")
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(f.get("signins/date=2026-11-24/a.parquet").await.unwrap().is_none());
     }
 
     #[tokio::test]

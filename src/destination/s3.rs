@@ -84,14 +84,9 @@ impl S3Destination {
         sse: Sse,
         staging: PathBuf,
     ) -> Result<S3Destination> {
-        std::fs::create_dir_all(&staging)
-            .map_err(|e| Error::destination("open", staging.display().to_string(), e))?;
+        std::fs::create_dir_all(&staging).map_err(|e| Error::destination("open", staging.display().to_string(), e))?;
         let endpoint = LastEndpoint::default();
-        let config = client
-            .config()
-            .to_builder()
-            .interceptor(endpoint.clone())
-            .build();
+        let config = client.config().to_builder().interceptor(endpoint.clone()).build();
         Ok(S3Destination {
             client: Client::from_conf(config),
             bucket: bucket.into(),
@@ -112,26 +107,15 @@ impl S3Destination {
 
     /// The object key of a destination key: `{prefix}/{key}`.
     fn object_key(&self, key: &str) -> Result<String> {
-        let valid = !key.is_empty()
-            && key
-                .split('/')
-                .all(|part| !part.is_empty() && part != "." && part != "..");
+        let valid = !key.is_empty() && key.split('/').all(|part| !part.is_empty() && part != "." && part != "..");
         if !valid {
-            return Err(Error::destination(
-                "resolve",
-                key,
-                "not a valid relative key",
-            ));
+            return Err(Error::destination("resolve", key, "not a valid relative key"));
         }
         Ok(self.full(key))
     }
 
     fn full(&self, key: &str) -> String {
-        if self.prefix.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}/{key}", self.prefix)
-        }
+        if self.prefix.is_empty() { key.to_string() } else { format!("{}/{key}", self.prefix) }
     }
 
     fn sse_headers(&self) -> (Option<ServerSideEncryption>, Option<String>) {
@@ -171,17 +155,12 @@ impl Destination for S3Destination {
 
     async fn put_file(&self, key: &str, file: &Path) -> Result<u64> {
         let object = self.object_key(key)?;
-        let size = tokio::fs::metadata(file)
-            .await
-            .map_err(|e| unreadable(key, file, e))?
-            .len();
+        let size = tokio::fs::metadata(file).await.map_err(|e| unreadable(key, file, e))?.len();
         if size > self.part_size {
             self.put_multipart(key, &object, file, size).await?;
             return Ok(size);
         }
-        let body = ByteStream::from_path(file)
-            .await
-            .map_err(|e| unreadable(key, file, e))?;
+        let body = ByteStream::from_path(file).await.map_err(|e| unreadable(key, file, e))?;
         let (sse, kms_key) = self.sse_headers();
         self.client
             .put_object()
@@ -218,23 +197,14 @@ impl Destination for S3Destination {
                 .e_tag()
                 .map(|e| Version(e.to_string()))
                 .ok_or_else(|| Error::destination("put", key, "S3 PutObject returned no ETag")),
-            Err(e) if lost_condition(&e, &mode) => Err(Error::Conflict {
-                key: key.to_string(),
-            }),
+            Err(e) if lost_condition(&e, &mode) => Err(Error::Conflict { key: key.to_string() }),
             Err(e) => Err(self.fail("put", Call::PutObject, key, e)),
         }
     }
 
     async fn get(&self, key: &str) -> Result<Option<Object>> {
         let object = self.object_key(key)?;
-        let out = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&object)
-            .send()
-            .await
-        {
+        let out = match self.client.get_object().bucket(&self.bucket).key(&object).send().await {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
             Err(e) => return Err(self.fail("get", Call::GetObject, key, e)),
@@ -244,32 +214,16 @@ impl Destination for S3Destination {
             Error::destination(
                 "get",
                 key,
-                format!(
-                    "S3 GetObject s3://{}/{object}: the download broke off: {e}",
-                    self.bucket
-                ),
+                format!("S3 GetObject s3://{}/{object}: the download broke off: {e}", self.bucket),
             )
         })?;
-        Ok(Some(Object {
-            bytes: bytes.into_bytes(),
-            version,
-        }))
+        Ok(Some(Object { bytes: bytes.into_bytes(), version }))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
         let full = self.full(prefix);
-        let strip = if self.prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", self.prefix)
-        };
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(&full)
-            .into_paginator()
-            .send();
+        let strip = if self.prefix.is_empty() { String::new() } else { format!("{}/", self.prefix) };
+        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(&full).into_paginator().send();
         let mut found = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| {
@@ -280,10 +234,7 @@ impl Destination for S3Destination {
                 let Some(key) = object.key().and_then(|k| k.strip_prefix(&strip)) else {
                     continue;
                 };
-                found.push(ObjectMeta {
-                    key: key.to_string(),
-                    size: object.size().unwrap_or_default().max(0) as u64,
-                });
+                found.push(ObjectMeta { key: key.to_string(), size: object.size().unwrap_or_default().max(0) as u64 });
             }
         }
         found.sort_by(|a, b| a.key.cmp(&b.key));
@@ -310,9 +261,7 @@ fn lost_condition<E: ProvideErrorMetadata>(err: &SdkError<E>, mode: &PutMode) ->
     }
     let code = err.code().unwrap_or_default();
     let status = err.raw_response().map(|r| r.status().as_u16());
-    status == Some(412)
-        || LOST_CONDITION.contains(&code)
-        || matches!(mode, PutMode::Update(_)) && code == "NoSuchKey"
+    status == Some(412) || LOST_CONDITION.contains(&code) || matches!(mode, PutMode::Update(_)) && code == "NoSuchKey"
 }
 
 #[cfg(test)]
@@ -326,14 +275,8 @@ mod tests {
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
             .build();
         let staging = dir.path().join("staging");
-        let dest = S3Destination::new(
-            Client::from_conf(config),
-            "bkt",
-            prefix,
-            Sse::BucketDefault,
-            staging.clone(),
-        )
-        .unwrap();
+        let dest =
+            S3Destination::new(Client::from_conf(config), "bkt", prefix, Sse::BucketDefault, staging.clone()).unwrap();
         assert!(staging.is_dir());
         (dir, dest)
     }
@@ -355,9 +298,6 @@ mod tests {
     fn debug_shows_where_not_the_client() {
         let (_dir, d) = destination("p");
         let text = format!("{d:?}");
-        assert!(
-            text.contains("bkt") && !text.contains("credentials"),
-            "{text}"
-        );
+        assert!(text.contains("bkt") && !text.contains("credentials"), "{text}");
     }
 }

@@ -35,14 +35,7 @@ pub fn now_for_end(end: DateTime<Utc>) -> String {
 }
 
 pub fn sim_config(seed: u64) -> SimConfig {
-    SimConfig {
-        seed,
-        from: t(FROM),
-        to: t(TO),
-        signins: 1200,
-        directory_audits: 700,
-        ..SimConfig::default()
-    }
+    SimConfig { seed, from: t(FROM), to: t(TO), signins: 1200, directory_audits: 700, ..SimConfig::default() }
 }
 
 pub struct Harness {
@@ -59,33 +52,17 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}): {}\nstderr: {}",
-                self.stdout, self.stderr
-            )
-        })
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
     }
 
     pub fn dataset(&self, name: &str) -> Value {
         let json = self.json();
-        json["datasets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["dataset"] == name)
-            .cloned()
-            .unwrap()
+        json["datasets"].as_array().unwrap().iter().find(|d| d["dataset"] == name).cloned().unwrap()
     }
 
     pub fn assert_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "exit status\nstdout: {}\nstderr: {}",
-            self.stdout,
-            self.stderr
-        );
+        assert_eq!(self.code, Some(code), "exit status\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
         self
     }
 }
@@ -119,6 +96,8 @@ impl Harness {
             .env("GRAPH_BASE_URL", self.sim.url())
             .env("ENTRA_LOGIN_URL", self.sim.url())
             .env("ARCHIVE_DEST", &self.archive)
+            // graph-sim is local: no need to pace under Graph\'s 5 requests per 10 s.
+            .env("ARCHIVE_GRAPH_BUDGET", "1000/1s")
             .args(args)
             .kill_on_drop(true);
         cmd
@@ -127,23 +106,14 @@ impl Harness {
     /// `run --json --since FROM --now <end + lag>` plus `extra`.
     pub async fn run_to(&self, end: DateTime<Utc>, extra: &[&str]) -> Run {
         let now = now_for_end(end);
-        let mut args = vec![
-            "run", "--json", "--since", FROM, "--now", &now, "--lag", "10m",
-        ];
+        let mut args = vec!["run", "--json", "--since", FROM, "--now", &now, "--lag", "10m"];
         args.extend_from_slice(extra);
         self.command(&args).output().await.unwrap().into()
     }
 
-    pub async fn run_with_env(
-        &self,
-        end: DateTime<Utc>,
-        extra: &[&str],
-        env: &[(&str, &str)],
-    ) -> Run {
+    pub async fn run_with_env(&self, end: DateTime<Utc>, extra: &[&str], env: &[(&str, &str)]) -> Run {
         let now = now_for_end(end);
-        let mut args = vec![
-            "run", "--json", "--since", FROM, "--now", &now, "--lag", "10m",
-        ];
+        let mut args = vec!["run", "--json", "--since", FROM, "--now", &now, "--lag", "10m"];
         args.extend_from_slice(extra);
         let mut cmd = self.command(&args);
         for (k, v) in env {
@@ -156,11 +126,7 @@ impl Harness {
     pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
         let mut out = BTreeMap::new();
         for path in walk(&self.archive) {
-            let key = path
-                .strip_prefix(&self.archive)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
+            let key = path.strip_prefix(&self.archive).unwrap().to_string_lossy().into_owned();
             out.insert(key, std::fs::read(&path).unwrap());
         }
         out
@@ -183,20 +149,14 @@ impl Harness {
     }
 
     pub fn expected(&self, ds: Dataset, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Record> {
-        self.sim
-            .records(ds)
-            .into_iter()
-            .filter(|r| start <= r.time && r.time < end)
-            .collect()
+        self.sim.records(ds).into_iter().filter(|r| start <= r.time && r.time < end).collect()
     }
 }
 
 /// The Parquet files of a dataset in an archive folder, sorted.
 pub fn parquet_files_under(archive: &Path, dataset: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = walk(&archive.join(dataset))
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .collect();
+    let mut files: Vec<PathBuf> =
+        walk(&archive.join(dataset)).into_iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")).collect();
     files.sort();
     files
 }
@@ -229,10 +189,7 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 pub fn read_batches(file: &Path) -> Vec<RecordBatch> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(file).unwrap())
-        .unwrap()
-        .build()
-        .unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(file).unwrap()).unwrap().build().unwrap();
     reader.map(|b| b.unwrap()).collect()
 }
 
@@ -247,19 +204,9 @@ pub struct Row {
 }
 
 fn rows_of(file: &Path, batch: &RecordBatch) -> Vec<Row> {
-    let ids = batch
-        .column_by_name("id")
-        .unwrap()
-        .as_string::<i32>()
-        .clone();
-    let raws = batch
-        .column_by_name("raw")
-        .unwrap()
-        .as_string::<i32>()
-        .clone();
-    let typed_batch = batch
-        .project(&(0..batch.num_columns() - 1).collect::<Vec<_>>())
-        .unwrap();
+    let ids = batch.column_by_name("id").unwrap().as_string::<i32>().clone();
+    let raws = batch.column_by_name("raw").unwrap().as_string::<i32>().clone();
+    let typed_batch = batch.project(&(0..batch.num_columns() - 1).collect::<Vec<_>>()).unwrap();
     let mut buffer = Vec::new();
     let mut writer = arrow::json::WriterBuilder::new()
         .with_explicit_nulls(true)
@@ -267,11 +214,7 @@ fn rows_of(file: &Path, batch: &RecordBatch) -> Vec<Row> {
     writer.write(&typed_batch).unwrap();
     writer.finish().unwrap();
     drop(writer);
-    let typed: Vec<Value> = if buffer.is_empty() {
-        vec![]
-    } else {
-        serde_json::from_slice(&buffer).unwrap()
-    };
+    let typed: Vec<Value> = if buffer.is_empty() { vec![] } else { serde_json::from_slice(&buffer).unwrap() };
     (0..batch.num_rows())
         .map(|i| Row {
             id: ids.value(i).to_string(),
@@ -283,16 +226,11 @@ fn rows_of(file: &Path, batch: &RecordBatch) -> Vec<Row> {
 }
 
 fn normalise(name: &str) -> String {
-    name.chars()
-        .filter(|c| *c != '_')
-        .flat_map(char::to_lowercase)
-        .collect()
+    name.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect()
 }
 
 fn as_time(v: &Value) -> Option<DateTime<Utc>> {
-    v.as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&Utc))
+    v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
 }
 
 /// Checks, without using the exporter's schema, that every typed value equals
@@ -302,24 +240,19 @@ pub fn assert_typed_matches(typed: &Value, source: &Value, path: &str) -> usize 
     match (typed, source) {
         (Value::Object(columns), Value::Object(props)) => {
             let mut matched = 0;
-            let by_name: HashMap<String, &Value> =
-                props.iter().map(|(k, v)| (normalise(k), v)).collect();
+            let by_name: HashMap<String, &Value> = props.iter().map(|(k, v)| (normalise(k), v)).collect();
             let column_names: HashSet<String> = columns.keys().map(|c| normalise(c)).collect();
             for (column, value) in columns {
                 let here = format!("{path}.{column}");
                 match by_name.get(&normalise(column)) {
-                    None | Some(Value::Null) => assert!(
-                        value.is_null(),
-                        "{here}: source has no value but column has {value}"
-                    ),
+                    None | Some(Value::Null) => {
+                        assert!(value.is_null(), "{here}: source has no value but column has {value}")
+                    }
                     Some(p) => matched += assert_typed_matches(value, p, &here),
                 }
             }
             for key in props.keys() {
-                assert!(
-                    column_names.contains(&normalise(key)),
-                    "{path}.{key}: source property has no column"
-                );
+                assert!(column_names.contains(&normalise(key)), "{path}.{key}: source property has no column");
             }
             matched
         }
@@ -354,16 +287,8 @@ pub fn assert_typed_matches(typed: &Value, source: &Value, path: &str) -> usize 
 
 /// The partition date of a file (`.../date=YYYY-MM-DD/file.parquet`).
 pub fn partition_date(file: &Path) -> String {
-    let dir = file
-        .parent()
-        .unwrap()
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    dir.strip_prefix("date=")
-        .unwrap_or_else(|| panic!("{dir} is not a date partition"))
-        .to_string()
+    let dir = file.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+    dir.strip_prefix("date=").unwrap_or_else(|| panic!("{dir} is not a date partition")).to_string()
 }
 
 /// The Python of the venv the Makefile builds (override with ENTRA_ARCHIVE_PYTHON).

@@ -67,28 +67,16 @@ pub fn moto_server() -> PathBuf {
 fn interpreter(script: &Path) -> Option<PathBuf> {
     let text = std::fs::read(script).ok()?;
     let first = text.split(|b| *b == b'\n').next()?;
-    let mut words = std::str::from_utf8(first)
-        .ok()?
-        .strip_prefix("#!")?
-        .split_whitespace();
+    let mut words = std::str::from_utf8(first).ok()?.strip_prefix("#!")?.split_whitespace();
     let program = words.next()?;
-    let python = if program.ends_with("/env") {
-        words.next()?
-    } else {
-        program
-    };
+    let python = if program.ends_with("/env") { words.next()? } else { program };
     let python = PathBuf::from(python);
-    let is_python = python
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with("python"));
+    let is_python = python.file_name().is_some_and(|n| n.to_string_lossy().starts_with("python"));
     is_python.then_some(python)
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free loopback port").port()
 }
 
 impl Moto {
@@ -140,11 +128,7 @@ impl Moto {
             .stderr(Stdio::from(err))
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
-        let mut moto = Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-            log,
-        };
+        let mut moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}"), log };
         let deadline = Instant::now() + START_TIMEOUT;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = moto.child.try_wait() {
@@ -155,10 +139,7 @@ impl Moto {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Err(format!(
-            "no answer on port {port} after {START_TIMEOUT:?}\n{}",
-            moto.log()
-        ))
+        Err(format!("no answer on port {port} after {START_TIMEOUT:?}\n{}", moto.log()))
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -223,10 +204,7 @@ impl Moto {
             .expect("moto answers");
         let status = response.status();
         let body = response.text().await.unwrap();
-        assert!(
-            status.is_success(),
-            "{service} {params:?}: {status}\n{body}"
-        );
+        assert!(status.is_success(), "{service} {params:?}: {status}\n{body}");
         body
     }
 

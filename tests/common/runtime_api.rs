@@ -49,10 +49,7 @@ impl RuntimeApi {
         let shared: Shared = Arc::new(Mutex::new(inner));
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(response),
-            )
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(shared.clone());
@@ -61,11 +58,7 @@ impl RuntimeApi {
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        RuntimeApi {
-            addr,
-            shared,
-            server,
-        }
+        RuntimeApi { addr, shared, server }
     }
 
     /// The value for `AWS_LAMBDA_RUNTIME_API`.
@@ -108,19 +101,11 @@ async fn next(State(shared): State<Shared>) -> impl IntoResponse {
         if let Some((id, event)) = item {
             let deadline = chrono::Utc::now().timestamp_millis() + 900_000;
             let mut headers = HeaderMap::new();
-            headers.insert(
-                "lambda-runtime-aws-request-id",
-                HeaderValue::from_str(&id).unwrap(),
-            );
-            headers.insert(
-                "lambda-runtime-deadline-ms",
-                HeaderValue::from_str(&deadline.to_string()).unwrap(),
-            );
+            headers.insert("lambda-runtime-aws-request-id", HeaderValue::from_str(&id).unwrap());
+            headers.insert("lambda-runtime-deadline-ms", HeaderValue::from_str(&deadline.to_string()).unwrap());
             headers.insert(
                 "lambda-runtime-invoked-function-arn",
-                HeaderValue::from_static(
-                    "arn:aws:lambda:us-east-1:123456789012:function:entra-archive",
-                ),
+                HeaderValue::from_static("arn:aws:lambda:us-east-1:123456789012:function:entra-archive"),
             );
             headers.insert(
                 "lambda-runtime-trace-id",
@@ -133,17 +118,9 @@ async fn next(State(shared): State<Shared>) -> impl IntoResponse {
     }
 }
 
-async fn response(
-    State(shared): State<Shared>,
-    Path(id): Path<String>,
-    body: String,
-) -> StatusCode {
+async fn response(State(shared): State<Shared>, Path(id): Path<String>, body: String) -> StatusCode {
     let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    shared
-        .lock()
-        .unwrap()
-        .outcomes
-        .push((id, Outcome::Response(value)));
+    shared.lock().unwrap().outcomes.push((id, Outcome::Response(value)));
     StatusCode::ACCEPTED
 }
 
@@ -151,10 +128,7 @@ async fn error(State(shared): State<Shared>, Path(id): Path<String>, body: Strin
     let value: Value = serde_json::from_str(&body).unwrap_or_default();
     let outcome = Outcome::Error {
         error_type: value["errorType"].as_str().unwrap_or_default().to_string(),
-        message: value["errorMessage"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
+        message: value["errorMessage"].as_str().unwrap_or_default().to_string(),
     };
     shared.lock().unwrap().outcomes.push((id, outcome));
     StatusCode::ACCEPTED

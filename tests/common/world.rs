@@ -7,7 +7,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
 use entra_archive::config::{Config, RawSettings};
-use entra_archive::graph::RetryPolicy;
+use entra_archive::retry::RetryPolicy;
 use entra_archive::lambda::App;
 use entra_archive::{Archiver, datasets};
 use graph_sim::{GraphSim, SimConfig};
@@ -60,12 +60,7 @@ impl World {
             .send()
             .await
             .expect("secret created");
-        World {
-            sim,
-            moto,
-            aws,
-            secret_arn: created.arn().unwrap().to_string(),
-        }
+        World { sim, moto, aws, secret_arn: created.arn().unwrap().to_string() }
     }
 
     pub async fn put_secret(&self, value: &str) {
@@ -93,6 +88,9 @@ impl World {
             now: Some(now_for_end(end)),
             secret_id: Some(self.secret_arn.clone()),
             kms_key_id: None,
+            graph_budget: "1000/1s".into(),
+            deadline_margin: "60s".into(),
+            max_duration: None,
         }
     }
 
@@ -103,10 +101,7 @@ impl World {
             let (settings, aws) = (settings.clone(), aws.clone());
             Box::pin(async move {
                 let config = Config::from_raw(settings, |_| None)?;
-                let retry = RetryPolicy {
-                    max_retries: 2,
-                    ..RetryPolicy::default()
-                };
+                let retry = RetryPolicy { max_retries: 2, ..RetryPolicy::default() };
                 Archiver::connect_with(config, Some(aws), retry, Arc::new(Utc::now)).await
             })
         }))
@@ -122,26 +117,11 @@ impl World {
     pub async fn download_with(&self, aws: &SdkConfig, dir: &Path) -> Vec<String> {
         let s3 = entra_archive::destination::s3_client(aws).await;
         let mut keys = Vec::new();
-        let mut pages = s3
-            .list_objects_v2()
-            .bucket(BUCKET)
-            .prefix(format!("{PREFIX}/"))
-            .into_paginator()
-            .send();
+        let mut pages = s3.list_objects_v2().bucket(BUCKET).prefix(format!("{PREFIX}/")).into_paginator().send();
         while let Some(page) = pages.next().await {
             for object in page.unwrap().contents() {
                 let key = object.key().unwrap().to_string();
-                let body = s3
-                    .get_object()
-                    .bucket(BUCKET)
-                    .key(&key)
-                    .send()
-                    .await
-                    .unwrap()
-                    .body
-                    .collect()
-                    .await
-                    .unwrap();
+                let body = s3.get_object().bucket(BUCKET).key(&key).send().await.unwrap().body.collect().await.unwrap();
                 let relative = key.strip_prefix(&format!("{PREFIX}/")).unwrap().to_string();
                 let path = dir.join(&relative);
                 std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -155,13 +135,7 @@ impl World {
     /// The bytes of an object under the prefix, if it exists.
     pub async fn object(&self, key: &str) -> Option<Vec<u8>> {
         let s3 = self.moto.s3().await;
-        let got = s3
-            .get_object()
-            .bucket(BUCKET)
-            .key(format!("{PREFIX}/{key}"))
-            .send()
-            .await
-            .ok()?;
+        let got = s3.get_object().bucket(BUCKET).key(format!("{PREFIX}/{key}")).send().await.ok()?;
         Some(got.body.collect().await.unwrap().into_bytes().to_vec())
     }
 }

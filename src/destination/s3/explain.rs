@@ -24,9 +24,7 @@ use super::{S3Destination, Sse};
 /// endpoint is overridden, uses path-style addressing (as moto and most
 /// S3-compatible servers need).
 pub async fn s3_client(sdk: &aws_config::SdkConfig) -> Client {
-    let config = aws_sdk_s3::config::Builder::from(sdk)
-        .endpoint_resolver(PathStyleWhenOverridden::default())
-        .build();
+    let config = aws_sdk_s3::config::Builder::from(sdk).endpoint_resolver(PathStyleWhenOverridden::default()).build();
     Client::from_conf(config)
 }
 
@@ -43,9 +41,7 @@ impl ResolveEndpoint for PathStyleWhenOverridden {
             return ResolveEndpoint::resolve_endpoint(&self.0, params);
         }
         match path_style(params) {
-            Ok(forced) => EndpointFuture::new(async move {
-                ResolveEndpoint::resolve_endpoint(&self.0, &forced).await
-            }),
+            Ok(forced) => EndpointFuture::new(async move { ResolveEndpoint::resolve_endpoint(&self.0, &forced).await }),
             Err(e) => EndpointFuture::ready(Err(e.into())),
         }
     }
@@ -111,9 +107,7 @@ impl Intercept for LastEndpoint {
 fn origin(uri: &str) -> String {
     let (scheme, rest) = uri.split_once("://").unwrap_or(("", uri));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     format!("{scheme}://{host}")
 }
 
@@ -134,10 +128,9 @@ impl Call {
     /// The IAM action the call needs.
     fn permission(self) -> &'static str {
         match self {
-            Call::PutObject
-            | Call::CreateMultipartUpload
-            | Call::UploadPart
-            | Call::CompleteMultipartUpload => "s3:PutObject",
+            Call::PutObject | Call::CreateMultipartUpload | Call::UploadPart | Call::CompleteMultipartUpload => {
+                "s3:PutObject"
+            }
             Call::AbortMultipartUpload => "s3:AbortMultipartUpload",
             Call::GetObject => "s3:GetObject",
             Call::ListObjectsV2 => "s3:ListBucket",
@@ -157,10 +150,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let mut text = format!("S3 {call:?} s3://{}/{object} failed: ", d.bucket);
-    if matches!(
-        err,
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
-    ) {
+    if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
         let _ = write!(
             text,
             "could not reach S3 at {} ({}). Check the network, AWS_REGION and AWS_ENDPOINT_URL",
@@ -227,19 +217,20 @@ fn advice(d: &S3Destination, call: Call, code: &str) -> String {
                 _ => {}
             }
             if call == Call::GetObject {
-                let _ = write!(text, " (S3 also answers AccessDenied for a missing key when the role lacks s3:ListBucket on arn:aws:s3:::{bucket})");
+                let _ = write!(
+                    text,
+                    " (S3 also answers AccessDenied for a missing key when the role lacks s3:ListBucket on arn:aws:s3:::{bucket})"
+                );
             }
             text
         }
-        "NoSuchBucket" => format!(
-            ". The bucket {bucket} does not exist: check the bucket name in ARCHIVE_DEST"
-        ),
+        "NoSuchBucket" => format!(". The bucket {bucket} does not exist: check the bucket name in ARCHIVE_DEST"),
         "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "InvalidToken" => {
             ". S3 did not accept the AWS credentials: check the role, AWS_PROFILE or AWS_ACCESS_KEY_ID".to_string()
         }
-        "PermanentRedirect" | "AuthorizationHeaderMalformed" => format!(
-            ". The bucket {bucket} is in another region: set AWS_REGION to the bucket's region"
-        ),
+        "PermanentRedirect" | "AuthorizationHeaderMalformed" => {
+            format!(". The bucket {bucket} is in another region: set AWS_REGION to the bucket's region")
+        }
         "EntityTooSmall" => ". Every part but the last must be at least 5 MiB".to_string(),
         code if code.starts_with("KMS") => format!(
             ". Check that the KMS key {} exists, is enabled and the role may use it",
@@ -255,50 +246,23 @@ mod tests {
 
     #[test]
     fn origin_keeps_scheme_and_host_only() {
-        assert_eq!(
-            origin("http://127.0.0.1:5000/bkt/a/b?x=1"),
-            "http://127.0.0.1:5000"
-        );
+        assert_eq!(origin("http://127.0.0.1:5000/bkt/a/b?x=1"), "http://127.0.0.1:5000");
         assert_eq!(
             origin("https://bkt.s3.eu-west-1.amazonaws.com/?list-type=2"),
             "https://bkt.s3.eu-west-1.amazonaws.com"
         );
-        assert_eq!(
-            origin("https://user:secret@host:9000/b"),
-            "https://host:9000"
-        );
+        assert_eq!(origin("https://user:secret@host:9000/b"), "https://host:9000");
     }
 
     #[test]
     fn access_denied_names_the_action_and_resource() {
         let dir = tempfile::tempdir().unwrap();
-        let client = Client::from_conf(
-            aws_sdk_s3::Config::builder()
-                .behavior_version_latest()
-                .build(),
-        );
-        let kms = Sse::Kms {
-            key_id: "alias/archive".into(),
-        };
+        let client = Client::from_conf(aws_sdk_s3::Config::builder().behavior_version_latest().build());
+        let kms = Sse::Kms { key_id: "alias/archive".into() };
         let cases = [
-            (
-                "p",
-                Sse::BucketDefault,
-                Call::PutObject,
-                ". The role needs s3:PutObject on arn:aws:s3:::bkt/p/*",
-            ),
-            (
-                "",
-                Sse::BucketDefault,
-                Call::DeleteObject,
-                ". The role needs s3:DeleteObject on arn:aws:s3:::bkt/*",
-            ),
-            (
-                "p",
-                Sse::BucketDefault,
-                Call::ListObjectsV2,
-                ". The role needs s3:ListBucket on arn:aws:s3:::bkt",
-            ),
+            ("p", Sse::BucketDefault, Call::PutObject, ". The role needs s3:PutObject on arn:aws:s3:::bkt/p/*"),
+            ("", Sse::BucketDefault, Call::DeleteObject, ". The role needs s3:DeleteObject on arn:aws:s3:::bkt/*"),
+            ("p", Sse::BucketDefault, Call::ListObjectsV2, ". The role needs s3:ListBucket on arn:aws:s3:::bkt"),
             (
                 "p",
                 kms.clone(),
@@ -313,8 +277,7 @@ mod tests {
             ),
         ];
         for (prefix, sse, call, want) in cases {
-            let d =
-                S3Destination::new(client.clone(), "bkt", prefix, sse, dir.path().into()).unwrap();
+            let d = S3Destination::new(client.clone(), "bkt", prefix, sse, dir.path().into()).unwrap();
             assert_eq!(advice(&d, call, "AccessDenied"), want, "{call:?}");
         }
     }
@@ -327,24 +290,13 @@ mod tests {
             .key("a/b.parquet")
             .build()
             .unwrap();
-        PathStyleWhenOverridden::default()
-            .resolve_endpoint(&params)
-            .await
-            .unwrap()
-            .url()
-            .to_string()
+        PathStyleWhenOverridden::default().resolve_endpoint(&params).await.unwrap().url().to_string()
     }
 
     #[tokio::test]
     async fn overridden_endpoints_use_path_style_and_aws_does_not() {
-        assert_eq!(
-            resolve(Some("http://localhost:9000")).await,
-            "http://localhost:9000/bkt"
-        );
-        assert_eq!(
-            resolve(None).await,
-            "https://bkt.s3.eu-west-1.amazonaws.com"
-        );
+        assert_eq!(resolve(Some("http://localhost:9000")).await, "http://localhost:9000/bkt");
+        assert_eq!(resolve(None).await, "https://bkt.s3.eu-west-1.amazonaws.com");
     }
 
     #[test]

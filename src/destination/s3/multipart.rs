@@ -30,13 +30,7 @@ const PART_CONCURRENCY: usize = 4;
 impl S3Destination {
     /// Uploads `file` (`size` bytes) to `object` in parts; on any failure
     /// aborts the upload, so nothing becomes visible, and returns the error.
-    pub(super) async fn put_multipart(
-        &self,
-        key: &str,
-        object: &str,
-        file: &Path,
-        size: u64,
-    ) -> Result<()> {
+    pub(super) async fn put_multipart(&self, key: &str, object: &str, file: &Path, size: u64) -> Result<()> {
         let (sse, kms_key) = self.sse_headers();
         let created = self
             .client
@@ -48,9 +42,9 @@ impl S3Destination {
             .send()
             .await
             .map_err(|e| self.fail("put", Call::CreateMultipartUpload, key, e))?;
-        let upload_id = created.upload_id().ok_or_else(|| {
-            Error::destination("put", key, "S3 CreateMultipartUpload returned no upload id")
-        })?;
+        let upload_id = created
+            .upload_id()
+            .ok_or_else(|| Error::destination("put", key, "S3 CreateMultipartUpload returned no upload id"))?;
         let mut guard = AbortOnDrop {
             client: self.client.clone(),
             bucket: self.bucket.clone(),
@@ -65,14 +59,7 @@ impl S3Destination {
         result
     }
 
-    async fn upload_parts(
-        &self,
-        key: &str,
-        object: &str,
-        upload_id: &str,
-        file: &Path,
-        size: u64,
-    ) -> Result<()> {
+    async fn upload_parts(&self, key: &str, object: &str, upload_id: &str, file: &Path, size: u64) -> Result<()> {
         let part_size = self.part_size.max(size.div_ceil(MAX_PARTS));
         let ranges = (0..size.div_ceil(part_size)).map(|i| {
             let offset = i * part_size;
@@ -114,11 +101,7 @@ impl S3Destination {
             .bucket(&self.bucket)
             .key(object)
             .upload_id(upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
             .send()
             .await
             .map_err(|e| self.fail("put", Call::CompleteMultipartUpload, key, e))?;
@@ -127,14 +110,8 @@ impl S3Destination {
 
     /// Best effort: a failed abort is logged, the caller returns the original error.
     async fn abort(&self, key: &str, object: &str, upload_id: &str) {
-        let aborted = self
-            .client
-            .abort_multipart_upload()
-            .bucket(&self.bucket)
-            .key(object)
-            .upload_id(upload_id)
-            .send()
-            .await;
+        let aborted =
+            self.client.abort_multipart_upload().bucket(&self.bucket).key(object).upload_id(upload_id).send().await;
         if let Err(e) = aborted {
             let error = self.fail("put", Call::AbortMultipartUpload, key, e);
             tracing::warn!(%error, upload_id, "multipart upload not aborted; a bucket lifecycle rule (AbortIncompleteMultipartUpload) cleans it up");
@@ -152,17 +129,10 @@ struct AbortOnDrop {
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        let (Some(upload_id), Ok(runtime)) =
-            (self.upload_id.take(), tokio::runtime::Handle::try_current())
-        else {
+        let (Some(upload_id), Ok(runtime)) = (self.upload_id.take(), tokio::runtime::Handle::try_current()) else {
             return;
         };
-        let request = self
-            .client
-            .abort_multipart_upload()
-            .bucket(&self.bucket)
-            .key(&self.object)
-            .upload_id(upload_id);
+        let request = self.client.abort_multipart_upload().bucket(&self.bucket).key(&self.object).upload_id(upload_id);
         runtime.spawn(async move {
             let _ = request.send().await;
         });

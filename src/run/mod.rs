@@ -12,26 +12,23 @@
 //! skips nor repeats a record. A dataset that fails or is not licensed does
 //! not stop the others.
 
-use std::collections::HashSet;
-use std::pin::pin;
+mod slice;
+
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use futures::TryStreamExt;
-use parquet::file::metadata::KeyValue;
 use tracing::{info, warn};
 
 use crate::checkpoint::{Acquired, Checkpoint, CheckpointStore, FORMAT, Lease};
-use crate::convert::{Record, arrow_schema, to_batch};
-use crate::crashpoint::{AFTER_FILE, BEFORE_CHECKPOINT, CrashPoint};
-use crate::datasets::{DatasetDef, column_name};
+use crate::convert::arrow_schema;
+use crate::crashpoint::{BEFORE_CHECKPOINT, CrashPoint};
+use crate::datasets::DatasetDef;
+use crate::deadline::Deadline;
 use crate::destination::{Destination, Version};
-use crate::encode;
-use crate::error::{Error, Result};
-use crate::graph::{self, GraphClient};
-use crate::layout::{self, Slice};
+use crate::error::Result;
+use crate::graph::GraphClient;
+use crate::layout;
 use crate::summary::{DatasetSummary, RunSummary, Status, Window};
 
 /// How far back a first run starts without `--since`: what Entra ID P1/P2
@@ -58,6 +55,8 @@ pub struct Plan {
     pub since: Option<DateTime<Utc>>,
     /// Incremental pass or backfill.
     pub mode: Mode,
+    /// When to stop starting work, if ever.
+    pub deadline: Option<Deadline>,
 }
 
 /// What a pass is for.
@@ -79,22 +78,11 @@ pub enum Mode {
 /// or from `since` (else 30 days back) on a first run. Backfill: the range
 /// asked for, ending no later than now − lag. Ends on a whole second.
 pub fn window(plan: &Plan, archived_through: Option<DateTime<Utc>>) -> Window {
-    let end = (plan.now - plan.lag)
-        .duration_trunc(Duration::seconds(1))
-        .expect("a second divides any timestamp");
+    let end = (plan.now - plan.lag).duration_trunc(Duration::seconds(1)).expect("a second divides any timestamp");
     match (plan.mode, archived_through) {
-        (Mode::Backfill { from, to }, _) => Window {
-            start: from,
-            end: to.min(end),
-        },
-        (Mode::Incremental, Some(through)) => Window {
-            start: through - plan.overlap,
-            end,
-        },
-        (Mode::Incremental, None) => Window {
-            start: plan.since.unwrap_or(end - FIRST_RUN_LOOKBACK),
-            end,
-        },
+        (Mode::Backfill { from, to }, _) => Window { start: from, end: to.min(end) },
+        (Mode::Incremental, Some(through)) => Window { start: through - plan.overlap, end },
+        (Mode::Incremental, None) => Window { start: plan.since.unwrap_or(end - FIRST_RUN_LOOKBACK), end },
     }
 }
 
@@ -114,6 +102,14 @@ pub struct Exporter {
     pub crash: Arc<CrashPoint>,
 }
 
+/// Marks a dataset as stopped by the deadline at `at`.
+fn stopped(summary: &mut DatasetSummary, at: DateTime<Utc>) {
+    summary.status = Status::Stopped;
+    summary.error = Some(format!(
+        "stopped at the run's deadline with the slice from {at} still to read; the next run resumes from the checkpoint"
+    ));
+}
+
 /// An incremental pass's checkpoint, moved behind the slices it finishes.
 struct Progress {
     store: CheckpointStore,
@@ -127,18 +123,9 @@ struct Progress {
 
 impl Progress {
     async fn load(store: CheckpointStore) -> Result<Progress> {
-        let (checkpoint, version) = store
-            .load()
-            .await?
-            .map_or((None, None), |(c, v)| (Some(c), Some(v)));
+        let (checkpoint, version) = store.load().await?.map_or((None, None), |(c, v)| (Some(c), Some(v)));
         let began = checkpoint.as_ref().map(|c| c.archived_through);
-        Ok(Progress {
-            store,
-            checkpoint,
-            version,
-            began,
-            unsaved: None,
-        })
+        Ok(Progress { store, checkpoint, version, began, unsaved: None })
     }
 
     fn finished(&mut self, slice_end: DateTime<Utc>) {
@@ -160,24 +147,19 @@ impl Exporter {
         for def in &plan.datasets {
             datasets.push(self.export(def, plan).await);
         }
-        RunSummary::new(
-            self.run_id.clone(),
-            self.tenant_id.clone(),
-            self.dest.describe(),
-            started_at,
-            datasets,
-        )
+        RunSummary::new(self.run_id.clone(), self.tenant_id.clone(), self.dest.describe(), started_at, datasets)
     }
 
     async fn export(&self, def: &'static DatasetDef, plan: &Plan) -> DatasetSummary {
         let began = Instant::now();
         let mut summary = DatasetSummary::new(def.name);
+        if plan.deadline.as_ref().is_some_and(Deadline::reached) {
+            summary.status = Status::Stopped;
+            summary.error = Some("not started: the run's deadline came first; the next run picks it up".into());
+            return summary;
+        }
         if let Err(e) = self.export_leased(def, plan, &mut summary).await {
-            summary.status = if e.is_access_denied() {
-                Status::Skipped
-            } else {
-                Status::Failed
-            };
+            summary.status = if e.is_access_denied() { Status::Skipped } else { Status::Failed };
             warn!(dataset = def.name, error = %e, "dataset not archived");
             summary.error = Some(e.to_string());
         }
@@ -194,22 +176,9 @@ impl Exporter {
         summary
     }
 
-    async fn export_leased(
-        &self,
-        def: &'static DatasetDef,
-        plan: &Plan,
-        summary: &mut DatasetSummary,
-    ) -> Result<()> {
+    async fn export_leased(&self, def: &'static DatasetDef, plan: &Plan, summary: &mut DatasetSummary) -> Result<()> {
         let key = layout::lease_key(&self.tenant_id, def.name);
-        let mut lease = match Lease::acquire(
-            self.dest.clone(),
-            key,
-            &self.run_id,
-            (self.clock)(),
-            LEASE_TTL,
-        )
-        .await?
-        {
+        let mut lease = match Lease::acquire(self.dest.clone(), key, &self.run_id, (self.clock)(), LEASE_TTL).await? {
             Acquired::Held(lease) => lease,
             Acquired::Busy { run_id, expires_at } => {
                 summary.status = Status::Busy;
@@ -242,10 +211,7 @@ impl Exporter {
         };
         let through = progress.as_ref().and_then(Progress::through);
         if through.is_some() && plan.since.is_some() {
-            info!(
-                dataset = def.name,
-                "a checkpoint exists, so --since is ignored"
-            );
+            info!(dataset = def.name, "a checkpoint exists, so --since is ignored");
         }
         let window = window(plan, through);
         summary.window = Some(window);
@@ -253,26 +219,37 @@ impl Exporter {
         let schema = arrow_schema(def);
         let mut renewed = Instant::now();
         let mut outcome = Ok(());
+        let deadline = plan.deadline.as_ref();
         for slice in layout::slices(window.start, window.end) {
+            if deadline.is_some_and(Deadline::reached) {
+                stopped(summary, slice.start);
+                break;
+            }
             let step = async {
                 if renewed.elapsed() > (LEASE_TTL / 3).to_std().expect("positive") {
                     lease.renew((self.clock)()).await?;
                     renewed = Instant::now();
                 }
-                self.export_slice(def, &schema, slice, lease, summary).await
+                self.export_slice(def, &schema, slice, lease, summary, deadline).await
             };
-            let wrote = match step.await {
-                Ok(wrote) => wrote,
+            let done = match step.await {
+                Ok(done) => done,
                 Err(e) => {
                     outcome = Err(e);
                     break;
                 }
             };
-            if let Some(progress) = progress.as_mut() {
+            if let Some(progress) = progress.as_mut()
+                && done.complete
+            {
                 progress.finished(slice.end);
-                if wrote {
+                if done.wrote {
                     self.save_checkpoint(def, progress, lease).await?;
                 }
+            }
+            if !done.complete {
+                stopped(summary, slice.start);
+                break;
             }
         }
         if let Some(progress) = progress.as_mut() {
@@ -310,147 +287,10 @@ impl Exporter {
             updated_at: (self.clock)(),
             run_id: self.run_id.clone(),
         };
-        progress.version = Some(
-            progress
-                .store
-                .save(&checkpoint, progress.version.as_ref())
-                .await?,
-        );
+        progress.version = Some(progress.store.save(&checkpoint, progress.version.as_ref()).await?);
         progress.checkpoint = Some(checkpoint);
         progress.unsaved = None;
         Ok(())
-    }
-
-    /// The ids a cell's files hold, and the `seq` its next file gets.
-    async fn cell_contents(
-        &self,
-        def: &DatasetDef,
-        cell: DateTime<Utc>,
-    ) -> Result<(HashSet<String>, u32)> {
-        let mut ids = HashSet::new();
-        let mut next_seq = 0;
-        for object in self.dest.list(&layout::cell_prefix(def.name, cell)).await? {
-            let Some(seq) = layout::parse_seq(&object.key, def.name, cell, &self.tenant_id) else {
-                continue;
-            };
-            next_seq = next_seq.max(seq + 1);
-            let Some(file) = self.dest.get(&object.key).await? else {
-                continue;
-            };
-            let key = object.key.clone();
-            let read = tokio::task::spawn_blocking(move || encode::read_ids(&key, file.bytes))
-                .await
-                .map_err(|e| Error::Parquet {
-                    op: "read",
-                    key: object.key.clone(),
-                    source: e.into(),
-                })??;
-            ids.extend(read);
-        }
-        Ok((ids, next_seq))
-    }
-
-    /// Reads one slice and writes what is new in it; returns whether a file
-    /// was written.
-    async fn export_slice(
-        &self,
-        def: &'static DatasetDef,
-        schema: &SchemaRef,
-        slice: Slice,
-        lease: &mut Lease,
-        summary: &mut DatasetSummary,
-    ) -> Result<bool> {
-        let (known, seq) = self.cell_contents(def, slice.cell).await?;
-        let url = graph::slice_url(self.graph.base(), def, slice.start, slice.end);
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut batches = Vec::new();
-        let mut pages = pin!(self.graph.pages(def, url.clone()));
-        while let Some(page) = pages.try_next().await? {
-            let mut fresh = Vec::new();
-            for raw in &page.records {
-                let record = Record::parse(raw.get(), def.time_field).map_err(|problem| {
-                    Error::InvalidRecord {
-                        dataset: def.name,
-                        problem,
-                    }
-                })?;
-                if slice.contains(record.time)
-                    && !known.contains(&record.id)
-                    && seen.insert(record.id.clone())
-                {
-                    fresh.push(record);
-                }
-            }
-            if !fresh.is_empty() {
-                batches.push(to_batch(def, schema, &fresh).map_err(|e| encode_error(def, e))?);
-            }
-        }
-        if batches.is_empty() {
-            return Ok(false);
-        }
-        let key = layout::data_key(def.name, slice.cell, seq, &self.tenant_id);
-        let staged = self.dest.staging_dir().join(format!(
-            "{}-{}.parquet.partial",
-            self.run_id,
-            uuid::Uuid::new_v4().simple()
-        ));
-        let metadata = self.file_metadata(def, slice, &url);
-        let (path, time_column) = (staged.clone(), column_name(def.time_field));
-        let info = tokio::task::spawn_blocking(move || {
-            encode::write_sorted(&path, &batches, &time_column, metadata)
-        })
-        .await
-        .map_err(|e| Error::Parquet {
-            op: "write",
-            key: key.clone(),
-            source: e.into(),
-        })?;
-        let moved = match info {
-            Ok(info) => match lease.renew((self.clock)()).await {
-                Ok(()) => self.dest.put_file(&key, &staged).await.map(|_| info),
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        };
-        let info = moved.inspect_err(|_| {
-            let _ = std::fs::remove_file(&staged);
-        })?;
-        self.crash.hit(AFTER_FILE);
-        info!(dataset = def.name, key = %key, records = info.rows, bytes = info.bytes, "file written");
-        summary.records += info.rows as u64;
-        summary.files += 1;
-        summary.bytes += info.bytes;
-        Ok(true)
-    }
-
-    fn file_metadata(&self, def: &DatasetDef, slice: Slice, url: &url::Url) -> Vec<KeyValue> {
-        let pairs = [
-            ("entra_archive.dataset", def.name.to_string()),
-            ("entra_archive.tenant_id", self.tenant_id.clone()),
-            ("entra_archive.run_id", self.run_id.clone()),
-            ("entra_archive.slice_start", slice.start.to_rfc3339()),
-            ("entra_archive.slice_end", slice.end.to_rfc3339()),
-            (
-                "entra_archive.graph_query",
-                url[url::Position::BeforePath..].to_string(),
-            ),
-            (
-                "entra_archive.version",
-                env!("CARGO_PKG_VERSION").to_string(),
-            ),
-        ];
-        pairs
-            .into_iter()
-            .map(|(k, v)| KeyValue::new(k.to_string(), v))
-            .collect()
-    }
-}
-
-fn encode_error(def: &DatasetDef, e: arrow::error::ArrowError) -> Error {
-    Error::Parquet {
-        op: "encode",
-        key: def.name.to_string(),
-        source: e.into(),
     }
 }
 
@@ -471,17 +311,14 @@ mod tests {
             overlap: Duration::hours(1),
             since: since.map(t),
             mode: Mode::Incremental,
+            deadline: None,
         }
     }
 
     #[test]
     fn first_run_starts_at_since_or_thirty_days_back() {
         let w = window(&plan(None), None);
-        assert_eq!(
-            w.end,
-            t("2026-11-24T10:15:31Z"),
-            "now − lag, on a whole second"
-        );
+        assert_eq!(w.end, t("2026-11-24T10:15:31Z"), "now − lag, on a whole second");
         assert_eq!(w.start, t("2026-10-25T10:15:31Z"));
         let w = window(&plan(Some("2026-11-20T00:00:00Z")), None);
         assert_eq!(w.start, t("2026-11-20T00:00:00Z"));
@@ -490,31 +327,16 @@ mod tests {
     #[test]
     fn backfills_read_the_range_asked_for_and_no_further_than_the_lag() {
         let mut p = plan(None);
-        p.mode = Mode::Backfill {
-            from: t("2026-11-01T00:00:00Z"),
-            to: t("2026-11-02T00:00:00Z"),
-        };
+        p.mode = Mode::Backfill { from: t("2026-11-01T00:00:00Z"), to: t("2026-11-02T00:00:00Z") };
         let w = window(&p, Some(t("2026-11-24T09:00:00Z")));
-        assert_eq!(
-            (w.start, w.end),
-            (t("2026-11-01T00:00:00Z"), t("2026-11-02T00:00:00Z"))
-        );
-        p.mode = Mode::Backfill {
-            from: t("2026-11-24T00:00:00Z"),
-            to: t("2026-11-25T00:00:00Z"),
-        };
+        assert_eq!((w.start, w.end), (t("2026-11-01T00:00:00Z"), t("2026-11-02T00:00:00Z")));
+        p.mode = Mode::Backfill { from: t("2026-11-24T00:00:00Z"), to: t("2026-11-25T00:00:00Z") };
         assert_eq!(window(&p, None).end, t("2026-11-24T10:15:31Z"));
     }
 
     #[test]
     fn later_runs_reread_the_overlap_before_the_checkpoint() {
-        let w = window(
-            &plan(Some("2026-11-01T00:00:00Z")),
-            Some(t("2026-11-24T09:00:00Z")),
-        );
-        assert_eq!(
-            (w.start, w.end),
-            (t("2026-11-24T08:00:00Z"), t("2026-11-24T10:15:31Z"))
-        );
+        let w = window(&plan(Some("2026-11-01T00:00:00Z")), Some(t("2026-11-24T09:00:00Z")));
+        assert_eq!((w.start, w.end), (t("2026-11-24T08:00:00Z"), t("2026-11-24T10:15:31Z")));
     }
 }

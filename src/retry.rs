@@ -1,0 +1,132 @@
+//! Repeating failed requests: a policy (configuration) and one loop.
+//!
+//! Whether an error is worth another try, and how long Graph asked us to
+//! wait, are the error's own pure classifiers ([`Error::is_retryable`],
+//! [`Error::retry_after`]). Waits honour `Retry-After` when sent, else
+//! back off exponentially with jitter (backon), up to a cap; a wait that
+//! would end past the run's deadline is not started — the error is returned
+//! instead, so a Lambda stops in time to commit what it has.
+
+use std::future::Future;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use tracing::warn;
+
+use crate::deadline::Deadline;
+use crate::error::{Error, Result};
+
+/// How failed requests are repeated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: usize,
+    /// First backoff delay (doubled each time, with jitter).
+    pub min_delay: Duration,
+    /// Longest backoff delay.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Six retries, 1 s doubling to at most 60 s: about two minutes of
+    /// trying when Graph gives no `Retry-After`.
+    fn default() -> Self {
+        RetryPolicy { max_retries: 6, min_delay: Duration::from_secs(1), max_delay: Duration::from_secs(60) }
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails for good, the policy's retries
+/// are used up, or the next wait would pass `deadline`.
+pub async fn retrying<T, F, Fut>(policy: &RetryPolicy, deadline: Option<&Deadline>, what: &str, attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(policy.min_delay)
+        .with_max_delay(policy.max_delay)
+        .with_max_times(policy.max_retries)
+        .with_jitter();
+    attempt
+        .retry(backoff)
+        .sleep(tokio::time::sleep)
+        .when(Error::is_retryable)
+        .adjust(|e, delay| {
+            delay.map(|d| e.retry_after().unwrap_or(d)).filter(|d| deadline.is_none_or(|dl| dl.allows_wait(*d)))
+        })
+        .notify(|e, delay| warn!(what, delay_ms = delay.as_millis() as u64, error = %e, "retrying"))
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::time::Instant;
+
+    fn throttled(retry_after: Option<u64>) -> Error {
+        Error::Throttled { status: 429, retry_after: retry_after.map(Duration::from_secs), path: "/p".into() }
+    }
+
+    /// Fails with `errors` in turn, then succeeds; counts attempts.
+    async fn run(policy: &RetryPolicy, deadline: Option<&Deadline>, errors: Vec<Error>) -> (Result<usize>, usize) {
+        let calls = AtomicUsize::new(0);
+        let errors = std::sync::Mutex::new(errors.into_iter());
+        let result = retrying(policy, deadline, "test", || async {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            match errors.lock().unwrap().next() {
+                Some(e) => Err(e),
+                None => Ok(n),
+            }
+        })
+        .await;
+        (result, calls.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_is_honoured() {
+        let begin = Instant::now();
+        let (result, calls) = run(&RetryPolicy::default(), None, vec![throttled(Some(7)), throttled(Some(3))]).await;
+        assert_eq!((result.unwrap(), calls), (2, 3));
+        assert_eq!(begin.elapsed(), Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_retry_after_the_backoff_grows_up_to_the_cap() {
+        let policy =
+            RetryPolicy { max_retries: 4, min_delay: Duration::from_secs(1), max_delay: Duration::from_secs(4) };
+        let begin = Instant::now();
+        let (result, calls) = run(&policy, None, (0..4).map(|_| throttled(None)).collect()).await;
+        assert_eq!((result.unwrap(), calls), (4, 5));
+        // 1 + 2 + 4 + 4 seconds, each plus up to 100 % jitter.
+        let waited = begin.elapsed();
+        assert!(waited >= Duration::from_secs(11) && waited <= Duration::from_secs(22), "{waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_run_out_and_the_last_error_is_returned() {
+        let policy = RetryPolicy { max_retries: 2, ..RetryPolicy::default() };
+        let (result, calls) = run(&policy, None, (0..5).map(|_| throttled(Some(1))).collect()).await;
+        assert!(matches!(result, Err(Error::Throttled { .. })));
+        assert_eq!(calls, 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn errors_that_cannot_heal_are_not_retried() {
+        let refused = Error::Refused { status: 400, code: "BadRequest".into(), message: "m".into(), path: "/p".into() };
+        let (result, calls) = run(&RetryPolicy::default(), None, vec![refused]).await;
+        assert!(result.is_err());
+        assert_eq!(calls, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_wait_runs_past_the_deadline() {
+        let deadline = Deadline::within(Duration::from_secs(30), Duration::from_secs(5));
+        let begin = Instant::now();
+        let (result, calls) =
+            run(&RetryPolicy::default(), Some(&deadline), vec![throttled(Some(20)), throttled(Some(20))]).await;
+        assert!(matches!(result, Err(Error::Throttled { .. })), "the second 20 s wait would end past the deadline");
+        assert_eq!(calls, 2);
+        assert_eq!(begin.elapsed(), Duration::from_secs(20));
+    }
+}

@@ -39,8 +39,9 @@ package: $(TOOLS_STAMP) ## Build the arm64 Lambda zip (provided.al2023): target/
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --arm64 --bin entra-archive --output-format zip
 	@ls -l $(LAMBDA_ZIP) | awk '{printf "%s: %.1f MiB\n", $$NF, $$5/1048576}'
 
-test: $(VENV_STAMP) ## Run every test: unit, end-to-end over graph-sim, DuckDB
+test: $(VENV_STAMP) ## Run every test: unit, end-to-end (graph-sim, moto, Lambda runtime API), DuckDB, fault injection
 	ENTRA_ARCHIVE_PYTHON=$(CURDIR)/$(VENV_PY) $(CARGO) test --workspace
+	@cat target/tmp/fault-injection-report.txt
 
 unit: ## Unit tests only (no servers, no Python)
 	$(CARGO) test --workspace --lib

@@ -82,6 +82,14 @@ pub enum Error {
         problem: String,
     },
 
+    /// A request kept failing and waiting longer would pass the run's
+    /// deadline: the run stops here and the next one resumes.
+    #[error("stopped retrying before the deadline: {last}")]
+    OutOfTime {
+        /// The last failure.
+        last: Box<Error>,
+    },
+
     /// Graph rejected the access token (401).
     #[error(
         "Graph rejected the access token for {path} ({code}: {message}). A fresh token was tried; check the app registration and ENTRA_LOGIN_URL/GRAPH_BASE_URL belong to the same cloud"

@@ -8,6 +8,7 @@
 //! instead, so a Lambda stops in time to commit what it has.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -47,15 +48,23 @@ where
         .with_max_delay(policy.max_delay)
         .with_max_times(policy.max_retries)
         .with_jitter();
-    attempt
+    let out_of_time = AtomicBool::new(false);
+    let result = attempt
         .retry(backoff)
         .sleep(tokio::time::sleep)
         .when(Error::is_retryable)
         .adjust(|e, delay| {
-            delay.map(|d| e.retry_after().unwrap_or(d)).filter(|d| deadline.is_none_or(|dl| dl.allows_wait(*d)))
+            let wait = delay.map(|d| e.retry_after().unwrap_or(d))?;
+            let allowed = deadline.is_none_or(|dl| dl.allows_wait(wait));
+            out_of_time.store(!allowed, Ordering::Relaxed);
+            allowed.then_some(wait)
         })
         .notify(|e, delay| warn!(what, delay_ms = delay.as_millis() as u64, error = %e, "retrying"))
-        .await
+        .await;
+    match result {
+        Err(last) if out_of_time.load(Ordering::Relaxed) => Err(Error::OutOfTime { last: Box::new(last) }),
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -125,7 +134,10 @@ mod tests {
         let begin = Instant::now();
         let (result, calls) =
             run(&RetryPolicy::default(), Some(&deadline), vec![throttled(Some(20)), throttled(Some(20))]).await;
-        assert!(matches!(result, Err(Error::Throttled { .. })), "the second 20 s wait would end past the deadline");
+        assert!(
+            matches!(result, Err(Error::OutOfTime { ref last }) if matches!(**last, Error::Throttled { .. })),
+            "the second 20 s wait would end past the deadline: {result:?}"
+        );
         assert_eq!(calls, 2);
         assert_eq!(begin.elapsed(), Duration::from_secs(20));
     }

@@ -234,3 +234,22 @@ async fn read_only_user(world: &World) -> (String, String) {
     world.moto.require_iam_auth().await;
     (key, secret)
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invocation_stops_at_its_deadline_and_the_next_resumes() {
+    let world = World::start(sim_config(46), secret_json).await;
+    world.sim.set_switches(|s| s.page_delay = std::time::Duration::from_millis(25));
+    let mut settings = world.settings(t(END));
+    settings.deadline_margin = "100ms".into();
+    let app = world.app(settings);
+    // 400 ms to live, 100 ms kept to commit: a few of the 24 slices fit.
+    let first = app.handle(event("run.json"), Some(std::time::Duration::from_millis(400))).await.unwrap();
+    assert_eq!(first["complete"], false, "{first}");
+    assert_eq!(status(&first, "signins"), "stopped");
+    let through = first["datasets"][0]["archived_through"].as_str().unwrap().to_string();
+    assert!(through.as_str() > FROM && through.as_str() < END, "progress was committed: {through}");
+    assert_eq!(status(&first, "directory_audits"), "stopped", "not started after the deadline");
+    let second = app.handle(event("run.json"), None).await.unwrap();
+    assert_eq!(second["complete"], true, "{second}");
+    assert_exactly_once(&world, t(END)).await;
+}

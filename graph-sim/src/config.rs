@@ -61,9 +61,7 @@ impl SimConfig {
     /// The default record window: `to` = now rounded down to the minute,
     /// `from` = `to` − 48 h.
     pub fn default_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-        let to = now
-            .duration_trunc(TimeDelta::minutes(1))
-            .expect("a present-day time truncates to the minute");
+        let to = now.duration_trunc(TimeDelta::minutes(1)).expect("a present-day time truncates to the minute");
         (to - TimeDelta::hours(48), to)
     }
 }
@@ -93,10 +91,7 @@ impl std::fmt::Debug for SimConfig {
             .field("tenant_id", &self.tenant_id)
             .field("client_id", &self.client_id)
             .field("client_secret", &"***")
-            .field(
-                "client_certificate_pem",
-                &self.client_certificate_pem.as_ref().map(|_| "<PEM>"),
-            )
+            .field("client_certificate_pem", &self.client_certificate_pem.as_ref().map(|_| "<PEM>"))
             .field("token_lifetime", &self.token_lifetime)
             .field("from", &self.from)
             .field("to", &self.to)
@@ -112,9 +107,7 @@ mod tests {
 
     #[test]
     fn default_window_is_48h_ending_on_a_minute() {
-        let now = DateTime::parse_from_rfc3339("2026-11-24T10:17:45.123Z")
-            .unwrap()
-            .to_utc();
+        let now = DateTime::parse_from_rfc3339("2026-11-24T10:17:45.123Z").unwrap().to_utc();
         let (from, to) = SimConfig::default_window(now);
         assert_eq!(to.to_rfc3339(), "2026-11-24T10:17:00+00:00");
         assert_eq!(from.to_rfc3339(), "2026-11-22T10:17:00+00:00");

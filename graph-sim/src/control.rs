@@ -1,11 +1,14 @@
-//! The knobs a test turns while the simulator runs: tenant-wide switches,
-//! one-shot faults, and the log of requests served.
+//! The knobs a test turns while the simulator runs: tenant-wide switches
+//! (including Graph's rate limit and a page-size cap), one-shot faults, and
+//! what was served: the request log and counters.
 //!
 //! These are plain values; the server reads switches on every Graph data
 //! request and pops at most one queued fault per data request (token requests
 //! never consume faults). The request log holds method, path and status only —
 //! never a body, a secret or a bearer token.
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::time::Duration;
 
 /// Standing conditions of the simulated tenant.
@@ -22,6 +25,43 @@ pub struct Switches {
     pub secret_expired: bool,
     /// Every Graph data response is delayed this long.
     pub page_delay: Duration,
+    /// Graph's throttling. When set, every data request that passes
+    /// authentication is a start in its throttle group's sliding window (all
+    /// of `/auditLogs` is one group, as at Graph); a request that would be
+    /// start number `requests + 1` within any `window` is answered 429
+    /// `TooManyRequests` with `Retry-After` = whole seconds until a slot
+    /// frees (rounded up, at least 1). Rejected requests take no slot, so
+    /// waiting `Retry-After` is always enough; see `throttle.rs` for why.
+    /// A throttled request consumes no queued [`Fault`]. Default `None`: no
+    /// limit. [`RateLimit::AUDIT_LOGS`] is Graph's documented budget.
+    pub rate_limit: Option<RateLimit>,
+    /// Largest page the server returns, even when `$top` asks for more (Graph
+    /// may return fewer records than `$top`; clients must follow
+    /// `@odata.nextLink` regardless). nextLinks keep the client's `$top`.
+    /// `Some(0)` is treated as 1. Default `None`: pages are `$top` long.
+    pub max_page_size: Option<usize>,
+}
+
+/// A request budget: at most `requests` starts in any `window`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests admitted per window.
+    pub requests: u32,
+    /// Length of the sliding window.
+    pub window: Duration,
+}
+
+impl RateLimit {
+    /// Graph's identity and access reports limit, per app per tenant, shared
+    /// by everything under `/auditLogs`: five requests per 10 seconds.
+    pub const AUDIT_LOGS: RateLimit = RateLimit { requests: 5, window: Duration::from_secs(10) };
+}
+
+impl fmt::Display for RateLimit {
+    /// `5/10s`, the form the binary's `--rate-limit` accepts.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.requests, humantime::format_duration(self.window))
+    }
 }
 
 /// A one-shot failure, consumed (FIFO) by the next Graph data request that
@@ -45,6 +85,11 @@ pub enum Fault {
     TruncatedBody,
     /// 200 with an HTML error page instead of JSON.
     MalformedBody,
+    /// 200 with the real page's headers (its full `Content-Length`
+    /// included), then about half the body, then the connection is cut: the
+    /// client's body read fails. The next request, on a new connection, is
+    /// served normally.
+    DropConnection,
     /// Serve the request normally after this delay.
     Delay(Duration),
     /// Mark every token issued so far as expired, then answer 401 as Graph
@@ -71,4 +116,56 @@ pub struct RequestLog {
     pub path_and_query: String,
     /// HTTP status returned.
     pub status: u16,
+}
+
+/// Counters of what the simulator served, from start.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SimStats {
+    /// Requests to data endpoints, by the HTTP status answered (401s, 429s
+    /// and injected faults included; a [`Fault::DropConnection`] counts as
+    /// the 200 it started).
+    pub data_requests: BTreeMap<u16, u64>,
+    /// 429s sent by the rate limiter ([`Switches::rate_limit`]); injected
+    /// [`Fault::TooManyRequests`] are not counted here.
+    pub rate_limited: u64,
+    /// Queued faults consumed by data requests.
+    pub faults_injected: u64,
+    /// Requests to the token endpoint, whatever their outcome.
+    pub token_requests: u64,
+    /// Access tokens issued (token requests answered 200).
+    pub tokens_issued: u64,
+}
+
+impl SimStats {
+    /// Data requests answered with `status`.
+    pub fn data_requests_with(&self, status: u16) -> u64 {
+        self.data_requests.get(&status).copied().unwrap_or(0)
+    }
+
+    /// Data requests answered, whatever the status.
+    pub fn data_requests_total(&self) -> u64 {
+        self.data_requests.values().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_displays_as_the_flag_reads() {
+        assert_eq!(RateLimit::AUDIT_LOGS.to_string(), "5/10s");
+        assert_eq!(RateLimit { requests: 1, window: Duration::from_millis(1500) }.to_string(), "1/1s 500ms");
+    }
+
+    #[test]
+    fn stats_sums() {
+        let mut s = SimStats::default();
+        s.data_requests.insert(200, 3);
+        s.data_requests.insert(429, 2);
+        assert_eq!(s.data_requests_with(429), 2);
+        assert_eq!(s.data_requests_with(503), 0);
+        assert_eq!(s.data_requests_total(), 5);
+    }
 }

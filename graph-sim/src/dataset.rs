@@ -1,13 +1,15 @@
 //! The activity-report datasets the simulator serves, described as data.
 //!
 //! Each [`Dataset`] owns one [`DatasetSpec`] row: its URL path, time field,
-//! `@odata.context`, licence and permission requirements, page sizes, the RNG
-//! stream its records are drawn from and the function that draws one record.
+//! `@odata.context`, licence and permission requirements, page sizes, the
+//! throttle group whose budget its requests spend, the RNG stream its records
+//! are drawn from and the function that draws one record.
 //! The server and the store only ever read these rows, so adding a dataset
 //! (provisioning, riskDetections, beta signIns) means adding a variant, a row
 //! and a generator file — not a new code path.
 
 use crate::generate::{self, GenerateFn};
+use crate::throttle::ThrottleGroup;
 
 /// One Microsoft Graph activity-report collection served by the simulator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,6 +37,8 @@ pub(crate) struct DatasetSpec {
     pub default_page_size: usize,
     /// Largest accepted `$top`.
     pub max_page_size: usize,
+    /// Whose request budget this dataset's requests spend.
+    pub throttle: ThrottleGroup,
     /// ChaCha stream the dataset's records are drawn from, so datasets don't
     /// disturb each other's sequences.
     pub rng_stream: u64,
@@ -51,6 +55,7 @@ static SPECS: [DatasetSpec; 2] = [
         permission: "AuditLog.Read.All",
         default_page_size: 1000,
         max_page_size: 1000,
+        throttle: ThrottleGroup::AuditLogs,
         rng_stream: 1,
         generate: generate::signins::generate,
     },
@@ -62,6 +67,7 @@ static SPECS: [DatasetSpec; 2] = [
         permission: "AuditLog.Read.All",
         default_page_size: 1000,
         max_page_size: 1000,
+        throttle: ThrottleGroup::AuditLogs,
         rng_stream: 2,
         generate: generate::audits::generate,
     },
@@ -93,10 +99,7 @@ impl Dataset {
     /// The dataset whose path equals `path`, ignoring ASCII case (Graph's own
     /// nextLinks sometimes say `signins`).
     pub(crate) fn from_path(path: &str) -> Option<Dataset> {
-        Dataset::all()
-            .iter()
-            .copied()
-            .find(|d| d.path().eq_ignore_ascii_case(path))
+        Dataset::all().iter().copied().find(|d| d.path().eq_ignore_ascii_case(path))
     }
 
     /// Position in [`Dataset::all`], used to index per-dataset tables.
@@ -121,26 +124,25 @@ mod tests {
     fn specs_line_up_with_variants() {
         for (i, d) in Dataset::all().iter().enumerate() {
             assert_eq!(d.index(), i);
-            assert!(
-                d.spec()
-                    .path
-                    .ends_with(d.spec().context.rsplit('/').next().unwrap())
-            );
+            assert!(d.spec().path.ends_with(d.spec().context.rsplit('/').next().unwrap()));
         }
         assert_eq!(Dataset::SignIns.path(), "/v1.0/auditLogs/signIns");
         assert_eq!(Dataset::DirectoryAudits.time_field(), "activityDateTime");
     }
 
     #[test]
+    fn audit_logs_share_one_throttle_group() {
+        for d in Dataset::all() {
+            if d.path().starts_with("/v1.0/auditLogs/") {
+                assert_eq!(d.spec().throttle, ThrottleGroup::AuditLogs, "{d}");
+            }
+        }
+    }
+
+    #[test]
     fn path_lookup_ignores_case() {
-        assert_eq!(
-            Dataset::from_path("/v1.0/auditLogs/signins"),
-            Some(Dataset::SignIns)
-        );
-        assert_eq!(
-            Dataset::from_path("/V1.0/AUDITLOGS/DIRECTORYAUDITS"),
-            Some(Dataset::DirectoryAudits)
-        );
+        assert_eq!(Dataset::from_path("/v1.0/auditLogs/signins"), Some(Dataset::SignIns));
+        assert_eq!(Dataset::from_path("/V1.0/AUDITLOGS/DIRECTORYAUDITS"), Some(Dataset::DirectoryAudits));
         assert_eq!(Dataset::from_path("/v1.0/auditLogs/provisioning"), None);
     }
 

@@ -181,19 +181,13 @@ impl<'a> Parser<'a> {
         let op = match self.next() {
             Some(Token::Word(op)) => *op,
             _ => {
-                return Err(invalid(format!(
-                    "incomplete clause '{}'",
-                    self.clause_text(start)
-                )));
+                return Err(invalid(format!("incomplete clause '{}'", self.clause_text(start))));
             }
         };
         let value = match self.next() {
             Some(Token::Word(v)) => *v,
             _ => {
-                return Err(invalid(format!(
-                    "incomplete clause '{}'",
-                    self.clause_text(start)
-                )));
+                return Err(invalid(format!("incomplete clause '{}'", self.clause_text(start))));
             }
         };
         let clause = format!("{field} {op} {value}");
@@ -228,12 +222,7 @@ impl<'a> Parser<'a> {
 /// Parses a decoded `$filter` value for a dataset whose time property is
 /// `time_field`.
 pub fn parse_filter(input: &str, time_field: &str) -> Result<TimeRange, QueryError> {
-    let mut p = Parser {
-        tokens: tokenize(input),
-        pos: 0,
-        field: time_field,
-        range: TimeRange::default(),
-    };
+    let mut p = Parser { tokens: tokenize(input), pos: 0, field: time_field, range: TimeRange::default() };
     if p.tokens.is_empty() {
         return Err(invalid("the filter is empty".to_owned()));
     }
@@ -268,19 +257,15 @@ mod tests {
         assert_eq!(r.lo, Some(t("2026-11-24T00:00:00Z")));
         assert_eq!(r.hi, Some(t("2026-11-24T23:59:59.9999999Z")));
 
-        let paren = parse_filter(
-            "(createdDateTime ge 2026-11-24T00:00:00Z and createdDateTime le 2026-11-25T00:00:00Z)",
-            F,
-        )
-        .unwrap();
+        let paren =
+            parse_filter("(createdDateTime ge 2026-11-24T00:00:00Z and createdDateTime le 2026-11-25T00:00:00Z)", F)
+                .unwrap();
         assert_eq!(paren.lo, r.lo);
         assert_eq!(paren.hi, Some(t("2026-11-25T00:00:00Z")));
 
-        let nested = parse_filter(
-            "((createdDateTime ge 2026-11-24T00:00:00Z))AND(createdDateTime LE 2026-11-25T00:00:00Z)",
-            F,
-        )
-        .unwrap();
+        let nested =
+            parse_filter("((createdDateTime ge 2026-11-24T00:00:00Z))AND(createdDateTime LE 2026-11-25T00:00:00Z)", F)
+                .unwrap();
         assert_eq!(nested, paren);
     }
 
@@ -303,11 +288,8 @@ mod tests {
 
     #[test]
     fn bounds_are_inclusive() {
-        let r = parse_filter(
-            "createdDateTime ge 2026-11-24T08:00:00Z and createdDateTime le 2026-11-24T09:00:00Z",
-            F,
-        )
-        .unwrap();
+        let r = parse_filter("createdDateTime ge 2026-11-24T08:00:00Z and createdDateTime le 2026-11-24T09:00:00Z", F)
+            .unwrap();
         assert!(r.contains(t("2026-11-24T08:00:00Z")));
         assert!(r.contains(t("2026-11-24T09:00:00Z")));
         assert!(!r.contains(t("2026-11-24T07:59:59.9999999Z")));
@@ -319,7 +301,9 @@ mod tests {
         let e = err("createdDateTime gt 2026-11-24T00:00:00Z");
         assert!(e.starts_with("Invalid filter clause"), "{e}");
         assert!(e.contains("createdDateTime gt 2026-11-24T00:00:00Z"), "{e}");
-        assert!(err("createdDateTime ge 2026-11-24T00:00:00Z and createdDateTime lt 2026-11-25T00:00:00Z").contains("'lt'"));
+        assert!(
+            err("createdDateTime ge 2026-11-24T00:00:00Z and createdDateTime lt 2026-11-25T00:00:00Z").contains("'lt'")
+        );
         assert!(err("createdDateTime ne 2026-11-24T00:00:00Z").contains("'ne'"));
     }
 
@@ -329,10 +313,7 @@ mod tests {
         assert!(err("userId eq 'abc'").contains("userId"));
         assert!(err("startsWith(appDisplayName,'Graph')").contains("startsWith"));
         assert!(
-            err(
-                "createdDateTime ge 2026-11-24T00:00:00Z or createdDateTime le 2026-11-25T00:00:00Z"
-            )
-            .contains("'or'")
+            err("createdDateTime ge 2026-11-24T00:00:00Z or createdDateTime le 2026-11-25T00:00:00Z").contains("'or'")
         );
         assert!(err("not createdDateTime ge 2026-11-24T00:00:00Z").contains("'not'"));
         assert!(err("createdDateTime ge '2026-11-24T00:00:00Z'").contains("RFC 3339"));
@@ -340,33 +321,16 @@ mod tests {
         assert!(err("(createdDateTime ge 2026-11-24T00:00:00Z").contains("parenthes"));
         assert!(err("createdDateTime ge 2026-11-24T00:00:00Z)").contains("unexpected"));
         assert!(err("createdDateTime ge").contains("incomplete"));
-        assert!(
-            err("createdDateTime ge 2026-11-24T00:00:00Z createdDateTime")
-                .contains("expected 'and'")
-        );
+        assert!(err("createdDateTime ge 2026-11-24T00:00:00Z createdDateTime").contains("expected 'and'"));
         assert!(err("  ").contains("empty"));
         assert!(err("()").contains("unexpected ')'"));
-        assert!(
-            err("signInEventTypes/any(t: t eq 'interactiveUser')").contains("signInEventTypes")
-        );
+        assert!(err("signInEventTypes/any(t: t eq 'interactiveUser')").contains("signInEventTypes"));
     }
 
     #[test]
     fn field_name_is_per_dataset() {
-        assert!(
-            parse_filter(
-                "activityDateTime ge 2026-11-24T00:00:00Z",
-                "activityDateTime"
-            )
-            .is_ok()
-        );
-        assert!(
-            parse_filter(
-                "createdDateTime ge 2026-11-24T00:00:00Z",
-                "activityDateTime"
-            )
-            .is_err()
-        );
+        assert!(parse_filter("activityDateTime ge 2026-11-24T00:00:00Z", "activityDateTime").is_ok());
+        assert!(parse_filter("createdDateTime ge 2026-11-24T00:00:00Z", "activityDateTime").is_err());
     }
 
     #[test]

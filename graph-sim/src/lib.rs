@@ -6,7 +6,8 @@
 //! POST /{tenant}/oauth2/v2.0/token ─► secret or certificate client assertion
 //!        ─► token (AADSTS errors as Entra sends them)
 //! GET  /v1.0/auditLogs/{signIns,directoryAudits}
-//!        bearer ─► fault queue ─► switches ─► $filter/$top/$skiptoken ─► keyset page
+//!        bearer ─► rate limit ─► fault queue ─► switches ─► $filter/$top/$skiptoken
+//!        ─► keyset page
 //! ```
 //!
 //! It shares no code with the exporter: it is the other side of the wire.
@@ -15,7 +16,8 @@
 //!
 //! Modules:
 //! - [`config`]: `SimConfig`, the tenant before it starts.
-//! - [`control`]: switches, one-shot faults and the request log.
+//! - [`control`]: switches (rate limit, page-size cap), one-shot faults, the
+//!   request log and counters.
 //! - `dataset`: the served datasets, as data.
 //! - `filter`, `query`, `skiptoken`: OData query options and paging tokens.
 //! - `record`: stored records and the keyset-ordered store.
@@ -25,6 +27,8 @@
 //!   credentials (`certificate`: the uploaded certificate; `assertion`: client
 //!   assertion checks), data endpoints (`graph`), response shapes (`reply`),
 //!   shared `state`, and the [`GraphSim`] handle.
+//! - `throttle`: throttle groups and the sliding window that enforces a
+//!   rate limit on each.
 //! - `time`: Graph's 100 ns timestamps.
 #![warn(missing_docs)]
 
@@ -37,10 +41,11 @@ mod query;
 mod record;
 mod server;
 mod skiptoken;
+mod throttle;
 mod time;
 
 pub use config::SimConfig;
-pub use control::{Fault, RequestLog, Switches};
+pub use control::{Fault, RateLimit, RequestLog, SimStats, Switches};
 pub use dataset::Dataset;
 pub use record::Record;
 pub use server::GraphSim;

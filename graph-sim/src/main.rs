@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Parser;
 use graph_sim::config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID};
-use graph_sim::{GraphSim, SimConfig};
+use graph_sim::{GraphSim, RateLimit, SimConfig};
 
 /// A local stand-in for Microsoft Graph's activity-report endpoints
 /// (/v1.0/auditLogs/signIns, /v1.0/auditLogs/directoryAudits) and the Entra
@@ -90,6 +90,18 @@ struct Args {
     /// Delay every Graph data response by this many milliseconds.
     #[arg(long, default_value_t = 0)]
     page_delay_ms: u64,
+
+    /// Throttle data requests as Graph does: at most REQUESTS starts in any
+    /// sliding WINDOW (a humantime duration) for all of /auditLogs; more get
+    /// 429 with Retry-After. Graph's documented budget is 5/10s [default: no
+    /// limit].
+    #[arg(long, value_name = "REQUESTS/WINDOW", value_parser = parse_rate_limit)]
+    rate_limit: Option<RateLimit>,
+
+    /// Return at most this many records per page, whatever $top asks for
+    /// [default: $top].
+    #[arg(long, value_name = "RECORDS", value_parser = clap::value_parser!(u64).range(1..))]
+    max_page_size: Option<u64>,
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
@@ -98,17 +110,24 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| format!("expected an RFC 3339 time such as 2026-11-24T10:00:00Z ({e})"))
 }
 
+/// `5/10s`: requests per humantime window.
+fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
+    const EXPECTED: &str = "expected REQUESTS/WINDOW such as 5/10s";
+    let (requests, window) = s.split_once('/').ok_or_else(|| EXPECTED.to_owned())?;
+    let requests: u32 = requests.trim().parse().map_err(|e| format!("{EXPECTED} (requests: {e})"))?;
+    let window = humantime::parse_duration(window.trim()).map_err(|e| format!("{EXPECTED} (window: {e})"))?;
+    if requests == 0 || window.is_zero() {
+        return Err(format!("{EXPECTED} (both must be positive)"));
+    }
+    Ok(RateLimit { requests, window })
+}
+
 impl Args {
     fn config(&self) -> Result<SimConfig, String> {
         let (default_from, default_to) = SimConfig::default_window(Utc::now());
         let to = self.to.unwrap_or(default_to);
-        let from = self.from.unwrap_or_else(|| {
-            if self.to.is_some() {
-                to - TimeDelta::hours(48)
-            } else {
-                default_from
-            }
-        });
+        let from =
+            self.from.unwrap_or_else(|| if self.to.is_some() { to - TimeDelta::hours(48) } else { default_from });
         if from >= to {
             return Err(format!("--from ({from}) must be earlier than --to ({to})"));
         }
@@ -116,9 +135,8 @@ impl Args {
             .client_certificate
             .as_ref()
             .map(|path| {
-                std::fs::read_to_string(path).map_err(|e| {
-                    format!("cannot read --client-certificate {}: {e}", path.display())
-                })
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read --client-certificate {}: {e}", path.display()))
             })
             .transpose()?;
         Ok(SimConfig {
@@ -194,6 +212,8 @@ async fn main() -> ExitCode {
         s.missing_permission = args.missing_permission;
         s.secret_expired = args.secret_expired;
         s.page_delay = Duration::from_millis(args.page_delay_ms);
+        s.rate_limit = args.rate_limit;
+        s.max_page_size = args.max_page_size.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     });
     let stop = match shutdown_signal() {
         Ok(stop) => stop,
@@ -215,6 +235,8 @@ async fn main() -> ExitCode {
         directory_audits = c.directory_audits,
         from = %c.from,
         to = %c.to,
+        rate_limit = args.rate_limit.map(|l| l.to_string()),
+        max_page_size = args.max_page_size,
         "graph-sim listening"
     );
     stop.await;
@@ -244,37 +266,31 @@ mod tests {
         assert_eq!(c.to - c.from, TimeDelta::hours(48));
         assert_eq!(c.seed, 42);
         assert_eq!(c.signins, 5000);
-        let a = Args::parse_from([
-            "graph-sim",
-            "--from",
-            "2026-11-24T10:00:00Z",
-            "--to",
-            "2026-11-24T09:00:00Z",
-        ]);
+        let a = Args::parse_from(["graph-sim", "--from", "2026-11-24T10:00:00Z", "--to", "2026-11-24T09:00:00Z"]);
         assert!(a.config().is_err());
     }
 
     #[test]
+    fn rate_limit_flag() {
+        let a = Args::parse_from(["graph-sim", "--rate-limit", "5/10s", "--max-page-size", "100"]);
+        assert_eq!(a.rate_limit, Some(RateLimit::AUDIT_LOGS));
+        assert_eq!(a.max_page_size, Some(100));
+        let a = Args::parse_from(["graph-sim"]);
+        assert_eq!((a.rate_limit, a.max_page_size), (None, None));
+        assert_eq!(parse_rate_limit("1/1500ms"), Ok(RateLimit { requests: 1, window: Duration::from_millis(1500) }));
+        assert_eq!(parse_rate_limit(" 10 / 1m "), Ok(RateLimit { requests: 10, window: Duration::from_secs(60) }));
+        for bad in ["5", "5/", "/10s", "x/10s", "5/10", "0/10s", "5/0s", "-1/10s"] {
+            assert!(parse_rate_limit(bad).unwrap_err().contains("5/10s"), "{bad}");
+        }
+        assert!(Args::try_parse_from(["graph-sim", "--max-page-size", "0"]).is_err());
+    }
+
+    #[test]
     fn client_certificate_is_read_from_a_file() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/fixtures/certs/app.cert.pem"
-        );
-        let c = Args::parse_from(["graph-sim", "--client-certificate", path])
-            .config()
-            .unwrap();
-        assert!(
-            c.client_certificate_pem
-                .unwrap()
-                .starts_with("-----BEGIN CERTIFICATE-----")
-        );
-        assert_eq!(
-            Args::parse_from(["graph-sim"])
-                .config()
-                .unwrap()
-                .client_certificate_pem,
-            None
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/certs/app.cert.pem");
+        let c = Args::parse_from(["graph-sim", "--client-certificate", path]).config().unwrap();
+        assert!(c.client_certificate_pem.unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+        assert_eq!(Args::parse_from(["graph-sim"]).config().unwrap().client_certificate_pem, None);
         let missing = Args::parse_from(["graph-sim", "--client-certificate", "/nonexistent.pem"]);
         assert!(missing.config().unwrap_err().contains("/nonexistent.pem"));
     }

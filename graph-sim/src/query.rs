@@ -32,9 +32,7 @@ pub enum QueryError {
     #[error("Unknown query option '{0}' specified.")]
     UnknownOption(String),
     /// The same option given twice.
-    #[error(
-        "Query option '{0}' was specified more than once, but it must be specified at most once."
-    )]
+    #[error("Query option '{0}' was specified more than once, but it must be specified at most once.")]
     DuplicateOption(String),
     /// A skip token this sim did not issue for this query.
     #[error("Invalid skip token")]
@@ -60,11 +58,7 @@ pub fn scope(spec: &DatasetSpec, range: &TimeRange) -> String {
 }
 
 /// Parses the raw query string of a data request.
-pub fn parse_query(
-    raw: Option<&str>,
-    spec: &DatasetSpec,
-    key: &SkipTokenKey,
-) -> Result<PageQuery, QueryError> {
+pub fn parse_query(raw: Option<&str>, spec: &DatasetSpec, key: &SkipTokenKey) -> Result<PageQuery, QueryError> {
     let mut filter = None;
     let mut top = None;
     let mut skiptoken = None;
@@ -101,26 +95,15 @@ pub fn parse_query(
         Some(v) => match v.trim().parse::<usize>() {
             Ok(n) if (1..=spec.max_page_size).contains(&n) => n,
             _ => {
-                return Err(QueryError::PageSize {
-                    value: v,
-                    max: spec.max_page_size,
-                });
+                return Err(QueryError::PageSize { value: v, max: spec.max_page_size });
             }
         },
     };
     let cursor = match skiptoken {
         None => None,
-        Some(t) => Some(
-            key.decode(&scope(spec, &range), &t)
-                .ok_or(QueryError::InvalidSkipToken)?,
-        ),
+        Some(t) => Some(key.decode(&scope(spec, &range), &t).ok_or(QueryError::InvalidSkipToken)?),
     };
-    Ok(PageQuery {
-        filter_text: filter,
-        range,
-        top,
-        cursor,
-    })
+    Ok(PageQuery { filter_text: filter, range, top, cursor })
 }
 
 /// Percent-encodes a query value: unreserved characters and `:` stay, spaces
@@ -138,13 +121,7 @@ pub fn encode_query_value(v: &str) -> String {
 }
 
 /// The `@odata.nextLink` continuing `q` after `cursor`, usable verbatim.
-pub fn next_link(
-    base_url: &str,
-    spec: &DatasetSpec,
-    q: &PageQuery,
-    cursor: &Cursor,
-    key: &SkipTokenKey,
-) -> String {
+pub fn next_link(base_url: &str, spec: &DatasetSpec, q: &PageQuery, cursor: &Cursor, key: &SkipTokenKey) -> String {
     let mut link = format!("{base_url}{}?", spec.path);
     if let Some(f) = &q.filter_text {
         let _ = write!(link, "$filter={}&", encode_query_value(f));
@@ -179,8 +156,7 @@ mod tests {
     #[test]
     fn decodes_plus_and_percent_spaces() {
         let plus = parse("$filter=createdDateTime+ge+2026-11-24T00:00:00Z&$top=5").unwrap();
-        let pct =
-            parse("%24filter=createdDateTime%20ge%202026-11-24T00%3A00%3A00Z&%24top=5").unwrap();
+        let pct = parse("%24filter=createdDateTime%20ge%202026-11-24T00%3A00%3A00Z&%24top=5").unwrap();
         assert_eq!(plus.range, pct.range);
         assert_eq!(plus.top, 5);
         assert_eq!(plus.range.lo, parse_filter_datetime("2026-11-24T00:00:00Z"));
@@ -197,9 +173,7 @@ mod tests {
             let e = parse(&format!("$top={bad}")).unwrap_err();
             assert_eq!(
                 e.to_string(),
-                format!(
-                    "Invalid page size specified: '{bad}'. Must be between 1 and 1000 inclusive."
-                )
+                format!("Invalid page size specified: '{bad}'. Must be between 1 and 1000 inclusive.")
             );
         }
     }
@@ -209,32 +183,26 @@ mod tests {
         assert!(parse("$select=id,createdDateTime&$orderby=createdDateTime desc").is_ok());
         assert!(parse("api-version=1&foo=bar").is_ok());
         assert!(parse("$TOP=3").is_ok());
-        assert_eq!(
-            parse("$expand=x").unwrap_err(),
-            QueryError::UnknownOption("$expand".to_owned())
-        );
-        assert_eq!(
-            parse("$count=true").unwrap_err().to_string(),
-            "Unknown query option '$count' specified."
-        );
-        assert!(matches!(
-            parse("$top=1&$top=2").unwrap_err(),
-            QueryError::DuplicateOption(_)
-        ));
+        assert_eq!(parse("$expand=x").unwrap_err(), QueryError::UnknownOption("$expand".to_owned()));
+        assert_eq!(parse("$count=true").unwrap_err().to_string(), "Unknown query option '$count' specified.");
+        assert!(matches!(parse("$top=1&$top=2").unwrap_err(), QueryError::DuplicateOption(_)));
     }
 
     #[test]
     fn next_link_round_trips_through_parse() {
         let spec = Dataset::SignIns.spec();
-        let q = parse("$filter=(createdDateTime ge 2026-11-24T00:00:00Z and createdDateTime le 2026-11-25T00:00:00Z)&$top=10").unwrap();
-        let cursor = Cursor {
-            time: parse_filter_datetime("2026-11-24T12:00:00.5Z").unwrap(),
-            id: "abc".to_owned(),
-        };
+        let q = parse(
+            "$filter=(createdDateTime ge 2026-11-24T00:00:00Z and createdDateTime le 2026-11-25T00:00:00Z)&$top=10",
+        )
+        .unwrap();
+        let cursor = Cursor { time: parse_filter_datetime("2026-11-24T12:00:00.5Z").unwrap(), id: "abc".to_owned() };
         let link = next_link("http://127.0.0.1:9", spec, &q, &cursor, &key());
-        assert!(link.starts_with(
-            "http://127.0.0.1:9/v1.0/auditLogs/signIns?$filter=%28createdDateTime%20ge%202026-11-24T00:00:00Z%20and"
-        ), "{link}");
+        assert!(
+            link.starts_with(
+                "http://127.0.0.1:9/v1.0/auditLogs/signIns?$filter=%28createdDateTime%20ge%202026-11-24T00:00:00Z%20and"
+            ),
+            "{link}"
+        );
         let raw = link.split_once('?').unwrap().1;
         let again = parse(raw).unwrap();
         assert_eq!(again.range, q.range);
@@ -246,27 +214,13 @@ mod tests {
     fn skiptoken_is_bound_to_filter() {
         let spec = Dataset::SignIns.spec();
         let q = parse("$filter=createdDateTime ge 2026-11-24T00:00:00Z").unwrap();
-        let cursor = Cursor {
-            time: parse_filter_datetime("2026-11-24T12:00:00Z").unwrap(),
-            id: "abc".to_owned(),
-        };
+        let cursor = Cursor { time: parse_filter_datetime("2026-11-24T12:00:00Z").unwrap(), id: "abc".to_owned() };
         let token = key().encode(&scope(spec, &q.range), &cursor);
-        assert!(
-            parse(&format!(
-                "$filter=createdDateTime ge 2026-11-24T00:00:00Z&$skiptoken={token}"
-            ))
-            .is_ok()
-        );
+        assert!(parse(&format!("$filter=createdDateTime ge 2026-11-24T00:00:00Z&$skiptoken={token}")).is_ok());
         assert_eq!(
-            parse(&format!(
-                "$filter=createdDateTime ge 2026-11-23T00:00:00Z&$skiptoken={token}"
-            ))
-            .unwrap_err(),
+            parse(&format!("$filter=createdDateTime ge 2026-11-23T00:00:00Z&$skiptoken={token}")).unwrap_err(),
             QueryError::InvalidSkipToken
         );
-        assert_eq!(
-            parse(&format!("$skiptoken={token}")).unwrap_err(),
-            QueryError::InvalidSkipToken
-        );
+        assert_eq!(parse(&format!("$skiptoken={token}")).unwrap_err(), QueryError::InvalidSkipToken);
     }
 }

@@ -51,9 +51,7 @@ pub struct Page<'a> {
 
 impl Default for Store {
     fn default() -> Self {
-        Store {
-            tables: Dataset::all().iter().map(|_| Table::default()).collect(),
-        }
+        Store { tables: Dataset::all().iter().map(|_| Table::default()).collect() }
     }
 }
 
@@ -81,18 +79,10 @@ impl Store {
 
     /// Up to `top` records of `ds` in `range`, strictly after `cursor` in
     /// newest-first order.
-    pub fn page(
-        &self,
-        ds: Dataset,
-        range: &TimeRange,
-        cursor: Option<&Cursor>,
-        top: usize,
-    ) -> Page<'_> {
+    pub fn page(&self, ds: Dataset, range: &TimeRange, cursor: Option<&Cursor>, top: usize) -> Page<'_> {
         // Keys (t, id) with t <= hi are exactly those below (hi + 1 ns, ""),
         // since "" is the smallest id.
-        let from_range = range
-            .hi
-            .map(|hi| (hi + TimeDelta::nanoseconds(1), String::new()));
+        let from_range = range.hi.map(|hi| (hi + TimeDelta::nanoseconds(1), String::new()));
         let from_cursor = cursor.map(|c| (c.time, c.id.clone()));
         let upper = match (from_range, from_cursor) {
             (Some(a), Some(b)) => Bound::Excluded(a.min(b)),
@@ -110,10 +100,7 @@ impl Store {
             .collect();
         let next = if records.len() > top {
             records.truncate(top);
-            records.last().map(|r| Cursor {
-                time: r.time,
-                id: r.id.clone(),
-            })
+            records.last().map(|r| Cursor { time: r.time, id: r.id.clone() })
         } else {
             None
         };
@@ -127,11 +114,7 @@ mod tests {
     use crate::time::parse_filter_datetime;
 
     fn rec(time: &str, id: &str) -> Record {
-        Record {
-            id: id.to_owned(),
-            time: parse_filter_datetime(time).unwrap(),
-            json: format!("{{\"id\":\"{id}\"}}"),
-        }
+        Record { id: id.to_owned(), time: parse_filter_datetime(time).unwrap(), json: format!("{{\"id\":\"{id}\"}}") }
     }
 
     fn ids(p: &Page<'_>) -> Vec<String> {
@@ -188,19 +171,12 @@ mod tests {
             lo: parse_filter_datetime("2026-11-24T08:00:00Z"),
             hi: parse_filter_datetime("2026-11-24T09:00:00Z"),
         };
-        assert_eq!(
-            ids(&s.page(Dataset::SignIns, &r, None, 10)),
-            ["c", "b", "a"]
-        );
+        assert_eq!(ids(&s.page(Dataset::SignIns, &r, None, 10)), ["c", "b", "a"]);
         let p1 = s.page(Dataset::SignIns, &r, None, 2);
         let p2 = s.page(Dataset::SignIns, &r, p1.next.as_ref(), 2);
         assert_eq!(ids(&p2), ["a"]);
         let empty = TimeRange { lo: r.hi, hi: r.lo };
-        assert!(
-            s.page(Dataset::SignIns, &empty, None, 10)
-                .records
-                .is_empty()
-        );
+        assert!(s.page(Dataset::SignIns, &empty, None, 10).records.is_empty());
     }
 
     #[test]

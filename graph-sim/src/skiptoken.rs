@@ -112,10 +112,7 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
         b'a'..=b'f' => Some(c - b'a' + 10),
         _ => None,
     };
-    s.as_bytes()
-        .chunks(2)
-        .map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?))
-        .collect()
+    s.as_bytes().chunks(2).map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?)).collect()
 }
 
 #[cfg(test)]
@@ -124,9 +121,7 @@ mod tests {
 
     fn cursor() -> Cursor {
         Cursor {
-            time: DateTime::parse_from_rfc3339("2026-11-24T08:15:41.6195833Z")
-                .unwrap()
-                .to_utc(),
+            time: DateTime::parse_from_rfc3339("2026-11-24T08:15:41.6195833Z").unwrap().to_utc(),
             id: "SSGM_b662f17a-4e4d-4e1c-9248-cdec180024b2_MCDC4_88453290".to_owned(),
         }
     }
@@ -140,10 +135,7 @@ mod tests {
         assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_eq!(key.decode(SCOPE, &token), Some(cursor()));
         // Deterministic for the same key and input.
-        assert_eq!(
-            SkipTokenKey::new(42, "tenant").encode(SCOPE, &cursor()),
-            token
-        );
+        assert_eq!(SkipTokenKey::new(42, "tenant").encode(SCOPE, &cursor()), token);
     }
 
     #[test]
@@ -167,22 +159,13 @@ mod tests {
         let key = SkipTokenKey::new(42, "tenant");
         let token = key.encode(SCOPE, &cursor());
         assert_eq!(key.decode("/v1.0/auditLogs/signIns\n[*,*]", &token), None);
-        assert_eq!(
-            key.decode(
-                "/v1.0/auditLogs/directoryAudits\n[*,2026-01-01T00:00:00Z]",
-                &token
-            ),
-            None
-        );
+        assert_eq!(key.decode("/v1.0/auditLogs/directoryAudits\n[*,2026-01-01T00:00:00Z]", &token), None);
         assert_eq!(SkipTokenKey::new(43, "tenant").decode(SCOPE, &token), None);
         assert_eq!(SkipTokenKey::new(42, "other").decode(SCOPE, &token), None);
     }
 
     #[test]
     fn debug_hides_the_key() {
-        assert_eq!(
-            format!("{:?}", SkipTokenKey::new(1, "t")),
-            "SkipTokenKey(***)"
-        );
+        assert_eq!(format!("{:?}", SkipTokenKey::new(1, "t")), "SkipTokenKey(***)");
     }
 }

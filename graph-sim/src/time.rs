@@ -11,11 +11,7 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Timelike, Utc};
 /// Formats `t` as Graph does: UTC, seven fractional digits, `Z`.
 /// Sub-tick precision (below 100 ns) is truncated.
 pub fn format_ticks(t: DateTime<Utc>) -> String {
-    format!(
-        "{}.{:07}Z",
-        t.format("%Y-%m-%dT%H:%M:%S"),
-        (t.nanosecond() % 1_000_000_000) / 100
-    )
+    format!("{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), (t.nanosecond() % 1_000_000_000) / 100)
 }
 
 /// Formats `t` with nanosecond precision, for canonical (hashed) forms.
@@ -39,10 +35,7 @@ pub fn parse_filter_datetime(s: &str) -> Option<DateTime<Utc>> {
     let digit_at = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
     let punct = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
     let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-    if b.len() < 20
-        || !digits.iter().all(|&i| digit_at(i))
-        || !punct.iter().all(|&(i, c)| b[i] == c)
-    {
+    if b.len() < 20 || !digits.iter().all(|&i| digit_at(i)) || !punct.iter().all(|&(i, c)| b[i] == c) {
         return None;
     }
     let mut i = 19;
@@ -79,52 +72,28 @@ mod tests {
 
     #[test]
     fn formats_seven_digits() {
-        let t = DateTime::parse_from_rfc3339("2026-11-24T08:15:41.6195833Z")
-            .unwrap()
-            .to_utc();
+        let t = DateTime::parse_from_rfc3339("2026-11-24T08:15:41.6195833Z").unwrap().to_utc();
         assert_eq!(format_ticks(t), "2026-11-24T08:15:41.6195833Z");
-        let whole = DateTime::parse_from_rfc3339("2026-11-24T08:00:00Z")
-            .unwrap()
-            .to_utc();
+        let whole = DateTime::parse_from_rfc3339("2026-11-24T08:00:00Z").unwrap().to_utc();
         assert_eq!(format_ticks(whole), "2026-11-24T08:00:00.0000000Z");
-        let nanos = DateTime::parse_from_rfc3339("2026-11-24T08:00:00.123456789Z")
-            .unwrap()
-            .to_utc();
+        let nanos = DateTime::parse_from_rfc3339("2026-11-24T08:00:00.123456789Z").unwrap().to_utc();
         assert_eq!(format_ticks(nanos), "2026-11-24T08:00:00.1234567Z");
-        assert_eq!(
-            format_nanos(truncate_to_tick(nanos)),
-            "2026-11-24T08:00:00.123456700Z"
-        );
+        assert_eq!(format_nanos(truncate_to_tick(nanos)), "2026-11-24T08:00:00.123456700Z");
     }
 
     #[test]
     fn accepts_zero_to_seven_fraction_digits() {
-        assert_eq!(
-            p("2026-11-24T08:15:41Z").unwrap(),
-            "2026-11-24T08:15:41.000000000Z"
-        );
-        assert_eq!(
-            p("2026-11-24T08:15:41.6Z").unwrap(),
-            "2026-11-24T08:15:41.600000000Z"
-        );
-        assert_eq!(
-            p("2026-11-24T08:15:41.6195833Z").unwrap(),
-            "2026-11-24T08:15:41.619583300Z"
-        );
+        assert_eq!(p("2026-11-24T08:15:41Z").unwrap(), "2026-11-24T08:15:41.000000000Z");
+        assert_eq!(p("2026-11-24T08:15:41.6Z").unwrap(), "2026-11-24T08:15:41.600000000Z");
+        assert_eq!(p("2026-11-24T08:15:41.6195833Z").unwrap(), "2026-11-24T08:15:41.619583300Z");
         assert_eq!(p("2026-11-24T08:15:41.61958331Z"), None);
         assert_eq!(p("2026-11-24T08:15:41.Z"), None);
     }
 
     #[test]
     fn offsets_are_converted_to_utc() {
-        assert_eq!(
-            p("2026-11-24T10:15:41.5+02:00").unwrap(),
-            "2026-11-24T08:15:41.500000000Z"
-        );
-        assert_eq!(
-            p("2026-11-24T03:15:41-05:00").unwrap(),
-            "2026-11-24T08:15:41.000000000Z"
-        );
+        assert_eq!(p("2026-11-24T10:15:41.5+02:00").unwrap(), "2026-11-24T08:15:41.500000000Z");
+        assert_eq!(p("2026-11-24T03:15:41-05:00").unwrap(), "2026-11-24T08:15:41.000000000Z");
     }
 
     #[test]
@@ -151,9 +120,6 @@ mod tests {
         let c = parse_filter_datetime("2026-11-24T08:15:41.61958330Z");
         assert!(a < b);
         assert_eq!(c, None);
-        assert_eq!(
-            parse_filter_datetime("2026-11-24T08:15:41.619583Z").unwrap(),
-            a - TimeDelta::nanoseconds(300)
-        );
+        assert_eq!(parse_filter_datetime("2026-11-24T08:15:41.619583Z").unwrap(), a - TimeDelta::nanoseconds(300));
     }
 }

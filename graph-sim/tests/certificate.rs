@@ -19,10 +19,7 @@ use serde_json::{Value, json};
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/../tests/fixtures/certs/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../tests/fixtures/certs/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -51,13 +48,7 @@ fn x5t_s256(cert: &str) -> String {
 
 /// Legacy `x5t` (SHA-1) of a fixture certificate.
 fn x5t(cert: &str) -> String {
-    b64url(
-        digest::digest(
-            &SHA1_FOR_LEGACY_USE_ONLY,
-            &pem_der(&fixture(cert), "CERTIFICATE"),
-        )
-        .as_ref(),
-    )
+    b64url(digest::digest(&SHA1_FOR_LEGACY_USE_ONLY, &pem_der(&fixture(cert), "CERTIFICATE")).as_ref())
 }
 
 /// The claims Microsoft documents, for `sim`'s tenant and app, valid now.
@@ -76,21 +67,13 @@ fn claims(sim: &GraphSim) -> Value {
 }
 
 fn uuid_like(n: i64) -> String {
-    format!(
-        "00000000-0000-4000-8000-{:012x}",
-        n.unsigned_abs() % (1 << 48)
-    )
+    format!("00000000-0000-4000-8000-{:012x}", n.unsigned_abs() % (1 << 48))
 }
 
 fn sign(header: &Value, claims: &Value, key: &RsaKeyPair, enc: &'static dyn RsaEncoding) -> String {
-    let signed = format!(
-        "{}.{}",
-        b64url(header.to_string().as_bytes()),
-        b64url(claims.to_string().as_bytes())
-    );
+    let signed = format!("{}.{}", b64url(header.to_string().as_bytes()), b64url(claims.to_string().as_bytes()));
     let mut sig = vec![0; key.public_modulus_len()];
-    key.sign(enc, &SystemRandom::new(), signed.as_bytes(), &mut sig)
-        .unwrap();
+    key.sign(enc, &SystemRandom::new(), signed.as_bytes(), &mut sig).unwrap();
     format!("{signed}.{}", b64url(&sig))
 }
 
@@ -116,21 +99,10 @@ fn assertion_form(sim: &GraphSim, assertion: &str) -> Vec<(&'static str, String)
 }
 
 async fn start_with_cert() -> GraphSim {
-    GraphSim::start(SimConfig {
-        client_certificate_pem: Some(fixture("app.cert.pem")),
-        ..config()
-    })
-    .await
-    .unwrap()
+    GraphSim::start(SimConfig { client_certificate_pem: Some(fixture("app.cert.pem")), ..config() }).await.unwrap()
 }
 
-async fn expect(
-    sim: &GraphSim,
-    assertion: &str,
-    status: StatusCode,
-    error: &str,
-    code: u64,
-) -> String {
+async fn expect(sim: &GraphSim, assertion: &str, status: StatusCode, error: &str, code: u64) -> String {
     let (got, body) = post_token(sim, &assertion_form(sim, assertion)).await;
     assert_eq!(got, status, "{body}");
     assert_eq!(body["error"], error, "{body}");
@@ -145,14 +117,7 @@ async fn expect(
 }
 
 async fn expect_invalid_client(sim: &GraphSim, assertion: &str, code: u64) -> String {
-    expect(
-        sim,
-        assertion,
-        StatusCode::UNAUTHORIZED,
-        "invalid_client",
-        code,
-    )
-    .await
+    expect(sim, assertion, StatusCode::UNAUTHORIZED, "invalid_client", code).await
 }
 
 fn token_claims(token: &str) -> Value {
@@ -178,10 +143,7 @@ async fn documented_ps256_assertion_gets_a_working_token() {
     let mut c = claims(&sim);
     c["aud"] = json!(token_url(&sim));
     let a = ps256("app.cert.pem", "app.key.pem", &c);
-    assert_eq!(
-        post_token(&sim, &assertion_form(&sim, &a)).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(post_token(&sim, &assertion_form(&sim, &a)).await.0, StatusCode::OK);
 
     // Nothing logged carries the assertion.
     for r in sim.requests() {
@@ -194,8 +156,7 @@ async fn legacy_rs256_with_x5t_is_accepted() {
     let sim = start_with_cert().await;
     let header = json!({"alg": "RS256", "typ": "JWT", "x5t": x5t("app.cert.pem")});
     // The PKCS#1 form of the same key signs the same way.
-    let key =
-        RsaKeyPair::from_der(&pem_der(&fixture("app.rsa.key.pem"), "RSA PRIVATE KEY")).unwrap();
+    let key = RsaKeyPair::from_der(&pem_der(&fixture("app.rsa.key.pem"), "RSA PRIVATE KEY")).unwrap();
     let a = sign(&header, &claims(&sim), &key, &RSA_PKCS1_SHA256);
     let (status, body) = post_token(&sim, &assertion_form(&sim, &a)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -207,19 +168,11 @@ async fn signature_by_the_wrong_key_is_700027() {
     // app.cert.pem's thumbprint, other.key.pem's signature.
     let a = ps256("app.cert.pem", "other.key.pem", &claims(&sim));
     let desc = expect_invalid_client(&sim, &a, 700027).await;
-    assert!(
-        desc.contains("did not match the expected signature value"),
-        "{desc}"
-    );
+    assert!(desc.contains("did not match the expected signature value"), "{desc}");
 
     // PKCS#1 v1.5 padding under a PS256 header.
     let header = json!({"alg": "PS256", "x5t#S256": x5t_s256("app.cert.pem")});
-    let a = sign(
-        &header,
-        &claims(&sim),
-        &pkcs8_key("app.key.pem"),
-        &RSA_PKCS1_SHA256,
-    );
+    let a = sign(&header, &claims(&sim), &pkcs8_key("app.key.pem"), &RSA_PKCS1_SHA256);
     expect_invalid_client(&sim, &a, 700027).await;
 }
 
@@ -239,26 +192,17 @@ async fn wrong_claims_get_their_codes() {
         c[name] = value;
         ps256("app.cert.pem", "app.key.pem", &c)
     };
-    let other_tenant =
-        "https://login.microsoftonline.com/00000000-0000-0000-0000-00000000dead/oauth2/v2.0/token";
+    let other_tenant = "https://login.microsoftonline.com/00000000-0000-0000-0000-00000000dead/oauth2/v2.0/token";
     let desc = expect_invalid_client(&sim, &with("aud", json!(other_tenant)), 700023).await;
     assert!(desc.contains("audience claim does not match"), "{desc}");
-    expect_invalid_client(
-        &sim,
-        &with("aud", json!("https://graph.microsoft.com")),
-        700023,
-    )
-    .await;
+    expect_invalid_client(&sim, &with("aud", json!("https://graph.microsoft.com")), 700023).await;
 
     let stranger = json!("99999999-9999-4999-8999-999999999999");
     let mut c = claims(&sim);
     c["iss"] = stranger.clone();
     c["sub"] = stranger.clone();
     let desc = expect_invalid_client(&sim, &ps256("app.cert.pem", "app.key.pem", &c), 700021).await;
-    assert!(
-        desc.contains("doesn't match 'client_id' parameter"),
-        "{desc}"
-    );
+    assert!(desc.contains("doesn't match 'client_id' parameter"), "{desc}");
     expect_invalid_client(&sim, &with("sub", stranger), 50048).await;
 }
 
@@ -274,22 +218,13 @@ async fn assertions_outside_their_time_range_are_700024() {
         ps256("app.cert.pem", "app.key.pem", &c)
     };
     let desc = expect_invalid_client(&sim, &window(now - 3600, now - 3000), 700024).await;
-    assert!(
-        desc.contains("Client assertion is not within its valid time range."),
-        "{desc}"
-    );
+    assert!(desc.contains("Client assertion is not within its valid time range."), "{desc}");
     expect_invalid_client(&sim, &window(now + 3600, now + 4200), 700024).await;
     // A minute of skew either way is tolerated.
     let late = window(now - 660, now - 60);
-    assert_eq!(
-        post_token(&sim, &assertion_form(&sim, &late)).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(post_token(&sim, &assertion_form(&sim, &late)).await.0, StatusCode::OK);
     let early = window(now + 60, now + 660);
-    assert_eq!(
-        post_token(&sim, &assertion_form(&sim, &early)).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(post_token(&sim, &assertion_form(&sim, &early)).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -309,10 +244,7 @@ async fn certificate_is_changed_at_runtime() {
     sim.set_client_certificate(Some(fixture("other.cert.pem")));
     expect_invalid_client(&sim, &assertion, 700027).await;
     let other = ps256("other.cert.pem", "other.key.pem", &claims(&sim));
-    assert_eq!(
-        post_token(&sim, &assertion_form(&sim, &other)).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(post_token(&sim, &assertion_form(&sim, &other)).await.0, StatusCode::OK);
 
     sim.set_client_certificate(None);
     expect_invalid_client(&sim, &other, 700027).await;
@@ -326,12 +258,7 @@ async fn malformed_assertions_are_50027() {
     let sim = start_with_cert().await;
     expect_invalid_client(&sim, "not-a-jwt", 50027).await;
     expect_invalid_client(&sim, "a.b.c", 50027).await;
-    let no_thumbprint = sign(
-        &json!({"alg": "PS256"}),
-        &claims(&sim),
-        &pkcs8_key("app.key.pem"),
-        &RSA_PSS_SHA256,
-    );
+    let no_thumbprint = sign(&json!({"alg": "PS256"}), &claims(&sim), &pkcs8_key("app.key.pem"), &RSA_PSS_SHA256);
     let desc = expect_invalid_client(&sim, &no_thumbprint, 50027).await;
     assert!(desc.contains("No certificate thumbprint"), "{desc}");
     let mut c = claims(&sim);
@@ -363,20 +290,15 @@ async fn request_shape_errors() {
     let wrong_type: Vec<_> = assertion_form(&sim, &assertion)
         .into_iter()
         .map(|(k, v)| match k {
-            "client_assertion_type" => (
-                k,
-                "urn:ietf:params:oauth:client-assertion-type:saml2-bearer".to_owned(),
-            ),
+            "client_assertion_type" => (k, "urn:ietf:params:oauth:client-assertion-type:saml2-bearer".to_owned()),
             _ => (k, v),
         })
         .collect();
     let (status, body) = post_token(&sim, &wrong_type).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error_codes"], json!([90011]));
-    let no_type: Vec<_> = assertion_form(&sim, &assertion)
-        .into_iter()
-        .filter(|(k, _)| *k != "client_assertion_type")
-        .collect();
+    let no_type: Vec<_> =
+        assertion_form(&sim, &assertion).into_iter().filter(|(k, _)| *k != "client_assertion_type").collect();
     let (status, body) = post_token(&sim, &no_type).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error_codes"], json!([900144]));
@@ -384,12 +306,9 @@ async fn request_shape_errors() {
 
 #[tokio::test]
 async fn an_unusable_certificate_is_refused_at_start() {
-    let err = GraphSim::start(SimConfig {
-        client_certificate_pem: Some(fixture("app.key.pem")),
-        ..config()
-    })
-    .await
-    .unwrap_err();
+    let err = GraphSim::start(SimConfig { client_certificate_pem: Some(fixture("app.key.pem")), ..config() })
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert!(err.to_string().contains("CERTIFICATE"), "{err}");
 }

@@ -15,13 +15,9 @@ const PAGE: &str = "/v1.0/auditLogs/signIns?$top=20";
 async fn throttling_and_gateway_faults() {
     let sim = start().await;
     let tok = token(&sim).await;
-    sim.push_fault(Fault::TooManyRequests {
-        retry_after: Some(7),
-    });
+    sim.push_fault(Fault::TooManyRequests { retry_after: Some(7) });
     sim.push_fault(Fault::TooManyRequests { retry_after: None });
-    sim.push_fault(Fault::ServiceUnavailable {
-        retry_after: Some(3),
-    });
+    sim.push_fault(Fault::ServiceUnavailable { retry_after: Some(3) });
     sim.push_fault(Fault::ServiceUnavailable { retry_after: None });
     sim.push_fault(Fault::GatewayTimeout);
 
@@ -58,14 +54,8 @@ async fn faults_are_consumed_only_by_authenticated_data_requests() {
     // Token requests, unauthenticated requests and 404s leave it queued.
     let tok = token(&sim).await;
     assert_eq!(get(&sim, PAGE, None).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        get(&sim, "/v1.0/nothing", Some(&tok)).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        get(&sim, PAGE, Some(&tok)).await.status,
-        StatusCode::GATEWAY_TIMEOUT
-    );
+    assert_eq!(get(&sim, "/v1.0/nothing", Some(&tok)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&sim, PAGE, Some(&tok)).await.status, StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(get(&sim, PAGE, Some(&tok)).await.status, StatusCode::OK);
 }
 
@@ -78,11 +68,7 @@ async fn truncated_body_is_half_the_real_page() {
     let full = get(&sim, PAGE, Some(&tok)).await;
     assert_eq!(cut.status, StatusCode::OK);
     assert_eq!(cut.header("content-type"), full.header("content-type"));
-    assert_eq!(
-        cut.header("content-length")
-            .map(|l| l.parse::<usize>().unwrap()),
-        Some(cut.body.len())
-    );
+    assert_eq!(cut.header("content-length").map(|l| l.parse::<usize>().unwrap()), Some(cut.body.len()));
     assert!(serde_json::from_str::<serde_json::Value>(&cut.body).is_err());
     assert!(full.body.starts_with(&cut.body));
     let half = full.body.len() / 2;
@@ -131,17 +117,51 @@ async fn expire_tokens_invalidates_everything_issued_so_far() {
     let r = get(&sim, PAGE, Some(&old)).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.error_code(), "InvalidAuthenticationToken");
-    assert_eq!(
-        r.error_message(),
-        "Lifetime validation failed, the token is expired."
-    );
+    assert_eq!(r.error_message(), "Lifetime validation failed, the token is expired.");
     for tok in [&old, &older] {
         let r = get(&sim, PAGE, Some(tok)).await;
-        assert_eq!(
-            r.error_message(),
-            "Lifetime validation failed, the token is expired."
-        );
+        assert_eq!(r.error_message(), "Lifetime validation failed, the token is expired.");
     }
     let fresh = token(&sim).await;
     assert_eq!(get(&sim, PAGE, Some(&fresh)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn drop_connection_fails_the_body_read_and_the_next_request_succeeds() {
+    let sim = start().await;
+    let tok = token(&sim).await;
+    let url = format!("{}{PAGE}", sim.url());
+    // One client, so the retry goes through the same connection pool.
+    let client = client();
+    sim.push_fault(Fault::DropConnection);
+
+    let mut resp = client.get(&url).bearer_auth(&tok).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let promised: usize = resp.headers()["content-length"].to_str().unwrap().parse().unwrap();
+    let mut got = Vec::new();
+    let err = loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => got.extend_from_slice(&chunk),
+            Ok(None) => panic!("body completed ({} of {promised} bytes)", got.len()),
+            Err(e) => break e,
+        }
+    };
+    assert!(err.is_body() || err.is_decode(), "{err:?}");
+    assert_eq!(got.len(), promised / 2);
+
+    // Plain `.text()` fails the same way.
+    sim.push_fault(Fault::DropConnection);
+    let resp = client.get(&url).bearer_auth(&tok).send().await.unwrap();
+    assert!(resp.text().await.is_err());
+
+    let resp = client.get(&url).bearer_auth(&tok).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = resp.text().await.unwrap();
+    assert_eq!(body.len(), promised);
+    assert!(body.as_bytes().starts_with(&got), "the cut body is a prefix of the real page");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["value"].as_array().unwrap().len(), 20);
+
+    let stats = sim.stats();
+    assert_eq!(stats.data_requests_with(200), 3, "a dropped response counts as the 200 it started");
+    assert_eq!(stats.faults_injected, 2);
 }

@@ -16,11 +16,7 @@ use reqwest::StatusCode;
 /// number of pages. Each page's `value` must be the stored JSON of its
 /// records joined by commas, byte for byte.
 async fn walk(sim: &GraphSim, ds: Dataset, first: &str, token: &str) -> (Vec<String>, usize) {
-    let stored: HashMap<String, Record> = sim
-        .records(ds)
-        .into_iter()
-        .map(|r| (r.id.clone(), r))
-        .collect();
+    let stored: HashMap<String, Record> = sim.records(ds).into_iter().map(|r| (r.id.clone(), r)).collect();
     let mut url = format!("{}{first}", sim.url());
     let (mut ids, mut pages) = (Vec::new(), 0);
     loop {
@@ -29,29 +25,16 @@ async fn walk(sim: &GraphSim, ds: Dataset, first: &str, token: &str) -> (Vec<Str
         assert_eq!(resp.header("content-type"), Some(ODATA));
         pages += 1;
         let v = resp.json();
-        let page_ids: Vec<String> = v["value"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["id"].as_str().unwrap().to_owned())
-            .collect();
+        let page_ids: Vec<String> =
+            v["value"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
         let joined: Vec<&str> = page_ids.iter().map(|id| stored[id].json.as_str()).collect();
         let expected_tail = format!("\"value\":[{}]}}", joined.join(","));
-        assert!(
-            resp.body.ends_with(&expected_tail),
-            "page {pages} is not byte-exact"
-        );
-        assert_eq!(
-            v["@odata.context"],
-            format!("{}/v1.0/$metadata#{}", sim.url(), &ds.path()[6..])
-        );
+        assert!(resp.body.ends_with(&expected_tail), "page {pages} is not byte-exact");
+        assert_eq!(v["@odata.context"], format!("{}/v1.0/$metadata#{}", sim.url(), &ds.path()[6..]));
         ids.extend(page_ids);
         match v["@odata.nextLink"].as_str() {
             Some(next) => {
-                assert!(
-                    next.starts_with(&format!("{}{}?", sim.url(), ds.path())),
-                    "{next}"
-                );
+                assert!(next.starts_with(&format!("{}{}?", sim.url(), ds.path())), "{next}");
                 url = next.to_owned();
             }
             None => return (ids, pages),
@@ -60,20 +43,12 @@ async fn walk(sim: &GraphSim, ds: Dataset, first: &str, token: &str) -> (Vec<Str
 }
 
 fn expected(sim: &GraphSim, ds: Dataset, lo: DateTime<Utc>, hi: DateTime<Utc>) -> Vec<String> {
-    sim.records(ds)
-        .into_iter()
-        .filter(|r| r.time >= lo && r.time <= hi)
-        .map(|r| r.id)
-        .collect()
+    sim.records(ds).into_iter().filter(|r| r.time >= lo && r.time <= hi).map(|r| r.id).collect()
 }
 
 /// Graph's seven-digit form.
 fn ticks(t: DateTime<Utc>) -> String {
-    format!(
-        "{}.{:07}Z",
-        t.format("%Y-%m-%dT%H:%M:%S"),
-        t.timestamp_subsec_nanos() / 100
-    )
+    format!("{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), t.timestamp_subsec_nanos() / 100)
 }
 
 #[tokio::test]
@@ -118,38 +93,32 @@ async fn whole_hour_boundaries_and_ties() {
         ("just-after", "2026-11-23T10:00:00.0000001Z"),
         ("just-before", "2026-11-23T09:59:59.9999999Z"),
     ] {
-        sim.insert_raw(
-            Dataset::SignIns,
-            &format!("{{\"id\":\"{id}\",\"createdDateTime\":\"{time}\"}}"),
-        );
+        sim.insert_raw(Dataset::SignIns, &format!("{{\"id\":\"{id}\",\"createdDateTime\":\"{time}\"}}"));
     }
     let q = |filter: &str| format!("/v1.0/auditLogs/signIns?$top=2&$filter={filter}");
+    let (ids, _) = walk(&sim, Dataset::SignIns, &q("createdDateTime+eq+2026-11-23T10:00:00Z"), &tok).await;
+    assert_eq!(ids, ["c-boundary", "b-boundary", "a-boundary"]);
+
     let (ids, _) = walk(
         &sim,
         Dataset::SignIns,
-        &q("createdDateTime+eq+2026-11-23T10:00:00Z"),
+        &q("createdDateTime+le+2026-11-23T10:00:00Z+and+createdDateTime+ge+2026-11-23T09:59:59.9999999Z"),
         &tok,
     )
     .await;
-    assert_eq!(ids, ["c-boundary", "b-boundary", "a-boundary"]);
+    assert_eq!(ids, ["c-boundary", "b-boundary", "a-boundary", "just-before"]);
 
-    let (ids, _) = walk(&sim, Dataset::SignIns, &q("createdDateTime+le+2026-11-23T10:00:00Z+and+createdDateTime+ge+2026-11-23T09:59:59.9999999Z"), &tok).await;
-    assert_eq!(
-        ids,
-        ["c-boundary", "b-boundary", "a-boundary", "just-before"]
-    );
-
-    let (ids, _) = walk(&sim, Dataset::SignIns, &q("createdDateTime+ge+2026-11-23T10:00:00.0000001Z+and+createdDateTime+le+2026-11-23T10:00:00.0000001Z"), &tok).await;
+    let (ids, _) = walk(
+        &sim,
+        Dataset::SignIns,
+        &q("createdDateTime+ge+2026-11-23T10:00:00.0000001Z+and+createdDateTime+le+2026-11-23T10:00:00.0000001Z"),
+        &tok,
+    )
+    .await;
     assert_eq!(ids, ["just-after"]);
 
     // An offset spelling of the same instant selects the same records.
-    let (ids, _) = walk(
-        &sim,
-        Dataset::SignIns,
-        &q("createdDateTime+eq+2026-11-23T12:00:00%2B02:00"),
-        &tok,
-    )
-    .await;
+    let (ids, _) = walk(&sim, Dataset::SignIns, &q("createdDateTime+eq+2026-11-23T12:00:00%2B02:00"), &tok).await;
     assert_eq!(ids.len(), 3);
 
     // About 2% of generated records sit on a whole hour.
@@ -165,55 +134,26 @@ async fn whole_hour_boundaries_and_ties() {
 async fn inserts_during_pagination_do_not_shift_pages() {
     let sim = start().await;
     let tok = token(&sim).await;
-    let before: Vec<String> = sim
-        .records(Dataset::DirectoryAudits)
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    let first = get(&sim, "/v1.0/auditLogs/directoryAudits?$top=50", Some(&tok))
-        .await
-        .json();
+    let before: Vec<String> = sim.records(Dataset::DirectoryAudits).into_iter().map(|r| r.id).collect();
+    let first = get(&sim, "/v1.0/auditLogs/directoryAudits?$top=50", Some(&tok)).await.json();
     let next = first["@odata.nextLink"].as_str().unwrap();
     // New records newer than the cursor (as real late arrivals would be).
     let newest = sim.records(Dataset::DirectoryAudits)[0].time;
-    sim.generate(
-        Dataset::DirectoryAudits,
-        20,
-        newest,
-        newest + chrono::TimeDelta::hours(1),
-    );
-    let rest = walk(
-        &sim,
-        Dataset::DirectoryAudits,
-        &next[sim.url().len()..],
-        &tok,
-    )
-    .await
-    .0;
-    let mut ids: Vec<String> = first["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect();
+    sim.generate(Dataset::DirectoryAudits, 20, newest, newest + chrono::TimeDelta::hours(1));
+    let rest = walk(&sim, Dataset::DirectoryAudits, &next[sim.url().len()..], &tok).await.0;
+    let mut ids: Vec<String> =
+        first["value"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
     ids.extend(rest);
     assert_eq!(ids, before);
-    assert_eq!(
-        sim.records(Dataset::DirectoryAudits).len(),
-        before.len() + 20
-    );
+    assert_eq!(sim.records(Dataset::DirectoryAudits).len(), before.len() + 20);
 }
 
 #[tokio::test]
 async fn skiptoken_is_bound_to_its_query() {
     let sim = start().await;
     let tok = token(&sim).await;
-    let r = get(
-        &sim,
-        "/v1.0/auditLogs/signIns?$top=5&$filter=createdDateTime+ge+2026-11-23T00:00:00Z",
-        Some(&tok),
-    )
-    .await;
+    let r =
+        get(&sim, "/v1.0/auditLogs/signIns?$top=5&$filter=createdDateTime+ge+2026-11-23T00:00:00Z", Some(&tok)).await;
     let next = r.json()["@odata.nextLink"].as_str().unwrap().to_owned();
     let token_part = next.split("$skiptoken=").nth(1).unwrap();
     // Same token with another filter, or on another dataset: refused.
@@ -233,4 +173,46 @@ async fn skiptoken_is_bound_to_its_query() {
     let r = get_url(&next.replace("$top=5", "$top=7"), Some(&tok)).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["value"].as_array().unwrap().len(), 7);
+}
+
+#[tokio::test]
+async fn max_page_size_serves_shorter_pages_of_the_same_set() {
+    let sim = start().await;
+    let tok = token(&sim).await;
+    sim.set_switches(|s| s.max_page_size = Some(17));
+    let ds = Dataset::SignIns;
+    let all = sim.records(ds);
+    let (hi, lo) = (all[25].time, all[all.len() - 25].time);
+    let first = format!(
+        "{}?$filter=createdDateTime%20ge%20{}%20and%20createdDateTime%20le%20{}&$top=100",
+        ds.path(),
+        ticks(lo),
+        ticks(hi)
+    );
+    let want = expected(&sim, ds, lo, hi);
+    assert!(want.len() > 300, "{}", want.len());
+
+    // $top=100 is capped at 17: more pages, the exact set, nothing twice.
+    let (ids, pages) = walk(&sim, ds, &first, &tok).await;
+    assert_eq!(ids, want);
+    assert_eq!(pages, want.len().div_ceil(17));
+
+    // The nextLink keeps the client's $top; a $top under the cap is honoured.
+    let r = get(&sim, &first, Some(&tok)).await.json();
+    assert_eq!(r["value"].as_array().unwrap().len(), 17);
+    let next = r["@odata.nextLink"].as_str().unwrap().to_owned();
+    assert!(next.contains("$top=100&"), "{next}");
+    let (ids, pages) = walk(&sim, ds, &first.replace("$top=100", "$top=9"), &tok).await;
+    assert_eq!((ids.len(), pages), (want.len(), want.len().div_ceil(9)));
+
+    // Lifting the cap mid-walk: the rest comes in pages of 100, still exact.
+    sim.set_switches(|s| s.max_page_size = None);
+    let (rest, pages) = walk(&sim, ds, &next[sim.url().len()..], &tok).await;
+    assert_eq!(rest, want[17..]);
+    assert_eq!(pages, (want.len() - 17).div_ceil(100));
+
+    // A cap of 0 still makes progress, one record per page.
+    sim.set_switches(|s| s.max_page_size = Some(0));
+    let r = get(&sim, &first, Some(&tok)).await.json();
+    assert_eq!(r["value"].as_array().unwrap().len(), 1);
 }

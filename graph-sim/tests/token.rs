@@ -8,11 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 use reqwest::StatusCode;
 
-fn with(
-    form: &[(&'static str, String)],
-    key: &'static str,
-    value: Option<&str>,
-) -> Vec<(&'static str, String)> {
+fn with(form: &[(&'static str, String)], key: &'static str, value: Option<&str>) -> Vec<(&'static str, String)> {
     let mut out: Vec<_> = form.iter().filter(|(k, _)| *k != key).cloned().collect();
     if let Some(v) = value {
         out.push((key, v.to_owned()));
@@ -40,14 +36,8 @@ async fn expect_error(
     assert!(desc.starts_with(&format!("AADSTS{code}: ")), "{desc}");
     assert!(desc.contains("\r\nTrace ID: "), "{desc}");
     assert!(desc.contains("\r\nCorrelation ID: "), "{desc}");
-    assert!(desc.contains(&format!(
-        "\r\nTimestamp: {}",
-        body["timestamp"].as_str().unwrap()
-    )));
-    assert_eq!(
-        body["error_uri"],
-        format!("https://login.microsoftonline.com/error?code={code}")
-    );
+    assert!(desc.contains(&format!("\r\nTimestamp: {}", body["timestamp"].as_str().unwrap())));
+    assert_eq!(body["error_uri"], format!("https://login.microsoftonline.com/error?code={code}"));
     assert!(!body.to_string().contains(&sim.config().client_secret));
     body
 }
@@ -66,37 +56,21 @@ async fn issues_a_jwt_shaped_token() {
     assert_eq!(c["tid"], tenant.as_str());
     assert_eq!(c["appid"], sim.config().client_id.as_str());
     assert_eq!(c["aud"], "https://graph.microsoft.com");
-    assert_eq!(
-        c["roles"],
-        serde_json::json!(["AuditLog.Read.All", "Directory.Read.All"])
-    );
-    assert_eq!(
-        c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(),
-        3599
-    );
+    assert_eq!(c["roles"], serde_json::json!(["AuditLog.Read.All", "Directory.Read.All"]));
+    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 3599);
     assert_eq!(c["nbf"], c["iat"]);
 
     // The sim's own URL is an accepted resource too.
-    let form = with(
-        &token_form(&sim),
-        "scope",
-        Some(&format!("{}/.default", sim.url())),
-    );
+    let form = with(&token_form(&sim), "scope", Some(&format!("{}/.default", sim.url())));
     let (status, body) = post_token(&sim, &form).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        claims(body["access_token"].as_str().unwrap())["aud"],
-        sim.url()
-    );
+    assert_eq!(claims(body["access_token"].as_str().unwrap())["aud"], sim.url());
 
     // Token requests are logged by path only.
     let log = sim.requests();
     assert_eq!(log.len(), 2);
     assert_eq!(log[0].method, "POST");
-    assert_eq!(
-        log[0].path_and_query,
-        format!("/{tenant}/oauth2/v2.0/token")
-    );
+    assert_eq!(log[0].path_and_query, format!("/{tenant}/oauth2/v2.0/token"));
     assert_eq!(log[0].status, 200);
 }
 
@@ -106,15 +80,9 @@ async fn each_aadsts_error() {
     let good = token_form(&sim);
 
     let (status, body) = {
-        let url = format!(
-            "{}/00000000-0000-0000-0000-00000000dead/oauth2/v2.0/token",
-            sim.url()
-        );
+        let url = format!("{}/00000000-0000-0000-0000-00000000dead/oauth2/v2.0/token", sim.url());
         let resp = client().post(url).form(&good).send().await.unwrap();
-        (
-            resp.status(),
-            resp.json::<serde_json::Value>().await.unwrap(),
-        )
+        (resp.status(), resp.json::<serde_json::Value>().await.unwrap())
     };
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "invalid_request");
@@ -126,14 +94,8 @@ async fn each_aadsts_error() {
             .starts_with("AADSTS90002: Tenant '00000000-0000-0000-0000-00000000dead' not found.")
     );
 
-    expect_error(
-        &sim,
-        &with(&good, "grant_type", None),
-        StatusCode::BAD_REQUEST,
-        "unsupported_grant_type",
-        70003,
-    )
-    .await;
+    expect_error(&sim, &with(&good, "grant_type", None), StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003)
+        .await;
     expect_error(
         &sim,
         &with(&good, "grant_type", Some("password")),
@@ -145,47 +107,26 @@ async fn each_aadsts_error() {
 
     let body = expect_error(
         &sim,
-        &with(
-            &good,
-            "client_id",
-            Some("99999999-9999-4999-8999-999999999999"),
-        ),
+        &with(&good, "client_id", Some("99999999-9999-4999-8999-999999999999")),
         StatusCode::BAD_REQUEST,
         "unauthorized_client",
         700016,
     )
     .await;
     let desc = body["error_description"].as_str().unwrap();
-    assert!(desc.contains("Application with identifier '99999999-9999-4999-8999-999999999999' was not found in the directory"));
+    assert!(
+        desc.contains(
+            "Application with identifier '99999999-9999-4999-8999-999999999999' was not found in the directory"
+        )
+    );
 
-    expect_error(
-        &sim,
-        &with(&good, "client_secret", None),
-        StatusCode::UNAUTHORIZED,
-        "invalid_client",
-        7000218,
-    )
-    .await;
+    expect_error(&sim, &with(&good, "client_secret", None), StatusCode::UNAUTHORIZED, "invalid_client", 7000218).await;
 
     let assertion = with(&good, "client_secret", None);
-    let assertion = with(
-        &assertion,
-        "client_assertion",
-        Some("eyJhbGciOiJQUzI1NiJ9.e30.c2ln"),
-    );
-    let assertion = with(
-        &assertion,
-        "client_assertion_type",
-        Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-    );
-    expect_error(
-        &sim,
-        &assertion,
-        StatusCode::UNAUTHORIZED,
-        "invalid_client",
-        700027,
-    )
-    .await;
+    let assertion = with(&assertion, "client_assertion", Some("eyJhbGciOiJQUzI1NiJ9.e30.c2ln"));
+    let assertion =
+        with(&assertion, "client_assertion_type", Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+    expect_error(&sim, &assertion, StatusCode::UNAUTHORIZED, "invalid_client", 700027).await;
 
     let body = expect_error(
         &sim,
@@ -207,40 +148,17 @@ async fn each_aadsts_error() {
     .await;
     expect_error(
         &sim,
-        &with(
-            &good,
-            "scope",
-            Some("https://graph.microsoft.com/AuditLog.Read.All"),
-        ),
+        &with(&good, "scope", Some("https://graph.microsoft.com/AuditLog.Read.All")),
         StatusCode::BAD_REQUEST,
         "invalid_scope",
         70011,
     )
     .await;
-    expect_error(
-        &sim,
-        &with(&good, "scope", None),
-        StatusCode::BAD_REQUEST,
-        "invalid_scope",
-        70011,
-    )
-    .await;
+    expect_error(&sim, &with(&good, "scope", None), StatusCode::BAD_REQUEST, "invalid_scope", 70011).await;
 
     sim.set_switches(|s| s.secret_expired = true);
-    let body = expect_error(
-        &sim,
-        &good,
-        StatusCode::UNAUTHORIZED,
-        "invalid_client",
-        7000222,
-    )
-    .await;
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("are expired")
-    );
+    let body = expect_error(&sim, &good, StatusCode::UNAUTHORIZED, "invalid_client", 7000222).await;
+    assert!(body["error_description"].as_str().unwrap().contains("are expired"));
     // Expiry is checked before the secret is compared.
     expect_error(
         &sim,
@@ -290,27 +208,13 @@ async fn rotated_secret_replaces_the_old_one() {
     let old_form = token_form(&sim);
 
     sim.set_client_secret("rotated~Secret.Value_9876543210zyxwvuZYXWVU");
-    let body = expect_error(
-        &sim,
-        &old_form,
-        StatusCode::UNAUTHORIZED,
-        "invalid_client",
-        7000215,
-    )
-    .await;
+    let body = expect_error(&sim, &old_form, StatusCode::UNAUTHORIZED, "invalid_client", 7000215).await;
     assert!(!body.to_string().contains("rotated~Secret"));
 
-    let new_form = with(
-        &old_form,
-        "client_secret",
-        Some("rotated~Secret.Value_9876543210zyxwvuZYXWVU"),
-    );
+    let new_form = with(&old_form, "client_secret", Some("rotated~Secret.Value_9876543210zyxwvuZYXWVU"));
     let (status, body) = post_token(&sim, &new_form).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        claims(body["access_token"].as_str().unwrap())["appidacr"],
-        "1"
-    );
+    assert_eq!(claims(body["access_token"].as_str().unwrap())["appidacr"], "1");
 
     // A token issued before the rotation keeps working until it expires.
     let page = get(&sim, "/v1.0/auditLogs/signIns?$top=1", Some(&old_token)).await;

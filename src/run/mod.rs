@@ -26,7 +26,7 @@ use crate::crashpoint::{BEFORE_CHECKPOINT, CrashPoint};
 use crate::datasets::DatasetDef;
 use crate::deadline::Deadline;
 use crate::destination::{Destination, Version};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::graph::GraphClient;
 use crate::layout;
 use crate::summary::{DatasetSummary, RunSummary, Status, Window};
@@ -234,6 +234,11 @@ impl Exporter {
             };
             let done = match step.await {
                 Ok(done) => done,
+                Err(Error::OutOfTime { last }) => {
+                    info!(dataset = def.name, error = %last, "stopping: retrying longer would pass the deadline");
+                    stopped(summary, slice.start);
+                    break;
+                }
                 Err(e) => {
                     outcome = Err(e);
                     break;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
 use entra_archive::config::{Config, RawSettings};
-use entra_archive::retry::RetryPolicy;
 use entra_archive::lambda::App;
+use entra_archive::retry::RetryPolicy;
 use entra_archive::{Archiver, datasets};
 use graph_sim::{GraphSim, SimConfig};
 

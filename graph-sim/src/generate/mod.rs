@@ -95,10 +95,7 @@ impl Generator {
     /// A generator for `seed` and `tenant_id`.
     pub fn new(seed: u64, tenant_id: &str) -> Self {
         let dir = Directory::new(&mut stream(seed, 0), tenant_id);
-        let rngs = Dataset::all()
-            .iter()
-            .map(|d| stream(seed, d.spec().rng_stream))
-            .collect();
+        let rngs = Dataset::all().iter().map(|d| stream(seed, d.spec().rng_stream)).collect();
         Generator { dir, rngs }
     }
 
@@ -118,10 +115,7 @@ impl Generator {
         let mut out = Vec::with_capacity(count);
         for _ in 0..count {
             let time = pick_time(rng, from, to);
-            let mut ctx = Ctx {
-                rng: &mut *rng,
-                dir: &self.dir,
-            };
+            let mut ctx = Ctx { rng: &mut *rng, dir: &self.dir };
             let (id, json) = loop {
                 let (id, json) = (spec.generate)(&mut ctx, time);
                 if !store.contains_id(ds, &id) {
@@ -141,10 +135,7 @@ impl Generator {
 /// range contains one. Returns `from` when the range is empty.
 pub fn pick_time(rng: &mut ChaCha20Rng, from: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Utc> {
     let hour = TimeDelta::hours(1);
-    let first_hour = from
-        .duration_trunc(hour)
-        .map(|h| if h < from { h + hour } else { h })
-        .ok();
+    let first_hour = from.duration_trunc(hour).map(|h| if h < from { h + hour } else { h }).ok();
     let on_hour = rng.random_bool(0.02);
     if let Some(first) = first_hour.filter(|h| on_hour && *h < to) {
         let hours = (to - first - TimeDelta::nanoseconds(1)).num_hours();
@@ -159,17 +150,13 @@ pub fn pick_time(rng: &mut ChaCha20Rng, from: DateTime<Utc>, to: DateTime<Utc>) 
 
 /// A random (version 4 shaped) GUID.
 pub fn guid(rng: &mut ChaCha20Rng) -> String {
-    uuid::Builder::from_random_bytes(rng.random())
-        .into_uuid()
-        .to_string()
+    uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string()
 }
 
 /// `n` characters from `A-Z0-9`.
 pub fn upper_alnum(rng: &mut ChaCha20Rng, n: usize) -> String {
     const SET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    (0..n)
-        .map(|_| SET[rng.random_range(0..SET.len())] as char)
-        .collect()
+    (0..n).map(|_| SET[rng.random_range(0..SET.len())] as char).collect()
 }
 
 /// A uniformly chosen element.
@@ -202,13 +189,7 @@ mod tests {
     fn records(seed: u64, ds: Dataset, n: usize) -> Vec<Record> {
         let mut g = Generator::new(seed, "tenant");
         let mut store = Store::default();
-        g.generate(
-            &mut store,
-            ds,
-            n,
-            t("2026-11-22T10:00:00Z"),
-            t("2026-11-24T10:00:00Z"),
-        )
+        g.generate(&mut store, ds, n, t("2026-11-22T10:00:00Z"), t("2026-11-24T10:00:00Z"))
     }
 
     #[test]
@@ -250,9 +231,7 @@ mod tests {
         let mut rng = stream(3, 9);
         let from = t("2026-11-24T10:00:00Z");
         let to = t("2026-11-24T10:00:01Z");
-        let hits = (0..2000)
-            .filter(|_| pick_time(&mut rng, from, to) == from)
-            .count();
+        let hits = (0..2000).filter(|_| pick_time(&mut rng, from, to) == from).count();
         assert!(hits > 10, "{hits}");
     }
 
@@ -264,10 +243,7 @@ mod tests {
             ids.sort();
             ids.dedup();
             assert_eq!(ids.len(), 1000);
-            assert!(
-                recs.windows(2)
-                    .all(|w| (w[0].time, &w[0].id) > (w[1].time, &w[1].id))
-            );
+            assert!(recs.windows(2).all(|w| (w[0].time, &w[0].id) > (w[1].time, &w[1].id)));
         }
     }
 }

@@ -23,13 +23,7 @@ pub struct Person {
 }
 
 const fn p(name: &'static str, upn: &'static str, home: usize, admin: bool) -> Person {
-    Person {
-        name,
-        upn,
-        home,
-        admin,
-        guest: false,
-    }
+    Person { name, upn, home, admin, guest: false }
 }
 
 pub static PEOPLE: &[Person] = &[
@@ -37,12 +31,7 @@ pub static PEOPLE: &[Person] = &[
     p("李小龙", "li.xiaolong@contoso.com", 6, false),
     p("Jürgen Müller", "juergen.mueller@contoso.com", 4, false),
     p("Øyvind Ødegård", "oyvind.odegard@contoso.com", 3, true),
-    p(
-        "Ναταλία Παπαδοπούλου",
-        "natalia.papadopoulou@contoso.com",
-        7,
-        false,
-    ),
+    p("Ναταλία Παπαδοπούλου", "natalia.papadopoulou@contoso.com", 7, false),
     p("🦄 Unicorn Ops", "unicorn.ops@contoso.com", 0, true),
     p("Adele Vance", "adelev@contoso.com", 0, false),
     p("Alex Wilber", "alexw@contoso.com", 1, false),
@@ -64,19 +53,8 @@ pub static PEOPLE: &[Person] = &[
     p("김민준", "minjun.kim@contoso.com", 10, false),
     p("محمد الأحمد", "mohammed.alahmad@contoso.com", 2, false),
     p("O'Brien, Siobhán", "siobhan.obrien@contoso.com", 2, false),
-    p(
-        "Test \"Quotes\" Account",
-        "test.quotes@contoso.com",
-        0,
-        false,
-    ),
-    Person {
-        name: "Adele Vance (Fabrikam)",
-        upn: "adelevance@fabrikam.com",
-        home: 1,
-        admin: false,
-        guest: true,
-    },
+    p("Test \"Quotes\" Account", "test.quotes@contoso.com", 0, false),
+    Person { name: "Adele Vance (Fabrikam)", upn: "adelevance@fabrikam.com", home: 1, admin: false, guest: true },
 ];
 
 /// A sign-in location: city, state, country code, latitude, longitude.
@@ -111,170 +89,63 @@ const BROWSER: &str = "Browser";
 const RICH: &str = "Mobile Apps and Desktop clients";
 
 pub static APPS: &[App] = &[
-    App {
-        id: "1fec8e78-bce4-4aaf-ab1b-5451cc387264",
-        name: "Microsoft Teams",
-        resource: 5,
-        client: RICH,
-    },
+    App { id: "1fec8e78-bce4-4aaf-ab1b-5451cc387264", name: "Microsoft Teams", resource: 5, client: RICH },
     App {
         id: "00000002-0000-0ff1-ce00-000000000000",
         name: "Office 365 Exchange Online",
         resource: 1,
         client: BROWSER,
     },
-    App {
-        id: "c44b4083-3bb0-49c1-b47d-974e53cbdf3c",
-        name: "Azure Portal",
-        resource: 3,
-        client: BROWSER,
-    },
-    App {
-        id: "de8bc8b5-d9f9-48b1-a8ad-b748da725064",
-        name: "Graph Explorer",
-        resource: 0,
-        client: BROWSER,
-    },
-    App {
-        id: "4765445b-32c6-49b0-83e6-1d93765276ca",
-        name: "OfficeHome",
-        resource: 0,
-        client: BROWSER,
-    },
+    App { id: "c44b4083-3bb0-49c1-b47d-974e53cbdf3c", name: "Azure Portal", resource: 3, client: BROWSER },
+    App { id: "de8bc8b5-d9f9-48b1-a8ad-b748da725064", name: "Graph Explorer", resource: 0, client: BROWSER },
+    App { id: "4765445b-32c6-49b0-83e6-1d93765276ca", name: "OfficeHome", resource: 0, client: BROWSER },
     App {
         id: "00000003-0000-0ff1-ce00-000000000000",
         name: "Office 365 SharePoint Online",
         resource: 2,
         client: BROWSER,
     },
-    App {
-        id: "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
-        name: "Microsoft Azure CLI",
-        resource: 3,
-        client: RICH,
-    },
-    App {
-        id: "1950a258-227b-4e31-a9cf-717495945fc2",
-        name: "Microsoft Azure PowerShell",
-        resource: 3,
-        client: RICH,
-    },
-    App {
-        id: "d3590ed6-52b3-4102-aeff-aad2292ab01c",
-        name: "Microsoft Office",
-        resource: 1,
-        client: RICH,
-    },
-    App {
-        id: "27922004-5251-4030-b22d-91ecd9a37ea4",
-        name: "Outlook Mobile",
-        resource: 1,
-        client: RICH,
-    },
-    App {
-        id: "ab9b8c07-8f02-4f72-87fa-80105867a763",
-        name: "OneDrive SyncEngine",
-        resource: 2,
-        client: RICH,
-    },
-    App {
-        id: "38aa3b87-a06d-4817-b275-7a316988d93b",
-        name: "Windows Sign In",
-        resource: 4,
-        client: RICH,
-    },
+    App { id: "04b07795-8ddb-461a-bbee-02f9e1bf7b46", name: "Microsoft Azure CLI", resource: 3, client: RICH },
+    App { id: "1950a258-227b-4e31-a9cf-717495945fc2", name: "Microsoft Azure PowerShell", resource: 3, client: RICH },
+    App { id: "d3590ed6-52b3-4102-aeff-aad2292ab01c", name: "Microsoft Office", resource: 1, client: RICH },
+    App { id: "27922004-5251-4030-b22d-91ecd9a37ea4", name: "Outlook Mobile", resource: 1, client: RICH },
+    App { id: "ab9b8c07-8f02-4f72-87fa-80105867a763", name: "OneDrive SyncEngine", resource: 2, client: RICH },
+    App { id: "38aa3b87-a06d-4817-b275-7a316988d93b", name: "Windows Sign In", resource: 4, client: RICH },
 ];
 
 /// Resource (API) an app signs in to: id, display name.
 pub static RESOURCES: &[(&str, &str)] = &[
     ("00000003-0000-0000-c000-000000000000", "Microsoft Graph"),
-    (
-        "00000002-0000-0ff1-ce00-000000000000",
-        "Office 365 Exchange Online",
-    ),
-    (
-        "00000003-0000-0ff1-ce00-000000000000",
-        "Office 365 SharePoint Online",
-    ),
-    (
-        "797f4846-ba00-4fd7-ba43-dac1f8f63013",
-        "Windows Azure Service Management API",
-    ),
-    (
-        "00000002-0000-0000-c000-000000000000",
-        "Windows Azure Active Directory",
-    ),
-    (
-        "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe",
-        "Microsoft Teams Services",
-    ),
+    ("00000002-0000-0ff1-ce00-000000000000", "Office 365 Exchange Online"),
+    ("00000003-0000-0ff1-ce00-000000000000", "Office 365 SharePoint Online"),
+    ("797f4846-ba00-4fd7-ba43-dac1f8f63013", "Windows Azure Service Management API"),
+    ("00000002-0000-0000-c000-000000000000", "Windows Azure Active Directory"),
+    ("cc15fd57-2c6c-4117-a88c-83b1d56b4bbe", "Microsoft Teams Services"),
 ];
 
 /// Legacy-protocol clients seen against Exchange.
-pub static LEGACY_CLIENTS: &[&str] = &[
-    "Exchange ActiveSync",
-    "IMAP4",
-    "Authenticated SMTP",
-    "Other clients",
-];
+pub static LEGACY_CLIENTS: &[&str] = &["Exchange ActiveSync", "IMAP4", "Authenticated SMTP", "Other clients"];
 
 /// A Conditional Access policy: name, grant controls, session controls,
 /// whether it runs in report-only mode.
-pub type Policy = (
-    &'static str,
-    &'static [&'static str],
-    &'static [&'static str],
-    bool,
-);
+pub type Policy = (&'static str, &'static [&'static str], &'static [&'static str], bool);
 
 pub static POLICIES: &[Policy] = &[
-    (
-        "Require multifactor authentication for all users",
-        &["Mfa"],
-        &[],
-        false,
-    ),
+    ("Require multifactor authentication for all users", &["Mfa"], &[], false),
     ("Block legacy authentication", &["Block"], &[], false),
-    (
-        "Require compliant or hybrid joined device",
-        &["RequireCompliantDevice", "RequireDomainJoinedDevice"],
-        &[],
-        false,
-    ),
-    (
-        "Sign-in frequency – unmanaged devices",
-        &[],
-        &["SignInFrequency", "PersistentBrowserSessionMode"],
-        false,
-    ),
-    (
-        "SharePoint limited access for guest workers",
-        &[],
-        &["AppEnforcedRestrictions"],
-        false,
-    ),
+    ("Require compliant or hybrid joined device", &["RequireCompliantDevice", "RequireDomainJoinedDevice"], &[], false),
+    ("Sign-in frequency – unmanaged devices", &[], &["SignInFrequency", "PersistentBrowserSessionMode"], false),
+    ("SharePoint limited access for guest workers", &[], &["AppEnforcedRestrictions"], false),
     ("Medium signin risk block", &["Block"], &[], true),
 ];
 
 /// Browsers by operating system family.
 pub static DEVICES: &[(&str, &[&str])] = &[
-    (
-        "Windows 10",
-        &["Edge 131.0.0", "Chrome 131.0.0", "Rich Client 4.66.0.0"],
-    ),
-    (
-        "Windows",
-        &["Edge 132.0.0", "Firefox 133.0", "Rich Client 5.2.1.0"],
-    ),
-    (
-        "MacOs",
-        &["Safari 18.1", "Chrome 131.0.0", "Rich Client 4.66.0.0"],
-    ),
+    ("Windows 10", &["Edge 131.0.0", "Chrome 131.0.0", "Rich Client 4.66.0.0"]),
+    ("Windows", &["Edge 132.0.0", "Firefox 133.0", "Rich Client 5.2.1.0"]),
+    ("MacOs", &["Safari 18.1", "Chrome 131.0.0", "Rich Client 4.66.0.0"]),
     ("Ios", &["Mobile Safari", "Rich Client 4.66.0.0"]),
-    (
-        "Android",
-        &["Chrome Mobile 131.0.6778", "Rich Client 4.66.0.0"],
-    ),
+    ("Android", &["Chrome Mobile 131.0.6778", "Rich Client 4.66.0.0"]),
     ("Linux", &["Firefox 133.0", "Chrome 131.0.0"]),
 ];
 
@@ -356,14 +227,7 @@ pub static ROLES: &[(&str, &str)] = &[
 ];
 
 /// Departments, for attribute updates.
-pub static DEPARTMENTS: &[&str] = &[
-    "Sales",
-    "Marketing",
-    "Finance",
-    "R&D",
-    "Operations",
-    "Forschung & Entwicklung",
-];
+pub static DEPARTMENTS: &[&str] = &["Sales", "Marketing", "Finance", "R&D", "Operations", "Forschung & Entwicklung"];
 
 /// A browser user agent seen in audit details.
 pub const USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";

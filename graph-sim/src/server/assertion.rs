@@ -9,9 +9,7 @@
 //! and `nbf`/`exp` with five minutes of clock skew. The assertion itself is
 //! never logged or echoed; errors carry only its thumbprint and times.
 
-use aws_lc_rs::signature::{
-    RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256, RsaParameters, UnparsedPublicKey,
-};
+use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256, RsaParameters, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -72,18 +70,13 @@ impl Thumbprint {
 }
 
 /// Checks one client assertion.
-pub fn verify(
-    kind: Option<&str>,
-    assertion: &str,
-    expected: &Expected<'_>,
-) -> Result<(), AadError> {
+pub fn verify(kind: Option<&str>, assertion: &str, expected: &Expected<'_>) -> Result<(), AadError> {
     match kind {
         None => {
             return Err(AadError::bad_request(
                 "invalid_request",
                 900144,
-                "The request body must contain the following parameter: 'client_assertion_type'."
-                    .to_owned(),
+                "The request body must contain the following parameter: 'client_assertion_type'.".to_owned(),
             ));
         }
         Some(k) if k != JWT_BEARER => {
@@ -104,18 +97,14 @@ pub fn verify(
     };
     let header: Header = decode_json(header_b64)?;
     let claims: Map<String, Value> = decode_json(claims_b64)?;
-    let signature = URL_SAFE_NO_PAD
-        .decode(sig_b64)
-        .map_err(|_| malformed("JWT token is invalid or malformed."))?;
+    let signature = URL_SAFE_NO_PAD.decode(sig_b64).map_err(|_| malformed("JWT token is invalid or malformed."))?;
     let thumbprint = thumbprint(&header)?;
 
     let Some(cert) = expected.certificate else {
         return Err(key_not_found(thumbprint.as_ref(), expected.client_id));
     };
     let Some(thumbprint) = thumbprint else {
-        return Err(malformed(
-            "Invalid JWT token. No certificate thumbprint specified in token header.",
-        ));
+        return Err(malformed("Invalid JWT token. No certificate thumbprint specified in token header."));
     };
     if !thumbprint.matches(cert) {
         return Err(key_not_found(Some(&thumbprint), expected.client_id));
@@ -132,15 +121,9 @@ pub fn verify(
         }
     };
     let signed = &assertion[..header_b64.len() + 1 + claims_b64.len()];
-    UnparsedPublicKey::new(params, &cert.public_key)
-        .verify(signed.as_bytes(), &signature)
-        .map_err(|_| {
-            invalid_signature(
-                "The provided signature value did not match the expected signature value",
-                &thumbprint,
-                cert,
-            )
-        })?;
+    UnparsedPublicKey::new(params, &cert.public_key).verify(signed.as_bytes(), &signature).map_err(|_| {
+        invalid_signature("The provided signature value did not match the expected signature value", &thumbprint, cert)
+    })?;
 
     check_claims(&claims, expected)
 }
@@ -151,11 +134,7 @@ fn check_claims(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<
         None => "",
         Some(_) => return Err(malformed("JWT token is invalid or malformed.")),
     };
-    if !expected
-        .audiences
-        .iter()
-        .any(|a| a.eq_ignore_ascii_case(aud))
-    {
+    if !expected.audiences.iter().any(|a| a.eq_ignore_ascii_case(aud)) {
         return Err(AadError::invalid_client(
             700023,
             format!("Client assertion audience claim does not match Realm issuer. {CERT_DOCS}"),
@@ -178,22 +157,14 @@ fn check_claims(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<
             "Subject mismatches Issuer claim in the client assertion.".to_owned(),
         ));
     }
-    if claims
-        .get("jti")
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty)
-    {
-        return Err(malformed(
-            "Invalid JWT token. The token does not contain a 'jti' claim.",
-        ));
+    if claims.get("jti").and_then(Value::as_str).is_none_or(str::is_empty) {
+        return Err(malformed("Invalid JWT token. The token does not contain a 'jti' claim."));
     }
 
     let exp = match claims.get("exp") {
         Some(v) => seconds(v)?,
         None => {
-            return Err(malformed(
-                "Invalid JWT token. The token does not contain an 'exp' claim.",
-            ));
+            return Err(malformed("Invalid JWT token. The token does not contain an 'exp' claim."));
         }
     };
     // Entra reports a missing `nbf` as "valid from 1970-01-01T00:00:00".
@@ -215,23 +186,18 @@ fn check_claims(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<
 }
 
 fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, AadError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| malformed("JWT token is invalid or malformed."))?;
+    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| malformed("JWT token is invalid or malformed."))?;
     serde_json::from_slice(&bytes).map_err(|_| malformed("JWT token is invalid or malformed."))
 }
 
 /// The thumbprint header, preferring `x5t#S256` over the legacy `x5t`.
 fn thumbprint(header: &Header) -> Result<Option<Thumbprint>, AadError> {
-    let decode = |b64: &str, len: usize| {
-        URL_SAFE_NO_PAD
-            .decode(b64)
-            .ok()
-            .filter(|b| b.len() == len)
-            .ok_or_else(|| {
+    let decode =
+        |b64: &str, len: usize| {
+            URL_SAFE_NO_PAD.decode(b64).ok().filter(|b| b.len() == len).ok_or_else(|| {
                 malformed("Invalid JWT token. The certificate thumbprint in the token header is not valid.")
             })
-    };
+        };
     Ok(match (&header.x5t_s256, &header.x5t) {
         (Some(s256), _) => Some(Thumbprint::Sha256(decode(s256, 32)?)),
         (None, Some(sha1)) => Some(Thumbprint::Sha1(decode(sha1, 20)?)),
@@ -261,11 +227,7 @@ fn from_secs(secs: i64) -> DateTime<Utc> {
 
 /// Times as Entra prints them: `2024-10-02T22:05:03.6755165Z` (100 ns ticks).
 fn entra_time(t: DateTime<Utc>) -> String {
-    format!(
-        "{}.{:07}Z",
-        t.format("%Y-%m-%dT%H:%M:%S"),
-        t.timestamp_subsec_nanos() / 100
-    )
+    format!("{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), t.timestamp_subsec_nanos() / 100)
 }
 
 fn malformed(message: &str) -> AadError {

@@ -58,34 +58,23 @@ impl ClientCertificate {
     /// Reads the first certificate in `text`.
     pub fn from_pem(text: &str) -> Result<Self, CertificateError> {
         let start = text.find(BEGIN).ok_or(CertificateError::NoCertificate)?;
-        let len = text[start..]
-            .find(END)
-            .ok_or(CertificateError::NoCertificate)?;
+        let len = text[start..].find(END).ok_or(CertificateError::NoCertificate)?;
         let block = &text[start..start + len + END.len()];
-        let (_, der) = pem::decode_vec(block.as_bytes())
-            .map_err(|e| CertificateError::Invalid(e.to_string()))?;
-        let cert =
-            Certificate::from_der(&der).map_err(|e| CertificateError::Invalid(e.to_string()))?;
+        let (_, der) = pem::decode_vec(block.as_bytes()).map_err(|e| CertificateError::Invalid(e.to_string()))?;
+        let cert = Certificate::from_der(&der).map_err(|e| CertificateError::Invalid(e.to_string()))?;
         let tbs = cert.tbs_certificate();
         let spki = tbs.subject_public_key_info();
         if spki.algorithm.oid != RSA_ENCRYPTION {
             return Err(CertificateError::NotRsa);
         }
-        let public_key = spki
-            .subject_public_key
-            .as_bytes()
-            .ok_or(CertificateError::NotRsa)?
-            .to_vec();
-        let bits =
-            RsaParameters::public_modulus_len(&public_key).map_err(|_| CertificateError::NotRsa)?;
+        let public_key = spki.subject_public_key.as_bytes().ok_or(CertificateError::NotRsa)?.to_vec();
+        let bits = RsaParameters::public_modulus_len(&public_key).map_err(|_| CertificateError::NotRsa)?;
         if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
             return Err(CertificateError::KeySize(bits));
         }
         let validity = tbs.validity();
         Ok(ClientCertificate {
-            sha1: digest::digest(&SHA1_FOR_LEGACY_USE_ONLY, &der)
-                .as_ref()
-                .to_vec(),
+            sha1: digest::digest(&SHA1_FOR_LEGACY_USE_ONLY, &der).as_ref().to_vec(),
             sha256: digest::digest(&SHA256, &der).as_ref().to_vec(),
             public_key,
             not_before: to_utc(validity.not_before),
@@ -133,18 +122,9 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_certificate() {
-        assert_eq!(
-            ClientCertificate::from_pem(APP_KEY).unwrap_err(),
-            CertificateError::NoCertificate
-        );
-        assert_eq!(
-            ClientCertificate::from_pem("").unwrap_err(),
-            CertificateError::NoCertificate
-        );
+        assert_eq!(ClientCertificate::from_pem(APP_KEY).unwrap_err(), CertificateError::NoCertificate);
+        assert_eq!(ClientCertificate::from_pem("").unwrap_err(), CertificateError::NoCertificate);
         let garbage = format!("{BEGIN}\nbm90IGEgY2VydA==\n{END}\n");
-        assert!(matches!(
-            ClientCertificate::from_pem(&garbage).unwrap_err(),
-            CertificateError::Invalid(_)
-        ));
+        assert!(matches!(ClientCertificate::from_pem(&garbage).unwrap_err(), CertificateError::Invalid(_)));
     }
 }

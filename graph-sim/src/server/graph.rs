@@ -1,34 +1,40 @@
 //! `GET /v1.0/auditLogs/{dataset}`: one page of records, or the error Graph
 //! would give instead.
 //!
-//! Order of checks: method, page delay, bearer token, queued fault, switches
-//! (permission, then licence), query options, page. The page body is built by
-//! concatenating stored record JSON verbatim. The state lock is taken in short
-//! sections and never held across a sleep.
+//! Order of checks: method, page delay, bearer token, rate limit, queued
+//! fault, switches (permission, then licence), query options, page (capped by
+//! `max_page_size`). The page body is built by concatenating stored record
+//! JSON verbatim. The state lock is taken in short sections and never held
+//! across a sleep.
 
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
+use futures_util::StreamExt as _;
+use futures_util::stream;
 
 use super::reply::{ODATA_JSON, Reply, graph_error};
 use super::state::{Ids, Shared, State, lock};
 use crate::control::Fault;
 use crate::dataset::Dataset;
 use crate::query::{next_link, parse_query};
+use crate::throttle::retry_after_secs;
 
 const EXPIRED: &str = "Lifetime validation failed, the token is expired.";
 const WWW_AUTHENTICATE: &str = r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000""#;
+
+/// How long a dropped connection holds its half body before the cut, so the
+/// headers and the first half reach the client as separate events.
+const DROP_PAUSE: Duration = Duration::from_millis(50);
 
 const HTML_ERROR_PAGE: &str = "<!DOCTYPE html>\r\n<html><head><title>Service Unavailable</title></head>\
 <body><h2>Service Unavailable</h2><hr><p>HTTP Error 503. The service is unavailable.</p></body></html>\r\n";
 
 fn unauthorized(message: &str, ids: &Ids) -> Reply {
-    graph_error(
-        StatusCode::UNAUTHORIZED,
-        "InvalidAuthenticationToken",
-        message,
-        ids,
-    )
-    .with("www-authenticate", WWW_AUTHENTICATE.to_owned())
+    graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message, ids)
+        .with("www-authenticate", WWW_AUTHENTICATE.to_owned())
 }
 
 /// Checks the bearer token.
@@ -45,11 +51,26 @@ fn authenticate(state: &State, headers: &HeaderMap, ids: &Ids) -> Result<(), Rep
     };
     match state.tokens.get(token) {
         None => Err(unauthorized("Invalid JWT token.", ids)),
-        Some(t) if t.revoked || std::time::Instant::now() >= t.expires_at => {
-            Err(unauthorized(EXPIRED, ids))
-        }
+        Some(t) if t.revoked || std::time::Instant::now() >= t.expires_at => Err(unauthorized(EXPIRED, ids)),
         Some(_) => Ok(()),
     }
+}
+
+/// Spends a slot of the dataset's throttle group when a rate limit is set;
+/// the 429 Graph would send when none is free.
+fn admit(state: &mut State, ds: Dataset, ids: &Ids) -> Result<(), Reply> {
+    let Some(limit) = state.switches.rate_limit else {
+        return Ok(());
+    };
+    let group = ds.spec().throttle;
+    let Err(wait) = state.throttle.try_start(group, tokio::time::Instant::now(), limit) else {
+        return Ok(());
+    };
+    state.stats.rate_limited += 1;
+    let retry_after = retry_after_secs(wait);
+    tracing::debug!(dataset = %ds, %limit, retry_after, "rate limited");
+    let reply = graph_error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "Too many requests.", ids);
+    Err(if group.sends_retry_after() { reply.with("retry-after", retry_after.to_string()) } else { reply })
 }
 
 fn fault_reply(fault: &Fault, ids: &Ids) -> Option<Reply> {
@@ -61,36 +82,20 @@ fn fault_reply(fault: &Fault, ids: &Ids) -> Option<Reply> {
         }
     };
     Some(match fault {
-        Fault::TooManyRequests { retry_after } => with_retry(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TooManyRequests",
-            "Too many requests.",
-            retry_after,
-        ),
-        Fault::ServiceUnavailable { retry_after } => with_retry(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "ServiceUnavailable",
-            "Service unavailable.",
-            retry_after,
-        ),
-        Fault::GatewayTimeout => graph_error(
-            StatusCode::GATEWAY_TIMEOUT,
-            "GatewayTimeout",
-            "The operation has timed out.",
-            ids,
-        ),
+        Fault::TooManyRequests { retry_after } => {
+            with_retry(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "Too many requests.", retry_after)
+        }
+        Fault::ServiceUnavailable { retry_after } => {
+            with_retry(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "Service unavailable.", retry_after)
+        }
+        Fault::GatewayTimeout => {
+            graph_error(StatusCode::GATEWAY_TIMEOUT, "GatewayTimeout", "The operation has timed out.", ids)
+        }
         Fault::MalformedBody => Reply::ok("text/html", HTML_ERROR_PAGE.to_owned()),
-        Fault::Error {
-            status,
-            code,
-            message,
-        } => graph_error(
-            StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            code,
-            message,
-            ids,
-        ),
-        Fault::TruncatedBody | Fault::Delay(_) | Fault::ExpireTokens => return None,
+        Fault::Error { status, code, message } => {
+            graph_error(StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), code, message, ids)
+        }
+        Fault::TruncatedBody | Fault::DropConnection | Fault::Delay(_) | Fault::ExpireTokens => return None,
     })
 }
 
@@ -101,10 +106,7 @@ fn serve(state: &State, ds: Dataset, uri: &Uri, ids: &Ids) -> Reply {
         return graph_error(
             StatusCode::FORBIDDEN,
             "Authentication_MSGraphPermissionMissing",
-            &format!(
-                "Calling principal does not have required MSGraph permissions {}",
-                spec.permission
-            ),
+            &format!("Calling principal does not have required MSGraph permissions {}", spec.permission),
             ids,
         );
     }
@@ -122,11 +124,10 @@ fn serve(state: &State, ds: Dataset, uri: &Uri, ids: &Ids) -> Reply {
             return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &e.to_string(), ids);
         }
     };
-    let page = state.store.page(ds, &q.range, q.cursor.as_ref(), q.top);
-    let next = page
-        .next
-        .as_ref()
-        .map(|c| next_link(&state.base_url, spec, &q, c, &state.skip_key));
+    // The nextLink keeps the client's $top; only this page is shorter.
+    let size = state.switches.max_page_size.map_or(q.top, |cap| q.top.min(cap.max(1)));
+    let page = state.store.page(ds, &q.range, q.cursor.as_ref(), size);
+    let next = page.next.as_ref().map(|c| next_link(&state.base_url, spec, &q, c, &state.skip_key));
 
     let len: usize = page.records.iter().map(|r| r.json.len() + 1).sum();
     let mut body = String::with_capacity(len + 512);
@@ -161,14 +162,25 @@ fn truncate_half(mut reply: Reply) -> Reply {
     reply
 }
 
+/// Sends `reply`'s status and headers with the full `Content-Length`, then
+/// about half its body, then fails the body stream so hyper aborts the
+/// connection mid-body.
+fn drop_midway(mut reply: Reply, ids: &Ids) -> Response {
+    let mut body = Bytes::from(std::mem::take(&mut reply.body));
+    let len = body.len();
+    let first = body.split_to(len / 2);
+    let chunks = stream::iter([Ok(first)]).chain(stream::once(async {
+        tokio::time::sleep(DROP_PAUSE).await;
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "connection dropped by Fault::DropConnection"))
+    }));
+    let mut response = reply.into_graph_response(ids);
+    response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    *response.body_mut() = Body::from_stream(chunks);
+    response
+}
+
 /// Answers one data request.
-pub async fn handle(
-    shared: &Shared,
-    ds: Dataset,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> Response {
+pub async fn handle(shared: &Shared, ds: Dataset, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
     let (ids, delay) = {
         let mut s = lock(shared);
         (s.ids(headers), s.switches.page_delay)
@@ -187,10 +199,12 @@ pub async fn handle(
     }
     let fault = {
         let mut s = lock(shared);
-        if let Err(reply) = authenticate(&s, headers, &ids) {
+        if let Err(reply) = authenticate(&s, headers, &ids).and_then(|()| admit(&mut s, ds, &ids)) {
             return reply.into_graph_response(&ids);
         }
-        s.faults.pop_front()
+        let fault = s.faults.pop_front();
+        s.stats.faults_injected += u64::from(fault.is_some());
+        fault
     };
     if let Some(reply) = fault.as_ref().and_then(|f| fault_reply(f, &ids)) {
         return reply.into_graph_response(&ids);
@@ -207,11 +221,11 @@ pub async fn handle(
         _ => {}
     }
     let reply = serve(&lock(shared), ds, uri, &ids);
-    let reply = match fault {
-        Some(Fault::TruncatedBody) => truncate_half(reply),
-        _ => reply,
-    };
-    reply.into_graph_response(&ids)
+    match fault {
+        Some(Fault::TruncatedBody) => truncate_half(reply).into_graph_response(&ids),
+        Some(Fault::DropConnection) => drop_midway(reply, &ids),
+        _ => reply.into_graph_response(&ids),
+    }
 }
 
 #[cfg(test)]

@@ -57,12 +57,7 @@ struct Claims<'a> {
 
 /// Mints a token; entropy comes from `rng`.
 pub fn mint(spec: &TokenSpec<'_>, rng: &mut ChaCha20Rng) -> String {
-    let header = Header {
-        typ: "JWT",
-        alg: "RS256",
-        x5t: "graph-sim",
-        kid: "graph-sim",
-    };
+    let header = Header { typ: "JWT", alg: "RS256", x5t: "graph-sim", kid: "graph-sim" };
     let issuer = format!("https://sts.windows.net/{}/", spec.tenant_id);
     let oid = guid(rng);
     let uti: [u8; 16] = rng.random();
@@ -71,9 +66,7 @@ pub fn mint(spec: &TokenSpec<'_>, rng: &mut ChaCha20Rng) -> String {
         iss: issuer.clone(),
         iat: spec.issued_at,
         nbf: spec.issued_at,
-        exp: spec
-            .issued_at
-            .saturating_add(i64::try_from(spec.lifetime_secs).unwrap_or(i64::MAX)),
+        exp: spec.issued_at.saturating_add(i64::try_from(spec.lifetime_secs).unwrap_or(i64::MAX)),
         app_displayname: "graph-sim client",
         appid: spec.client_id,
         appidacr: spec.appidacr,
@@ -118,20 +111,15 @@ mod tests {
         );
         let parts: Vec<&str> = t.split('.').collect();
         assert_eq!(parts.len(), 3);
-        let claims: serde_json::Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
         assert_eq!(claims["iss"], "https://sts.windows.net/tid/");
         assert_eq!(claims["tid"], "tid");
         assert_eq!(claims["appid"], "cid");
         assert_eq!(claims["aud"], "https://graph.microsoft.com");
         assert_eq!(claims["exp"], 1_800_003_599);
         assert_eq!(claims["nbf"], claims["iat"]);
-        assert_eq!(
-            claims["roles"],
-            serde_json::json!(["AuditLog.Read.All", "Directory.Read.All"])
-        );
-        let header: serde_json::Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        assert_eq!(claims["roles"], serde_json::json!(["AuditLog.Read.All", "Directory.Read.All"]));
+        let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
         assert_eq!(header["typ"], "JWT");
     }
 }

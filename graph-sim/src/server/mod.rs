@@ -4,9 +4,9 @@
 //! One fallback handler routes by hand — the token endpoint by its path
 //! shape, data endpoints by case-insensitive path, anything else to Graph's
 //! 404 — so that path matching behaves like Microsoft's rather than like a
-//! router's. Every answered request is appended to the request log and traced
-//! as one line (method, path, status); bodies, secrets and bearer tokens never
-//! reach either.
+//! router's. Every answered request is appended to the request log, counted
+//! in the stats and traced as one line (method, path, status); bodies, secrets
+//! and bearer tokens never reach any of them.
 
 mod assertion;
 mod certificate;
@@ -30,7 +30,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::SimConfig;
-use crate::control::{Fault, RequestLog, Switches};
+use crate::control::{Fault, RequestLog, SimStats, Switches};
 use crate::dataset::Dataset;
 use crate::record::Record;
 use reply::graph_error;
@@ -64,36 +64,45 @@ async fn dispatch(
     body: Bytes,
 ) -> Response {
     let path = uri.path();
-    let (response, logged) = if let Some(tenant) = token_tenant(path) {
+    let (response, logged, route) = if let Some(tenant) = token_tenant(path) {
         let mut s = lock(&shared);
         let ids = s.ids(&headers);
         let reply = token::handle(&mut s, tenant, &method, &headers, &body, &ids);
-        (reply.into_aad_response(&ids), path.to_owned())
+        (reply.into_aad_response(&ids), path.to_owned(), Route::Token)
     } else if let Some(ds) = Dataset::from_path(path) {
         let response = graph::handle(&shared, ds, &method, &uri, &headers).await;
-        (response, path_and_query(&uri))
+        (response, path_and_query(&uri), Route::Data)
     } else {
         let ids = lock(&shared).ids(&headers);
-        let message = format!(
-            "Resource not found for the segment '{}'.",
-            path.rsplit('/').find(|s| !s.is_empty()).unwrap_or("")
-        );
+        let message =
+            format!("Resource not found for the segment '{}'.", path.rsplit('/').find(|s| !s.is_empty()).unwrap_or(""));
         let reply = graph_error(StatusCode::NOT_FOUND, "ResourceNotFound", &message, &ids);
-        (reply.into_graph_response(&ids), path_and_query(&uri))
+        (reply.into_graph_response(&ids), path_and_query(&uri), Route::Other)
     };
     let status = response.status().as_u16();
     tracing::info!(%method, path = %logged, status, "request served");
-    lock(&shared).log.push(RequestLog {
-        method: method.to_string(),
-        path_and_query: logged,
-        status,
-    });
+    let mut s = lock(&shared);
+    match route {
+        Route::Token => {
+            s.stats.token_requests += 1;
+            s.stats.tokens_issued += u64::from(status == 200);
+        }
+        Route::Data => *s.stats.data_requests.entry(status).or_default() += 1,
+        Route::Other => {}
+    }
+    s.log.push(RequestLog { method: method.to_string(), path_and_query: logged, status });
     response
 }
 
+/// Which counters a request moves.
+enum Route {
+    Token,
+    Data,
+    Other,
+}
+
 fn path_and_query(uri: &Uri) -> String {
-    uri.path_and_query()
-        .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned())
+    uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned())
 }
 
 impl GraphSim {
@@ -107,16 +116,10 @@ impl GraphSim {
     pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<GraphSim> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let state = State::new(config.clone(), url.clone()).map_err(|e| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("client certificate: {e}"),
-            )
-        })?;
+        let state = State::new(config.clone(), url.clone())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("client certificate: {e}")))?;
         let shared: Shared = Arc::new(Mutex::new(state));
-        let app = Router::new()
-            .fallback(dispatch)
-            .with_state(Arc::clone(&shared));
+        let app = Router::new().fallback(dispatch).with_state(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -125,13 +128,7 @@ impl GraphSim {
                 })
                 .await
         });
-        Ok(GraphSim {
-            shared,
-            config,
-            url,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        Ok(GraphSim { shared, config, url, stop: Some(stop), task: Some(task) })
     }
 
     /// Base URL for both Graph and login, e.g. `http://127.0.0.1:53124`.
@@ -153,13 +150,7 @@ impl GraphSim {
 
     /// Adds `count` realistic records of `ds` in `[from, to)` and returns
     /// them, newest first. Deterministic given the seed and call sequence.
-    pub fn generate(
-        &self,
-        ds: Dataset,
-        count: usize,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Vec<Record> {
+    pub fn generate(&self, ds: Dataset, count: usize, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Record> {
         let mut guard = lock(&self.shared);
         let s = &mut *guard;
         s.generator.generate(&mut s.store, ds, count, from, to)
@@ -172,23 +163,15 @@ impl GraphSim {
     /// If `json` is not a JSON object with a string `id` and an RFC 3339
     /// string in the dataset's time field.
     pub fn insert_raw(&self, ds: Dataset, json: &str) -> Record {
-        let value: serde_json::Value =
-            serde_json::from_str(json).expect("insert_raw: record is not valid JSON");
-        let id = value["id"]
-            .as_str()
-            .expect("insert_raw: record has no string \"id\"")
-            .to_owned();
+        let value: serde_json::Value = serde_json::from_str(json).expect("insert_raw: record is not valid JSON");
+        let id = value["id"].as_str().expect("insert_raw: record has no string \"id\"").to_owned();
         let field = ds.time_field();
         let time = value[field]
             .as_str()
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .unwrap_or_else(|| panic!("insert_raw: record has no RFC 3339 \"{field}\""))
             .to_utc();
-        let record = Record {
-            id,
-            time,
-            json: json.to_owned(),
-        };
+        let record = Record { id, time, json: json.to_owned() };
         lock(&self.shared).store.insert(ds, record.clone());
         record
     }
@@ -228,6 +211,11 @@ impl GraphSim {
         lock(&self.shared).log.clone()
     }
 
+    /// Counters of everything answered so far.
+    pub fn stats(&self) -> SimStats {
+        lock(&self.shared).stats.clone()
+    }
+
     /// Stops accepting connections and waits (up to a few seconds) for
     /// in-flight requests to finish.
     pub async fn shutdown(mut self) {
@@ -235,9 +223,7 @@ impl GraphSim {
             let _ = stop.send(());
         }
         if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
-                .await
-                .is_err()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err()
         {
             task.abort();
         }

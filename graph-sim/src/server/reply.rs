@@ -15,7 +15,8 @@ use serde::Serialize;
 use super::state::Ids;
 
 /// Content type of Graph data pages.
-pub const ODATA_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+pub const ODATA_JSON: &str =
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 /// Content type of Graph error bodies.
 pub const JSON: &str = "application/json";
 /// Content type of token endpoint responses.
@@ -33,12 +34,7 @@ pub struct Reply {
 impl Reply {
     /// A 200 JSON reply.
     pub fn ok(content_type: &'static str, body: String) -> Self {
-        Reply {
-            status: StatusCode::OK,
-            content_type,
-            body,
-            headers: vec![],
-        }
+        Reply { status: StatusCode::OK, content_type, body, headers: vec![] }
     }
 
     /// Adds a header.
@@ -73,10 +69,7 @@ impl Reply {
         let mut resp = Response::new(Body::from(self.body));
         *resp.status_mut() = self.status;
         let h = resp.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(self.content_type),
-        );
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));
         for (name, value) in self.headers {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 h.append(name, v);
@@ -156,22 +149,12 @@ struct AadErrorBody<'a> {
 impl AadError {
     /// A 400 error.
     pub fn bad_request(error: &'static str, code: u32, message: String) -> Self {
-        AadError {
-            status: StatusCode::BAD_REQUEST,
-            error,
-            code,
-            message,
-        }
+        AadError { status: StatusCode::BAD_REQUEST, error, code, message }
     }
 
     /// A 401 `invalid_client` error.
     pub fn invalid_client(code: u32, message: String) -> Self {
-        AadError {
-            status: StatusCode::UNAUTHORIZED,
-            error: "invalid_client",
-            code,
-            message,
-        }
+        AadError { status: StatusCode::UNAUTHORIZED, error: "invalid_client", code, message }
     }
 
     /// The body login.microsoftonline.com sends.
@@ -216,18 +199,14 @@ mod tests {
         assert_eq!(v["error"]["code"], "Code_X");
         assert_eq!(v["error"]["message"], "Some \"message\".");
         assert_eq!(v["error"]["innerError"]["request-id"], ids().request_id);
-        assert_eq!(
-            v["error"]["innerError"]["client-request-id"],
-            ids().client_request_id
-        );
+        assert_eq!(v["error"]["innerError"]["client-request-id"], ids().client_request_id);
         let date = v["error"]["innerError"]["date"].as_str().unwrap();
         assert_eq!(date.len(), 19, "{date}");
     }
 
     #[test]
     fn aad_error_body() {
-        let r = AadError::invalid_client(7000215, "Invalid client secret provided.".to_owned())
-            .into_reply(&ids());
+        let r = AadError::invalid_client(7000215, "Invalid client secret provided.".to_owned()).into_reply(&ids());
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(v["error"], "invalid_client");
@@ -235,13 +214,7 @@ mod tests {
         let d = v["error_description"].as_str().unwrap();
         assert!(d.starts_with("AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1111"));
         assert!(d.contains("\r\nCorrelation ID: 2222"));
-        assert!(d.contains(&format!(
-            "\r\nTimestamp: {}",
-            v["timestamp"].as_str().unwrap()
-        )));
-        assert_eq!(
-            v["error_uri"],
-            "https://login.microsoftonline.com/error?code=7000215"
-        );
+        assert!(d.contains(&format!("\r\nTimestamp: {}", v["timestamp"].as_str().unwrap())));
+        assert_eq!(v["error_uri"], "https://login.microsoftonline.com/error?code=7000215");
     }
 }

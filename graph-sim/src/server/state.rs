@@ -1,8 +1,8 @@
 //! Everything a running simulator remembers, behind one mutex.
 //!
 //! Records, the record generator, switches, queued faults, issued tokens, the
-//! request log, the app's parsed certificate, and the RNG for request ids and
-//! token entropy. Callers lock,
+//! request log and counters, the throttle windows, the app's parsed
+//! certificate, and the RNG for request ids and token entropy. Callers lock,
 //! act and unlock; the lock is never held across an `.await`. Bearer tokens
 //! live here as map keys and are never logged.
 
@@ -15,11 +15,12 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 use crate::config::SimConfig;
-use crate::control::{Fault, RequestLog, Switches};
+use crate::control::{Fault, RequestLog, SimStats, Switches};
 use crate::dataset::Dataset;
 use crate::generate::{Generator, guid};
 use crate::record::Store;
 use crate::skiptoken::SkipTokenKey;
+use crate::throttle::Throttle;
 
 use super::certificate::{CertificateError, ClientCertificate};
 
@@ -57,6 +58,9 @@ pub struct State {
     pub faults: VecDeque<Fault>,
     pub tokens: HashMap<String, Issued>,
     pub log: Vec<RequestLog>,
+    pub stats: SimStats,
+    /// One sliding window per throttle group, used while a rate limit is set.
+    pub throttle: Throttle,
     pub rng: ChaCha20Rng,
     pub skip_key: SkipTokenKey,
 }
@@ -84,6 +88,8 @@ impl State {
             faults: VecDeque::new(),
             tokens: HashMap::new(),
             log: Vec::new(),
+            stats: SimStats::default(),
+            throttle: Throttle::default(),
             rng,
             base_url,
             certificate,
@@ -91,9 +97,7 @@ impl State {
         };
         for &ds in Dataset::all() {
             let (count, from, to) = (state.config.count(ds), state.config.from, state.config.to);
-            state
-                .generator
-                .generate(&mut state.store, ds, count, from, to);
+            state.generator.generate(&mut state.store, ds, count, from, to);
         }
         Ok(state)
     }
@@ -118,10 +122,7 @@ impl State {
             .and_then(|v| v.to_str().ok())
             .filter(|v| is_guid(v))
             .map_or_else(|| self.new_guid(), str::to_owned);
-        Ids {
-            request_id,
-            client_request_id,
-        }
+        Ids { request_id, client_request_id }
     }
 }
 
@@ -152,21 +153,11 @@ mod tests {
 
     #[test]
     fn client_request_id_is_echoed_only_when_well_formed() {
-        let config = SimConfig {
-            signins: 0,
-            directory_audits: 0,
-            ..SimConfig::default()
-        };
+        let config = SimConfig { signins: 0, directory_audits: 0, ..SimConfig::default() };
         let mut s = State::new(config, "http://x".to_owned()).unwrap();
         let mut h = HeaderMap::new();
-        h.insert(
-            "client-request-id",
-            "66ea54eb-6301-4ee5-be62-ff5a759b0100".parse().unwrap(),
-        );
-        assert_eq!(
-            s.ids(&h).client_request_id,
-            "66ea54eb-6301-4ee5-be62-ff5a759b0100"
-        );
+        h.insert("client-request-id", "66ea54eb-6301-4ee5-be62-ff5a759b0100".parse().unwrap());
+        assert_eq!(s.ids(&h).client_request_id, "66ea54eb-6301-4ee5-be62-ff5a759b0100");
         h.insert("client-request-id", "not a guid".parse().unwrap());
         let ids = s.ids(&h);
         assert!(is_guid(&ids.client_request_id));

@@ -70,23 +70,13 @@ fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
     }
     let decoded = String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-    };
+    let unescape =
+        |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
     Some((unescape(id)?, unescape(secret)?))
 }
 
 /// Answers one token request.
-pub fn handle(
-    state: &mut State,
-    tenant: &str,
-    method: &Method,
-    headers: &HeaderMap,
-    body: &[u8],
-    ids: &Ids,
-) -> Reply {
+pub fn handle(state: &mut State, tenant: &str, method: &Method, headers: &HeaderMap, body: &[u8], ids: &Ids) -> Reply {
     issue(state, tenant, method, headers, body).unwrap_or_else(|e| e.into_reply(ids))
 }
 
@@ -101,9 +91,7 @@ fn issue(
         return Err(AadError::bad_request(
             "invalid_request",
             900561,
-            format!(
-                "The endpoint only accepts POST, OPTIONS requests. Received a {method} request."
-            ),
+            format!("The endpoint only accepts POST, OPTIONS requests. Received a {method} request."),
         ));
     }
     let config = &state.config;
@@ -119,9 +107,8 @@ fn issue(
         ));
     }
 
-    let form: Vec<(String, String)> = url::form_urlencoded::parse(body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let form: Vec<(String, String)> =
+        url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     let grant_type = form_value(&form, "grant_type").unwrap_or_default();
     if grant_type != "client_credentials" {
         return Err(AadError::bad_request(
@@ -132,9 +119,8 @@ fn issue(
     }
 
     let basic = basic_auth(headers);
-    let client_id = form_value(&form, "client_id")
-        .or_else(|| basic.as_ref().map(|(id, _)| id.clone()))
-        .ok_or_else(|| {
+    let client_id =
+        form_value(&form, "client_id").or_else(|| basic.as_ref().map(|(id, _)| id.clone())).ok_or_else(|| {
             AadError::bad_request(
                 "invalid_request",
                 900144,
@@ -191,31 +177,19 @@ fn issue(
         lifetime_secs: lifetime.as_secs(),
     };
     let token = jwt::mint(&spec, &mut state.rng);
-    state.tokens.insert(
-        token.clone(),
-        Issued {
-            expires_at: Instant::now() + lifetime,
-            revoked: false,
-        },
-    );
+    state.tokens.insert(token.clone(), Issued { expires_at: Instant::now() + lifetime, revoked: false });
     let body = TokenResponse {
         token_type: "Bearer",
         expires_in: lifetime.as_secs(),
         ext_expires_in: lifetime.as_secs(),
         access_token: &token,
     };
-    Ok(Reply::ok(
-        AAD_JSON,
-        serde_json::to_string(&body).expect("token responses serialize"),
-    ))
+    Ok(Reply::ok(AAD_JSON, serde_json::to_string(&body).expect("token responses serialize")))
 }
 
 /// The one client credential the request carries (RFC 6749 §2.3: a client
 /// must not use more than one authentication method in a request).
-fn credential(
-    form: &[(String, String)],
-    basic: Option<(String, String)>,
-) -> Result<Credential, AadError> {
+fn credential(form: &[(String, String)], basic: Option<(String, String)>) -> Result<Credential, AadError> {
     let secret = form_value(form, "client_secret").or_else(|| basic.map(|(_, secret)| secret));
     match (form_value(form, "client_assertion"), secret) {
         (Some(_), Some(_)) => Err(AadError::bad_request(
@@ -225,10 +199,9 @@ fn credential(
              'client_assertion' and a client secret."
                 .to_owned(),
         )),
-        (Some(assertion), None) => Ok(Credential::Assertion {
-            kind: form_value(form, "client_assertion_type"),
-            assertion,
-        }),
+        (Some(assertion), None) => {
+            Ok(Credential::Assertion { kind: form_value(form, "client_assertion_type"), assertion })
+        }
         (None, Some(secret)) => Ok(Credential::Secret(secret)),
         (None, None) => Err(AadError::invalid_client(
             7000218,
@@ -240,12 +213,7 @@ fn credential(
 }
 
 /// Checks the client's proof of identity at `now`.
-fn verify(
-    state: &State,
-    client_id: &str,
-    credential: &Credential,
-    now: DateTime<Utc>,
-) -> Result<(), AadError> {
+fn verify(state: &State, client_id: &str, credential: &Credential, now: DateTime<Utc>) -> Result<(), AadError> {
     match credential {
         Credential::Assertion { kind, assertion } => {
             let tenant = &state.config.tenant_id;
@@ -253,12 +221,7 @@ fn verify(
                 format!("{}/{tenant}/oauth2/v2.0/token", state.base_url),
                 format!("{ENTRA_LOGIN}/{tenant}/oauth2/v2.0/token"),
             ];
-            let expected = Expected {
-                client_id,
-                audiences: &audiences,
-                certificate: state.certificate.as_ref(),
-                now,
-            };
+            let expected = Expected { client_id, audiences: &audiences, certificate: state.certificate.as_ref(), now };
             assertion::verify(kind.as_deref(), assertion, &expected)
         }
         Credential::Secret(secret) => {
@@ -299,31 +262,17 @@ mod tests {
     use axum::http::StatusCode;
 
     fn state() -> State {
-        let config = SimConfig {
-            signins: 0,
-            directory_audits: 0,
-            ..SimConfig::default()
-        };
+        let config = SimConfig { signins: 0, directory_audits: 0, ..SimConfig::default() };
         State::new(config, "http://127.0.0.1:1".to_owned()).unwrap()
     }
 
     fn ids() -> Ids {
-        Ids {
-            request_id: "r".to_owned(),
-            client_request_id: "c".to_owned(),
-        }
+        Ids { request_id: "r".to_owned(), client_request_id: "c".to_owned() }
     }
 
     fn post(state: &mut State, body: &str) -> (StatusCode, serde_json::Value) {
         let tenant = state.config.tenant_id.clone();
-        let r = handle(
-            state,
-            &tenant,
-            &Method::POST,
-            &HeaderMap::new(),
-            body.as_bytes(),
-            &ids(),
-        );
+        let r = handle(state, &tenant, &Method::POST, &HeaderMap::new(), body.as_bytes(), &ids());
         (r.status, serde_json::from_str(&r.body).unwrap())
     }
 
@@ -331,10 +280,8 @@ mod tests {
         format!(
             "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
             state.config.client_id,
-            url::form_urlencoded::byte_serialize(state.config.client_secret.as_bytes())
-                .collect::<String>(),
-            url::form_urlencoded::byte_serialize(GRAPH_DEFAULT_SCOPE.as_bytes())
-                .collect::<String>(),
+            url::form_urlencoded::byte_serialize(state.config.client_secret.as_bytes()).collect::<String>(),
+            url::form_urlencoded::byte_serialize(GRAPH_DEFAULT_SCOPE.as_bytes()).collect::<String>(),
         )
     }
 
@@ -355,17 +302,12 @@ mod tests {
         let creds = STANDARD.encode(format!(
             "{}:{}",
             s.config.client_id,
-            url::form_urlencoded::byte_serialize(s.config.client_secret.as_bytes())
-                .collect::<String>()
+            url::form_urlencoded::byte_serialize(s.config.client_secret.as_bytes()).collect::<String>()
         ));
         let mut h = HeaderMap::new();
-        h.insert(
-            header::AUTHORIZATION,
-            format!("Basic {creds}").parse().unwrap(),
-        );
+        h.insert(header::AUTHORIZATION, format!("Basic {creds}").parse().unwrap());
         let tenant = s.config.tenant_id.clone();
-        let body =
-            "grant_type=client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default";
+        let body = "grant_type=client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default";
         let r = handle(&mut s, &tenant, &Method::POST, &h, body.as_bytes(), &ids());
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
@@ -385,14 +327,7 @@ mod tests {
     fn get_is_refused() {
         let mut s = state();
         let tenant = s.config.tenant_id.clone();
-        let r = handle(
-            &mut s,
-            &tenant,
-            &Method::GET,
-            &HeaderMap::new(),
-            b"",
-            &ids(),
-        );
+        let r = handle(&mut s, &tenant, &Method::GET, &HeaderMap::new(), b"", &ids());
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.body.contains("900561"));
     }

@@ -7,7 +7,8 @@ use graph_sim::{GraphSim, SimConfig};
 use reqwest::header::HeaderMap;
 use reqwest::{Client, StatusCode};
 
-pub const ODATA: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+pub const ODATA: &str =
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
@@ -49,16 +50,8 @@ pub fn token_form(sim: &GraphSim) -> Vec<(&'static str, String)> {
     ]
 }
 
-pub async fn post_token(
-    sim: &GraphSim,
-    form: &[(&'static str, String)],
-) -> (StatusCode, serde_json::Value) {
-    let resp = client()
-        .post(token_url(sim))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
+pub async fn post_token(sim: &GraphSim, form: &[(&'static str, String)]) -> (StatusCode, serde_json::Value) {
+    let resp = client().post(token_url(sim)).form(form).send().await.unwrap();
     let status = resp.status();
     (status, resp.json().await.unwrap())
 }
@@ -100,11 +93,7 @@ pub async fn get_url(url: &str, token: Option<&str>) -> Resp {
         req = req.bearer_auth(tok);
     }
     let resp = req.send().await.unwrap();
-    Resp {
-        status: resp.status(),
-        headers: resp.headers().clone(),
-        body: resp.text().await.unwrap(),
-    }
+    Resp { status: resp.status(), headers: resp.headers().clone(), body: resp.text().await.unwrap() }
 }
 
 /// GET `path_and_query` on the sim.

@@ -12,8 +12,7 @@ use rand_chacha::ChaCha20Rng;
 use super::super::vocab::{self, DEPARTMENTS, GROUPS, PEOPLE, POLICIES, ROLES};
 use super::super::{Directory, guid, pick, weighted};
 use super::parts::{
-    Event, KeyValue, app_initiator, event, group_target, js, modified, target, user_initiator,
-    user_target,
+    Event, KeyValue, app_initiator, event, group_target, js, modified, target, user_initiator, user_target,
 };
 
 const ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
@@ -50,30 +49,17 @@ const ACTIVITIES: &[(u32, Activity)] = &[
 ];
 
 /// Draws one activity.
-pub(super) fn draw<'a>(
-    rng: &mut ChaCha20Rng,
-    dir: &'a Directory,
-    time: DateTime<Utc>,
-) -> Event<'a> {
+pub(super) fn draw<'a>(rng: &mut ChaCha20Rng, dir: &'a Directory, time: DateTime<Utc>) -> Event<'a> {
     let admins: Vec<usize> = (0..PEOPLE.len()).filter(|&i| PEOPLE[i].admin).collect();
     let admin = *pick(rng, &admins);
     let who = rng.random_range(0..PEOPLE.len());
     let activity = *weighted(rng, ACTIVITIES);
-    activity(&mut Draw {
-        rng,
-        dir,
-        time,
-        who,
-        admin,
-    })
+    activity(&mut Draw { rng, dir, time, who, admin })
 }
 
 fn user_type(who: usize) -> KeyValue {
     let value = if PEOPLE[who].guest { "Guest" } else { "Member" };
-    KeyValue {
-        key: "UserType",
-        value: value.to_owned(),
-    }
+    KeyValue { key: "UserType", value: value.to_owned() }
 }
 
 fn add_user<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
@@ -82,21 +68,10 @@ fn add_user<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
         modified("AccountEnabled", None, js(&[true])),
         modified("DisplayName", None, js(&[PEOPLE[d.who].name])),
         modified("UserPrincipalName", None, js(&[PEOPLE[d.who].upn])),
-        modified(
-            "Included Updated Properties",
-            None,
-            js("AccountEnabled, DisplayName, UserPrincipalName"),
-        ),
+        modified("Included Updated Properties", None, js("AccountEnabled, DisplayName, UserPrincipalName")),
     ];
     let by = user_initiator(d.rng, d.dir, d.admin);
-    let mut e = event(
-        "UserManagement",
-        "Core Directory",
-        "Add user",
-        "Add",
-        by,
-        vec![t],
-    );
+    let mut e = event("UserManagement", "Core Directory", "Add user", "Add", by, vec![t]);
     e.details.push(user_type(d.who));
     e.fail_reason = "Microsoft.Online.Workflows.ObjectAlreadyExistsException";
     e
@@ -124,14 +99,7 @@ fn update_user<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
         ],
     };
     let by = user_initiator(d.rng, d.dir, d.admin);
-    let mut e = event(
-        "UserManagement",
-        "Core Directory",
-        "Update user",
-        "Update",
-        by,
-        vec![t],
-    );
+    let mut e = event("UserManagement", "Core Directory", "Update user", "Update", by, vec![t]);
     e.details.push(user_type(d.who));
     e
 }
@@ -142,14 +110,7 @@ fn delete_user<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
     let prefix = d.dir.user_ids[d.who].replace('-', "");
     t.user_principal_name = Some(format!("{prefix}{}", PEOPLE[d.who].upn));
     let by = user_initiator(d.rng, d.dir, d.admin);
-    event(
-        "UserManagement",
-        "Core Directory",
-        "Delete user",
-        "Delete",
-        by,
-        vec![t],
-    )
+    event("UserManagement", "Core Directory", "Delete user", "Delete", by, vec![t])
 }
 
 fn self_service_password_reset<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
@@ -223,14 +184,7 @@ fn update_application_secrets<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
     let by = user_initiator(d.rng, d.dir, d.admin);
     // The trailing space is in Entra's own activity name.
     let name = "Update application – Certificates and secrets management ";
-    event(
-        "ApplicationManagement",
-        "Core Directory",
-        name,
-        "Update",
-        by,
-        vec![t],
-    )
+    event("ApplicationManagement", "Core Directory", name, "Update", by, vec![t])
 }
 
 fn consent_to_application<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
@@ -248,18 +202,8 @@ fn consent_to_application<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
     ];
     let by = user_initiator(d.rng, d.dir, d.admin);
     let name = "Consent to application";
-    let mut e = event(
-        "ApplicationManagement",
-        "Core Directory",
-        name,
-        "Assign",
-        by,
-        vec![t],
-    );
-    e.details.push(KeyValue {
-        key: "User-Agent",
-        value: vocab::USER_AGENT.to_owned(),
-    });
+    let mut e = event("ApplicationManagement", "Core Directory", name, "Assign", by, vec![t]);
+    e.details.push(KeyValue { key: "User-Agent", value: vocab::USER_AGENT.to_owned() });
     e
 }
 
@@ -273,14 +217,7 @@ fn add_member_to_role<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
     ];
     let by = user_initiator(d.rng, d.dir, d.admin);
     let targets = vec![r, user_target(d.dir, d.who)];
-    event(
-        "RoleManagement",
-        "Core Directory",
-        "Add member to role",
-        "Assign",
-        by,
-        targets,
-    )
+    event("RoleManagement", "Core Directory", "Add member to role", "Assign", by, targets)
 }
 
 /// Old and new values are whole policies, JSON inside a JSON string.
@@ -294,21 +231,11 @@ fn update_conditional_access_policy<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
         ))
     };
     let mut t = target(id, Some(name), "Policy");
-    t.modified_properties = vec![modified(
-        "ConditionalAccessPolicy",
-        policy("enabledForReportingButNotEnforced"),
-        policy("enabled"),
-    )];
+    t.modified_properties =
+        vec![modified("ConditionalAccessPolicy", policy("enabledForReportingButNotEnforced"), policy("enabled"))];
     let by = user_initiator(d.rng, d.dir, d.admin);
     let activity = "Update conditional access policy";
-    event(
-        "Policy",
-        "Conditional Access",
-        activity,
-        "Update",
-        by,
-        vec![t],
-    )
+    event("Policy", "Conditional Access", activity, "Update", by, vec![t])
 }
 
 fn add_device<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
@@ -321,18 +248,8 @@ fn add_device<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
         Some("01cb2876-7ebd-4aa4-9cc9-d28bd4d359a9"),
         &d.dir.device_registration_sp_id,
     );
-    let mut e = event(
-        "Device",
-        "Core Directory",
-        "Add device",
-        "Add",
-        by,
-        vec![device],
-    );
-    e.details.push(KeyValue {
-        key: "AdditionalInfo",
-        value: "MS-PKCS10 Certificate Signing Request".to_owned(),
-    });
+    let mut e = event("Device", "Core Directory", "Add device", "Add", by, vec![device]);
+    e.details.push(KeyValue { key: "AdditionalInfo", value: "MS-PKCS10 Certificate Signing Request".to_owned() });
     e
 }
 
@@ -364,17 +281,6 @@ fn update_group_by_app<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
     let mut group = group_target(d.rng, d.dir, g);
     let description = format!("{} – team site", GROUPS[g].0);
     group.modified_properties = vec![modified("Description", js(&[""]), js(&[description]))];
-    let by = app_initiator(
-        "Microsoft Substrate Management",
-        None,
-        &d.dir.substrate_sp_id,
-    );
-    event(
-        "GroupManagement",
-        "Core Directory",
-        "Update group",
-        "Update",
-        by,
-        vec![group],
-    )
+    let by = app_initiator("Microsoft Substrate Management", None, &d.dir.substrate_sp_id);
+    event("GroupManagement", "Core Directory", "Update group", "Update", by, vec![group])
 }

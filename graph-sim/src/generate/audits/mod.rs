@@ -40,10 +40,7 @@ pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> (String, String) {
     let e = activities::draw(rng, ctx.dir, time);
     let correlation_id = guid(rng);
     let id = if e.service == "Self-service Group Management" {
-        format!(
-            "SSGM_{correlation_id}_MCDC4_{}",
-            rng.random_range(10_000_000..100_000_000u32)
-        )
+        format!("SSGM_{correlation_id}_MCDC4_{}", rng.random_range(10_000_000..100_000_000u32))
     } else {
         format!(
             "Directory_{correlation_id}_{}_{}",
@@ -123,25 +120,18 @@ mod tests {
     fn reproduces_microsofts_quirks() {
         let all = sample(1500);
         let any = |f: &dyn Fn(&str, &Value) -> bool| all.iter().any(|(j, v)| f(j, v));
-        assert!(any(&|_, v| v["id"].as_str().unwrap().starts_with("SSGM_")
-            && v["id"].as_str().unwrap().contains("_MCDC4_")));
-        assert!(any(&|_, v| v["id"]
-            .as_str()
-            .unwrap()
-            .starts_with("Directory_")));
+        assert!(any(
+            &|_, v| v["id"].as_str().unwrap().starts_with("SSGM_") && v["id"].as_str().unwrap().contains("_MCDC4_")
+        ));
+        assert!(any(&|_, v| v["id"].as_str().unwrap().starts_with("Directory_")));
         assert!(any(&|j, _| j.contains("\"Type\":\"Group\"")));
         assert!(any(&|j, _| j.contains("\"type\":\"Group\"")));
-        assert!(any(
-            &|j, _| j.contains(r#""newValue":"[\"adelev@contoso.com\"]""#)
-        ));
+        assert!(any(&|j, _| j.contains(r#""newValue":"[\"adelev@contoso.com\"]""#)));
         assert!(any(&|j, _| j.contains("\"oldValue\":null")));
         assert!(any(&|j, _| j.contains("\"homeTenantName\":\"Contoso\"")));
         assert!(any(&|j, _| j.contains("\"groupType\":\"unifiedGroups\"")));
         assert!(any(&|_, v| v["result"] == "failure"));
         assert!(any(&|_, v| !v["initiatedBy"]["app"].is_null()));
-        assert!(any(&|_, v| !v["additionalDetails"]
-            .as_array()
-            .unwrap()
-            .is_empty()));
+        assert!(any(&|_, v| !v["additionalDetails"].as_array().unwrap().is_empty()));
     }
 }

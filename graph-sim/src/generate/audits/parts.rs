@@ -77,11 +77,7 @@ pub(super) fn js<T: Serialize + ?Sized>(v: &T) -> Option<String> {
 }
 
 pub(super) fn modified(name: &'static str, old: Option<String>, new: Option<String>) -> Modified {
-    Modified {
-        display_name: name,
-        old_value: old,
-        new_value: new,
-    }
+    Modified { display_name: name, old_value: old, new_value: new }
 }
 
 pub(super) fn target(id: &str, name: Option<&str>, kind: &'static str) -> Target {
@@ -97,10 +93,7 @@ pub(super) fn target(id: &str, name: Option<&str>, kind: &'static str) -> Target
 }
 
 pub(super) fn user_target(dir: &Directory, who: usize) -> Target {
-    Target {
-        user_principal_name: Some(PEOPLE[who].upn.to_owned()),
-        ..target(&dir.user_ids[who], None, "User")
-    }
+    Target { user_principal_name: Some(PEOPLE[who].upn.to_owned()), ..target(&dir.user_ids[who], None, "User") }
 }
 
 pub(super) fn group_target(rng: &mut ChaCha20Rng, dir: &Directory, g: usize) -> Target {
@@ -113,11 +106,7 @@ pub(super) fn group_target(rng: &mut ChaCha20Rng, dir: &Directory, g: usize) -> 
     t
 }
 
-pub(super) fn user_initiator<'a>(
-    rng: &mut ChaCha20Rng,
-    dir: &'a Directory,
-    who: usize,
-) -> Initiator<'a> {
+pub(super) fn user_initiator<'a>(rng: &mut ChaCha20Rng, dir: &'a Directory, who: usize) -> Initiator<'a> {
     let extras = rng.random_bool(0.4);
     let ip = match rng.random_range(0..4) {
         0 => None,
@@ -143,11 +132,7 @@ pub(super) fn user_initiator<'a>(
     }
 }
 
-pub(super) fn app_initiator<'a>(
-    name: &'a str,
-    app_id: Option<&'a str>,
-    sp_id: &'a str,
-) -> Initiator<'a> {
+pub(super) fn app_initiator<'a>(name: &'a str, app_id: Option<&'a str>, sp_id: &'a str) -> Initiator<'a> {
     Initiator {
         app: Some(AppIdentity {
             app_id,

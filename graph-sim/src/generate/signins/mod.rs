@@ -51,11 +51,7 @@ pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> (String, String) {
     let (resource_id, resource_name) = vocab::RESOURCES[app.resource];
     // Legacy protocols only against Exchange, and mostly blocked by policy.
     let legacy = app.resource == 1 && rng.random_bool(0.08);
-    let client_app_used = if legacy {
-        *pick(rng, LEGACY_CLIENTS)
-    } else {
-        app.client
-    };
+    let client_app_used = if legacy { *pick(rng, LEGACY_CLIENTS) } else { app.client };
     let failure = if legacy && rng.random_bool(0.7) {
         Some((CA_BLOCKED, FAILURES[3].1.1, None))
     } else if rng.random_bool(0.2) {
@@ -64,11 +60,7 @@ pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> (String, String) {
         None
     };
     let away = rng.random_bool(0.12);
-    let city = if away {
-        pick(rng, CITIES)
-    } else {
-        &CITIES[person.home]
-    };
+    let city = if away { pick(rng, CITIES) } else { &CITIES[person.home] };
     let ip_address = parts::ip_address(rng);
     let risk = parts::risk(rng, away);
     let in_browser = app.client == "Browser";
@@ -160,9 +152,8 @@ mod tests {
     #[test]
     fn has_the_variety_downstream_must_handle() {
         let all = sample(2000);
-        let share = |f: &dyn Fn(&serde_json::Value) -> bool| {
-            all.iter().filter(|v| f(v)).count() as f64 / all.len() as f64
-        };
+        let share =
+            |f: &dyn Fn(&serde_json::Value) -> bool| all.iter().filter(|v| f(v)).count() as f64 / all.len() as f64;
         let ok = share(&|v| v["status"]["errorCode"] == 0);
         assert!((0.72..0.88).contains(&ok), "{ok}");
         assert!(share(&|v| v["ipAddress"].as_str().unwrap().contains(':')) > 0.1);
@@ -180,10 +171,7 @@ mod tests {
             assert!(share(&|v| v["status"]["errorCode"] == code) > 0.0, "{code}");
         }
         for v in &all {
-            let n = v["appliedConditionalAccessPolicies"]
-                .as_array()
-                .unwrap()
-                .len();
+            let n = v["appliedConditionalAccessPolicies"].as_array().unwrap().len();
             assert!(n <= 3);
             let upn = v["userPrincipalName"].as_str().unwrap();
             assert_eq!(upn, upn.to_lowercase());
@@ -195,16 +183,8 @@ mod tests {
         let mut rng = stream(1, 1);
         let dir = Directory::new(&mut stream(1, 0), "t");
         let t = parse_filter_datetime("2026-11-24T08:15:41.6195833Z").unwrap();
-        let (id, json) = generate(
-            &mut Ctx {
-                rng: &mut rng,
-                dir: &dir,
-            },
-            t,
-        );
-        assert!(json.starts_with(&format!(
-            "{{\"id\":\"{id}\",\"createdDateTime\":\"2026-11-24T08:15:41.6195833Z\","
-        )));
+        let (id, json) = generate(&mut Ctx { rng: &mut rng, dir: &dir }, t);
+        assert!(json.starts_with(&format!("{{\"id\":\"{id}\",\"createdDateTime\":\"2026-11-24T08:15:41.6195833Z\",")));
         assert!(!json.contains('\n') && !json.contains("\": "));
         assert!(!json.contains("\\u"));
     }

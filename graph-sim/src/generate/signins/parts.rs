@@ -69,11 +69,7 @@ struct EmptyObject {}
 #[serde(untagged)]
 enum Geo {
     Empty(EmptyObject),
-    Point {
-        altitude: Option<f64>,
-        latitude: f64,
-        longitude: f64,
-    },
+    Point { altitude: Option<f64>, latitude: f64, longitude: f64 },
 }
 
 #[derive(Serialize)]
@@ -89,16 +85,7 @@ pub struct AppliedPolicy<'a> {
 /// A quarter IPv6 (documentation prefix), the rest public-looking IPv4.
 pub fn ip_address(rng: &mut ChaCha20Rng) -> String {
     if rng.random_bool(0.25) {
-        let s: [u16; 8] = [
-            0x2001,
-            0x0db8,
-            rng.random(),
-            0,
-            0,
-            rng.random(),
-            rng.random(),
-            rng.random(),
-        ];
+        let s: [u16; 8] = [0x2001, 0x0db8, rng.random(), 0, 0, rng.random(), rng.random(), rng.random()];
         Ipv6Addr::from(s).to_string()
     } else {
         const FIRST: &[u8] = &[20, 40, 52, 81, 85, 91, 131, 145, 176, 185, 193, 213];
@@ -162,18 +149,10 @@ pub fn device_detail<'a>(
     let browser = if legacy {
         ""
     } else if in_browser {
-        let web: Vec<&'static str> = browsers
-            .iter()
-            .copied()
-            .filter(|b| !b.starts_with("Rich"))
-            .collect();
+        let web: Vec<&'static str> = browsers.iter().copied().filter(|b| !b.starts_with("Rich")).collect();
         *pick(rng, &web)
     } else {
-        browsers
-            .iter()
-            .copied()
-            .find(|b| b.starts_with("Rich"))
-            .unwrap_or(browsers[0])
+        browsers.iter().copied().find(|b| b.starts_with("Rich")).unwrap_or(browsers[0])
     };
     match registered.filter(|_| rng.random_bool(0.7)) {
         Some((id, name)) if !legacy => DeviceDetail {
@@ -183,14 +162,7 @@ pub fn device_detail<'a>(
             browser,
             is_compliant: Some(rng.random_bool(0.85)),
             is_managed: Some(true),
-            trust_type: Some(*pick(
-                rng,
-                &[
-                    "Azure AD joined",
-                    "Hybrid Azure AD joined",
-                    "Azure AD registered",
-                ],
-            )),
+            trust_type: Some(*pick(rng, &["Azure AD joined", "Hybrid Azure AD joined", "Azure AD registered"])),
         },
         _ => {
             let unknown = rng.random_bool(0.5);
@@ -212,18 +184,9 @@ pub fn location(rng: &mut ChaCha20Rng, city: &City) -> Location {
     let geo_coordinates = if rng.random_bool(0.08) {
         Geo::Empty(EmptyObject {})
     } else {
-        Geo::Point {
-            altitude: None,
-            latitude: f64::from(city.3),
-            longitude: f64::from(city.4),
-        }
+        Geo::Point { altitude: None, latitude: f64::from(city.3), longitude: f64::from(city.4) }
     };
-    Location {
-        city: city.0,
-        state: city.1,
-        country_or_region: city.2,
-        geo_coordinates,
-    }
+    Location { city: city.0, state: city.1, country_or_region: city.2, geo_coordinates }
 }
 
 /// 0–3 policies; when Conditional Access blocked the sign-in, the first one
@@ -236,11 +199,7 @@ pub fn policies<'a>(
 ) -> Vec<AppliedPolicy<'a>> {
     let mut policies = Vec::new();
     if failure.is_some_and(|f| f.0 == CA_BLOCKED) {
-        let idx = if legacy {
-            BLOCK_LEGACY
-        } else {
-            COMPLIANT_DEVICE
-        };
+        let idx = if legacy { BLOCK_LEGACY } else { COMPLIANT_DEVICE };
         let (name, grant, _, _) = POLICIES[idx];
         policies.push(AppliedPolicy {
             id: &dir.policy_ids[idx],
@@ -258,23 +217,13 @@ pub fn policies<'a>(
         }
         let (name, grant, session, report_only) = POLICIES[idx];
         let result = if report_only {
-            *pick(
-                rng,
-                &[
-                    "reportOnlySuccess",
-                    "reportOnlyNotApplied",
-                    "reportOnlyFailure",
-                ],
-            )
+            *pick(rng, &["reportOnlySuccess", "reportOnlyNotApplied", "reportOnlyFailure"])
         } else if failure.is_some() || grant == ["Block"] {
             *pick(rng, &["notApplied", "notEnabled"])
         } else {
             *pick(rng, &["success", "success", "notApplied", "notEnabled"])
         };
-        let applied = matches!(
-            result,
-            "success" | "reportOnlySuccess" | "reportOnlyFailure"
-        );
+        let applied = matches!(result, "success" | "reportOnlySuccess" | "reportOnlyFailure");
         policies.push(AppliedPolicy {
             id: &dir.policy_ids[idx],
             display_name: name,
@@ -298,28 +247,11 @@ pub fn conditional_access_status(policies: &[AppliedPolicy<'_>]) -> &'static str
 }
 
 /// The failure as drawn, or success (noting MFA when a policy required it).
-pub fn status(
-    rng: &mut ChaCha20Rng,
-    failure: Option<&Failure>,
-    policies: &[AppliedPolicy<'_>],
-) -> Status {
+pub fn status(rng: &mut ChaCha20Rng, failure: Option<&Failure>, policies: &[AppliedPolicy<'_>]) -> Status {
     if let Some(&(code, reason, details)) = failure {
-        return Status {
-            error_code: code,
-            failure_reason: Some(reason),
-            additional_details: details,
-        };
+        return Status { error_code: code, failure_reason: Some(reason), additional_details: details };
     }
-    let mfa_done = policies
-        .iter()
-        .any(|p| p.result == "success" && p.enforced_grant_controls.contains(&"Mfa"));
-    let details = [
-        "MFA requirement satisfied by claim in the token",
-        "MFA completed in Azure AD",
-    ];
-    Status {
-        error_code: 0,
-        failure_reason: None,
-        additional_details: mfa_done.then(|| *pick(rng, &details)),
-    }
+    let mfa_done = policies.iter().any(|p| p.result == "success" && p.enforced_grant_controls.contains(&"Mfa"));
+    let details = ["MFA requirement satisfied by claim in the token", "MFA completed in Azure AD"];
+    Status { error_code: 0, failure_reason: None, additional_details: mfa_done.then(|| *pick(rng, &details)) }
 }

@@ -49,24 +49,14 @@ fn ps256_header(cert: &ClientCertificate) -> Value {
 }
 
 fn sign(header: &Value, claims: &Value, key: &RsaKeyPair, enc: &'static dyn RsaEncoding) -> String {
-    let signed = format!(
-        "{}.{}",
-        b64(header.to_string().as_bytes()),
-        b64(claims.to_string().as_bytes())
-    );
+    let signed = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
     let mut sig = vec![0; key.public_modulus_len()];
-    key.sign(enc, &SystemRandom::new(), signed.as_bytes(), &mut sig)
-        .unwrap();
+    key.sign(enc, &SystemRandom::new(), signed.as_bytes(), &mut sig).unwrap();
     format!("{signed}.{}", b64(&sig))
 }
 
 fn good_with(claims: &Value) -> String {
-    sign(
-        &ps256_header(&cert(APP_CERT)),
-        claims,
-        &key(APP_KEY),
-        &RSA_PSS_SHA256,
-    )
+    sign(&ps256_header(&cert(APP_CERT)), claims, &key(APP_KEY), &RSA_PSS_SHA256)
 }
 
 fn check(assertion: &str, certificate: Option<&ClientCertificate>) -> Result<(), AadError> {
@@ -112,54 +102,26 @@ fn padding_must_match_alg() {
     let a = sign(&header, &claims(), &key(APP_KEY), &RSA_PKCS1_SHA256);
     let e = check_app(&a).unwrap_err();
     assert_eq!((e.code, e.error), (700027, "invalid_client"));
-    assert!(
-        e.message.contains("did not match the expected signature"),
-        "{}",
-        e.message
-    );
-    assert!(
-        e.message
-            .contains("Found key 'Start=01/01/2025 00:00:00, End=01/01/2045 00:00:00'")
-    );
+    assert!(e.message.contains("did not match the expected signature"), "{}", e.message);
+    assert!(e.message.contains("Found key 'Start=01/01/2025 00:00:00, End=01/01/2045 00:00:00'"));
 }
 
 #[test]
 fn signature_by_another_key_is_rejected() {
-    let a = sign(
-        &ps256_header(&cert(APP_CERT)),
-        &claims(),
-        &key(OTHER_KEY),
-        &RSA_PSS_SHA256,
-    );
+    let a = sign(&ps256_header(&cert(APP_CERT)), &claims(), &key(OTHER_KEY), &RSA_PSS_SHA256);
     let e = check_app(&a).unwrap_err();
     assert_eq!(e.code, 700027);
-    assert!(
-        e.message.contains("did not match the expected signature"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.contains("did not match the expected signature"), "{}", e.message);
 }
 
 #[test]
 fn thumbprint_of_another_certificate_is_key_not_found() {
     let other = cert(OTHER_CERT);
-    let a = sign(
-        &ps256_header(&other),
-        &claims(),
-        &key(OTHER_KEY),
-        &RSA_PSS_SHA256,
-    );
+    let a = sign(&ps256_header(&other), &claims(), &key(OTHER_KEY), &RSA_PSS_SHA256);
     let e = check_app(&a).unwrap_err();
     assert_eq!(e.code, 700027);
-    assert!(
-        e.message.contains("The key was not found."),
-        "{}",
-        e.message
-    );
-    assert!(e.message.contains(&format!(
-        "Thumbprint of key used by client: '{}'",
-        hex(&other.sha256)
-    )));
+    assert!(e.message.contains("The key was not found."), "{}", e.message);
+    assert!(e.message.contains(&format!("Thumbprint of key used by client: '{}'", hex(&other.sha256))));
     assert!(e.message.contains(&format!("app Id '{CLIENT}'")));
 }
 
@@ -174,37 +136,19 @@ fn no_registered_certificate_is_700027() {
 
 #[test]
 fn malformed_tokens_are_50027() {
-    for bad in [
-        "",
-        "abc",
-        "a.b",
-        "a.b.c.d",
-        "!!.e30.c2ln",
-        "e30.!!.c2ln",
-        "e30.e30.!!",
-    ] {
+    for bad in ["", "abc", "a.b", "a.b.c.d", "!!.e30.c2ln", "e30.!!.c2ln", "e30.e30.!!"] {
         assert_eq!(code(check_app(bad)), 50027, "{bad:?}");
     }
     // Valid base64url, not JSON.
     let not_json = format!("{}.e30.c2ln", b64(b"not json"));
     assert_eq!(code(check_app(&not_json)), 50027);
     // No thumbprint header.
-    let a = sign(
-        &json!({"alg": "PS256"}),
-        &claims(),
-        &key(APP_KEY),
-        &RSA_PSS_SHA256,
-    );
+    let a = sign(&json!({"alg": "PS256"}), &claims(), &key(APP_KEY), &RSA_PSS_SHA256);
     let e = check_app(&a).unwrap_err();
     assert_eq!(e.code, 50027);
     assert!(e.message.contains("No certificate thumbprint"));
     // A thumbprint of the wrong length.
-    let a = sign(
-        &json!({"alg": "PS256", "x5t#S256": b64(b"short")}),
-        &claims(),
-        &key(APP_KEY),
-        &RSA_PSS_SHA256,
-    );
+    let a = sign(&json!({"alg": "PS256", "x5t#S256": b64(b"short")}), &claims(), &key(APP_KEY), &RSA_PSS_SHA256);
     assert_eq!(code(check_app(&a)), 50027);
 }
 
@@ -234,10 +178,7 @@ fn audience_must_be_the_token_endpoint() {
         c["aud"] = json!(bad);
         let e = check_app(&good_with(&c)).unwrap_err();
         assert_eq!((e.code, e.error), (700023, "invalid_client"), "{bad}");
-        assert!(
-            e.message
-                .starts_with("Client assertion audience claim does not match Realm issuer.")
-        );
+        assert!(e.message.starts_with("Client assertion audience claim does not match Realm issuer."));
     }
     c.as_object_mut().unwrap().remove("aud");
     assert_eq!(code(check_app(&good_with(&c))), 700023);
@@ -332,30 +273,14 @@ fn assertion_type_is_checked_first() {
         now: DateTime::from_timestamp(NOW, 0).unwrap(),
     };
     let e = verify(None, "x", &expected).unwrap_err();
-    assert_eq!(
-        (e.code, e.error, e.status.as_u16()),
-        (900144, "invalid_request", 400)
-    );
-    let e = verify(
-        Some("urn:ietf:params:oauth:client-assertion-type:saml2-bearer"),
-        "x",
-        &expected,
-    )
-    .unwrap_err();
-    assert_eq!(
-        (e.code, e.error, e.status.as_u16()),
-        (90011, "invalid_request", 400)
-    );
+    assert_eq!((e.code, e.error, e.status.as_u16()), (900144, "invalid_request", 400));
+    let e = verify(Some("urn:ietf:params:oauth:client-assertion-type:saml2-bearer"), "x", &expected).unwrap_err();
+    assert_eq!((e.code, e.error, e.status.as_u16()), (90011, "invalid_request", 400));
 }
 
 #[test]
 fn errors_never_carry_the_assertion() {
-    let a = sign(
-        &ps256_header(&cert(APP_CERT)),
-        &claims(),
-        &key(OTHER_KEY),
-        &RSA_PSS_SHA256,
-    );
+    let a = sign(&ps256_header(&cert(APP_CERT)), &claims(), &key(OTHER_KEY), &RSA_PSS_SHA256);
     let sig = a.rsplit('.').next().unwrap();
     let claims_b64 = a.split('.').nth(1).unwrap();
     let e = check_app(&a).unwrap_err();

@@ -105,9 +105,18 @@ struct CommonArgs {
     #[arg(long, env = "ARCHIVE_OVERLAP", default_value = config::DEFAULT_OVERLAP, value_name = "DURATION")]
     overlap: String,
 
-    /// Graph requests allowed per window, all datasets together (Graph allows 5 per 10 s per app and tenant).
+    /// Requests allowed per window to /auditLogs, all datasets together (Graph allows 5 per 10 s per app and tenant).
     #[arg(long, env = "ARCHIVE_GRAPH_BUDGET", default_value = config::DEFAULT_GRAPH_BUDGET, value_name = "N/WINDOW")]
     graph_budget: String,
+
+    /// Requests allowed per window to identityProtection (risk detections; Graph allows 1 per second per tenant).
+    #[arg(
+        long,
+        env = "ARCHIVE_IDENTITY_PROTECTION_BUDGET",
+        default_value = config::DEFAULT_IDENTITY_PROTECTION_BUDGET,
+        value_name = "N/WINDOW"
+    )]
+    identity_protection_budget: String,
 
     /// Stop starting new work after this long (e.g. 50m) and commit what was read; the next run resumes.
     #[arg(long, value_name = "DURATION")]
@@ -166,6 +175,7 @@ impl CommonArgs {
             secret_id: self.secret_id,
             kms_key_id: self.kms_key_id,
             graph_budget: self.graph_budget,
+            identity_protection_budget: self.identity_protection_budget,
             deadline_margin: self.deadline_margin,
             max_duration: self.max_duration,
         }

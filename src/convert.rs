@@ -62,6 +62,20 @@ impl Record {
     }
 }
 
+impl Record {
+    /// What identifies the record's row in `def`'s archive.
+    pub fn key(&self, def: &DatasetDef) -> String {
+        row_key(def.versioned, &self.id, self.time.timestamp_nanos_opt())
+    }
+}
+
+/// A row's identity in the archive: the record's `id`, or for a versioned
+/// dataset (records updated in place) `id@<version time in ns>`, so each
+/// version seen is a row and none is written twice.
+pub fn row_key(versioned: bool, id: &str, version_nanos: Option<i64>) -> String {
+    if versioned { format!("{id}@{}", version_nanos.unwrap_or_default()) } else { id.to_owned() }
+}
+
 /// Parses an RFC 3339 date-time (Graph sends up to 7 fractional digits).
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
@@ -80,7 +94,7 @@ fn arrow_field(field: &Field) -> ArrowField {
 
 fn data_type(kind: &Kind) -> DataType {
     match kind {
-        Kind::String => DataType::Utf8,
+        Kind::String | Kind::Json => DataType::Utf8,
         Kind::Bool => DataType::Boolean,
         Kind::Int32 => DataType::Int32,
         Kind::Int64 => DataType::Int64,
@@ -140,6 +154,12 @@ fn build(kind: &Kind, values: &[Option<&Value>]) -> ArrayRef {
                 .collect::<TimestampNanosecondArray>()
                 .with_timezone(UTC),
         ),
+        Kind::Json => Arc::new(
+            values
+                .iter()
+                .map(|v| v.filter(|v| !v.is_null()).map(|v| serde_json::to_string(v).expect("a Value serialises")))
+                .collect::<StringArray>(),
+        ),
         Kind::Struct(fields) => build_struct(fields, values),
         Kind::List(item) => build_list(item, values),
     }
@@ -185,6 +205,12 @@ fn build_list(item: &'static Kind, values: &[Option<&Value>]) -> ArrayRef {
             Some(Value::Array(array)) => {
                 items.extend(array.iter().map(Some));
                 lengths.push(array.len());
+                valid.push(true);
+            }
+            // One object where a list of objects was expected.
+            Some(object @ Value::Object(_)) if matches!(item, Kind::Struct(_)) => {
+                items.push(Some(object));
+                lengths.push(1);
                 valid.push(true);
             }
             _ => {
@@ -321,6 +347,29 @@ mod tests {
         assert!(e.contains("createdDateTime"), "{e}");
         assert!(Record::parse("[1]", "createdDateTime").is_err());
         assert!(Record::parse("{\"id\":", "createdDateTime").is_err());
+    }
+
+    #[test]
+    fn a_single_object_is_a_one_item_list_and_free_form_json_stays_json() {
+        let one = r#"{"id":"p1","activityDateTime":"2026-01-01T00:00:00Z",
+            "servicePrincipal":{"id":"sp","displayName":"Workday"},
+            "provisioningSteps":[{"name":"EntryImport","details":{"ReferenceId":"21000"}},{"name":"x","details":null}]}"#;
+        let many = r#"{"id":"p2","activityDateTime":"2026-01-01T00:00:00Z",
+            "servicePrincipal":[{"id":"sp2","displayName":"Slack"}],"provisioningSteps":"none"}"#;
+        let records: Vec<Record> = [one, many].iter().map(|r| Record::parse(r, "activityDateTime").unwrap()).collect();
+        let b = batch("provisioning", &records);
+        let sp = b.column_by_name("service_principal").unwrap().as_list::<i32>();
+        for (row, name) in [(0, "Workday"), (1, "Slack")] {
+            assert_eq!(sp.value_length(row), 1);
+            let item = sp.value(row);
+            assert_eq!(item.as_struct().column_by_name("display_name").unwrap().as_string::<i32>().value(0), name);
+        }
+        let steps = b.column_by_name("provisioning_steps").unwrap().as_list::<i32>();
+        assert!(steps.is_null(1), "a string is not a list");
+        let first = steps.value(0);
+        let details = first.as_struct().column_by_name("details").unwrap().as_string::<i32>().clone();
+        assert_eq!(details.value(0), r#"{"ReferenceId":"21000"}"#);
+        assert!(details.is_null(1));
     }
 
     #[test]

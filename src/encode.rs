@@ -24,7 +24,7 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
-use crate::convert::ID_COLUMN;
+use crate::convert::{ID_COLUMN, row_key};
 use crate::error::{BoxError, Error, Result};
 
 /// zstd level: a good ratio at a speed well above Graph's throughput.
@@ -124,20 +124,37 @@ pub fn write_sorted(
     Ok(FileInfo { rows: order.len(), bytes: sink.written, sha256: hex::encode(sink.hasher.finalize()) })
 }
 
-/// The `id` column of a Parquet file's bytes.
-pub fn read_ids(key: &str, bytes: Bytes) -> Result<Vec<String>> {
+/// The row keys a file holds (see [`crate::convert::row_key`]): its `id`
+/// column, or with `version_column` (a versioned dataset's time column) each
+/// row's id and version together.
+pub fn read_keys(key: &str, bytes: Bytes, version_column: Option<&str>) -> Result<Vec<String>> {
     let fail = |source: BoxError| Error::Parquet { op: "read", key: key.to_string(), source };
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| fail(e.into()))?;
-    let mask = ProjectionMask::columns(builder.parquet_schema(), [ID_COLUMN]);
+    let columns = std::iter::once(ID_COLUMN).chain(version_column);
+    let mask = ProjectionMask::columns(builder.parquet_schema(), columns);
     let reader = builder.with_projection(mask).build().map_err(|e| fail(e.into()))?;
-    let mut ids = Vec::new();
+    let mut keys = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| fail(e.into()))?;
         let column = batch.column_by_name(ID_COLUMN).ok_or_else(|| fail("the file has no id column".into()))?;
-        let strings = column.as_string_opt::<i32>().ok_or_else(|| fail("the id column is not text".into()))?;
-        ids.extend(strings.iter().flatten().map(str::to_owned));
+        let ids = column.as_string_opt::<i32>().ok_or_else(|| fail("the id column is not text".into()))?;
+        match version_column {
+            None => keys.extend(ids.iter().flatten().map(str::to_owned)),
+            Some(name) => {
+                let versions = batch
+                    .column_by_name(name)
+                    .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
+                    .ok_or_else(|| fail(format!("the file has no timestamp column {name}").into()))?;
+                for row in 0..batch.num_rows() {
+                    if ids.is_valid(row) {
+                        let version = versions.is_valid(row).then(|| versions.value(row));
+                        keys.push(row_key(true, ids.value(row), version));
+                    }
+                }
+            }
+        }
     }
-    Ok(ids)
+    Ok(keys)
 }
 
 #[cfg(test)]
@@ -158,6 +175,25 @@ mod tests {
     }
 
     #[test]
+    fn versioned_files_read_back_as_id_and_version() {
+        let def = by_name("risk_detections").unwrap();
+        let schema = arrow_schema(def);
+        let states: Vec<Record> = [("r1", "2026-11-24T08:00:00Z"), ("r1", "2026-11-24T08:20:00.0000001Z")]
+            .iter()
+            .map(|(id, at)| {
+                Record::parse(&format!(r#"{{"id":"{id}","lastUpdatedDateTime":"{at}"}}"#), def.time_field).unwrap()
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.parquet");
+        write_sorted(&path, &[to_batch(def, &schema, &states).unwrap()], "last_updated_date_time", vec![]).unwrap();
+        let keys = read_keys("r", Bytes::from(std::fs::read(&path).unwrap()), Some("last_updated_date_time")).unwrap();
+        let expected: Vec<String> = states.iter().map(|r| r.key(def)).collect();
+        assert_eq!(keys, expected);
+        assert_eq!(keys[1], "r1@1795508400000000100", "two states of one detection are two rows");
+    }
+
+    #[test]
     fn files_are_sorted_zstd_and_their_ids_read_back() {
         let def = by_name("signins").unwrap();
         let schema = arrow_schema(def);
@@ -173,7 +209,7 @@ mod tests {
         assert_eq!(info.sha256, hex::encode(Sha256::digest(&bytes)));
         assert_eq!(info.rows, 3);
         // 08:10 first, then the two 08:30 records by id.
-        assert_eq!(read_ids("f", Bytes::from(bytes.clone())).unwrap(), vec!["c", "a", "b"]);
+        assert_eq!(read_keys("f", Bytes::from(bytes.clone()), None).unwrap(), vec!["c", "a", "b"]);
         let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
         let column = reader.metadata().row_group(0).column(0);
         assert!(matches!(column.compression(), Compression::ZSTD(_)));
@@ -186,7 +222,7 @@ mod tests {
 
     #[test]
     fn unreadable_files_are_errors_not_empty_id_sets() {
-        let e = read_ids("signins/x.parquet", Bytes::from_static(b"PAR1 not really")).unwrap_err();
+        let e = read_keys("signins/x.parquet", Bytes::from_static(b"PAR1 not really"), None).unwrap_err();
         assert!(e.to_string().contains("signins/x.parquet"), "{e}");
     }
 }

@@ -21,10 +21,10 @@ use serde_json::value::RawValue;
 use tracing::debug;
 use url::{Position, Url};
 
-use crate::datasets::DatasetDef;
+use crate::datasets::{DatasetDef, RangeOps};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
-use crate::pace::Pacer;
+use crate::pace::Pacers;
 use crate::retry::{RetryPolicy, retrying};
 use crate::token::TokenClient;
 
@@ -49,7 +49,7 @@ pub struct GraphClient {
     base: Url,
     tokens: Arc<TokenClient>,
     retry: RetryPolicy,
-    pacer: Arc<Pacer>,
+    pacers: Arc<Pacers>,
 }
 
 #[derive(Deserialize)]
@@ -90,8 +90,18 @@ pub fn format_time(t: DateTime<Utc>) -> String {
 pub fn slice_url(base: &Url, def: &DatasetDef, start: DateTime<Utc>, end: DateTime<Utc>) -> Url {
     let mut url = base.clone();
     url.path_segments_mut().expect("validated http(s) URL").pop_if_empty().extend(def.path.split('/'));
-    let filter =
-        format!("{field} ge {} and {field} le {}", format_time(start), format_time(end), field = def.time_field);
+    let field = def.time_field;
+    let range = match def.range {
+        RangeOps::GeLe => format!("{field} ge {} and {field} le {}", format_time(start), format_time(end)),
+        RangeOps::GtLt => {
+            let before = start - chrono::TimeDelta::nanoseconds(100);
+            format!("{field} gt {} and {field} lt {}", format_time(before), format_time(end))
+        }
+    };
+    let filter = match def.filter {
+        Some(clause) => format!("({range}) and {clause}"),
+        None => range,
+    };
     url.query_pairs_mut().append_pair("$filter", &filter).append_pair("$top", &def.page_size.to_string());
     url
 }
@@ -160,9 +170,9 @@ impl GraphClient {
         base: Url,
         tokens: Arc<TokenClient>,
         retry: RetryPolicy,
-        pacer: Arc<Pacer>,
+        pacers: Arc<Pacers>,
     ) -> Self {
-        GraphClient { http, base, tokens, retry, pacer }
+        GraphClient { http, base, tokens, retry, pacers }
     }
 
     /// The Graph base URL.
@@ -204,7 +214,7 @@ impl GraphClient {
     async fn get_once(&self, def: &'static DatasetDef, url: &Url) -> Result<Page> {
         let path = display_path(url);
         let token = self.tokens.bearer().await?;
-        self.pacer.wait().await;
+        self.pacers.of(def.throttle).wait().await;
         let http_error = |e: reqwest::Error| Error::Http { url: path.clone(), source: e.without_url() };
         let response = self
             .http
@@ -286,6 +296,25 @@ mod tests {
                 ),
                 ("$top".into(), "1000".into())
             ]
+        );
+        let url = slice_url(
+            &base,
+            by_name("signins_service_principal").unwrap(),
+            t("2026-11-24T08:00:00Z"),
+            t("2026-11-24T09:00:00Z"),
+        );
+        assert_eq!(url.path(), "/beta/auditLogs/signIns");
+        assert_eq!(
+            url.query_pairs().next().unwrap().1,
+            "(createdDateTime ge 2026-11-24T08:00:00Z and createdDateTime le 2026-11-24T09:00:00Z) \
+             and signInEventTypes/any(t: t eq 'servicePrincipal')"
+        );
+        let url =
+            slice_url(&base, by_name("provisioning").unwrap(), t("2026-11-24T08:00:00Z"), t("2026-11-24T09:00:00Z"));
+        assert_eq!(
+            url.query_pairs().next().unwrap().1,
+            "activityDateTime gt 2026-11-24T07:59:59.9999999Z and activityDateTime lt 2026-11-24T09:00:00Z",
+            "provisioning documents gt/lt only: exactly [start, end) at 100 ns"
         );
         let with_path: Url = "http://127.0.0.1:9/prefix/".parse().unwrap();
         let url =

@@ -67,7 +67,7 @@ use datasets::DatasetDef;
 use deadline::Deadline;
 use destination::{Destination, LocalFolder, S3Destination};
 use graph::GraphClient;
-use pace::Pacer;
+use pace::Pacers;
 use retry::RetryPolicy;
 use run::{Clock, Exporter, Mode, Plan};
 use secrets_manager::SecretsManagerCredentials;
@@ -154,8 +154,8 @@ impl Archiver {
         let tenant_id = source.credentials().await?.tenant_id;
         let http = http_client()?;
         let tokens = Arc::new(TokenClient::new(http.clone(), &config.login_url, &config.graph_url, source));
-        let pacer = Arc::new(Pacer::new(config.graph_budget));
-        let graph = GraphClient::new(http, config.graph_url.clone(), tokens.clone(), retry.clone(), pacer);
+        let pacers = Arc::new(Pacers::new(config.graph_budget, config.identity_protection_budget));
+        let graph = GraphClient::new(http, config.graph_url.clone(), tokens.clone(), retry.clone(), pacers);
         let crash = Arc::new(std::mem::take(&mut config.crash_point));
         Ok(Archiver { config, graph, tokens, tenant_id, aws, dest: OnceCell::new(), retry, clock, crash })
     }

@@ -14,6 +14,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use tokio::sync::Mutex;
+
+use crate::datasets::Throttle;
 use tokio::time::Instant;
 
 /// At most `requests` request starts in any `window`.
@@ -49,6 +51,29 @@ impl FromStr for Budget {
             return Err(format!("{text:?} allows no requests at all"));
         }
         Ok(Budget { requests, window })
+    }
+}
+
+/// One [`Pacer`] per throttle group of a tenant: requests of one group never
+/// wait for another's budget.
+#[derive(Debug)]
+pub struct Pacers {
+    audit_logs: Pacer,
+    identity_protection: Pacer,
+}
+
+impl Pacers {
+    /// Pacers for the `/auditLogs` and `identityProtection` budgets.
+    pub fn new(audit_logs: Budget, identity_protection: Budget) -> Pacers {
+        Pacers { audit_logs: Pacer::new(audit_logs), identity_protection: Pacer::new(identity_protection) }
+    }
+
+    /// The pacer of `group`.
+    pub fn of(&self, group: Throttle) -> &Pacer {
+        match group {
+            Throttle::AuditLogs => &self.audit_logs,
+            Throttle::IdentityProtection => &self.identity_protection,
+        }
     }
 }
 

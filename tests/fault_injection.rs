@@ -86,6 +86,7 @@ impl Scenario {
             secret_id: None,
             kms_key_id: None,
             graph_budget: "100000/1s".into(),
+            identity_protection_budget: "100000/1s".into(),
             deadline_margin: "0s".into(),
             max_duration: None,
         }
@@ -125,7 +126,9 @@ impl Scenario {
             .env("ENTRA_LOGIN_URL", self.sim.url())
             .env("ARCHIVE_DEST", self.target.dest())
             .env("ARCHIVE_GRAPH_BUDGET", "100000/1s")
+            .env("ARCHIVE_IDENTITY_PROTECTION_BUDGET", "100000/1s")
             .env("ENTRA_ARCHIVE_CRASH_POINT", point)
+            .env("ARCHIVE_DATASETS", "signins,directory_audits")
             .args(["run", "-q", "--json", "--since", FROM, "--now", &now])
             .kill_on_drop(true);
         if let Target::S3 { endpoint, .. } = &self.target {

@@ -31,6 +31,7 @@ async fn export(h: &Harness, budget: &str) -> (entra_archive::RunSummary, Durati
         secret_id: None,
         kms_key_id: None,
         graph_budget: budget.into(),
+        identity_protection_budget: budget.into(),
         deadline_margin: "60s".into(),
         max_duration: None,
     };

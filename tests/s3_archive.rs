@@ -27,6 +27,8 @@ async fn run_binary(world: &World, env: &[(&str, &str)]) -> Run {
         .env("GRAPH_BASE_URL", world.sim.url())
         .env("ENTRA_LOGIN_URL", world.sim.url())
         .env("ARCHIVE_GRAPH_BUDGET", "1000/1s")
+        .env("ARCHIVE_IDENTITY_PROTECTION_BUDGET", "1000/1s")
+        .env("ARCHIVE_DATASETS", "signins,directory_audits")
         .args(["run", "--json", "--since", FROM, "--now", &now])
         .kill_on_drop(true);
     for (k, v) in env {
@@ -159,6 +161,7 @@ async fn the_binary_serves_invocations_under_the_lambda_runtime_api() {
         // A deployed function archives up to now; graph-sim's records here end at TO.
         .env("ARCHIVE_DATASETS", "signins,directory_audits")
         .env("ARCHIVE_GRAPH_BUDGET", "1000/1s")
+        .env("ARCHIVE_IDENTITY_PROTECTION_BUDGET", "1000/1s")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)

@@ -55,6 +55,8 @@ pub mod names {
     pub const KMS_KEY_ID: &str = "--kms-key-id / ARCHIVE_KMS_KEY_ID";
     /// Graph request budget.
     pub const GRAPH_BUDGET: &str = "--graph-budget / ARCHIVE_GRAPH_BUDGET";
+    /// Identity Protection request budget.
+    pub const IDENTITY_PROTECTION_BUDGET: &str = "--identity-protection-budget / ARCHIVE_IDENTITY_PROTECTION_BUDGET";
     /// Safety margin before a deadline.
     pub const DEADLINE_MARGIN: &str = "--deadline-margin / ARCHIVE_DEADLINE_MARGIN";
     /// Longest CLI run.
@@ -73,6 +75,9 @@ pub const DEFAULT_LAG: &str = "10m";
 pub const DEFAULT_OVERLAP: &str = "1h";
 /// Default of `--graph-budget`: Graph's documented limit for the activity reports.
 pub const DEFAULT_GRAPH_BUDGET: &str = "5/10s";
+/// Default of `--identity-protection-budget`: Graph's limit for
+/// `identityProtection`, per tenant for all apps together.
+pub const DEFAULT_IDENTITY_PROTECTION_BUDGET: &str = "1/1s";
 /// Default of `--deadline-margin`.
 pub const DEFAULT_DEADLINE_MARGIN: &str = "60s";
 
@@ -100,6 +105,8 @@ pub mod vars {
     pub const KMS_KEY_ID: &str = "ARCHIVE_KMS_KEY_ID";
     /// Graph request budget.
     pub const GRAPH_BUDGET: &str = "ARCHIVE_GRAPH_BUDGET";
+    /// Identity Protection request budget.
+    pub const IDENTITY_PROTECTION_BUDGET: &str = "ARCHIVE_IDENTITY_PROTECTION_BUDGET";
     /// Deadline margin.
     pub const DEADLINE_MARGIN: &str = "ARCHIVE_DEADLINE_MARGIN";
 }
@@ -144,6 +151,8 @@ pub struct RawSettings {
     pub kms_key_id: Option<String>,
     /// Graph request budget (`5/10s`).
     pub graph_budget: String,
+    /// Identity Protection request budget (`1/1s`).
+    pub identity_protection_budget: String,
     /// Safety margin before a deadline (`60s`).
     pub deadline_margin: String,
     /// Longest run (CLI), e.g. `30m`.
@@ -169,6 +178,7 @@ impl RawSettings {
             secret_id: env(vars::SECRET_ID),
             kms_key_id: env(vars::KMS_KEY_ID),
             graph_budget: or(vars::GRAPH_BUDGET, DEFAULT_GRAPH_BUDGET),
+            identity_protection_budget: or(vars::IDENTITY_PROTECTION_BUDGET, DEFAULT_IDENTITY_PROTECTION_BUDGET),
             deadline_margin: or(vars::DEADLINE_MARGIN, DEFAULT_DEADLINE_MARGIN),
             max_duration: None,
         }
@@ -226,8 +236,10 @@ pub struct Config {
     pub now: Option<DateTime<Utc>>,
     /// Crash injection, tests only.
     pub crash_point: CrashPoint,
-    /// Graph requests allowed per window, all datasets together.
+    /// Requests allowed per window to `/auditLogs`, all datasets together.
     pub graph_budget: Budget,
+    /// Requests allowed per window to `identityProtection`.
+    pub identity_protection_budget: Budget,
     /// Time kept free before a deadline to commit what was read.
     pub deadline_margin: std::time::Duration,
     /// Longest run, if limited.
@@ -264,6 +276,10 @@ impl Config {
             now: raw.now.as_deref().map(|s| time(names::NOW, s)).transpose()?,
             crash_point,
             graph_budget: raw.graph_budget.parse().map_err(|e: String| invalid(names::GRAPH_BUDGET, e))?,
+            identity_protection_budget: raw
+                .identity_protection_budget
+                .parse()
+                .map_err(|e: String| invalid(names::IDENTITY_PROTECTION_BUDGET, e))?,
             deadline_margin: std_duration(names::DEADLINE_MARGIN, &raw.deadline_margin, Duration::minutes(10))?,
             max_duration: raw
                 .max_duration
@@ -334,6 +350,7 @@ mod tests {
             secret_id: None,
             kms_key_id: None,
             graph_budget: DEFAULT_GRAPH_BUDGET.into(),
+            identity_protection_budget: DEFAULT_IDENTITY_PROTECTION_BUDGET.into(),
             deadline_margin: DEFAULT_DEADLINE_MARGIN.into(),
             max_duration: None,
         }
@@ -356,7 +373,12 @@ mod tests {
         assert_eq!(c.graph_url.as_str(), "https://graph.microsoft.com/");
         assert_eq!(c.lag, Duration::minutes(10));
         assert_eq!(c.overlap, Duration::hours(1));
-        assert_eq!(c.datasets.iter().map(|d| d.name).collect::<Vec<_>>(), ["signins", "directory_audits"]);
+        assert_eq!(c.datasets.len(), crate::datasets::ALL.len(), "every dataset by default");
+        let mut r = raw();
+        r.datasets = "directory_audits, ALL ,signins".into();
+        let c = Config::from_raw(r, env_with_secret).unwrap();
+        assert_eq!(c.datasets[0].name, "directory_audits", "order as named, each once");
+        assert_eq!(c.datasets.len(), crate::datasets::ALL.len());
         assert_eq!(c.dest, DestinationConfig::Local("./archive".into()));
         assert!(!format!("{c:?}").contains("s3cr3t"));
     }

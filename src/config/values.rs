@@ -67,10 +67,17 @@ pub(super) fn dataset_list(value: &str) -> Result<Vec<&'static DatasetDef>> {
     let known = || datasets::ALL.iter().map(|d| d.name).collect::<Vec<_>>().join(", ");
     let mut out: Vec<&'static DatasetDef> = Vec::new();
     for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let def = datasets::by_name(name)
-            .ok_or_else(|| invalid(names::DATASETS, format!("unknown dataset {name:?}; known: {}", known())))?;
-        if !out.iter().any(|d| d.name == def.name) {
-            out.push(def);
+        let defs: Vec<&'static DatasetDef> = if name.eq_ignore_ascii_case(datasets::ALL_DATASETS) {
+            datasets::ALL.to_vec()
+        } else {
+            vec![datasets::by_name(name).ok_or_else(|| {
+                invalid(names::DATASETS, format!("unknown dataset {name:?}; known: all, {}", known()))
+            })?]
+        };
+        for def in defs {
+            if !out.iter().any(|d| d.name == def.name) {
+                out.push(def);
+            }
         }
     }
     if out.is_empty() {

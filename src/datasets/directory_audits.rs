@@ -2,7 +2,7 @@
 //! graph-api.md §6.4).
 
 use super::types::{KEY_VALUE, MODIFIED_PROPERTY};
-use super::{DatasetDef, Field, Kind, field};
+use super::{DatasetDef, Field, Kind, RangeOps, Throttle, field};
 use Kind::*;
 
 const APP_IDENTITY: &[Field] = &[
@@ -56,4 +56,8 @@ pub static DEF: DatasetDef = DatasetDef {
         field("targetResources", List(&Struct(TARGET_RESOURCE))),
         field("additionalDetails", List(&Struct(KEY_VALUE))),
     ],
+    filter: None,
+    range: RangeOps::GeLe,
+    throttle: Throttle::AuditLogs,
+    versioned: false,
 };

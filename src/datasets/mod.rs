@@ -11,7 +11,10 @@
 //! becomes null and the record's `raw` column keeps what Graph sent.
 
 mod directory_audits;
+mod provisioning;
+mod risk_detections;
 mod signins;
+mod signins_beta;
 pub(crate) mod types;
 
 use std::fmt;
@@ -33,8 +36,37 @@ pub enum Kind {
     Timestamp,
     /// A nested object with these fields.
     Struct(&'static [Field]),
-    /// A JSON array whose items are of this kind.
+    /// A JSON array whose items are of this kind. A single item where an
+    /// array was expected (Graph's provisioning `servicePrincipal` comes both
+    /// ways) is read as a one-item list.
     List(&'static Kind),
+    /// A free-form JSON value (e.g. provisioning step `details`), stored as
+    /// its compact JSON text; DuckDB reads it with `json_extract`.
+    Json,
+}
+
+/// How an endpoint filters on a time range: the operators its documentation
+/// lists for its time field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeOps {
+    /// `ge` and `le` (signIns, directoryAudits, riskDetections): inclusive on
+    /// both ends, so a record on a slice boundary comes back twice and is kept
+    /// by one slice only.
+    GeLe,
+    /// `gt` and `lt` (provisioning: "eq, contains, gt, lt"): queried as
+    /// `gt start − 100 ns and lt end`, which is exactly `[start, end)` at
+    /// Graph's 100 ns resolution.
+    GtLt,
+}
+
+/// Whose request budget an endpoint spends (graph-api.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Throttle {
+    /// Everything under `/auditLogs`: 5 requests per 10 s per app per tenant.
+    AuditLogs,
+    /// `identityProtection`: 1 request per second per tenant, 429s without
+    /// `Retry-After`.
+    IdentityProtection,
 }
 
 /// One property of a Graph resource.
@@ -71,6 +103,17 @@ pub struct DatasetDef {
     pub licence: Option<&'static str>,
     /// Typed columns, in order. An `id` field is required.
     pub fields: &'static [Field],
+    /// A clause ANDed to the time range in `$filter`, e.g. the beta sign-in
+    /// event type.
+    pub filter: Option<&'static str>,
+    /// The time-range operators the endpoint documents.
+    pub range: RangeOps,
+    /// Whose request budget its requests spend.
+    pub throttle: Throttle,
+    /// Records change after creation and `time_field` is their last-change
+    /// time (riskDetections): each version seen is a row of its own,
+    /// identified by `id` and `time_field` together.
+    pub versioned: bool,
 }
 
 /// Datasets are the same when their names are.
@@ -89,10 +132,23 @@ impl fmt::Display for DatasetDef {
 }
 
 /// Every dataset the archive knows, in the order summaries list them.
-pub static ALL: &[&DatasetDef] = &[&signins::DEF, &directory_audits::DEF];
+pub static ALL: &[&DatasetDef] = &[
+    &signins::DEF,
+    &signins_beta::NON_INTERACTIVE,
+    &signins_beta::SERVICE_PRINCIPAL,
+    &signins_beta::MANAGED_IDENTITY,
+    &directory_audits::DEF,
+    &provisioning::DEF,
+    &risk_detections::DEF,
+];
 
-/// Datasets selected when none are named.
-pub const DEFAULT_DATASETS: &str = "signins,directory_audits";
+/// The word that selects every dataset.
+pub const ALL_DATASETS: &str = "all";
+
+/// Datasets selected when none are named: every one. Those the tenant's
+/// licence or the app's permissions do not allow are reported as skipped,
+/// with the reason, and the rest are archived.
+pub const DEFAULT_DATASETS: &str = ALL_DATASETS;
 
 /// Looks a dataset up by its archive name.
 pub fn by_name(name: &str) -> Option<&'static DatasetDef> {
@@ -168,9 +224,24 @@ mod tests {
     }
 
     #[test]
-    fn default_datasets_exist() {
-        for name in DEFAULT_DATASETS.split(',') {
-            assert!(by_name(name).is_some(), "{name}");
+    fn names_are_unique_and_snake_case() {
+        let mut names: Vec<&str> = ALL.iter().map(|d| d.name).collect();
+        assert!(names.iter().all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+        assert!(by_name(ALL_DATASETS).is_none(), "'all' is not a dataset name");
+    }
+
+    #[test]
+    fn identity_protection_endpoints_spend_their_own_budget() {
+        for def in ALL {
+            let expected = if def.path.contains("/identityProtection/") {
+                Throttle::IdentityProtection
+            } else {
+                Throttle::AuditLogs
+            };
+            assert_eq!(def.throttle, expected, "{def}");
         }
     }
 }

@@ -1,29 +1,8 @@
 //! `signins`: interactive user sign-ins from Graph v1.0 (`signIn`, graph-api.md §6.1).
 
-use super::types::SIGN_IN_LOCATION;
-use super::{DatasetDef, Field, Kind, field};
+use super::types::{APPLIED_CA_POLICY, DEVICE_DETAIL, SIGN_IN_LOCATION, SIGN_IN_STATUS};
+use super::{DatasetDef, Kind, RangeOps, Throttle, field};
 use Kind::*;
-
-const STATUS: &[Field] =
-    &[field("errorCode", Int32), field("failureReason", String), field("additionalDetails", String)];
-
-const DEVICE_DETAIL: &[Field] = &[
-    field("deviceId", String),
-    field("displayName", String),
-    field("operatingSystem", String),
-    field("browser", String),
-    field("isCompliant", Bool),
-    field("isManaged", Bool),
-    field("trustType", String),
-];
-
-const APPLIED_CA_POLICY: &[Field] = &[
-    field("id", String),
-    field("displayName", String),
-    field("enforcedGrantControls", List(&String)),
-    field("enforcedSessionControls", List(&String)),
-    field("result", String),
-];
 
 /// The dataset definition.
 pub static DEF: DatasetDef = DatasetDef {
@@ -55,9 +34,13 @@ pub static DEF: DatasetDef = DatasetDef {
         field("riskEventTypes_v2", List(&String)),
         field("resourceDisplayName", String),
         field("resourceId", String),
-        field("status", Struct(STATUS)),
+        field("status", Struct(SIGN_IN_STATUS)),
         field("deviceDetail", Struct(DEVICE_DETAIL)),
         field("location", Struct(SIGN_IN_LOCATION)),
         field("appliedConditionalAccessPolicies", List(&Struct(APPLIED_CA_POLICY))),
     ],
+    filter: None,
+    range: RangeOps::GeLe,
+    throttle: Throttle::AuditLogs,
+    versioned: false,
 };

@@ -23,3 +23,27 @@ pub const SIGN_IN_LOCATION: &[Field] = &[
 /// stay strings.
 pub const MODIFIED_PROPERTY: &[Field] =
     &[field("displayName", String), field("oldValue", String), field("newValue", String)];
+
+/// `signInStatus`.
+pub const SIGN_IN_STATUS: &[Field] =
+    &[field("errorCode", Int32), field("failureReason", String), field("additionalDetails", String)];
+
+/// `deviceDetail`.
+pub const DEVICE_DETAIL: &[Field] = &[
+    field("deviceId", String),
+    field("displayName", String),
+    field("operatingSystem", String),
+    field("browser", String),
+    field("isCompliant", Bool),
+    field("isManaged", Bool),
+    field("trustType", String),
+];
+
+/// `appliedConditionalAccessPolicy`.
+pub const APPLIED_CA_POLICY: &[Field] = &[
+    field("id", String),
+    field("displayName", String),
+    field("enforcedGrantControls", List(&String)),
+    field("enforcedSessionControls", List(&String)),
+    field("result", String),
+];

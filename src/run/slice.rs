@@ -41,7 +41,7 @@ pub(super) struct SliceOutcome {
 }
 
 impl Exporter {
-    /// The ids a cell's files hold, and the `seq` its next file gets.
+    /// The row keys a cell's files hold, and the `seq` its next file gets.
     pub(super) async fn cell_contents(&self, def: &DatasetDef, cell: DateTime<Utc>) -> Result<(HashSet<String>, u32)> {
         let mut ids = HashSet::new();
         let mut next_seq = 0;
@@ -54,7 +54,8 @@ impl Exporter {
                 continue;
             };
             let key = object.key.clone();
-            let read = tokio::task::spawn_blocking(move || encode::read_ids(&key, file.bytes))
+            let version = def.versioned.then(|| column_name(def.time_field));
+            let read = tokio::task::spawn_blocking(move || encode::read_keys(&key, file.bytes, version.as_deref()))
                 .await
                 .map_err(|e| Error::Parquet { op: "read", key: object.key.clone(), source: e.into() })??;
             ids.extend(read);
@@ -84,7 +85,8 @@ impl Exporter {
             for raw in &page.records {
                 let record = Record::parse(raw.get(), def.time_field)
                     .map_err(|problem| Error::InvalidRecord { dataset: def.name, problem })?;
-                if slice.contains(record.time) && !known.contains(&record.id) && seen.insert(record.id.clone()) {
+                let row = record.key(def);
+                if slice.contains(record.time) && !known.contains(&row) && seen.insert(row) {
                     fresh.push(record);
                 }
             }

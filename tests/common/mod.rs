@@ -96,8 +96,11 @@ impl Harness {
             .env("GRAPH_BASE_URL", self.sim.url())
             .env("ENTRA_LOGIN_URL", self.sim.url())
             .env("ARCHIVE_DEST", &self.archive)
+            // The two datasets most tests are about; tests/datasets.rs covers the rest.
+            .env("ARCHIVE_DATASETS", "signins,directory_audits")
             // graph-sim is local: no need to pace under Graph\'s 5 requests per 10 s.
             .env("ARCHIVE_GRAPH_BUDGET", "1000/1s")
+            .env("ARCHIVE_IDENTITY_PROTECTION_BUDGET", "1000/1s")
             .args(args)
             .kill_on_drop(true);
         cmd

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
+use entra_archive::Archiver;
 use entra_archive::config::{Config, RawSettings};
 use entra_archive::lambda::App;
 use entra_archive::retry::RetryPolicy;
-use entra_archive::{Archiver, datasets};
 use graph_sim::{GraphSim, SimConfig};
 
 use super::moto::Moto;
@@ -79,7 +79,7 @@ impl World {
             tenant_id: None,
             client_id: None,
             dest: format!("s3://{BUCKET}/{PREFIX}"),
-            datasets: datasets::DEFAULT_DATASETS.into(),
+            datasets: "signins,directory_audits".into(),
             graph_url: self.sim.url(),
             login_url: self.sim.url(),
             since: Some(FROM.into()),
@@ -89,6 +89,7 @@ impl World {
             secret_id: Some(self.secret_arn.clone()),
             kms_key_id: None,
             graph_budget: "1000/1s".into(),
+            identity_protection_budget: "1000/1s".into(),
             deadline_margin: "60s".into(),
             max_duration: None,
         }

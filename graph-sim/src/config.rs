@@ -2,7 +2,9 @@
 //! token lifetime, and how many records of each dataset to hold over which
 //! time range.
 //!
-//! `SimConfig::default()` is the demo tenant. The client secret is held as a
+//! `SimConfig::default()` is the demo tenant. It stays cheap to start: the
+//! datasets added after v1.0 signIns and directoryAudits (beta sign-ins,
+//! provisioning, risk detections) are generated on first use, not at start. The client secret is held as a
 //! plain `String` because tests need to hand it to the exporter, but the
 //! `Debug` output redacts it, and nothing in the simulator ever logs it. The
 //! app's certificate is public material, but `Debug` shows only whether one
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, SignInEventType};
 
 /// Demo tenant id.
 pub const DEFAULT_TENANT_ID: &str = "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5";
@@ -43,18 +45,55 @@ pub struct SimConfig {
     pub from: DateTime<Utc>,
     /// Latest time of generated records (exclusive).
     pub to: DateTime<Utc>,
-    /// Number of sign-ins generated at start. Default 5000.
+    /// Number of interactive user sign-ins generated at start. Each is served
+    /// by v1.0 and, as the same event, by beta as an `interactiveUser`
+    /// sign-in. Default 5000.
     pub signins: usize,
     /// Number of directory audits generated at start. Default 2000.
     pub directory_audits: usize,
+    /// Number of beta `nonInteractiveUser` sign-ins. Default 3000.
+    pub signins_noninteractive: usize,
+    /// Number of beta `servicePrincipal` sign-ins. Default 500.
+    pub signins_service_principal: usize,
+    /// Number of beta `managedIdentity` sign-ins. Default 300.
+    pub signins_managed_identity: usize,
+    /// Number of provisioning events. Default 500.
+    pub provisioning: usize,
+    /// Number of risk detections (by `lastUpdatedDateTime` in
+    /// `[from, to)`). Default 200.
+    pub risk_detections: usize,
 }
 
 impl SimConfig {
-    /// How many records of `ds` to generate at start.
-    pub(crate) fn count(&self, ds: Dataset) -> usize {
+    /// How many records of `ds` to generate, per segment (`None`: the
+    /// dataset's natural mix). Beta's interactive sign-ins are the twins of
+    /// [`SimConfig::signins`], so they are not counted here.
+    pub(crate) fn counts(&self, ds: Dataset) -> Vec<(Option<usize>, usize)> {
         match ds {
-            Dataset::SignIns => self.signins,
-            Dataset::DirectoryAudits => self.directory_audits,
+            Dataset::SignIns => vec![(None, self.signins)],
+            Dataset::DirectoryAudits => vec![(None, self.directory_audits)],
+            Dataset::SignInsBeta => vec![
+                (Some(SignInEventType::NonInteractiveUser.segment()), self.signins_noninteractive),
+                (Some(SignInEventType::ServicePrincipal.segment()), self.signins_service_principal),
+                (Some(SignInEventType::ManagedIdentity.segment()), self.signins_managed_identity),
+            ],
+            Dataset::Provisioning => vec![(None, self.provisioning)],
+            Dataset::RiskDetections => vec![(None, self.risk_detections)],
+        }
+    }
+
+    /// The tenant with no generated records at all (everything else as
+    /// `self`): a start for tests that insert their own.
+    pub fn empty(self) -> SimConfig {
+        SimConfig {
+            signins: 0,
+            directory_audits: 0,
+            signins_noninteractive: 0,
+            signins_service_principal: 0,
+            signins_managed_identity: 0,
+            provisioning: 0,
+            risk_detections: 0,
+            ..self
         }
     }
 
@@ -80,6 +119,11 @@ impl Default for SimConfig {
             to,
             signins: 5000,
             directory_audits: 2000,
+            signins_noninteractive: 3000,
+            signins_service_principal: 500,
+            signins_managed_identity: 300,
+            provisioning: 500,
+            risk_detections: 200,
         }
     }
 }
@@ -97,6 +141,11 @@ impl std::fmt::Debug for SimConfig {
             .field("to", &self.to)
             .field("signins", &self.signins)
             .field("directory_audits", &self.directory_audits)
+            .field("signins_noninteractive", &self.signins_noninteractive)
+            .field("signins_service_principal", &self.signins_service_principal)
+            .field("signins_managed_identity", &self.signins_managed_identity)
+            .field("provisioning", &self.provisioning)
+            .field("risk_detections", &self.risk_detections)
             .finish()
     }
 }

@@ -1,6 +1,7 @@
 //! The knobs a test turns while the simulator runs: tenant-wide switches
-//! (including Graph's rate limit and a page-size cap), one-shot faults, and
-//! what was served: the request log and counters.
+//! (licence, the app's granted permissions, Graph's rate limits and a
+//! page-size cap), one-shot faults, and what was served: the request log and
+//! counters.
 //!
 //! These are plain values; the server reads switches on every Graph data
 //! request and pops at most one queued fault per data request (token requests
@@ -11,15 +12,34 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+/// The application permissions the simulated app holds, with admin consent,
+/// unless revoked ([`Switches::revoked_permissions`],
+/// [`Switches::missing_permission`]). Tokens carry them as `roles`, in this
+/// order.
+pub const GRANTED_PERMISSIONS: &[&str] = &["AuditLog.Read.All", "Directory.Read.All", "IdentityRiskEvent.Read.All"];
+
 /// Standing conditions of the simulated tenant.
 #[derive(Clone, Debug, Default)]
 pub struct Switches {
-    /// The tenant has no Entra ID P1/P2: sign-ins answer 403
-    /// `Authentication_RequestFromNonPremiumTenantOrB2CTenant`.
+    /// The tenant has no Entra ID P1/P2: every dataset that requires premium
+    /// (signIns v1.0 and beta, riskDetections) answers 403
+    /// `Authentication_RequestFromNonPremiumTenantOrB2CTenant`;
+    /// directoryAudits and provisioning still work.
     pub unlicensed: bool,
-    /// The app lacks `AuditLog.Read.All`: every data endpoint answers 403
-    /// `Authentication_MSGraphPermissionMissing`, and new tokens lack the role.
+    /// The app lacks `AuditLog.Read.All` (the same as listing it in
+    /// [`Switches::revoked_permissions`]): everything under `/auditLogs`
+    /// answers 403 `Authentication_MSGraphPermissionMissing`, and new tokens
+    /// lack the role.
     pub missing_permission: bool,
+    /// Application permissions (of [`GRANTED_PERMISSIONS`], compared ignoring
+    /// ASCII case) the app does not hold. A data request whose dataset needs
+    /// one answers 403 — `Authentication_MSGraphPermissionMissing` naming it
+    /// under `/auditLogs`, `Authorization_RequestDenied` "Insufficient
+    /// privileges to complete the operation." under `/identityProtection` —
+    /// and tokens issued afterwards lack the role. The permission check comes
+    /// before the licence check. `Directory.Read.All` only changes the
+    /// `roles` claim. Default: none revoked.
+    pub revoked_permissions: Vec<String>,
     /// The app's client secret has expired: the token endpoint answers
     /// AADSTS7000222.
     pub secret_expired: bool,
@@ -35,11 +55,31 @@ pub struct Switches {
     /// A throttled request consumes no queued [`Fault`]. Default `None`: no
     /// limit. [`RateLimit::AUDIT_LOGS`] is Graph's documented budget.
     pub rate_limit: Option<RateLimit>,
+    /// The same for Identity Protection (riskDetections), a separate budget
+    /// whose 429s carry no `Retry-After` (as at Graph: clients must back off
+    /// on their own). Default `None`: no limit.
+    /// [`RateLimit::IDENTITY_PROTECTION`] is Graph's documented budget.
+    pub identity_protection_rate_limit: Option<RateLimit>,
     /// Largest page the server returns, even when `$top` asks for more (Graph
     /// may return fewer records than `$top`; clients must follow
     /// `@odata.nextLink` regardless). nextLinks keep the client's `$top`.
     /// `Some(0)` is treated as 1. Default `None`: pages are `$top` long.
     pub max_page_size: Option<usize>,
+}
+
+impl Switches {
+    /// Whether the app holds `permission` (ignoring ASCII case).
+    pub fn grants(&self, permission: &str) -> bool {
+        GRANTED_PERMISSIONS.iter().any(|p| p.eq_ignore_ascii_case(permission))
+            && !(self.missing_permission && permission.eq_ignore_ascii_case("AuditLog.Read.All"))
+            && !self.revoked_permissions.iter().any(|r| r.eq_ignore_ascii_case(permission))
+    }
+
+    /// The permissions the app holds now, in [`GRANTED_PERMISSIONS`] order:
+    /// the `roles` of tokens issued now.
+    pub fn granted_permissions(&self) -> Vec<&'static str> {
+        GRANTED_PERMISSIONS.iter().copied().filter(|p| self.grants(p)).collect()
+    }
 }
 
 /// A request budget: at most `requests` starts in any `window`.
@@ -55,6 +95,10 @@ impl RateLimit {
     /// Graph's identity and access reports limit, per app per tenant, shared
     /// by everything under `/auditLogs`: five requests per 10 seconds.
     pub const AUDIT_LOGS: RateLimit = RateLimit { requests: 5, window: Duration::from_secs(10) };
+
+    /// Graph's identity protection and Conditional Access limit, per tenant
+    /// for all apps: one request per second.
+    pub const IDENTITY_PROTECTION: RateLimit = RateLimit { requests: 1, window: Duration::from_secs(1) };
 }
 
 impl fmt::Display for RateLimit {
@@ -126,7 +170,8 @@ pub struct SimStats {
     /// and injected faults included; a [`Fault::DropConnection`] counts as
     /// the 200 it started).
     pub data_requests: BTreeMap<u16, u64>,
-    /// 429s sent by the rate limiter ([`Switches::rate_limit`]); injected
+    /// 429s sent by the rate limiters ([`Switches::rate_limit`],
+    /// [`Switches::identity_protection_rate_limit`]); injected
     /// [`Fault::TooManyRequests`] are not counted here.
     pub rate_limited: u64,
     /// Queued faults consumed by data requests.
@@ -156,6 +201,7 @@ mod tests {
     #[test]
     fn rate_limit_displays_as_the_flag_reads() {
         assert_eq!(RateLimit::AUDIT_LOGS.to_string(), "5/10s");
+        assert_eq!(RateLimit::IDENTITY_PROTECTION.to_string(), "1/1s");
         assert_eq!(RateLimit { requests: 1, window: Duration::from_millis(1500) }.to_string(), "1/1s 500ms");
     }
 
@@ -167,5 +213,19 @@ mod tests {
         assert_eq!(s.data_requests_with(429), 2);
         assert_eq!(s.data_requests_with(503), 0);
         assert_eq!(s.data_requests_total(), 5);
+    }
+
+    #[test]
+    fn granted_permissions_follow_the_switches() {
+        let mut s = Switches::default();
+        assert_eq!(s.granted_permissions(), GRANTED_PERMISSIONS);
+        s.missing_permission = true;
+        assert_eq!(s.granted_permissions(), ["Directory.Read.All", "IdentityRiskEvent.Read.All"]);
+        assert!(!s.grants("auditlog.read.all"));
+        s.missing_permission = false;
+        s.revoked_permissions = vec!["identityriskevent.read.all".to_owned(), "Nonsense.Read".to_owned()];
+        assert_eq!(s.granted_permissions(), ["AuditLog.Read.All", "Directory.Read.All"]);
+        assert!(!s.grants("IdentityRiskEvent.Read.All"));
+        assert!(!s.grants("User.Read.All"), "only GRANTED_PERMISSIONS are ever held");
     }
 }

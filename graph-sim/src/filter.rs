@@ -1,19 +1,27 @@
 //! `$filter` for the activity reports: what Graph documents, and nothing more.
 //!
-//! Input is the already URL-decoded `$filter` value; output is a closed
-//! [`TimeRange`]. The accepted language is a conjunction (`and`, optional
-//! parentheses, case-insensitive keywords) of `<timeField> eq|ge|le <datetime>`
-//! with unquoted RFC 3339 datetimes. Anything else — `gt`, `lt`, `or`, `not`,
-//! functions, other properties — is rejected with a message that names the
-//! offending clause, so a client bug surfaces here instead of in production.
+//! Input is the already URL-decoded `$filter` value and the dataset's
+//! [`FilterRules`]; output is a [`Selection`]: which time property orders and
+//! bounds the records, the closed [`TimeRange`] it admits, and which segment
+//! (beta's `signInEventTypes`) is asked for. The accepted language is a
+//! conjunction (`and`, optional parentheses, case-insensitive keywords) of
+//! `<timeField> <op> <datetime>` clauses, with unquoted RFC 3339 datetimes and
+//! the operators the dataset documents (`eq|ge|le` for most, `eq|gt|lt` for
+//! provisioning), plus at most one `<collection>/any(t: t eq '<value>')`
+//! clause where the dataset has segments. All time clauses must name the same
+//! property. Anything else — other operators, `or`, `not`, functions, other
+//! properties — is rejected with a message that names the offending clause or
+//! operator, so a client bug surfaces here instead of in production.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::query::QueryError;
 use crate::time::{format_nanos, parse_filter_datetime};
 
 /// The set of event times a filter admits: `lo <= t <= hi`, each bound
-/// optional. Empty when `lo > hi`.
+/// optional. Empty when `lo > hi`. Exclusive bounds (`gt`, `lt`) are stored as
+/// the inclusive bound one nanosecond inside, which is exact: stored times
+/// have at most nanosecond precision (and Graph's are whole 100 ns ticks).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TimeRange {
     /// Inclusive lower bound.
@@ -36,21 +44,99 @@ impl TimeRange {
         format!("[{},{}]", b(self.lo), b(self.hi))
     }
 
-    fn narrow(&mut self, op: Op, t: DateTime<Utc>) {
-        if matches!(op, Op::Ge | Op::Eq) {
+    fn narrow(&mut self, op: CmpOp, t: DateTime<Utc>) {
+        let lo = match op {
+            CmpOp::Ge | CmpOp::Eq => Some(t),
+            CmpOp::Gt => t.checked_add_signed(TimeDelta::nanoseconds(1)),
+            CmpOp::Le | CmpOp::Lt => None,
+        };
+        let hi = match op {
+            CmpOp::Le | CmpOp::Eq => Some(t),
+            CmpOp::Lt => t.checked_sub_signed(TimeDelta::nanoseconds(1)),
+            CmpOp::Ge | CmpOp::Gt => None,
+        };
+        if let Some(t) = lo {
             self.lo = Some(self.lo.map_or(t, |lo| lo.max(t)));
         }
-        if matches!(op, Op::Le | Op::Eq) {
+        if let Some(t) = hi {
             self.hi = Some(self.hi.map_or(t, |hi| hi.min(t)));
         }
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Op {
+/// A comparison operator on a time property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    /// Equal.
     Eq,
+    /// Greater than or equal.
     Ge,
+    /// Less than or equal.
     Le,
+    /// Strictly greater.
+    Gt,
+    /// Strictly less.
+    Lt,
+}
+
+impl CmpOp {
+    fn keyword(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "eq",
+            CmpOp::Ge => "ge",
+            CmpOp::Le => "le",
+            CmpOp::Gt => "gt",
+            CmpOp::Lt => "lt",
+        }
+    }
+
+    fn parse(s: &str) -> Option<CmpOp> {
+        [CmpOp::Eq, CmpOp::Ge, CmpOp::Le, CmpOp::Gt, CmpOp::Lt].into_iter().find(|op| op.keyword() == s)
+    }
+}
+
+/// What `$filter` accepts on one dataset.
+#[derive(Debug)]
+pub struct FilterRules {
+    /// Time properties a filter may bound. The one a filter names orders the
+    /// results (newest first); without a time clause, the first.
+    pub time_fields: &'static [&'static str],
+    /// Operators accepted on them.
+    pub ops: &'static [CmpOp],
+    /// The collection property whose `any` lambda picks one segment, if the
+    /// dataset has segments.
+    pub segments: Option<Segments>,
+}
+
+/// Records of one dataset split by the value of a collection property, each
+/// record in exactly one segment (beta sign-ins by `signInEventTypes`).
+#[derive(Debug)]
+pub struct Segments {
+    /// The collection property, e.g. `signInEventTypes`.
+    pub property: &'static str,
+    /// Its values; a segment is an index into this list.
+    pub values: &'static [&'static str],
+    /// The segment served when the filter names none.
+    pub default: usize,
+}
+
+/// What a filter selects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Index into [`FilterRules::time_fields`] of the property that orders
+    /// and bounds the results.
+    pub field: usize,
+    /// Segment asked for (0 when the dataset has none).
+    pub segment: usize,
+    /// Times the filter admits on `field`.
+    pub range: TimeRange,
+}
+
+impl Selection {
+    /// What a request without `$filter` gets.
+    pub fn unfiltered(rules: &FilterRules) -> Selection {
+        Selection { segment: rules.segments.as_ref().map_or(0, |s| s.default), ..Selection::default() }
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -84,10 +170,21 @@ fn tokenize(s: &str) -> Vec<Token<'_>> {
     out
 }
 
+/// "a, b or c".
+fn one_of(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
 struct Parser<'a> {
     tokens: Vec<Token<'a>>,
     pos: usize,
-    field: &'a str,
+    rules: &'a FilterRules,
+    field: Option<usize>,
+    segment: Option<usize>,
     range: TimeRange,
 }
 
@@ -103,6 +200,14 @@ impl<'a> Parser<'a> {
     fn next(&mut self) -> Option<&Token<'a>> {
         self.pos += 1;
         self.tokens.get(self.pos - 1)
+    }
+
+    fn fields(&self) -> String {
+        one_of(self.rules.time_fields)
+    }
+
+    fn ops(&self) -> Vec<&'static str> {
+        self.rules.ops.iter().map(|op| op.keyword()).collect()
     }
 
     /// The rest of the clause starting at token `from`, for error messages.
@@ -134,7 +239,7 @@ impl<'a> Parser<'a> {
                 Some(Token::Word(w)) if w.eq_ignore_ascii_case("or") => {
                     return Err(invalid(format!(
                         "'or' is not supported; only 'and' may combine {} clauses",
-                        self.field
+                        self.fields()
                     )));
                 }
                 Some(Token::Word(_)) => {
@@ -167,12 +272,24 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The segment property's `any` lambda, when `word` opens one.
+    fn is_lambda(&self, word: &str) -> bool {
+        let Some(seg) = &self.rules.segments else { return false };
+        word.len() == seg.property.len() + 4
+            && word[..seg.property.len()].eq_ignore_ascii_case(seg.property)
+            && word[seg.property.len()..].eq_ignore_ascii_case("/any")
+    }
+
     fn clause(&mut self, start: usize, field: &'a str) -> Result<(), QueryError> {
+        if self.is_lambda(field) && matches!(self.peek(), Some(Token::Open)) {
+            return self.lambda(field);
+        }
         if matches!(self.peek(), Some(Token::Open)) || field.contains(['\'', ',', '/']) {
             return Err(invalid(format!(
-                "'{}' is not supported; only {} eq|ge|le <datetime> clauses are",
+                "'{}' is not supported; only {} {} <datetime> clauses are",
                 self.clause_text(start),
-                self.field
+                self.fields(),
+                self.ops().join("|"),
             )));
         }
         if field.eq_ignore_ascii_case("not") {
@@ -191,38 +308,88 @@ impl<'a> Parser<'a> {
             }
         };
         let clause = format!("{field} {op} {value}");
-        if !field.eq_ignore_ascii_case(self.field) {
+        let Some(index) = self.rules.time_fields.iter().position(|f| f.eq_ignore_ascii_case(field)) else {
             return Err(invalid(format!(
                 "'{clause}': property '{field}' is not supported in $filter here; use {}",
-                self.field
+                self.fields()
+            )));
+        };
+        let name = self.rules.time_fields[index];
+        if let Some(other) = self.field.filter(|&f| f != index) {
+            return Err(invalid(format!(
+                "'{clause}': filter on one time property per request; this filter already bounds {}",
+                self.rules.time_fields[other]
             )));
         }
-        let op = match op.to_ascii_lowercase().as_str() {
-            "eq" => Op::Eq,
-            "ge" => Op::Ge,
-            "le" => Op::Le,
-            _ => {
-                return Err(invalid(format!(
-                    "'{clause}': operator '{op}' is not supported on {}; use eq, ge or le",
-                    self.field
-                )));
-            }
-        };
+        let op = CmpOp::parse(&op.to_ascii_lowercase()).filter(|o| self.rules.ops.contains(o)).ok_or_else(|| {
+            invalid(format!("'{clause}': operator '{op}' is not supported on {name}; use {}", one_of(&self.ops())))
+        })?;
         let t = parse_filter_datetime(value).ok_or_else(|| {
             invalid(format!(
                 "'{clause}': '{value}' is not an unquoted RFC 3339 datetime \
                  (at most 7 fractional digits, Z or ±hh:mm)"
             ))
         })?;
+        self.field = Some(index);
         self.range.narrow(op, t);
+        Ok(())
+    }
+
+    /// `<property>/any(<v>: <v> eq '<value>')`; the `Open` is next.
+    fn lambda(&mut self, head: &str) -> Result<(), QueryError> {
+        let seg = self.rules.segments.as_ref().expect("is_lambda checked the dataset has segments");
+        self.pos += 1;
+        let mut words = Vec::new();
+        loop {
+            match self.next() {
+                Some(Token::Word(w)) => words.push(*w),
+                Some(Token::Close) => break,
+                Some(Token::Open) => {
+                    return Err(invalid(format!("'{head}(…)': nested parentheses are not supported in a lambda")));
+                }
+                None => return Err(invalid("unbalanced parentheses".to_owned())),
+            }
+        }
+        let body = words.join(" ");
+        let clause = format!("{head}({body})");
+        let usage = format!("{}/any(t: t eq '<value>')", seg.property);
+        let (var, test) = body.split_once(':').ok_or_else(|| {
+            invalid(format!("'{clause}' is not a lambda clause; use {usage} with one of {}", one_of(seg.values)))
+        })?;
+        let var = var.trim();
+        let parts: Vec<&str> = test.split_whitespace().collect();
+        if parts.iter().any(|p| p.eq_ignore_ascii_case("or") || p.eq_ignore_ascii_case("and")) {
+            return Err(invalid(format!(
+                "'{clause}': only one {} value per request is supported; use {usage}",
+                seg.property
+            )));
+        }
+        let [v, op, literal] = parts[..] else {
+            return Err(invalid(format!("'{clause}' is not supported; use {usage}")));
+        };
+        if var.is_empty() || !v.eq_ignore_ascii_case(var) {
+            return Err(invalid(format!("'{clause}' is not supported; use {usage}")));
+        }
+        if !op.eq_ignore_ascii_case("eq") {
+            return Err(invalid(format!("'{clause}': operator '{op}' is not supported on {}; use eq", seg.property)));
+        }
+        let value = literal.strip_prefix('\'').and_then(|l| l.strip_suffix('\'')).ok_or_else(|| {
+            invalid(format!("'{clause}': '{literal}' is not a quoted string such as '{}'", seg.values[0]))
+        })?;
+        let index = seg.values.iter().position(|s| *s == value).ok_or_else(|| {
+            invalid(format!("'{clause}': '{value}' is not a {} value; use {}", seg.property, one_of(seg.values)))
+        })?;
+        if self.segment.replace(index).is_some() {
+            return Err(invalid(format!("'{clause}': at most one {} clause is supported", seg.property)));
+        }
         Ok(())
     }
 }
 
-/// Parses a decoded `$filter` value for a dataset whose time property is
-/// `time_field`.
-pub fn parse_filter(input: &str, time_field: &str) -> Result<TimeRange, QueryError> {
-    let mut p = Parser { tokens: tokenize(input), pos: 0, field: time_field, range: TimeRange::default() };
+/// Parses a decoded `$filter` value under a dataset's rules.
+pub fn parse_filter(input: &str, rules: &FilterRules) -> Result<Selection, QueryError> {
+    let mut p =
+        Parser { tokens: tokenize(input), pos: 0, rules, field: None, segment: None, range: TimeRange::default() };
     if p.tokens.is_empty() {
         return Err(invalid("the filter is empty".to_owned()));
     }
@@ -230,114 +397,9 @@ pub fn parse_filter(input: &str, time_field: &str) -> Result<TimeRange, QueryErr
     if p.pos != p.tokens.len() {
         return Err(invalid(format!("unexpected '{}'", p.clause_text(p.pos))));
     }
-    Ok(p.range)
+    let default = Selection::unfiltered(rules);
+    Ok(Selection { field: p.field.unwrap_or(0), segment: p.segment.unwrap_or(default.segment), range: p.range })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const F: &str = "createdDateTime";
-
-    fn t(s: &str) -> DateTime<Utc> {
-        parse_filter_datetime(s).unwrap()
-    }
-
-    fn err(input: &str) -> String {
-        parse_filter(input, F).unwrap_err().to_string()
-    }
-
-    #[test]
-    fn accepts_the_documented_forms() {
-        let r = parse_filter(
-            "createdDateTime ge 2026-11-24T00:00:00Z and createdDateTime le 2026-11-24T23:59:59.9999999Z",
-            F,
-        )
-        .unwrap();
-        assert_eq!(r.lo, Some(t("2026-11-24T00:00:00Z")));
-        assert_eq!(r.hi, Some(t("2026-11-24T23:59:59.9999999Z")));
-
-        let paren =
-            parse_filter("(createdDateTime ge 2026-11-24T00:00:00Z and createdDateTime le 2026-11-25T00:00:00Z)", F)
-                .unwrap();
-        assert_eq!(paren.lo, r.lo);
-        assert_eq!(paren.hi, Some(t("2026-11-25T00:00:00Z")));
-
-        let nested =
-            parse_filter("((createdDateTime ge 2026-11-24T00:00:00Z))AND(createdDateTime LE 2026-11-25T00:00:00Z)", F)
-                .unwrap();
-        assert_eq!(nested, paren);
-    }
-
-    #[test]
-    fn eq_and_repeated_bounds_intersect() {
-        let r = parse_filter("createdDateTime eq 2026-11-24T08:00:00Z", F).unwrap();
-        assert_eq!(r.lo, r.hi);
-        assert!(r.contains(t("2026-11-24T08:00:00Z")));
-        assert!(!r.contains(t("2026-11-24T08:00:00.0000001Z")));
-
-        let r = parse_filter(
-            "createdDateTime ge 2026-11-24T01:00:00Z and createdDateTime ge 2026-11-24T02:00:00Z \
-             and createdDateTime le 2026-11-24T05:00:00Z and createdDateTime le 2026-11-24T04:00:00Z",
-            F,
-        )
-        .unwrap();
-        assert_eq!(r.lo, Some(t("2026-11-24T02:00:00Z")));
-        assert_eq!(r.hi, Some(t("2026-11-24T04:00:00Z")));
-    }
-
-    #[test]
-    fn bounds_are_inclusive() {
-        let r = parse_filter("createdDateTime ge 2026-11-24T08:00:00Z and createdDateTime le 2026-11-24T09:00:00Z", F)
-            .unwrap();
-        assert!(r.contains(t("2026-11-24T08:00:00Z")));
-        assert!(r.contains(t("2026-11-24T09:00:00Z")));
-        assert!(!r.contains(t("2026-11-24T07:59:59.9999999Z")));
-        assert!(!r.contains(t("2026-11-24T09:00:00.0000001Z")));
-    }
-
-    #[test]
-    fn rejects_gt_lt_and_names_the_clause() {
-        let e = err("createdDateTime gt 2026-11-24T00:00:00Z");
-        assert!(e.starts_with("Invalid filter clause"), "{e}");
-        assert!(e.contains("createdDateTime gt 2026-11-24T00:00:00Z"), "{e}");
-        assert!(
-            err("createdDateTime ge 2026-11-24T00:00:00Z and createdDateTime lt 2026-11-25T00:00:00Z").contains("'lt'")
-        );
-        assert!(err("createdDateTime ne 2026-11-24T00:00:00Z").contains("'ne'"));
-    }
-
-    #[test]
-    fn rejects_other_fields_and_syntax() {
-        assert!(err("activityDateTime ge 2026-11-24T00:00:00Z").contains("activityDateTime"));
-        assert!(err("userId eq 'abc'").contains("userId"));
-        assert!(err("startsWith(appDisplayName,'Graph')").contains("startsWith"));
-        assert!(
-            err("createdDateTime ge 2026-11-24T00:00:00Z or createdDateTime le 2026-11-25T00:00:00Z").contains("'or'")
-        );
-        assert!(err("not createdDateTime ge 2026-11-24T00:00:00Z").contains("'not'"));
-        assert!(err("createdDateTime ge '2026-11-24T00:00:00Z'").contains("RFC 3339"));
-        assert!(err("createdDateTime ge 2026-11-24T00:00:00.12345678Z").contains("RFC 3339"));
-        assert!(err("(createdDateTime ge 2026-11-24T00:00:00Z").contains("parenthes"));
-        assert!(err("createdDateTime ge 2026-11-24T00:00:00Z)").contains("unexpected"));
-        assert!(err("createdDateTime ge").contains("incomplete"));
-        assert!(err("createdDateTime ge 2026-11-24T00:00:00Z createdDateTime").contains("expected 'and'"));
-        assert!(err("  ").contains("empty"));
-        assert!(err("()").contains("unexpected ')'"));
-        assert!(err("signInEventTypes/any(t: t eq 'interactiveUser')").contains("signInEventTypes"));
-    }
-
-    #[test]
-    fn field_name_is_per_dataset() {
-        assert!(parse_filter("activityDateTime ge 2026-11-24T00:00:00Z", "activityDateTime").is_ok());
-        assert!(parse_filter("createdDateTime ge 2026-11-24T00:00:00Z", "activityDateTime").is_err());
-    }
-
-    #[test]
-    fn canonical_form_ignores_spelling() {
-        let a = parse_filter("createdDateTime ge 2026-11-24T02:00:00+02:00", F).unwrap();
-        let b = parse_filter("(CREATEDDATETIME GE 2026-11-24T00:00:00.0000000Z)", F).unwrap();
-        assert_eq!(a.canonical(), b.canonical());
-        assert_eq!(TimeRange::default().canonical(), "[*,*]");
-    }
-}
+mod tests;

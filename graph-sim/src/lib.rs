@@ -4,25 +4,76 @@
 //!
 //! ```text
 //! POST /{tenant}/oauth2/v2.0/token ─► secret or certificate client assertion
-//!        ─► token (AADSTS errors as Entra sends them)
-//! GET  /v1.0/auditLogs/{signIns,directoryAudits}
-//!        bearer ─► rate limit ─► fault queue ─► switches ─► $filter/$top/$skiptoken
-//!        ─► keyset page
+//!        ─► token, roles = granted permissions (AADSTS errors as Entra sends them)
+//! GET  /v1.0/auditLogs/{signIns,directoryAudits,provisioning}
+//!      /beta/auditLogs/signIns
+//!      /v1.0/identityProtection/riskDetections
+//!        bearer ─► rate limit (throttle group) ─► fault queue
+//!        ─► permission, then licence ─► $filter/$top/$skiptoken ─► keyset page
 //! ```
 //!
 //! It shares no code with the exporter: it is the other side of the wire.
 //! The same seed and the same sequence of calls give byte-identical records,
 //! so tests can compare exact record sets and exact bytes.
 //!
+//! What each dataset does, and the choices where Graph's docs are silent
+//! (the rows live in `dataset`):
+//!
+//! | dataset | `$filter` | page default/max | premium | permission | throttle |
+//! |---|---|---|---|---|---|
+//! | v1.0 signIns | createdDateTime eq/ge/le | 1000/1000 | yes | AuditLog.Read.All | auditLogs |
+//! | beta signIns | the same, and one `signInEventTypes/any(t: t eq '…')` | 1000/1000 | yes | AuditLog.Read.All | auditLogs |
+//! | directoryAudits | activityDateTime eq/ge/le | 1000/1000 | no | AuditLog.Read.All | auditLogs |
+//! | provisioning | activityDateTime eq/gt/lt | 100/1000 | no | AuditLog.Read.All | auditLogs |
+//! | riskDetections | lastUpdatedDateTime or detectedDateTime eq/ge/le | 20/500 | yes | IdentityRiskEvent.Read.All | identityProtection |
+//!
+//! - **v1.0 and beta sign-ins are the same events.** Every v1.0 sign-in is
+//!   interactive (`isInteractive: true`) and is also beta's `interactiveUser`
+//!   record with the same id and `createdDateTime`: the v1.0 JSON byte for
+//!   byte less `riskEventTypes`, then the beta properties. Beta alone holds
+//!   the non-interactive user, service principal and managed identity
+//!   sign-ins, so v1.0 can never return one. Without a `signInEventTypes`
+//!   clause beta returns interactive sign-ins only, as Graph documents.
+//!   [`GraphSim::signins_of_type`] gives the records of one kind. Hand-written
+//!   records ([`GraphSim::insert_raw`]) are served by the dataset they are
+//!   inserted into only.
+//! - **Provisioning** takes the operators its page documents (`eq`, `gt`,
+//!   `lt`; `ge`/`le` answer 400 naming the operator). `gt`/`lt` are exclusive
+//!   at full precision (Graph's times are 100 ns ticks). Its page size is
+//!   undocumented: the sim defaults to 100 so a client that omits `$top`
+//!   must follow nextLinks, and accepts up to 1000. It does not require
+//!   premium (not documented as premium-only).
+//! - **Risk detections** accept `$top` up to 500 and answer 400 naming the
+//!   maximum above it (rather than capping silently). They are ordered by the
+//!   time field the filter bounds, newest first with ties by id, and the skip
+//!   token is sealed to that field; without a filter, by
+//!   `lastUpdatedDateTime` ([`Record::time`]). They change in place
+//!   ([`GraphSim::update_risk_detections`]): an update moves a detection to
+//!   its new `lastUpdatedDateTime`, so a walk that has passed it does not see
+//!   it again, and ranges that held its old time no longer return it.
+//! - **Throttle groups** have separate budgets: everything under
+//!   `/auditLogs` ([`Switches::rate_limit`]) and identityProtection
+//!   ([`Switches::identity_protection_rate_limit`]), whose 429s carry no
+//!   `Retry-After`.
+//! - **Licence and permissions**: [`Switches::unlicensed`] closes the
+//!   premium datasets with 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant`;
+//!   a permission missing from the app's granted set
+//!   ([`Switches::revoked_permissions`], [`control::GRANTED_PERMISSIONS`]) closes the
+//!   datasets that need it — checked before the licence.
+//! - Datasets beyond v1.0 signIns and directoryAudits are generated on first
+//!   use, so a default tenant stays cheap to start; when that happens does
+//!   not change the records.
+//!
 //! Modules:
 //! - [`config`]: `SimConfig`, the tenant before it starts.
-//! - [`control`]: switches (rate limit, page-size cap), one-shot faults, the
-//!   request log and counters.
+//! - [`control`]: switches (licence, permissions, rate limits, page-size
+//!   cap), one-shot faults, the request log and counters.
 //! - `dataset`: the served datasets, as data.
 //! - `filter`, `query`, `skiptoken`: OData query options and paging tokens.
 //! - `record`: stored records and the keyset-ordered store.
 //! - `generate`: realistic records from a seeded ChaCha RNG (`signins`,
-//!   `audits`, and the static cast in `vocab`).
+//!   `signins_beta`, `audits`, `provisioning`, `risk`, and the static cast in
+//!   `vocab`).
 //! - `server`: the axum server, token endpoint (`token`, `jwt`), certificate
 //!   credentials (`certificate`: the uploaded certificate; `assertion`: client
 //!   assertion checks), data endpoints (`graph`), response shapes (`reply`),
@@ -46,6 +97,6 @@ mod time;
 
 pub use config::SimConfig;
 pub use control::{Fault, RateLimit, RequestLog, SimStats, Switches};
-pub use dataset::Dataset;
+pub use dataset::{Dataset, SignInEventType};
 pub use record::Record;
 pub use server::GraphSim;

@@ -14,19 +14,27 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Parser;
 use graph_sim::config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID};
-use graph_sim::{GraphSim, RateLimit, SimConfig};
+use graph_sim::control::GRANTED_PERMISSIONS;
+use graph_sim::{Dataset, GraphSim, RateLimit, SimConfig};
 
-/// A local stand-in for Microsoft Graph's activity-report endpoints
-/// (/v1.0/auditLogs/signIns, /v1.0/auditLogs/directoryAudits) and the Entra
-/// token endpoint (/{tenant}/oauth2/v2.0/token), serving seeded,
-/// deterministic records over HTTP.
+/// A local stand-in for Microsoft Graph's activity-report endpoints and the
+/// Entra token endpoint (/{tenant}/oauth2/v2.0/token), serving seeded,
+/// deterministic records over HTTP:
+///
+///   /v1.0/auditLogs/signIns                  interactive user sign-ins
+///   /beta/auditLogs/signIns                  every sign-in, beta shape; filter
+///                                            signInEventTypes/any(t: t eq '…')
+///   /v1.0/auditLogs/directoryAudits          directory audit events
+///   /v1.0/auditLogs/provisioning             provisioning events ($filter gt/lt)
+///   /v1.0/identityProtection/riskDetections  risk detections ($top ≤ 500)
 ///
 /// Point a client's Graph base URL and login base URL at the printed
 /// GRAPH_SIM_URL and authenticate with the tenant id, client id and client
 /// secret below, or with a client assertion signed by the key of the
-/// --client-certificate.
+/// --client-certificate. The app holds AuditLog.Read.All, Directory.Read.All
+/// and IdentityRiskEvent.Read.All unless revoked.
 #[derive(Debug, Parser)]
-#[command(name = "graph-sim", version)]
+#[command(name = "graph-sim", version, verbatim_doc_comment)]
 struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
@@ -36,13 +44,34 @@ struct Args {
     #[arg(long, default_value_t = 42)]
     seed: u64,
 
-    /// Number of sign-ins to generate.
+    /// Number of interactive user sign-ins to generate (served by v1.0 and,
+    /// as the same events, by beta).
     #[arg(long, default_value_t = 5000)]
     signins: usize,
 
     /// Number of directory audit events to generate.
     #[arg(long, default_value_t = 2000)]
     directory_audits: usize,
+
+    /// Number of beta non-interactive user sign-ins to generate.
+    #[arg(long, default_value_t = 3000)]
+    signins_noninteractive: usize,
+
+    /// Number of beta service principal sign-ins to generate.
+    #[arg(long, default_value_t = 500)]
+    signins_service_principal: usize,
+
+    /// Number of beta managed identity sign-ins to generate.
+    #[arg(long, default_value_t = 300)]
+    signins_managed_identity: usize,
+
+    /// Number of provisioning events to generate.
+    #[arg(long, default_value_t = 500)]
+    provisioning: usize,
+
+    /// Number of risk detections to generate.
+    #[arg(long, default_value_t = 200)]
+    risk_detections: usize,
 
     /// Earliest record time, RFC 3339 [default: --to minus 48 hours].
     #[arg(long, value_parser = parse_time)]
@@ -75,13 +104,22 @@ struct Args {
     #[arg(long, default_value_t = 3599)]
     token_lifetime_secs: u64,
 
-    /// Simulate a tenant without Entra ID P1/P2: sign-ins answer 403.
+    /// Simulate a tenant without Entra ID P1/P2: sign-ins (v1.0 and beta)
+    /// and risk detections answer 403; directory audits and provisioning
+    /// still work.
     #[arg(long)]
     unlicensed: bool,
 
-    /// Simulate an app without AuditLog.Read.All: data endpoints answer 403.
+    /// Simulate an app without AuditLog.Read.All: /auditLogs answers 403.
+    /// The same as --revoke-permission AuditLog.Read.All.
     #[arg(long)]
     missing_permission: bool,
+
+    /// Revoke one of the app's application permissions (AuditLog.Read.All,
+    /// Directory.Read.All, IdentityRiskEvent.Read.All): endpoints that need
+    /// it answer 403, and tokens lack the role. Repeatable.
+    #[arg(long, value_name = "PERMISSION", value_parser = parse_permission)]
+    revoke_permission: Vec<String>,
 
     /// Simulate an expired client secret: the token endpoint answers AADSTS7000222.
     #[arg(long)]
@@ -98,6 +136,11 @@ struct Args {
     #[arg(long, value_name = "REQUESTS/WINDOW", value_parser = parse_rate_limit)]
     rate_limit: Option<RateLimit>,
 
+    /// The same for /identityProtection, a separate budget whose 429s carry
+    /// no Retry-After. Graph's documented budget is 1/1s [default: no limit].
+    #[arg(long, value_name = "REQUESTS/WINDOW", value_parser = parse_rate_limit)]
+    identity_protection_rate_limit: Option<RateLimit>,
+
     /// Return at most this many records per page, whatever $top asks for
     /// [default: $top].
     #[arg(long, value_name = "RECORDS", value_parser = clap::value_parser!(u64).range(1..))]
@@ -108,6 +151,15 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.to_utc())
         .map_err(|e| format!("expected an RFC 3339 time such as 2026-11-24T10:00:00Z ({e})"))
+}
+
+/// One of the permissions the app can hold, spelled as Graph spells it.
+fn parse_permission(s: &str) -> Result<String, String> {
+    GRANTED_PERMISSIONS
+        .iter()
+        .find(|p| p.eq_ignore_ascii_case(s.trim()))
+        .map(|p| (*p).to_owned())
+        .ok_or_else(|| format!("expected one of {}", GRANTED_PERMISSIONS.join(", ")))
 }
 
 /// `5/10s`: requests per humantime window.
@@ -150,6 +202,11 @@ impl Args {
             to,
             signins: self.signins,
             directory_audits: self.directory_audits,
+            signins_noninteractive: self.signins_noninteractive,
+            signins_service_principal: self.signins_service_principal,
+            signins_managed_identity: self.signins_managed_identity,
+            provisioning: self.provisioning,
+            risk_detections: self.risk_detections,
         })
     }
 }
@@ -210,9 +267,11 @@ async fn main() -> ExitCode {
     sim.set_switches(|s| {
         s.unlicensed = args.unlicensed;
         s.missing_permission = args.missing_permission;
+        s.revoked_permissions.clone_from(&args.revoke_permission);
         s.secret_expired = args.secret_expired;
         s.page_delay = Duration::from_millis(args.page_delay_ms);
         s.rate_limit = args.rate_limit;
+        s.identity_protection_rate_limit = args.identity_protection_rate_limit;
         s.max_page_size = args.max_page_size.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     });
     let stop = match shutdown_signal() {
@@ -226,6 +285,7 @@ async fn main() -> ExitCode {
     let _ = writeln!(stdout, "GRAPH_SIM_URL={}", sim.url());
     let _ = stdout.flush();
     let c = sim.config();
+    let endpoints: Vec<&str> = Dataset::all().iter().map(|d| d.path()).collect();
     tracing::info!(
         tenant_id = %c.tenant_id,
         client_id = %c.client_id,
@@ -233,9 +293,18 @@ async fn main() -> ExitCode {
         seed = c.seed,
         signins = c.signins,
         directory_audits = c.directory_audits,
+        signins_noninteractive = c.signins_noninteractive,
+        signins_service_principal = c.signins_service_principal,
+        signins_managed_identity = c.signins_managed_identity,
+        provisioning = c.provisioning,
+        risk_detections = c.risk_detections,
         from = %c.from,
         to = %c.to,
+        endpoints = %endpoints.join(" "),
+        unlicensed = args.unlicensed,
+        permissions = %sim.granted_permissions().join(" "),
         rate_limit = args.rate_limit.map(|l| l.to_string()),
+        identity_protection_rate_limit = args.identity_protection_rate_limit.map(|l| l.to_string()),
         max_page_size = args.max_page_size,
         "graph-sim listening"
     );
@@ -268,6 +337,52 @@ mod tests {
         assert_eq!(c.signins, 5000);
         let a = Args::parse_from(["graph-sim", "--from", "2026-11-24T10:00:00Z", "--to", "2026-11-24T09:00:00Z"]);
         assert!(a.config().is_err());
+    }
+
+    #[test]
+    fn dataset_counts_and_permission_flags() {
+        let c = Args::parse_from(["graph-sim"]).config().unwrap();
+        assert_eq!(
+            (c.signins_noninteractive, c.signins_service_principal, c.signins_managed_identity),
+            (3000, 500, 300)
+        );
+        assert_eq!((c.provisioning, c.risk_detections), (500, 200));
+        let a = Args::parse_from([
+            "graph-sim",
+            "--signins-noninteractive",
+            "7",
+            "--signins-service-principal",
+            "6",
+            "--signins-managed-identity",
+            "5",
+            "--provisioning",
+            "4",
+            "--risk-detections",
+            "3",
+            "--unlicensed",
+            "--revoke-permission",
+            "identityriskevent.read.all",
+            "--revoke-permission",
+            "Directory.Read.All",
+            "--identity-protection-rate-limit",
+            "1/1s",
+        ]);
+        let c = a.config().unwrap();
+        assert_eq!(
+            (
+                c.signins_noninteractive,
+                c.signins_service_principal,
+                c.signins_managed_identity,
+                c.provisioning,
+                c.risk_detections
+            ),
+            (7, 6, 5, 4, 3)
+        );
+        assert!(a.unlicensed);
+        assert_eq!(a.revoke_permission, ["IdentityRiskEvent.Read.All", "Directory.Read.All"]);
+        assert_eq!(a.identity_protection_rate_limit, Some(RateLimit::IDENTITY_PROTECTION));
+        let bad = Args::try_parse_from(["graph-sim", "--revoke-permission", "User.Read.All"]).unwrap_err();
+        assert!(bad.to_string().contains("AuditLog.Read.All"), "{bad}");
     }
 
     #[test]

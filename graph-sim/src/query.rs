@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use thiserror::Error;
 
 use crate::dataset::DatasetSpec;
-use crate::filter::{TimeRange, parse_filter};
+use crate::filter::{Selection, parse_filter};
 use crate::skiptoken::{Cursor, SkipTokenKey};
 
 /// Why a data request's query was refused (always HTTP 400).
@@ -44,17 +44,25 @@ pub enum QueryError {
 pub struct PageQuery {
     /// Decoded `$filter` as sent, echoed into the nextLink.
     pub filter_text: Option<String>,
-    /// Times the filter admits.
-    pub range: TimeRange,
+    /// What the filter selects: time field, segment and range.
+    pub selection: Selection,
     /// Page size.
     pub top: usize,
     /// Where this page starts, when continuing.
     pub cursor: Option<Cursor>,
 }
 
-/// The string a skip token is sealed to: dataset and filter meaning.
-pub fn scope(spec: &DatasetSpec, range: &TimeRange) -> String {
-    format!("{}\n{}", spec.path, range.canonical())
+/// The string a skip token is sealed to: dataset and filter meaning (range,
+/// and the ordering field and segment where the dataset has a choice).
+pub fn scope(spec: &DatasetSpec, sel: &Selection) -> String {
+    let mut scope = format!("{}\n{}", spec.path, sel.range.canonical());
+    if spec.filter.time_fields.len() > 1 {
+        let _ = write!(scope, "\n{}", spec.filter.time_fields[sel.field]);
+    }
+    if let Some(segments) = &spec.filter.segments {
+        let _ = write!(scope, "\n{}", segments.values[sel.segment]);
+    }
+    scope
 }
 
 /// Parses the raw query string of a data request.
@@ -86,9 +94,9 @@ pub fn parse_query(raw: Option<&str>, spec: &DatasetSpec, key: &SkipTokenKey) ->
         }
     }
 
-    let range = match &filter {
-        Some(f) => parse_filter(f, spec.time_field)?,
-        None => TimeRange::default(),
+    let selection = match &filter {
+        Some(f) => parse_filter(f, &spec.filter)?,
+        None => Selection::unfiltered(&spec.filter),
     };
     let top = match top {
         None => spec.default_page_size,
@@ -101,9 +109,9 @@ pub fn parse_query(raw: Option<&str>, spec: &DatasetSpec, key: &SkipTokenKey) ->
     };
     let cursor = match skiptoken {
         None => None,
-        Some(t) => Some(key.decode(&scope(spec, &range), &t).ok_or(QueryError::InvalidSkipToken)?),
+        Some(t) => Some(key.decode(&scope(spec, &selection), &t).ok_or(QueryError::InvalidSkipToken)?),
     };
-    Ok(PageQuery { filter_text: filter, range, top, cursor })
+    Ok(PageQuery { filter_text: filter, selection, top, cursor })
 }
 
 /// Percent-encodes a query value: unreserved characters and `:` stay, spaces
@@ -126,7 +134,7 @@ pub fn next_link(base_url: &str, spec: &DatasetSpec, q: &PageQuery, cursor: &Cur
     if let Some(f) = &q.filter_text {
         let _ = write!(link, "$filter={}&", encode_query_value(f));
     }
-    let token = key.encode(&scope(spec, &q.range), cursor);
+    let token = key.encode(&scope(spec, &q.selection), cursor);
     let _ = write!(link, "$top={}&$skiptoken={token}", q.top);
     link
 }
@@ -149,7 +157,7 @@ mod tests {
     fn defaults_without_options() {
         let q = parse_query(None, Dataset::SignIns.spec(), &key()).unwrap();
         assert_eq!(q.top, 1000);
-        assert_eq!(q.range, TimeRange::default());
+        assert_eq!(q.selection, Selection::default());
         assert_eq!(q.cursor, None);
     }
 
@@ -157,9 +165,9 @@ mod tests {
     fn decodes_plus_and_percent_spaces() {
         let plus = parse("$filter=createdDateTime+ge+2026-11-24T00:00:00Z&$top=5").unwrap();
         let pct = parse("%24filter=createdDateTime%20ge%202026-11-24T00%3A00%3A00Z&%24top=5").unwrap();
-        assert_eq!(plus.range, pct.range);
+        assert_eq!(plus.selection, pct.selection);
         assert_eq!(plus.top, 5);
-        assert_eq!(plus.range.lo, parse_filter_datetime("2026-11-24T00:00:00Z"));
+        assert_eq!(plus.selection.range.lo, parse_filter_datetime("2026-11-24T00:00:00Z"));
         // An offset must arrive as %2B; a raw '+' decodes to a space.
         assert!(parse("$filter=createdDateTime ge 2026-11-24T02:00:00%2B02:00").is_ok());
         assert!(parse("$filter=createdDateTime ge 2026-11-24T02:00:00+02:00").is_err());
@@ -205,7 +213,7 @@ mod tests {
         );
         let raw = link.split_once('?').unwrap().1;
         let again = parse(raw).unwrap();
-        assert_eq!(again.range, q.range);
+        assert_eq!(again.selection, q.selection);
         assert_eq!(again.top, 10);
         assert_eq!(again.cursor, Some(cursor));
     }
@@ -215,12 +223,50 @@ mod tests {
         let spec = Dataset::SignIns.spec();
         let q = parse("$filter=createdDateTime ge 2026-11-24T00:00:00Z").unwrap();
         let cursor = Cursor { time: parse_filter_datetime("2026-11-24T12:00:00Z").unwrap(), id: "abc".to_owned() };
-        let token = key().encode(&scope(spec, &q.range), &cursor);
+        let token = key().encode(&scope(spec, &q.selection), &cursor);
         assert!(parse(&format!("$filter=createdDateTime ge 2026-11-24T00:00:00Z&$skiptoken={token}")).is_ok());
         assert_eq!(
             parse(&format!("$filter=createdDateTime ge 2026-11-23T00:00:00Z&$skiptoken={token}")).unwrap_err(),
             QueryError::InvalidSkipToken
         );
         assert_eq!(parse(&format!("$skiptoken={token}")).unwrap_err(), QueryError::InvalidSkipToken);
+    }
+
+    #[test]
+    fn per_dataset_page_sizes() {
+        let risk = Dataset::RiskDetections.spec();
+        assert_eq!(parse_query(None, risk, &key()).unwrap().top, 20);
+        assert_eq!(parse_query(Some("$top=500"), risk, &key()).unwrap().top, 500);
+        assert_eq!(
+            parse_query(Some("$top=501"), risk, &key()).unwrap_err().to_string(),
+            "Invalid page size specified: '501'. Must be between 1 and 500 inclusive."
+        );
+        let provisioning = Dataset::Provisioning.spec();
+        assert_eq!(parse_query(None, provisioning, &key()).unwrap().top, 100);
+        assert_eq!(parse_query(Some("$top=1000"), provisioning, &key()).unwrap().top, 1000);
+    }
+
+    #[test]
+    fn skiptoken_is_bound_to_segment_and_ordering_field() {
+        let beta = Dataset::SignInsBeta.spec();
+        let cursor = Cursor { time: parse_filter_datetime("2026-11-24T12:00:00Z").unwrap(), id: "abc".to_owned() };
+        let q = parse_query(Some("$filter=signInEventTypes/any(t: t eq 'nonInteractiveUser')&$top=3"), beta, &key())
+            .unwrap();
+        let link = next_link("http://x", beta, &q, &cursor, &key());
+        let raw = link.split_once('?').unwrap().1;
+        assert_eq!(parse_query(Some(raw), beta, &key()).unwrap().cursor, Some(cursor.clone()));
+        let token = raw.rsplit("$skiptoken=").next().unwrap();
+        let other = format!("$filter=signInEventTypes/any(t: t eq 'servicePrincipal')&$skiptoken={token}");
+        assert_eq!(parse_query(Some(&other), beta, &key()).unwrap_err(), QueryError::InvalidSkipToken);
+        // The default (interactive) segment is a different query too.
+        assert!(parse_query(Some(&format!("$skiptoken={token}")), beta, &key()).is_err());
+
+        let risk = Dataset::RiskDetections.spec();
+        let by_update = parse_query(Some("$filter=lastUpdatedDateTime ge 2026-11-24T00:00:00Z"), risk, &key()).unwrap();
+        let token = key().encode(&scope(risk, &by_update.selection), &cursor);
+        let by_detection = format!("$filter=detectedDateTime ge 2026-11-24T00:00:00Z&$skiptoken={token}");
+        assert_eq!(parse_query(Some(&by_detection), risk, &key()).unwrap_err(), QueryError::InvalidSkipToken);
+        // Datasets with one time field and no segments keep the original scope.
+        assert_eq!(scope(Dataset::SignIns.spec(), &Selection::default()), "/v1.0/auditLogs/signIns\n[*,*]");
     }
 }

@@ -25,16 +25,21 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::control::RateLimit;
+use crate::control::{RateLimit, Switches};
 
 /// Requests that share one budget at Graph. Each dataset names its group;
 /// every group of a tenant has its own window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum ThrottleGroup {
-    /// Everything under `/auditLogs` (signIns, directoryAudits,
-    /// provisioning): five requests per 10 seconds per app per tenant, 429s
-    /// carry `Retry-After`.
+    /// Everything under `/auditLogs` (signIns v1.0 and beta,
+    /// directoryAudits, provisioning): five requests per 10 seconds per app
+    /// per tenant, 429s carry `Retry-After`. Limited by
+    /// [`Switches::rate_limit`].
     AuditLogs,
+    /// Identity Protection (riskDetections): one request per second per
+    /// tenant, 429s carry no `Retry-After`. Limited by
+    /// [`Switches::identity_protection_rate_limit`].
+    IdentityProtection,
 }
 
 impl ThrottleGroup {
@@ -43,6 +48,15 @@ impl ThrottleGroup {
     pub fn sends_retry_after(self) -> bool {
         match self {
             ThrottleGroup::AuditLogs => true,
+            ThrottleGroup::IdentityProtection => false,
+        }
+    }
+
+    /// The limit the switches set on this group, if any.
+    pub fn limit(self, switches: &Switches) -> Option<RateLimit> {
+        match self {
+            ThrottleGroup::AuditLogs => switches.rate_limit,
+            ThrottleGroup::IdentityProtection => switches.identity_protection_rate_limit,
         }
     }
 }
@@ -191,7 +205,23 @@ mod tests {
         let one = RateLimit { requests: 1, window: ms(1_000) };
         assert!(t.try_start(ThrottleGroup::AuditLogs, t0, one).is_ok());
         assert!(t.try_start(ThrottleGroup::AuditLogs, t0, one).is_err());
+        // The other group has its own budget.
+        assert!(t.try_start(ThrottleGroup::IdentityProtection, t0, one).is_ok());
+        assert!(t.try_start(ThrottleGroup::IdentityProtection, t0, one).is_err());
         assert!(ThrottleGroup::AuditLogs.sends_retry_after());
+        assert!(!ThrottleGroup::IdentityProtection.sends_retry_after());
+    }
+
+    #[test]
+    fn each_group_reads_its_own_switch() {
+        let switches = Switches {
+            rate_limit: Some(RateLimit::AUDIT_LOGS),
+            identity_protection_rate_limit: Some(RateLimit::IDENTITY_PROTECTION),
+            ..Switches::default()
+        };
+        assert_eq!(ThrottleGroup::AuditLogs.limit(&switches), Some(RateLimit::AUDIT_LOGS));
+        assert_eq!(ThrottleGroup::IdentityProtection.limit(&switches), Some(RateLimit::IDENTITY_PROTECTION));
+        assert_eq!(ThrottleGroup::IdentityProtection.limit(&Switches::default()), None);
     }
 
     #[test]

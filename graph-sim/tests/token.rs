@@ -56,7 +56,10 @@ async fn issues_a_jwt_shaped_token() {
     assert_eq!(c["tid"], tenant.as_str());
     assert_eq!(c["appid"], sim.config().client_id.as_str());
     assert_eq!(c["aud"], "https://graph.microsoft.com");
-    assert_eq!(c["roles"], serde_json::json!(["AuditLog.Read.All", "Directory.Read.All"]));
+    assert_eq!(
+        c["roles"],
+        serde_json::json!(["AuditLog.Read.All", "Directory.Read.All", "IdentityRiskEvent.Read.All"])
+    );
     assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 3599);
     assert_eq!(c["nbf"], c["iat"]);
 
@@ -198,7 +201,27 @@ async fn missing_permission_drops_the_role() {
     let sim = start().await;
     sim.set_switches(|s| s.missing_permission = true);
     let c = claims(&token(&sim).await);
-    assert_eq!(c["roles"], serde_json::json!(["Directory.Read.All"]));
+    assert_eq!(c["roles"], serde_json::json!(["Directory.Read.All", "IdentityRiskEvent.Read.All"]));
+}
+
+#[tokio::test]
+async fn roles_are_the_granted_permissions_at_issue_time() {
+    let sim = start().await;
+    let before = token(&sim).await;
+    sim.set_switches(|s| {
+        s.revoked_permissions = vec!["IdentityRiskEvent.Read.All".into(), "directory.read.all".into()]
+    });
+    let after = token(&sim).await;
+    assert_eq!(claims(&after)["roles"], serde_json::json!(["AuditLog.Read.All"]));
+    assert_eq!(sim.granted_permissions(), ["AuditLog.Read.All"]);
+    // A token keeps the roles it was issued with.
+    assert_eq!(claims(&before)["roles"].as_array().unwrap().len(), 3);
+    sim.set_switches(|s| {
+        s.revoked_permissions.clear();
+        s.missing_permission = true;
+        s.revoked_permissions.push("IdentityRiskEvent.Read.All".into());
+    });
+    assert_eq!(claims(&token(&sim).await)["roles"], serde_json::json!(["Directory.Read.All"]));
 }
 
 #[tokio::test]

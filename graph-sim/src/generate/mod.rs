@@ -1,16 +1,23 @@
 //! Deterministic, realistic records.
 //!
 //! Input: the seed, the tenant id, a dataset, a count and a time range.
-//! Output: [`Record`]s whose JSON follows the documented v1.0 shapes. Each
-//! dataset draws from its own ChaCha20 stream and a per-seed [`Directory`]
-//! (object ids, devices, policy ids) is drawn once from stream 0, so the same
-//! seed and the same sequence of calls give byte-identical records, and
-//! generating one dataset never perturbs another. JSON is produced from
-//! structs (never from `serde_json::Map`), so field order does not depend on
-//! which serde_json features the build happens to unify.
+//! Output: [`Record`]s whose JSON follows the documented shapes (v1.0, and
+//! beta for beta sign-ins). Each dataset draws from its own ChaCha20 stream,
+//! plus an auxiliary stream for what happens to its records later (their
+//! twins in another dataset, in-place updates), and a per-seed [`Directory`]
+//! (object ids, devices, policy ids, workloads) is drawn once from stream 0,
+//! so the same seed and the same sequence of calls give byte-identical
+//! records, and generating one dataset never perturbs another. Twins are
+//! rendered in the order their sources were generated, whenever the twin
+//! dataset is first used, so that moment does not change them either. JSON is
+//! produced from structs (never from `serde_json::Map`), so field order does
+//! not depend on which serde_json features the build happens to unify.
 
 pub mod audits;
+pub mod provisioning;
+pub mod risk;
 pub mod signins;
+pub mod signins_beta;
 pub mod vocab;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -21,13 +28,35 @@ use crate::dataset::Dataset;
 use crate::record::{Record, Store};
 use crate::time::truncate_to_tick;
 
-/// Draws one record's `(id, json)` at a given time.
-pub type GenerateFn = fn(&mut Ctx<'_>, DateTime<Utc>) -> (String, String);
+/// Offset from a dataset's stream to its auxiliary stream.
+pub const AUX_STREAM: u64 = 0x100;
+
+/// One drawn record.
+#[derive(Debug)]
+pub struct Drawn {
+    pub id: String,
+    pub json: String,
+    /// Its segment (0 where the dataset has none).
+    pub segment: usize,
+}
+
+/// Draws one record at a given time (the dataset's first time field).
+pub type GenerateFn = fn(&mut Ctx<'_>, DateTime<Utc>) -> Drawn;
+
+/// Renders a record as its twin dataset serves it, drawing what the twin
+/// adds from the source dataset's auxiliary stream.
+pub type TwinFn = fn(&mut ChaCha20Rng, &Directory, &Record) -> String;
+
+/// The JSON of a record after an update at the given time (which becomes its
+/// first time field), or `None` when the record cannot change (any more).
+pub type UpdateFn = fn(&mut ChaCha20Rng, &Record, DateTime<Utc>) -> Option<String>;
 
 /// What a generator may draw on.
 pub struct Ctx<'a> {
     pub rng: &'a mut ChaCha20Rng,
     pub dir: &'a Directory,
+    /// The segment asked for, or `None` for the dataset's natural mix.
+    pub segment: Option<usize>,
 }
 
 /// Per-seed identities of the simulated tenant's cast.
@@ -48,6 +77,23 @@ pub struct Directory {
     pub device_registration_sp_id: String,
     /// Service principal of Microsoft Substrate Management.
     pub substrate_sp_id: String,
+    /// Home tenant of the guests.
+    pub guest_tenant_id: String,
+    /// Service principal object id per [`vocab::RESOURCES`] entry.
+    pub resource_sp_ids: Vec<String>,
+    /// Per [`signins_beta::SERVICE_PRINCIPALS`] entry: application id,
+    /// service principal id, credential key id, certificate thumbprint,
+    /// federated credential id.
+    pub workloads: Vec<[String; 5]>,
+    /// Per [`signins_beta::MANAGED_IDENTITIES`] entry: application
+    /// (client) id, service principal id.
+    pub managed_identities: Vec<[String; 2]>,
+    /// The Azure subscription the managed identities live in.
+    pub subscription_id: String,
+    /// Per [`provisioning::JOBS`] entry: service principal id, application id,
+    /// job id suffix, id of the connected system, id of Entra ID as the
+    /// job's other end.
+    pub provisioning_apps: Vec<[String; 5]>,
 }
 
 impl Directory {
@@ -74,15 +120,36 @@ impl Directory {
             group_ids: vocab::GROUPS.iter().map(|_| guid(rng)).collect(),
             device_registration_sp_id: guid(rng),
             substrate_sp_id: guid(rng),
+            // Drawn after everything above, so adding them changed nothing
+            // earlier in the stream.
+            guest_tenant_id: guid(rng),
+            resource_sp_ids: vocab::RESOURCES.iter().map(|_| guid(rng)).collect(),
+            workloads: signins_beta::SERVICE_PRINCIPALS
+                .iter()
+                .map(|_| [guid(rng), guid(rng), guid(rng), upper_hex(rng, 40), guid(rng)])
+                .collect(),
+            managed_identities: signins_beta::MANAGED_IDENTITIES.iter().map(|_| [guid(rng), guid(rng)]).collect(),
+            subscription_id: guid(rng),
+            provisioning_apps: provisioning::JOBS
+                .iter()
+                .map(|_| [guid(rng), guid(rng), lower_hex(rng, 32), guid(rng), guid(rng)])
+                .collect(),
         }
     }
 }
 
-/// Record generator state: the directory and one RNG per dataset.
+/// Record generator state: the directory, two RNGs per dataset, and the
+/// twins waiting for their dataset's first use.
 #[derive(Debug)]
 pub struct Generator {
     dir: Directory,
     rngs: Vec<ChaCha20Rng>,
+    aux: Vec<ChaCha20Rng>,
+    /// Per dataset: whether it has been put to use (see [`Generator::materialize`]).
+    materialized: Vec<bool>,
+    /// Per source dataset: ids generated while its twin dataset was unused,
+    /// in generation order.
+    pending_twins: Vec<Vec<String>>,
 }
 
 fn stream(seed: u64, stream: u64) -> ChaCha20Rng {
@@ -96,38 +163,97 @@ impl Generator {
     pub fn new(seed: u64, tenant_id: &str) -> Self {
         let dir = Directory::new(&mut stream(seed, 0), tenant_id);
         let rngs = Dataset::all().iter().map(|d| stream(seed, d.spec().rng_stream)).collect();
-        Generator { dir, rngs }
+        let aux = Dataset::all().iter().map(|d| stream(seed, d.spec().rng_stream + AUX_STREAM)).collect();
+        let n = Dataset::all().len();
+        Generator { dir, rngs, aux, materialized: vec![false; n], pending_twins: vec![Vec::new(); n] }
     }
 
-    /// Draws `count` new records of `ds` in `[from, to)`, inserts them into
-    /// `store` and returns them newest first. About 2% sit exactly on a whole
-    /// hour; ids never collide with records already in the store.
+    /// Puts `ds` to use: from now on its twins are rendered as their sources
+    /// are generated, and the twins that were waiting are rendered now, in
+    /// generation order. Returns `true` the first time (the caller then
+    /// generates the dataset's configured records); the caller makes sure the
+    /// datasets twinned into `ds` were put to use first.
+    pub fn materialize(&mut self, store: &mut Store, ds: Dataset) -> bool {
+        if std::mem::replace(&mut self.materialized[ds.index()], true) {
+            return false;
+        }
+        for &src in Dataset::all() {
+            if src.spec().twin.as_ref().is_some_and(|t| t.dataset == ds) {
+                for id in std::mem::take(&mut self.pending_twins[src.index()]) {
+                    if let Some(record) = store.get(src, &id).cloned() {
+                        self.render_twin(store, src, &record);
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Whether `ds` has been put to use.
+    pub fn is_materialized(&self, ds: Dataset) -> bool {
+        self.materialized[ds.index()]
+    }
+
+    fn render_twin(&mut self, store: &mut Store, src: Dataset, record: &Record) {
+        let twin = src.spec().twin.as_ref().expect("render_twin is called for datasets with twins");
+        let json = (twin.render)(&mut self.aux[src.index()], &self.dir, record);
+        let copy = Record { id: record.id.clone(), time: record.time, json };
+        store.insert(twin.dataset, copy, twin.segment);
+    }
+
+    /// Draws `count` new records of `ds` in `[from, to)` — of `segment`, or
+    /// the dataset's natural mix when `None` — inserts them (and their twins,
+    /// or queues those) into `store` and returns them newest first. About 2%
+    /// sit exactly on a whole hour; ids never collide with records already in
+    /// the store.
     pub fn generate(
         &mut self,
         store: &mut Store,
         ds: Dataset,
+        segment: Option<usize>,
         count: usize,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Vec<Record> {
         let spec = ds.spec();
-        let rng = &mut self.rngs[ds.index()];
+        let twin = spec.twin.as_ref().map(|t| t.dataset);
         let mut out = Vec::with_capacity(count);
         for _ in 0..count {
+            let rng = &mut self.rngs[ds.index()];
             let time = pick_time(rng, from, to);
-            let mut ctx = Ctx { rng: &mut *rng, dir: &self.dir };
-            let (id, json) = loop {
-                let (id, json) = (spec.generate)(&mut ctx, time);
-                if !store.contains_id(ds, &id) {
-                    break (id, json);
+            let mut ctx = Ctx { rng, dir: &self.dir, segment };
+            let drawn = loop {
+                let drawn = (spec.generate)(&mut ctx, time);
+                let taken = |d: Dataset| store.contains_id(d, &drawn.id);
+                if !taken(ds) && !twin.is_some_and(taken) {
+                    break drawn;
                 }
             };
-            let record = Record { id, time, json };
-            store.insert(ds, record.clone());
+            let record = Record { id: drawn.id, time, json: drawn.json };
+            store.insert(ds, record.clone(), drawn.segment);
+            match twin {
+                Some(t) if self.materialized[t.index()] => self.render_twin(store, ds, &record),
+                Some(_) => self.pending_twins[ds.index()].push(record.id.clone()),
+                None => {}
+            }
             out.push(record);
         }
         out.sort_by(|a, b| (b.time, &b.id).cmp(&(a.time, &a.id)));
         out
+    }
+
+    /// Updates the record `id` of `ds` in place at `at` (truncated to a
+    /// tick), drawing from the dataset's auxiliary stream; returns the new
+    /// record, or `None` when there is no such record, the dataset's records
+    /// never change, or this one cannot change any more.
+    pub fn update(&mut self, store: &mut Store, ds: Dataset, id: &str, at: DateTime<Utc>) -> Option<Record> {
+        let update = ds.spec().update?;
+        let old = store.get(ds, id)?;
+        let at = truncate_to_tick(at);
+        let json = update(&mut self.aux[ds.index()], old, at)?;
+        let record = Record { id: id.to_owned(), time: at, json };
+        store.insert(ds, record.clone(), 0);
+        Some(record)
     }
 }
 
@@ -151,6 +277,16 @@ pub fn pick_time(rng: &mut ChaCha20Rng, from: DateTime<Utc>, to: DateTime<Utc>) 
 /// A random (version 4 shaped) GUID.
 pub fn guid(rng: &mut ChaCha20Rng) -> String {
     uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string()
+}
+
+/// `n` characters from `0-9A-F`.
+pub fn upper_hex(rng: &mut ChaCha20Rng, n: usize) -> String {
+    (0..n).map(|_| char::from(b"0123456789ABCDEF"[rng.random_range(0..16)])).collect()
+}
+
+/// `n` characters from `0-9a-f`.
+pub fn lower_hex(rng: &mut ChaCha20Rng, n: usize) -> String {
+    (0..n).map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)])).collect()
 }
 
 /// `n` characters from `A-Z0-9`.
@@ -189,7 +325,7 @@ mod tests {
     fn records(seed: u64, ds: Dataset, n: usize) -> Vec<Record> {
         let mut g = Generator::new(seed, "tenant");
         let mut store = Store::default();
-        g.generate(&mut store, ds, n, t("2026-11-22T10:00:00Z"), t("2026-11-24T10:00:00Z"))
+        g.generate(&mut store, ds, None, n, t("2026-11-22T10:00:00Z"), t("2026-11-24T10:00:00Z"))
     }
 
     #[test]
@@ -205,9 +341,63 @@ mod tests {
         let mut g = Generator::new(42, "tenant");
         let mut store = Store::default();
         let (from, to) = (t("2026-11-22T10:00:00Z"), t("2026-11-24T10:00:00Z"));
-        g.generate(&mut store, Dataset::SignIns, 30, from, to);
-        let audits = g.generate(&mut store, Dataset::DirectoryAudits, 20, from, to);
+        g.generate(&mut store, Dataset::SignIns, None, 30, from, to);
+        g.generate(&mut store, Dataset::RiskDetections, None, 30, from, to);
+        let audits = g.generate(&mut store, Dataset::DirectoryAudits, None, 20, from, to);
         assert_eq!(audits, records(42, Dataset::DirectoryAudits, 20));
+        let beta = g.generate(&mut store, Dataset::SignInsBeta, None, 20, from, to);
+        assert_eq!(beta, records(42, Dataset::SignInsBeta, 20));
+    }
+
+    #[test]
+    fn twins_do_not_depend_on_when_their_dataset_is_first_used() {
+        let (from, to) = (t("2026-11-22T10:00:00Z"), t("2026-11-24T10:00:00Z"));
+        let twins = |early: bool| {
+            let mut g = Generator::new(42, "tenant");
+            let mut store = Store::default();
+            if early {
+                g.materialize(&mut store, Dataset::SignInsBeta);
+            }
+            g.generate(&mut store, Dataset::SignIns, None, 40, from, to);
+            g.generate(&mut store, Dataset::SignIns, None, 10, to, to + TimeDelta::hours(1));
+            assert_eq!(store.all(Dataset::SignInsBeta).is_empty(), !early);
+            g.materialize(&mut store, Dataset::SignInsBeta);
+            assert!(!g.materialize(&mut store, Dataset::SignInsBeta), "only the first use counts");
+            (store.all(Dataset::SignIns), store.all(Dataset::SignInsBeta))
+        };
+        let (v1, beta) = twins(false);
+        assert_eq!((v1.clone(), beta.clone()), twins(true));
+        assert_eq!(beta.len(), 50);
+        for (a, b) in v1.iter().zip(&beta) {
+            assert_eq!((&a.id, a.time), (&b.id, b.time));
+        }
+    }
+
+    #[test]
+    fn updates_replace_in_place_and_draw_from_their_own_stream() {
+        let (from, to) = (t("2026-11-22T10:00:00Z"), t("2026-11-24T10:00:00Z"));
+        let mut g = Generator::new(42, "tenant");
+        let mut store = Store::default();
+        let first = g.generate(&mut store, Dataset::RiskDetections, None, 50, from, to);
+        let at = DateTime::parse_from_rfc3339("2026-11-25T00:00:00.123456789Z").unwrap().to_utc();
+        let mut updated = 0;
+        for r in &first {
+            if let Some(new) = g.update(&mut store, Dataset::RiskDetections, &r.id, at) {
+                assert_eq!(new.time, truncate_to_tick(at));
+                assert_eq!(store.get(Dataset::RiskDetections, &r.id), Some(&new));
+                updated += 1;
+            }
+        }
+        assert!(updated > 10, "{updated}");
+        assert_eq!(store.all(Dataset::RiskDetections).len(), 50);
+        assert!(g.update(&mut store, Dataset::RiskDetections, "no-such-id", at).is_none());
+        assert!(g.update(&mut store, Dataset::SignIns, &first[0].id, at).is_none());
+        // Updates do not shift the dataset's own sequence.
+        let more = g.generate(&mut store, Dataset::RiskDetections, None, 5, from, to);
+        let mut fresh = Generator::new(42, "tenant");
+        let mut s2 = Store::default();
+        fresh.generate(&mut s2, Dataset::RiskDetections, None, 50, from, to);
+        assert_eq!(more, fresh.generate(&mut s2, Dataset::RiskDetections, None, 5, from, to));
     }
 
     #[test]

@@ -121,7 +121,20 @@ pub static RESOURCES: &[(&str, &str)] = &[
     ("797f4846-ba00-4fd7-ba43-dac1f8f63013", "Windows Azure Service Management API"),
     ("00000002-0000-0000-c000-000000000000", "Windows Azure Active Directory"),
     ("cc15fd57-2c6c-4117-a88c-83b1d56b4bbe", "Microsoft Teams Services"),
+    ("cfa8b339-82a2-471a-a3c9-0fc0be7a4093", "Azure Key Vault"),
+    ("e406a681-f3d4-42a8-90b6-c2b029497af1", "Azure Storage"),
 ];
+
+/// [`RESOURCES`] index of Microsoft Graph.
+pub const GRAPH: usize = 0;
+/// [`RESOURCES`] index of SharePoint Online.
+pub const SHAREPOINT: usize = 2;
+/// [`RESOURCES`] index of Azure Resource Manager.
+pub const ARM: usize = 3;
+/// [`RESOURCES`] index of Azure Key Vault.
+pub const KEY_VAULT: usize = 6;
+/// [`RESOURCES`] index of Azure Storage.
+pub const STORAGE: usize = 7;
 
 /// Legacy-protocol clients seen against Exchange.
 pub static LEGACY_CLIENTS: &[&str] = &["Exchange ActiveSync", "IMAP4", "Authenticated SMTP", "Other clients"];

@@ -1,11 +1,13 @@
-//! `GET /v1.0/auditLogs/{dataset}`: one page of records, or the error Graph
-//! would give instead.
+//! `GET` on a data endpoint (`/v1.0/auditLogs/…`, `/beta/auditLogs/signIns`,
+//! `/v1.0/identityProtection/riskDetections`): one page of records, or the
+//! error Graph would give instead.
 //!
-//! Order of checks: method, page delay, bearer token, rate limit, queued
-//! fault, switches (permission, then licence), query options, page (capped by
-//! `max_page_size`). The page body is built by concatenating stored record
-//! JSON verbatim. The state lock is taken in short sections and never held
-//! across a sleep.
+//! Order of checks: method, page delay, bearer token, rate limit (of the
+//! dataset's throttle group), queued fault, switches (permission, then
+//! licence), query options, page (capped by `max_page_size`). The page body
+//! is built by concatenating stored record JSON verbatim. Datasets with a
+//! `Link` notice (beta) carry it on every response. The state lock is taken
+//! in short sections and never held across a sleep.
 
 use std::time::Duration;
 
@@ -59,10 +61,10 @@ fn authenticate(state: &State, headers: &HeaderMap, ids: &Ids) -> Result<(), Rep
 /// Spends a slot of the dataset's throttle group when a rate limit is set;
 /// the 429 Graph would send when none is free.
 fn admit(state: &mut State, ds: Dataset, ids: &Ids) -> Result<(), Reply> {
-    let Some(limit) = state.switches.rate_limit else {
+    let group = ds.spec().throttle;
+    let Some(limit) = group.limit(&state.switches) else {
         return Ok(());
     };
-    let group = ds.spec().throttle;
     let Err(wait) = state.throttle.try_start(group, tokio::time::Instant::now(), limit) else {
         return Ok(());
     };
@@ -100,15 +102,11 @@ fn fault_reply(fault: &Fault, ids: &Ids) -> Option<Reply> {
 }
 
 /// Switches, query and page: everything after authentication and faults.
-fn serve(state: &State, ds: Dataset, uri: &Uri, ids: &Ids) -> Reply {
+fn serve(state: &mut State, ds: Dataset, uri: &Uri, ids: &Ids) -> Reply {
     let spec = ds.spec();
-    if state.switches.missing_permission {
-        return graph_error(
-            StatusCode::FORBIDDEN,
-            "Authentication_MSGraphPermissionMissing",
-            &format!("Calling principal does not have required MSGraph permissions {}", spec.permission),
-            ids,
-        );
+    if !state.switches.grants(spec.permission) {
+        let (code, message) = spec.denial.error(spec.permission);
+        return graph_error(StatusCode::FORBIDDEN, code, &message, ids);
     }
     if state.switches.unlicensed && spec.requires_premium {
         return graph_error(
@@ -124,9 +122,10 @@ fn serve(state: &State, ds: Dataset, uri: &Uri, ids: &Ids) -> Reply {
             return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &e.to_string(), ids);
         }
     };
+    state.ensure(ds);
     // The nextLink keeps the client's $top; only this page is shorter.
     let size = state.switches.max_page_size.map_or(q.top, |cap| q.top.min(cap.max(1)));
-    let page = state.store.page(ds, &q.range, q.cursor.as_ref(), size);
+    let page = state.store.page(ds, &q.selection, q.cursor.as_ref(), size);
     let next = page.next.as_ref().map(|c| next_link(&state.base_url, spec, &q, c, &state.skip_key));
 
     let len: usize = page.records.iter().map(|r| r.json.len() + 1).sum();
@@ -179,8 +178,16 @@ fn drop_midway(mut reply: Reply, ids: &Ids) -> Response {
     response
 }
 
-/// Answers one data request.
+/// Answers one data request, with the dataset's `Link` notice if it has one.
 pub async fn handle(shared: &Shared, ds: Dataset, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
+    let mut response = respond(shared, ds, method, uri, headers).await;
+    if let Some(link) = ds.spec().link {
+        response.headers_mut().append(header::LINK, HeaderValue::from_static(link));
+    }
+    response
+}
+
+async fn respond(shared: &Shared, ds: Dataset, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
     let (ids, delay) = {
         let mut s = lock(shared);
         (s.ids(headers), s.switches.page_delay)
@@ -220,7 +227,7 @@ pub async fn handle(shared: &Shared, ds: Dataset, method: &Method, uri: &Uri, he
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         _ => {}
     }
-    let reply = serve(&lock(shared), ds, uri, &ids);
+    let reply = serve(&mut lock(shared), ds, uri, &ids);
     match fault {
         Some(Fault::TruncatedBody) => truncate_half(reply).into_graph_response(&ids),
         Some(Fault::DropConnection) => drop_midway(reply, &ids),

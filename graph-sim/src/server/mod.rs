@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::SimConfig;
 use crate::control::{Fault, RequestLog, SimStats, Switches};
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, SignInEventType};
 use crate::record::Record;
 use reply::graph_error;
 use state::{Shared, State, lock};
@@ -143,42 +143,145 @@ impl GraphSim {
         &self.config
     }
 
-    /// Every record held for `ds`, newest first.
+    /// Every record held for `ds`, newest first (by [`Dataset::time_field`],
+    /// ties by id descending). For [`Dataset::SignInsBeta`], sign-ins of
+    /// every kind; see [`GraphSim::signins_of_type`] for one kind.
     pub fn records(&self, ds: Dataset) -> Vec<Record> {
-        lock(&self.shared).store.all(ds)
+        let mut s = lock(&self.shared);
+        s.ensure(ds);
+        s.store.all(ds)
+    }
+
+    /// The beta sign-ins of one kind, newest first: exactly what
+    /// `/beta/auditLogs/signIns` serves for
+    /// `signInEventTypes/any(t: t eq '<kind>')`. The `InteractiveUser` ones
+    /// are the [`Dataset::SignIns`] records (same ids and times) in the beta
+    /// shape.
+    pub fn signins_of_type(&self, kind: SignInEventType) -> Vec<Record> {
+        let mut s = lock(&self.shared);
+        s.ensure(Dataset::SignInsBeta);
+        s.store.segment(Dataset::SignInsBeta, kind.segment())
     }
 
     /// Adds `count` realistic records of `ds` in `[from, to)` and returns
     /// them, newest first. Deterministic given the seed and call sequence.
+    /// New [`Dataset::SignIns`] records are interactive sign-ins that beta
+    /// serves too; new [`Dataset::SignInsBeta`] records are beta-only
+    /// sign-ins in their natural mix (mostly non-interactive; use
+    /// [`GraphSim::generate_signins`] to choose the kind).
     pub fn generate(&self, ds: Dataset, count: usize, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Record> {
         let mut guard = lock(&self.shared);
+        guard.ensure(ds);
         let s = &mut *guard;
-        s.generator.generate(&mut s.store, ds, count, from, to)
+        s.generator.generate(&mut s.store, ds, None, count, from, to)
     }
 
-    /// Inserts a hand-written record verbatim; its id and time are read from
-    /// the JSON.
+    /// Adds `count` sign-ins of one kind in `[from, to)` and returns them as
+    /// beta serves them, newest first. `InteractiveUser` sign-ins are added
+    /// to v1.0 too (as [`GraphSim::generate`] on [`Dataset::SignIns`] does).
+    pub fn generate_signins(
+        &self,
+        kind: SignInEventType,
+        count: usize,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Vec<Record> {
+        let mut guard = lock(&self.shared);
+        guard.ensure(Dataset::SignInsBeta);
+        let s = &mut *guard;
+        if kind != SignInEventType::InteractiveUser {
+            return s.generator.generate(&mut s.store, Dataset::SignInsBeta, Some(kind.segment()), count, from, to);
+        }
+        let v1 = s.generator.generate(&mut s.store, Dataset::SignIns, None, count, from, to);
+        v1.iter().filter_map(|r| s.store.get(Dataset::SignInsBeta, &r.id).cloned()).collect()
+    }
+
+    /// Updates up to `n` risk detections in place at `at`, as Identity
+    /// Protection does when a risk is remediated, dismissed or confirmed:
+    /// the `atRisk` detections last updated longest ago (before `at`) move to
+    /// `remediated`, `dismissed` or `confirmedCompromised` (with a matching
+    /// `riskDetail`; confirmed compromise raises `riskLevel` to high), and
+    /// their `lastUpdatedDateTime` becomes `at` (truncated to a 100 ns
+    /// tick). Ids stay; only the new state is served. Returns the updated
+    /// records, oldest first. Deterministic given the seed and call sequence.
+    pub fn update_risk_detections(&self, n: usize, at: DateTime<Utc>) -> Vec<Record> {
+        let mut guard = lock(&self.shared);
+        guard.ensure(Dataset::RiskDetections);
+        let s = &mut *guard;
+        let mut out = Vec::new();
+        for old in s.store.all(Dataset::RiskDetections).iter().rev() {
+            if out.len() == n {
+                break;
+            }
+            if let Some(new) = s.generator.update(&mut s.store, Dataset::RiskDetections, &old.id, at) {
+                out.push(new);
+            }
+        }
+        out
+    }
+
+    /// Updates one record in place at `at`, as [`GraphSim::update_risk_detections`]
+    /// does; `None` when `ds` has no such record, its records never change
+    /// (everything but [`Dataset::RiskDetections`]), or this one cannot change
+    /// (any more, or not at that time).
+    pub fn update_record(&self, ds: Dataset, id: &str, at: DateTime<Utc>) -> Option<Record> {
+        let mut guard = lock(&self.shared);
+        guard.ensure(ds);
+        let s = &mut *guard;
+        s.generator.update(&mut s.store, ds, id, at)
+    }
+
+    /// Inserts a hand-written record verbatim, replacing any record of `ds`
+    /// with the same id; its id and times are read from the JSON. A beta
+    /// sign-in's kind is the first of its `signInEventTypes` (interactive
+    /// when absent). The record is served by `ds` only (a hand-written v1.0
+    /// sign-in gets no beta twin).
     ///
     /// # Panics
     /// If `json` is not a JSON object with a string `id` and an RFC 3339
-    /// string in the dataset's time field.
+    /// string in each of the dataset's time fields, or names an unknown
+    /// `signInEventTypes` value.
     pub fn insert_raw(&self, ds: Dataset, json: &str) -> Record {
         let value: serde_json::Value = serde_json::from_str(json).expect("insert_raw: record is not valid JSON");
         let id = value["id"].as_str().expect("insert_raw: record has no string \"id\"").to_owned();
-        let field = ds.time_field();
-        let time = value[field]
-            .as_str()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .unwrap_or_else(|| panic!("insert_raw: record has no RFC 3339 \"{field}\""))
-            .to_utc();
-        let record = Record { id, time, json: json.to_owned() };
-        lock(&self.shared).store.insert(ds, record.clone());
+        let times: Vec<DateTime<Utc>> = ds
+            .time_fields()
+            .iter()
+            .map(|field| {
+                value[*field]
+                    .as_str()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .unwrap_or_else(|| panic!("insert_raw: record has no RFC 3339 \"{field}\""))
+                    .to_utc()
+            })
+            .collect();
+        let segment = ds.spec().filter.segments.as_ref().map_or(0, |seg| {
+            match value[seg.property].get(0).and_then(|v| v.as_str()) {
+                None => seg.default,
+                Some(v) => seg
+                    .values
+                    .iter()
+                    .position(|s| *s == v)
+                    .unwrap_or_else(|| panic!("insert_raw: unknown {} value \"{v}\"", seg.property)),
+            }
+        });
+        let record = Record { id, time: times[0], json: json.to_owned() };
+        let mut s = lock(&self.shared);
+        s.ensure(ds);
+        s.store.insert(ds, record.clone(), segment);
         record
     }
 
     /// Changes the tenant's switches.
     pub fn set_switches(&self, f: impl FnOnce(&mut Switches)) {
         f(&mut lock(&self.shared).switches);
+    }
+
+    /// The application permissions the app holds now (the `roles` of tokens
+    /// issued now), per [`Switches::revoked_permissions`] and
+    /// [`Switches::missing_permission`].
+    pub fn granted_permissions(&self) -> Vec<&'static str> {
+        lock(&self.shared).switches.granted_permissions()
     }
 
     /// Replaces the client secret the token endpoint accepts, as after a

@@ -4,7 +4,9 @@
 //! request log and counters, the throttle windows, the app's parsed
 //! certificate, and the RNG for request ids and token entropy. Callers lock,
 //! act and unlock; the lock is never held across an `.await`. Bearer tokens
-//! live here as map keys and are never logged.
+//! live here as map keys and are never logged. Anything that reads or adds
+//! records of a dataset calls [`State::ensure`] first, which generates the
+//! dataset's configured records on first use.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -96,10 +98,32 @@ impl State {
             config,
         };
         for &ds in Dataset::all() {
-            let (count, from, to) = (state.config.count(ds), state.config.from, state.config.to);
-            state.generator.generate(&mut state.store, ds, count, from, to);
+            if ds.spec().at_start {
+                state.ensure(ds);
+            }
         }
         Ok(state)
+    }
+
+    /// Generates the configured records of `ds` the first time it is used
+    /// (after those of the datasets whose records it also serves, so their
+    /// twins come first). The same seed gives the same records whenever that
+    /// happens.
+    pub fn ensure(&mut self, ds: Dataset) {
+        if self.generator.is_materialized(ds) {
+            return;
+        }
+        for &src in Dataset::all() {
+            if src.spec().twin.as_ref().is_some_and(|t| t.dataset == ds) {
+                self.ensure(src);
+            }
+        }
+        if self.generator.materialize(&mut self.store, ds) {
+            let (from, to) = (self.config.from, self.config.to);
+            for (segment, count) in self.config.counts(ds) {
+                self.generator.generate(&mut self.store, ds, segment, count, from, to);
+            }
+        }
     }
 
     /// Replaces the app's certificate (`None` removes it).
@@ -153,7 +177,7 @@ mod tests {
 
     #[test]
     fn client_request_id_is_echoed_only_when_well_formed() {
-        let config = SimConfig { signins: 0, directory_audits: 0, ..SimConfig::default() };
+        let config = SimConfig::default().empty();
         let mut s = State::new(config, "http://x".to_owned()).unwrap();
         let mut h = HeaderMap::new();
         h.insert("client-request-id", "66ea54eb-6301-4ee5-be62-ff5a759b0100".parse().unwrap());
@@ -162,5 +186,20 @@ mod tests {
         let ids = s.ids(&h);
         assert!(is_guid(&ids.client_request_id));
         assert_ne!(ids.client_request_id, ids.request_id);
+    }
+
+    #[test]
+    fn later_datasets_are_generated_on_first_use() {
+        let config =
+            SimConfig { signins: 20, signins_noninteractive: 7, provisioning: 5, ..SimConfig::default().empty() };
+        let mut s = State::new(config, "http://x".to_owned()).unwrap();
+        assert_eq!(s.store.all(Dataset::SignIns).len(), 20);
+        assert!(s.store.all(Dataset::SignInsBeta).is_empty());
+        assert!(s.store.all(Dataset::Provisioning).is_empty());
+        s.ensure(Dataset::SignInsBeta);
+        s.ensure(Dataset::SignInsBeta);
+        assert_eq!(s.store.all(Dataset::SignInsBeta).len(), 27, "20 twins and 7 non-interactive");
+        s.ensure(Dataset::Provisioning);
+        assert_eq!(s.store.all(Dataset::Provisioning).len(), 5);
     }
 }

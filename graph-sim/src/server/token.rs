@@ -163,10 +163,7 @@ fn issue(
     };
 
     let lifetime = state.config.token_lifetime;
-    let mut roles = vec!["AuditLog.Read.All", "Directory.Read.All"];
-    if state.switches.missing_permission {
-        roles.retain(|r| *r != "AuditLog.Read.All");
-    }
+    let roles = state.switches.granted_permissions();
     let spec = TokenSpec {
         audience: &audience,
         tenant_id: &state.config.tenant_id,
@@ -262,7 +259,7 @@ mod tests {
     use axum::http::StatusCode;
 
     fn state() -> State {
-        let config = SimConfig { signins: 0, directory_audits: 0, ..SimConfig::default() };
+        let config = SimConfig::default().empty();
         State::new(config, "http://127.0.0.1:1".to_owned()).unwrap()
     }
 

@@ -2,8 +2,10 @@
 //! token, and GETs that return status, headers and body.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use graph_sim::{GraphSim, SimConfig};
+use graph_sim::{Dataset, GraphSim, Record, SimConfig};
 use reqwest::header::HeaderMap;
 use reqwest::{Client, StatusCode};
 
@@ -23,6 +25,11 @@ pub fn config() -> SimConfig {
         to: t("2026-11-24T00:00:00Z"),
         signins: 600,
         directory_audits: 300,
+        signins_noninteractive: 900,
+        signins_service_principal: 150,
+        signins_managed_identity: 90,
+        provisioning: 300,
+        risk_detections: 200,
         ..SimConfig::default()
     }
 }
@@ -99,4 +106,44 @@ pub async fn get_url(url: &str, token: Option<&str>) -> Resp {
 /// GET `path_and_query` on the sim.
 pub async fn get(sim: &GraphSim, path_and_query: &str, token: Option<&str>) -> Resp {
     get_url(&format!("{}{path_and_query}", sim.url()), token).await
+}
+
+/// Follows nextLinks verbatim from `first`; returns the ids in order and the
+/// number of pages. Each page's `value` must be the stored JSON of its
+/// records joined by commas, byte for byte.
+pub async fn walk(sim: &GraphSim, ds: Dataset, first: &str, token: &str) -> (Vec<String>, usize) {
+    let stored: HashMap<String, Record> = sim.records(ds).into_iter().map(|r| (r.id.clone(), r)).collect();
+    let mut url = format!("{}{first}", sim.url());
+    let (mut ids, mut pages) = (Vec::new(), 0);
+    loop {
+        let resp = get_url(&url, Some(token)).await;
+        assert_eq!(resp.status, StatusCode::OK, "{}", resp.body);
+        assert_eq!(resp.header("content-type"), Some(ODATA));
+        pages += 1;
+        let v = resp.json();
+        let page_ids: Vec<String> =
+            v["value"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
+        let joined: Vec<&str> = page_ids.iter().map(|id| stored[id].json.as_str()).collect();
+        let expected_tail = format!("\"value\":[{}]}}", joined.join(","));
+        assert!(resp.body.ends_with(&expected_tail), "page {pages} is not byte-exact");
+        let (version, collection) = ds.path()[1..].split_once('/').unwrap();
+        assert_eq!(v["@odata.context"], format!("{}/{version}/$metadata#{collection}", sim.url()));
+        ids.extend(page_ids);
+        match v["@odata.nextLink"].as_str() {
+            Some(next) => {
+                assert!(next.starts_with(&format!("{}{}?", sim.url(), ds.path())), "{next}");
+                url = next.to_owned();
+            }
+            None => return (ids, pages),
+        }
+    }
+}
+
+pub fn expected(sim: &GraphSim, ds: Dataset, lo: DateTime<Utc>, hi: DateTime<Utc>) -> Vec<String> {
+    sim.records(ds).into_iter().filter(|r| r.time >= lo && r.time <= hi).map(|r| r.id).collect()
+}
+
+/// Graph's seven-digit form.
+pub fn ticks(t: DateTime<Utc>) -> String {
+    format!("{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), t.timestamp_subsec_nanos() / 100)
 }

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use rand::RngExt;
 use serde::Serialize;
 
-use super::{Ctx, guid, upper_alnum};
+use super::{Ctx, Drawn, guid, upper_alnum};
 use crate::time::format_ticks;
 use parts::{Initiator, KeyValue, Target};
 
@@ -35,7 +35,7 @@ struct DirectoryAudit<'a> {
 }
 
 /// Draws one directory audit at `time`.
-pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> (String, String) {
+pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> Drawn {
     let rng = &mut *ctx.rng;
     let e = activities::draw(rng, ctx.dir, time);
     let correlation_id = guid(rng);
@@ -64,7 +64,7 @@ pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> (String, String) {
         additional_details: e.details,
     };
     let json = serde_json::to_string(&record).expect("a directoryAudit always serializes");
-    (id, json)
+    Drawn { id, json, segment: 0 }
 }
 
 #[cfg(test)]
@@ -80,7 +80,7 @@ mod tests {
         let mut s = Store::default();
         let from = parse_filter_datetime("2026-11-22T00:00:00Z").unwrap();
         let to = parse_filter_datetime("2026-11-24T00:00:00Z").unwrap();
-        g.generate(&mut s, Dataset::DirectoryAudits, n, from, to)
+        g.generate(&mut s, Dataset::DirectoryAudits, None, n, from, to)
             .into_iter()
             .map(|r| {
                 let v = serde_json::from_str(&r.json).unwrap();

@@ -1,18 +1,21 @@
-//! One v1.0 `signIn` record (graph-api.md §6.1, §6.3, §6.7).
+//! One v1.0 `signIn` record (graph-api.md §6.1, §6.3, §6.7): an interactive
+//! user sign-in.
 //!
 //! Draws a person, an app, a place and an outcome, then the nested pieces
 //! (`parts`) consistently with them: a 53003 failure has a failing policy,
 //! risky sign-ins tend to come from away from home, legacy clients have no
-//! browser. Property order follows Microsoft's documented example.
+//! browser. Property order follows Microsoft's documented example. v1.0
+//! serves only interactive sign-ins, so `isInteractive` is always true; each
+//! record is also served by beta (see `signins_beta::twin`).
 
-mod parts;
+pub(crate) mod parts;
 
 use chrono::{DateTime, Utc};
 use rand::RngExt;
 use serde::Serialize;
 
 use super::vocab::{self, APPS, CITIES, FAILURES, LEGACY_CLIENTS, PEOPLE};
-use super::{Ctx, guid, pick, weighted};
+use super::{Ctx, Drawn, guid, pick, weighted};
 use crate::time::format_ticks;
 use parts::{AppliedPolicy, CA_BLOCKED, DeviceDetail, Location, Risk, Status};
 
@@ -42,7 +45,7 @@ struct SignIn<'a> {
 }
 
 /// Draws one sign-in at `time`.
-pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> (String, String) {
+pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> Drawn {
     let rng = &mut *ctx.rng;
     let dir = ctx.dir;
     let who = rng.random_range(0..PEOPLE.len());
@@ -70,6 +73,10 @@ pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> (String, String) {
     let status = parts::status(rng, failure.as_ref(), &policies);
 
     let id = guid(rng);
+    let correlation_id = guid(rng);
+    // The draw that once decided isInteractive, kept so that every seed keeps
+    // its sequence now that v1.0 sign-ins are all interactive.
+    let _ = rng.random_bool(0.97);
     let record = SignIn {
         id: id.clone(),
         created_date_time: format_ticks(time),
@@ -80,9 +87,9 @@ pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> (String, String) {
         app_display_name: app.name,
         ip_address,
         client_app_used,
-        correlation_id: guid(rng),
+        correlation_id,
         conditional_access_status: parts::conditional_access_status(&policies),
-        is_interactive: rng.random_bool(0.97),
+        is_interactive: true,
         risk,
         resource_display_name: resource_name,
         resource_id,
@@ -92,7 +99,7 @@ pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> (String, String) {
         applied_conditional_access_policies: policies,
     };
     let json = serde_json::to_string(&record).expect("a signIn always serializes");
-    (id, json)
+    Drawn { id, json, segment: 0 }
 }
 
 #[cfg(test)]
@@ -108,7 +115,7 @@ mod tests {
         let mut s = Store::default();
         let from = parse_filter_datetime("2026-11-22T00:00:00Z").unwrap();
         let to = parse_filter_datetime("2026-11-24T00:00:00Z").unwrap();
-        g.generate(&mut s, Dataset::SignIns, n, from, to)
+        g.generate(&mut s, Dataset::SignIns, None, n, from, to)
             .iter()
             .map(|r| serde_json::from_str(&r.json).unwrap())
             .collect()
@@ -163,6 +170,7 @@ mod tests {
         assert!(share(&|v| v["deviceDetail"]["isCompliant"].is_null()) > 0.05);
         assert!(share(&|v| v["userDisplayName"] == "🦄 Unicorn Ops") > 0.0);
         assert!(share(&|v| !v["riskEventTypes_v2"].as_array().unwrap().is_empty()) > 0.0);
+        assert_eq!(share(&|v| v["isInteractive"] == true), 1.0, "v1.0 serves interactive sign-ins only");
         let blocked = all.iter().filter(|v| v["status"]["errorCode"] == 53003);
         for v in blocked {
             assert_eq!(v["conditionalAccessStatus"], "failure");
@@ -183,7 +191,7 @@ mod tests {
         let mut rng = stream(1, 1);
         let dir = Directory::new(&mut stream(1, 0), "t");
         let t = parse_filter_datetime("2026-11-24T08:15:41.6195833Z").unwrap();
-        let (id, json) = generate(&mut Ctx { rng: &mut rng, dir: &dir }, t);
+        let Drawn { id, json, .. } = generate(&mut Ctx { rng: &mut rng, dir: &dir, segment: None }, t);
         assert!(json.starts_with(&format!("{{\"id\":\"{id}\",\"createdDateTime\":\"2026-11-24T08:15:41.6195833Z\",")));
         assert!(!json.contains('\n') && !json.contains("\": "));
         assert!(!json.contains("\\u"));

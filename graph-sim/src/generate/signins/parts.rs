@@ -31,6 +31,43 @@ pub struct Risk {
     risk_event_types_v2: Vec<&'static str>,
 }
 
+/// The same risk as beta writes it: without the legacy `riskEventTypes`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BetaRisk<'a> {
+    risk_detail: &'static str,
+    risk_level_aggregated: &'static str,
+    risk_level_during_sign_in: &'static str,
+    risk_state: &'static str,
+    #[serde(rename = "riskEventTypes_v2")]
+    risk_event_types_v2: &'a [&'static str],
+}
+
+impl Risk {
+    /// No risk at all (workload sign-ins).
+    pub fn none() -> Risk {
+        Risk {
+            risk_detail: "none",
+            risk_level_aggregated: "none",
+            risk_level_during_sign_in: "none",
+            risk_state: "none",
+            risk_event_types: vec![],
+            risk_event_types_v2: vec![],
+        }
+    }
+
+    /// The beta view of this risk.
+    pub fn beta(&self) -> BetaRisk<'_> {
+        BetaRisk {
+            risk_detail: self.risk_detail,
+            risk_level_aggregated: self.risk_level_aggregated,
+            risk_level_during_sign_in: self.risk_level_during_sign_in,
+            risk_state: self.risk_state,
+            risk_event_types_v2: &self.risk_event_types_v2,
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
@@ -94,17 +131,35 @@ pub fn ip_address(rng: &mut ChaCha20Rng) -> String {
     }
 }
 
+impl Status {
+    /// `errorCode`: 0 for success.
+    pub fn error_code(&self) -> i32 {
+        self.error_code
+    }
+}
+
+impl DeviceDetail<'_> {
+    /// `operatingSystem`.
+    pub fn os(&self) -> &'static str {
+        self.operating_system
+    }
+
+    /// `browser`.
+    pub fn browser(&self) -> &'static str {
+        self.browser
+    }
+}
+
+/// Whether a policy that was applied required MFA (so a second factor was
+/// asked for, or satisfied by a claim in the token).
+pub fn mfa_required(policies: &[AppliedPolicy<'_>]) -> bool {
+    policies.iter().any(|p| p.result == "success" && p.enforced_grant_controls.contains(&"Mfa"))
+}
+
 /// Mostly no risk; sign-ins away from home are riskier.
 pub fn risk(rng: &mut ChaCha20Rng, away: bool) -> Risk {
     if !((away && rng.random_bool(0.3)) || rng.random_bool(0.02)) {
-        return Risk {
-            risk_detail: "none",
-            risk_level_aggregated: "none",
-            risk_level_during_sign_in: "none",
-            risk_state: "none",
-            risk_event_types: vec![],
-            risk_event_types_v2: vec![],
-        };
+        return Risk::none();
     }
     const LEVELS: &[&str] = &["low", "medium", "high"];
     let during = rng.random_range(0..LEVELS.len());
@@ -176,6 +231,19 @@ pub fn device_detail<'a>(
                 trust_type: None,
             }
         }
+    }
+}
+
+/// No device at all: a workload (service principal, managed identity).
+pub fn no_device() -> DeviceDetail<'static> {
+    DeviceDetail {
+        device_id: "",
+        display_name: None,
+        operating_system: "",
+        browser: "",
+        is_compliant: None,
+        is_managed: None,
+        trust_type: None,
     }
 }
 

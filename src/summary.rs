@@ -129,16 +129,17 @@ impl RunSummary {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "run {} · tenant {} · {}", self.run_id, self.tenant_id, self.destination);
+        let w = self.datasets.iter().map(|d| d.dataset.len()).max().unwrap_or(0).max("dataset".len());
         let _ = writeln!(
             out,
-            "{:<18} {:<8} {:<43} {:>9} {:>6} {:>10} {:>8}",
+            "{:<w$} {:<8} {:<43} {:>9} {:>6} {:>10} {:>8}",
             "dataset", "status", "window (UTC)", "records", "files", "bytes", "seconds"
         );
         for d in &self.datasets {
             let window = d.window.map_or("-".to_string(), |w| format!("{} → {}", short(w.start), short(w.end)));
             let _ = writeln!(
                 out,
-                "{:<18} {:<8} {:<43} {:>9} {:>6} {:>10} {:>8.2}",
+                "{:<w$} {:<8} {:<43} {:>9} {:>6} {:>10} {:>8.2}",
                 d.dataset,
                 status_word(d.status),
                 window,

@@ -59,8 +59,12 @@ enum Command {
     /// checkpoint of incremental runs is left where it is. Graph only returns
     /// what Entra still keeps (7 to 30 days).
     Backfill(Box<BackfillArgs>),
-    /// List the datasets and their columns.
-    Datasets,
+    /// List the datasets, their permissions, licences and columns.
+    Datasets {
+        /// Print the full schema (every column and nested field with its type) as Markdown.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -188,7 +192,11 @@ pub async fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(args) => run(*args).await,
         Command::Backfill(args) => backfill(*args).await,
-        Command::Datasets => {
+        Command::Datasets { markdown: true } => {
+            print!("{}", datasets::doc::markdown());
+            ExitCode::SUCCESS
+        }
+        Command::Datasets { markdown: false } => {
             print_datasets();
             ExitCode::SUCCESS
         }

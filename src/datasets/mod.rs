@@ -11,6 +11,7 @@
 //! becomes null and the record's `raw` column keeps what Graph sent.
 
 mod directory_audits;
+pub mod doc;
 mod provisioning;
 mod risk_detections;
 mod signins;

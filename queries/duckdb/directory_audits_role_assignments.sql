@@ -6,7 +6,7 @@ SELECT a.activity_date_time,
        u.user_principal_name                                   AS assignee,
        json_extract_string(p.new_value, '$')                   AS role,
        a.result
-FROM read_parquet(getvariable('archive') || '/directory_audits/**/*.parquet', hive_partitioning = true) AS a,
+FROM read_parquet('archive/directory_audits/**/*.parquet', hive_partitioning = true) AS a,
      unnest(a.target_resources) AS r(role_target),
      unnest(role_target.modified_properties) AS m(p),
      unnest(a.target_resources) AS t(u)

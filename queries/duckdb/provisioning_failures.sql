@@ -8,7 +8,7 @@ SELECT source_system.display_name                                   AS source_sy
        provisioning_status_info.error_information.error_code        AS error_code,
        count(*)                                                     AS failures,
        any_value(provisioning_status_info.error_information.reason) AS example_reason
-FROM read_parquet(getvariable('archive') || '/provisioning/**/*.parquet', hive_partitioning = true)
+FROM read_parquet('archive/provisioning/**/*.parquet', hive_partitioning = true)
 WHERE provisioning_status_info.status = 'failure'
 GROUP BY ALL
 ORDER BY failures DESC, source_system, target_system, error_code;

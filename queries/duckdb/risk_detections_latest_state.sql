@@ -13,6 +13,6 @@ SELECT id,
        list_filter(from_json(additional_info, '[{"Key":"VARCHAR","Value":"VARCHAR"}]'),
                    kv -> kv.Key = 'userAgent')[1].Value   AS user_agent,
        count(*) OVER (PARTITION BY id)                     AS states_seen
-FROM read_parquet(getvariable('archive') || '/risk_detections/**/*.parquet', hive_partitioning = true)
+FROM read_parquet('archive/risk_detections/**/*.parquet', hive_partitioning = true)
 QUALIFY row_number() OVER (PARTITION BY id ORDER BY last_updated_date_time DESC) = 1
 ORDER BY detected_date_time, id;

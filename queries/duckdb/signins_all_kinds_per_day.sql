@@ -6,10 +6,10 @@ SELECT date,
        count(*)                                          AS sign_ins,
        count(*) FILTER (WHERE status.error_code <> 0)    AS failures
 FROM read_parquet([
-        getvariable('archive') || '/signins/**/*.parquet',
-        getvariable('archive') || '/signins_noninteractive/**/*.parquet',
-        getvariable('archive') || '/signins_service_principal/**/*.parquet',
-        getvariable('archive') || '/signins_managed_identity/**/*.parquet'
+        'archive/signins/**/*.parquet',
+        'archive/signins_noninteractive/**/*.parquet',
+        'archive/signins_service_principal/**/*.parquet',
+        'archive/signins_managed_identity/**/*.parquet'
      ], hive_partitioning = true, union_by_name = true)
 GROUP BY ALL
 ORDER BY date, kind;

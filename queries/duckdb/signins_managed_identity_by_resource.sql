@@ -6,6 +6,6 @@ SELECT managed_service_identity.msi_type                 AS msi_type,
        resource_display_name,
        count(*)                                          AS sign_ins,
        count(*) FILTER (WHERE status.error_code <> 0)    AS failures
-FROM read_parquet(getvariable('archive') || '/signins_managed_identity/**/*.parquet', hive_partitioning = true)
+FROM read_parquet('archive/signins_managed_identity/**/*.parquet', hive_partitioning = true)
 GROUP BY ALL
 ORDER BY sign_ins DESC, azure_resource, resource_display_name;

@@ -9,6 +9,6 @@ SELECT user_principal_name,
        list(DISTINCT location.country_or_region ORDER BY location.country_or_region) AS country_list,
        min(created_date_time)                          AS first_seen,
        max(created_date_time)                          AS last_seen
-FROM read_parquet(getvariable('archive') || '/signins_noninteractive/**/*.parquet', hive_partitioning = true)
+FROM read_parquet('archive/signins_noninteractive/**/*.parquet', hive_partitioning = true)
 GROUP BY ALL
 ORDER BY countries DESC, sign_ins DESC, user_principal_name, app_display_name;

@@ -10,6 +10,6 @@ SELECT service_principal_name,
        count(DISTINCT ip_address)                           AS ip_addresses,
        list(DISTINCT resource_display_name ORDER BY resource_display_name) AS resources,
        max(created_date_time)                               AS last_seen
-FROM read_parquet(getvariable('archive') || '/signins_service_principal/**/*.parquet', hive_partitioning = true)
+FROM read_parquet('archive/signins_service_principal/**/*.parquet', hive_partitioning = true)
 GROUP BY ALL
 ORDER BY sign_ins DESC, service_principal_name, client_credential_type;

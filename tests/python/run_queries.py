@@ -1,22 +1,28 @@
 """Runs the shipped DuckDB queries (queries/duckdb/*.sql) over an archive.
 
-Usage: run_queries.py ARCHIVE [NAME ...]
+Usage: run_queries.py ARCHIVE_DIR [NAME ...]
+The queries read `archive/<dataset>/**/*.parquet` relative to the working
+directory (as from the repository root after `make demo`), so this runs them
+from a temporary directory where `archive` links to ARCHIVE_DIR.
 Prints one JSON object: {query name: {"columns": [...], "rows": [[...], ...]}}.
-A query that fails makes the script exit 1 naming it. The archive may be a
-folder or an s3:// URL (with DuckDB's httpfs configured by the caller).
+A query that fails makes the script exit 1 naming it.
 """
 import json
+import os
 import pathlib
 import sys
+import tempfile
 
 import duckdb
 
 QUERIES = pathlib.Path(__file__).resolve().parents[2] / "queries" / "duckdb"
 
-archive, only = sys.argv[1], set(sys.argv[2:])
+archive, only = pathlib.Path(sys.argv[1]).resolve(), set(sys.argv[2:])
+workdir = tempfile.mkdtemp()
+os.symlink(archive, os.path.join(workdir, "archive"))
+os.chdir(workdir)
 con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
-con.execute("SET VARIABLE archive = ?", [archive.rstrip("/")])
 results = {}
 for path in sorted(QUERIES.glob("*.sql")):
     if only and path.stem not in only:

@@ -62,8 +62,11 @@ enum Command {
     /// List the datasets, their permissions, licences and columns.
     Datasets {
         /// Print the full schema (every column and nested field with its type) as Markdown.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "glue")]
         markdown: bool,
+        /// Print each dataset's Glue (Athena) table columns and types as JSON.
+        #[arg(long)]
+        glue: bool,
     },
 }
 
@@ -192,11 +195,15 @@ pub async fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(args) => run(*args).await,
         Command::Backfill(args) => backfill(*args).await,
-        Command::Datasets { markdown: true } => {
+        Command::Datasets { markdown: true, .. } => {
             print!("{}", datasets::doc::markdown());
             ExitCode::SUCCESS
         }
-        Command::Datasets { markdown: false } => {
+        Command::Datasets { glue: true, .. } => {
+            println!("{}", datasets::doc::glue_json());
+            ExitCode::SUCCESS
+        }
+        Command::Datasets { .. } => {
             print_datasets();
             ExitCode::SUCCESS
         }

@@ -26,6 +26,42 @@ pub fn sql_type(kind: &Kind) -> String {
     }
 }
 
+/// The type of a value as the Glue Data Catalog (Hive DDL, read by Athena)
+/// names it. Timestamps are Parquet nanosecond UTC timestamps, which Athena
+/// reads as `timestamp` (millisecond precision in queries).
+pub fn hive_type(kind: &Kind) -> String {
+    match kind {
+        Kind::String | Kind::Json => "string".into(),
+        Kind::Bool => "boolean".into(),
+        Kind::Int32 => "int".into(),
+        Kind::Int64 => "bigint".into(),
+        Kind::Float64 => "double".into(),
+        Kind::Timestamp => "timestamp".into(),
+        Kind::Struct(fields) => {
+            let members: Vec<String> =
+                fields.iter().map(|f| format!("{}:{}", column_name(f.json), hive_type(&f.kind))).collect();
+            format!("struct<{}>", members.join(","))
+        }
+        Kind::List(item) => format!("array<{}>", hive_type(item)),
+    }
+}
+
+/// A dataset's Glue table columns, `raw` included (the `date` partition key
+/// is not a column), as `(name, type)`.
+pub fn glue_columns(def: &DatasetDef) -> Vec<(String, String)> {
+    let mut columns: Vec<(String, String)> =
+        def.fields.iter().map(|f| (column_name(f.json), hive_type(&f.kind))).collect();
+    columns.push(("raw".into(), "string".into()));
+    columns
+}
+
+/// Every dataset's Glue columns as JSON: `{"dataset": [["column", "type"], …], …}`.
+pub fn glue_json() -> String {
+    let map: serde_json::Map<String, serde_json::Value> =
+        ALL.iter().map(|def| (def.name.to_string(), serde_json::json!(glue_columns(def)))).collect();
+    serde_json::to_string_pretty(&map).expect("strings serialise")
+}
+
 /// Every dataset, as Markdown.
 pub fn markdown() -> String {
     let mut out = String::from(
@@ -102,6 +138,20 @@ mod tests {
             on_disk == markdown(),
             "docs/schema.md is out of date: run `cargo run -- datasets --markdown > docs/schema.md`"
         );
+    }
+
+    #[test]
+    fn hive_types_nest() {
+        let def = crate::datasets::by_name("signins").unwrap();
+        let columns = glue_columns(def);
+        assert_eq!(columns[1], ("created_date_time".into(), "timestamp".into()));
+        let status = columns.iter().find(|c| c.0 == "status").unwrap();
+        assert_eq!(status.1, "struct<error_code:int,failure_reason:string,additional_details:string>");
+        let policies = columns.iter().find(|c| c.0 == "applied_conditional_access_policies").unwrap();
+        assert!(
+            policies.1.starts_with("array<struct<id:string,display_name:string,enforced_grant_controls:array<string>")
+        );
+        assert_eq!(columns.last().unwrap(), &("raw".to_string(), "string".to_string()));
     }
 
     #[test]

@@ -18,10 +18,12 @@ build: ## Build entra-archive and graph-sim (debug)
 release: ## Build optimised binaries
 	$(CARGO) build --workspace --bins --release
 
-# The Python readers the tests use (DuckDB, pyarrow), in a venv inside the repo.
-$(VENV_STAMP): tests/python/requirements.txt
+# The Python tools the tests use (DuckDB, pyarrow, moto, sqlglot, shellcheck,
+# the AWS CLI, and the template linters), in a venv inside the repo.
+REQUIREMENTS := tests/python/requirements.txt queries/requirements.txt infra/entra/requirements.txt
+$(VENV_STAMP): $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
-	$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check $(addprefix -r ,$(REQUIREMENTS))
 	touch $@
 
 venv: $(VENV_STAMP) ## Create the Python venv with DuckDB, pyarrow and moto
@@ -39,16 +41,19 @@ package: $(TOOLS_STAMP) ## Build the arm64 Lambda zip (provided.al2023): target/
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO) lambda build --release --arm64 --bin entra-archive --output-format zip
 	@ls -l $(LAMBDA_ZIP) | awk '{printf "%s: %.1f MiB\n", $$NF, $$5/1048576}'
 
-test: $(VENV_STAMP) ## Run every test: unit, end-to-end (graph-sim, moto, Lambda runtime API), DuckDB, fault injection
+test: $(VENV_STAMP) ## Run every test: unit, end-to-end (graph-sim, moto, Lambda runtime API), DuckDB, queries, Entra script, fault injection
 	ENTRA_ARCHIVE_PYTHON=$(CURDIR)/$(VENV_PY) $(CARGO) test --workspace
+	$(VENV_PY) tests/python/check_athena.py
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" infra/entra/test-register-app.sh
 	@cat target/tmp/fault-injection-report.txt
 
 unit: ## Unit tests only (no servers, no Python)
 	$(CARGO) test --workspace --lib
 
-lint: ## rustfmt and clippy, warnings are errors
+lint: $(VENV_STAMP) ## rustfmt, clippy (warnings are errors), shellcheck
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/shellcheck infra/entra/*.sh scripts/*.sh .ci/run
 
 fmt: ## Format the code
 	$(CARGO) fmt --all

@@ -66,6 +66,12 @@ async fn shipped_duckdb_queries_answer_what_the_records_say() {
     let results: Value = serde_json::from_slice(&out.stdout).unwrap();
     let shipped = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/queries/duckdb")).unwrap().count();
     assert_eq!(results.as_object().unwrap().len(), shipped, "every shipped query ran");
+    for (query, answer) in results.as_object().unwrap() {
+        assert!(
+            !answer["rows"].as_array().unwrap().is_empty(),
+            "{query} returned no rows on an archive of every dataset"
+        );
+    }
 
     let window = |records: Vec<Record>| -> Vec<Value> {
         parsed(&records.into_iter().filter(|r| t(FROM) <= r.time && r.time < end).collect::<Vec<_>>())
@@ -179,4 +185,151 @@ async fn shipped_duckdb_queries_answer_what_the_records_say() {
             info.iter().find(|kv| kv["Key"] == "userAgent").map(|kv| kv["Value"].clone()).unwrap_or(Value::Null);
         assert_eq!(r["user_agent"], agent, "{id}: additional_info parsed from its JSON string");
     }
+    // Risky sign-ins: exactly the interactive and non-interactive sign-ins rated
+    // medium or high, or left at risk or confirmed compromised.
+    let risky_level = |v: &Value| matches!(v.as_str(), Some("medium" | "high"));
+    let is_risky = |s: &Value| {
+        risky_level(&s["riskLevelDuringSignIn"])
+            || risky_level(&s["riskLevelAggregated"])
+            || matches!(s["riskState"].as_str(), Some("atRisk" | "confirmedCompromised"))
+    };
+    let by_kind: Vec<(&str, &Value)> = signins
+        .iter()
+        .map(|s| ("interactiveUser", s))
+        .chain(nonint.iter().map(|s| ("nonInteractiveUser", s)))
+        .collect();
+    let expected_risky: BTreeMap<(String, String), &Value> = by_kind
+        .iter()
+        .filter(|(_, s)| is_risky(s))
+        .map(|(kind, s)| ((kind.to_string(), s["id"].as_str().unwrap().to_string()), *s))
+        .collect();
+    let risky = rows(&results, "signins_risky");
+    let got_risky: BTreeMap<(String, String), &HashMap<String, Value>> = risky
+        .iter()
+        .map(|r| ((r["kind"].as_str().unwrap().to_string(), r["id"].as_str().unwrap().to_string()), r))
+        .collect();
+    assert_eq!(got_risky.len(), risky.len(), "one row per sign-in");
+    assert_eq!(got_risky.keys().collect::<Vec<_>>(), expected_risky.keys().collect::<Vec<_>>());
+    for (key, r) in &got_risky {
+        let source = expected_risky[key];
+        let types: Vec<&str> =
+            source["riskEventTypes_v2"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        assert_eq!(r["risk_event_types"], json!(types.join(", ")), "{key:?}");
+        assert_eq!(r["country"], source["location"]["countryOrRegion"], "{key:?}");
+        assert_eq!(r["conditional_access_status"], source["conditionalAccessStatus"], "{key:?}");
+    }
+
+    // Consent grants and app credential changes, with their JSON-in-string values decoded.
+    let decoded = |m: &Value, side: &str| -> Option<Value> {
+        m[side].as_str().map(|s| serde_json::from_str(s).expect("modified values are JSON"))
+    };
+    let property = |a: &Value, name: &str| -> Value {
+        a["targetResources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t["modifiedProperties"].as_array().cloned().unwrap_or_default())
+            .find(|m| m["displayName"] == name)
+            .unwrap_or(Value::Null)
+    };
+    let is_credential_change =
+        |name: &str| name.starts_with("Update application") && name.contains("Certificates and secrets management");
+    let consents: HashMap<&str, &Value> = audits
+        .iter()
+        .filter(|a| a["activityDisplayName"] == "Consent to application")
+        .map(|a| (a["id"].as_str().unwrap(), a))
+        .collect();
+    let credential_changes: HashMap<&str, &Value> = audits
+        .iter()
+        .filter(|a| is_credential_change(a["activityDisplayName"].as_str().unwrap()))
+        .map(|a| (a["id"].as_str().unwrap(), a))
+        .collect();
+    let changes = rows(&results, "directory_audits_consent_changes");
+    let of_change = |c: &str| changes.iter().filter(|r| r["change"] == c).collect::<Vec<_>>();
+    let consent_rows = of_change("consent");
+    let credential_rows = of_change("credential");
+    assert_eq!(consent_rows.len(), consents.len(), "one row per consent");
+    assert_eq!(credential_rows.len(), credential_changes.len(), "one row per credential change");
+    assert_eq!(changes.len(), consent_rows.len() + credential_rows.len());
+    assert!(!consent_rows.is_empty() && !credential_rows.is_empty(), "both kinds of change in the archive");
+    for r in consent_rows {
+        let a = consents[r["id"].as_str().unwrap()];
+        let admin = decoded(&property(a, "ConsentContext.IsAdminConsent"), "newValue").unwrap();
+        assert_eq!(r["admin_consent"], json!(admin.as_str().unwrap().eq_ignore_ascii_case("true")));
+        // "[old] => [[Id: …, Scope: a b, …]];": the scopes of the new grant.
+        let permissions = decoded(&property(a, "ConsentAction.Permissions"), "newValue").unwrap();
+        let granted = permissions.as_str().unwrap().split_once("=>").unwrap().1;
+        let scope = granted.split_once("Scope:").unwrap().1;
+        let scope = scope[..scope.find([',', ']']).unwrap()].trim();
+        assert_eq!(r["scopes"], json!(scope), "{a}");
+        assert_eq!(r["app"], a["targetResources"][0]["displayName"]);
+    }
+    for r in credential_rows {
+        let a = credential_changes[r["id"].as_str().unwrap()];
+        let keys = |side: &str| -> Vec<String> {
+            decoded(&property(a, "KeyDescription"), side)
+                .map(|v| serde_json::from_value(v).unwrap())
+                .unwrap_or_default()
+        };
+        let (before, after) = (keys("oldValue"), keys("newValue"));
+        // "[KeyIdentifier=…,KeyType=Password,KeyUsage=Verify,DisplayName=…]" → "Password: …"
+        let field = |k: &str, name: &str| -> String {
+            k.trim_matches(['[', ']']).split(',').find_map(|kv| kv.strip_prefix(name)).unwrap_or("").to_string()
+        };
+        let added: Vec<String> = after
+            .iter()
+            .filter(|k| !before.contains(k))
+            .map(|k| format!("{}: {}", field(k, "KeyType="), field(k, "DisplayName=")))
+            .collect();
+        assert!(!added.is_empty(), "{a}");
+        assert_eq!(r["credentials_added"], json!(added.join("; ")), "{a}");
+    }
+
+    // New countries: recomputed from the records. The recent window is the last
+    // 24 hours, or the later half of a shorter archive; times as DuckDB reads them
+    // (microseconds).
+    struct UserSignIn {
+        micros: i64,
+        user_id: String,
+        upn: String,
+        country: String,
+        ok: bool,
+    }
+    let in_window = |records: Vec<Record>| records.into_iter().filter(|r| t(FROM) <= r.time && r.time < end);
+    let user_sign_ins: Vec<UserSignIn> = in_window(h.sim.records(Dataset::SignIns))
+        .chain(in_window(h.sim.signins_of_type(SignInEventType::NonInteractiveUser)))
+        .filter_map(|r| {
+            let s: Value = serde_json::from_str(&r.json).unwrap();
+            let user_id = s["userId"].as_str().filter(|u| !u.is_empty())?.to_string();
+            let country = s["location"]["countryOrRegion"].as_str().filter(|c| !c.is_empty())?.to_string();
+            Some(UserSignIn {
+                micros: r.time.timestamp_micros(),
+                user_id,
+                upn: s["userPrincipalName"].as_str().unwrap().to_string(),
+                country,
+                ok: s["status"]["errorCode"].as_i64() == Some(0),
+            })
+        })
+        .collect();
+    let first = user_sign_ins.iter().map(|s| s.micros).min().unwrap();
+    let last = user_sign_ins.iter().map(|s| s.micros).max().unwrap();
+    let since = (last - Duration::hours(24).num_microseconds().unwrap()).max(first + (last - first + 1) / 2);
+    let mut known: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for s in user_sign_ins.iter().filter(|s| s.micros < since && s.ok) {
+        known.entry(&s.user_id).or_default().insert(&s.country);
+    }
+    let mut expected_new: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for s in user_sign_ins.iter().filter(|s| s.micros >= since) {
+        if known.get(s.user_id.as_str()).is_some_and(|k| !k.contains(s.country.as_str())) {
+            *expected_new.entry((s.upn.clone(), s.country.clone())).or_default() += 1;
+        }
+    }
+    let got_new: BTreeMap<(String, String), i64> = rows(&results, "signins_new_countries")
+        .iter()
+        .map(|r| {
+            let key = (r["user_principal_name"].as_str().unwrap().into(), r["new_country"].as_str().unwrap().into());
+            (key, r["sign_ins"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(got_new, expected_new);
 }

@@ -1,7 +1,8 @@
--- signins_service_principal: how each app authenticates as itself — per
--- service principal and credential type (secret, certificate, federated),
--- successes, failures and source IPs. A secret-based sign-in from a new IP
--- is what workload compromise looks like.
+-- signins_service_principal: service-principal sign-ins by app — how each app
+-- authenticates as itself, per service principal and credential type
+-- (clientSecret, certificate, or clientAssertion: a federated credential),
+-- with successes, failures, source IPs and the resources it reached. A
+-- secret-based sign-in from a new IP is what workload compromise looks like.
 SELECT service_principal_name,
        service_principal_id,
        client_credential_type,

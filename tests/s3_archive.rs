@@ -66,8 +66,11 @@ async fn a_crash_after_uploads_before_the_checkpoint_loses_and_repeats_nothing()
         );
         // …until it expires.
         expire_leases(&world, &keys).await;
-        let resumed = run_binary(&world, &[]).await;
+        let tmp = tempfile::tempdir().unwrap();
+        let resumed = run_binary(&world, &[("TMPDIR", tmp.path().to_str().unwrap())]).await;
         resumed.assert_code(0);
+        let staged: Vec<_> = std::fs::read_dir(tmp.path().join("entra-archive-staging")).unwrap().collect();
+        assert!(staged.is_empty(), "{point}: uploaded files are not left in the staging folder: {staged:?}");
         let dir = tempfile::tempdir().unwrap();
         world.download(dir.path()).await;
         for (ds, name) in [(Dataset::SignIns, "signins"), (Dataset::DirectoryAudits, "directory_audits")] {

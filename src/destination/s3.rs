@@ -73,10 +73,28 @@ impl fmt::Debug for S3Destination {
     }
 }
 
+/// Age after which a staged file can only be a crashed run's leftover (a
+/// slice's file is uploaded seconds after it is written).
+const STALE_STAGED: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes `*.partial` files older than `age` from `dir`, best effort.
+fn remove_stale_staged_files(dir: &Path, age: std::time::Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let stale =
+            entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|e| e > age);
+        if stale && path.extension().is_some_and(|e| e == "partial") {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 impl S3Destination {
     /// `prefix` has no leading/trailing '/' (any are trimmed) and may be empty.
     /// `staging` is a local folder for Parquet files on their way (in Lambda:
-    /// under /tmp); it is created if missing.
+    /// under /tmp); it is created if missing, and staged files a crashed run
+    /// left there more than an hour ago are removed.
     pub fn new(
         client: Client,
         bucket: impl Into<String>,
@@ -85,6 +103,7 @@ impl S3Destination {
         staging: PathBuf,
     ) -> Result<S3Destination> {
         std::fs::create_dir_all(&staging).map_err(|e| Error::destination("open", staging.display().to_string(), e))?;
+        remove_stale_staged_files(&staging, STALE_STAGED);
         let endpoint = LastEndpoint::default();
         let config = client.config().to_builder().interceptor(endpoint.clone()).build();
         Ok(S3Destination {
@@ -266,6 +285,19 @@ fn lost_condition<E: ProvideErrorMetadata>(err: &SdkError<E>, mode: &PutMode) ->
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn stale_staged_files_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("run-a.parquet.partial"), b"x").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"x").unwrap();
+        remove_stale_staged_files(dir.path(), std::time::Duration::from_secs(3600));
+        assert!(dir.path().join("run-a.parquet.partial").exists(), "a fresh file may be a running upload's");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        remove_stale_staged_files(dir.path(), std::time::Duration::from_millis(10));
+        assert!(!dir.path().join("run-a.parquet.partial").exists());
+        assert!(dir.path().join("notes.txt").exists());
+    }
     use super::*;
 
     fn destination(prefix: &str) -> (tempfile::TempDir, S3Destination) {

@@ -117,9 +117,10 @@ impl Exporter {
             },
             Err(e) => Err(e),
         };
-        let info = moved.inspect_err(|_| {
-            let _ = std::fs::remove_file(&staged);
-        })?;
+        // Moved in (local) or uploaded (S3): either way the staged copy goes,
+        // so a warm Lambda's /tmp never fills up with finished files.
+        let _ = std::fs::remove_file(&staged);
+        let info = moved?;
         self.crash.hit(AFTER_FILE);
         info!(dataset = def.name, key = %key, records = info.rows, bytes = info.bytes, "file written");
         summary.records += info.rows as u64;

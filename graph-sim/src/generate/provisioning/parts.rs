@@ -156,7 +156,7 @@ fn external_id(system: &str, subject: &Subject<'_>) -> String {
     let upper: String = hex.to_uppercase().chars().filter(char::is_ascii_alphanumeric).collect();
     match system {
         "Workday" | "ServiceNow" => hex[..32].to_owned(),
-        "SuccessFactors" => format!("10{}", u32::from_be_bytes([digest[0], digest[1], digest[2], 0]) % 100_000),
+        "SuccessFactors" => format!("10{:05}", u32::from_be_bytes([digest[0], digest[1], digest[2], 0]) % 100_000),
         "Salesforce" => format!("0055g00000{}", &upper[..8]),
         "Slack" if subject.kind == "Group" => format!("S0{}", &upper[..9]),
         "Slack" => format!("U0{}", &upper[..9]),

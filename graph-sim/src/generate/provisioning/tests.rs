@@ -96,3 +96,16 @@ fn has_the_variety_downstream_must_handle() {
     assert!(any(&|j, _| j.contains("\"oldValue\":null")));
     assert!(any(&|_, v| v["jobId"].as_str().unwrap().starts_with("Workday2AAD.")));
 }
+
+#[test]
+fn large_samples_generate_for_many_seeds() {
+    // A short SuccessFactors id once panicked the generator (and with it the
+    // request that triggered generation) for some subjects.
+    let from = parse_filter_datetime("2026-11-22T00:00:00Z").unwrap();
+    let to = parse_filter_datetime("2026-11-24T00:00:00Z").unwrap();
+    for seed in [1, 9, 42, 1234] {
+        let mut g = Generator::new(seed, "tenant");
+        let mut s = Store::default();
+        assert_eq!(g.generate(&mut s, Dataset::Provisioning, None, 20_000, from, to).len(), 20_000);
+    }
+}

@@ -7,7 +7,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 
-.PHONY: help build release test unit lint fmt demo bench package venv clean
+.PHONY: help build release test unit lint infra-lint fmt demo bench package venv clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ lint: $(VENV_STAMP) ## rustfmt, clippy (warnings are errors), shellcheck
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/shellcheck infra/entra/*.sh scripts/*.sh .ci/run
+
+infra-lint: $(VENV_STAMP) ## Lint infra/template.yaml: cfn-lint, sam validate --lint, checkov, Glue tables vs the code
+	$(CARGO) build --bin entra-archive
+	PYTHON=$(VENV_PY) ENTRA_ARCHIVE_BIN=target/debug/entra-archive infra/lint.sh
 
 fmt: ## Format the code
 	$(CARGO) fmt --all

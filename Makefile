@@ -53,7 +53,7 @@ unit: ## Unit tests only (no servers, no Python)
 lint: $(VENV_STAMP) ## rustfmt, clippy (warnings are errors), shellcheck
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/shellcheck infra/entra/*.sh scripts/*.sh .ci/run
+	$(VENV)/bin/shellcheck infra/*.sh infra/entra/*.sh scripts/*.sh .ci/run
 
 infra-lint: $(VENV_STAMP) ## Lint infra/template.yaml: cfn-lint, sam validate --lint, checkov, Glue tables vs the code
 	$(CARGO) build --bin entra-archive

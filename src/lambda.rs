@@ -21,6 +21,7 @@ use tracing::{error, info};
 use crate::config::{Config, RawSettings, env_var};
 use crate::datasets::{self, DatasetDef};
 use crate::deadline::Deadline;
+use crate::metrics;
 use crate::retry::RetryPolicy;
 use crate::run::Mode;
 use crate::summary::{EXIT_FAILED, RunSummary};
@@ -119,25 +120,36 @@ pub type Setup = Box<dyn Fn() -> BoxFuture<'static, Result<Archiver, crate::Erro
 pub struct App {
     archiver: OnceCell<Archiver>,
     setup: Setup,
+    metrics_namespace: Option<String>,
 }
 
 impl App {
     /// An app reading its settings from the process environment and AWS
     /// from the standard chain (the Lambda role).
     pub fn from_env() -> App {
+        let namespace = env_var(METRICS_NAMESPACE_VAR).unwrap_or_else(|| metrics::DEFAULT_NAMESPACE.to_string());
         App::new(Box::new(|| {
             Box::pin(async {
                 let config = Config::from_raw(RawSettings::from_env(env_var), env_var)?;
                 Archiver::connect(config, RetryPolicy::default(), Arc::new(Utc::now)).await
             })
         }))
+        .with_metrics(namespace)
+    }
+
+    /// Prints CloudWatch EMF metrics (see [`metrics`]) in `namespace` to
+    /// stdout after every invocation, where Lambda's log capture turns them
+    /// into metrics.
+    pub fn with_metrics(mut self, namespace: String) -> App {
+        self.metrics_namespace = Some(namespace);
+        self
     }
 
     /// An app whose archiver `setup` builds (tests point it at local servers).
     /// If setup fails, the invocation fails with the reason and the next one
     /// tries again.
     pub fn new(setup: Setup) -> App {
-        App { archiver: OnceCell::new(), setup }
+        App { archiver: OnceCell::new(), setup, metrics_namespace: None }
     }
 
     async fn archiver(&self) -> Result<&Archiver, crate::Error> {
@@ -150,6 +162,27 @@ impl App {
     /// is one). Work stops `ARCHIVE_DEADLINE_MARGIN` before the end, so what
     /// was read is committed; the next invocation resumes.
     pub async fn handle(&self, event: Value, remaining: Option<Duration>) -> Result<Value, HandlerError> {
+        let (summary, result) = self.invoke(event, remaining).await;
+        if let Some(namespace) = &self.metrics_namespace {
+            for line in metrics::emf_lines(namespace, summary.as_ref(), Utc::now()) {
+                println!("{line}");
+            }
+        }
+        result
+    }
+
+    async fn invoke(
+        &self,
+        event: Value,
+        remaining: Option<Duration>,
+    ) -> (Option<RunSummary>, Result<Value, HandlerError>) {
+        match self.run(event, remaining).await {
+            Ok(summary) => (Some(summary.clone()), outcome(summary)),
+            Err(e) => (None, Err(e)),
+        }
+    }
+
+    async fn run(&self, event: Value, remaining: Option<Duration>) -> Result<RunSummary, HandlerError> {
         let action =
             parse_event(&event).map_err(|e| HandlerError::new(REJECTED_EVENT, format!("rejected event: {e}")))?;
         let archiver = self.archiver().await.map_err(|e| HandlerError::new(SETUP_FAILED, e.to_string()))?;
@@ -167,8 +200,7 @@ impl App {
             },
         };
         info!(mode = ?request.mode, datasets = request.datasets.len(), "invocation");
-        let summary = archiver.run(request).await.map_err(|e| HandlerError::new(RUN_FAILED, e.to_string()))?;
-        outcome(summary)
+        archiver.run(request).await.map_err(|e| HandlerError::new(RUN_FAILED, e.to_string()))
     }
 }
 
@@ -182,6 +214,9 @@ fn outcome(summary: RunSummary) -> Result<Value, HandlerError> {
     }
     Ok(json)
 }
+
+/// Environment variable naming the CloudWatch metrics namespace.
+pub const METRICS_NAMESPACE_VAR: &str = "ARCHIVE_METRICS_NAMESPACE";
 
 /// `errorType` of an invocation whose event was not understood.
 pub const REJECTED_EVENT: &str = "EntraArchive.RejectedEvent";

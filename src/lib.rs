@@ -18,6 +18,7 @@
 //! - [`convert`]: Graph JSON → Arrow record batches (typed columns + `raw`).
 //! - [`encode`]: Arrow → zstd Parquet files, and ids back out of them.
 //! - [`layout`]: keys, partitions, hour cells and slices, as pure functions.
+//! - [`metrics`]: the run's CloudWatch metrics as Embedded Metric Format lines.
 //! - [`destination`]: the storage trait and its local-folder and S3 backends.
 //! - [`checkpoint`]: progress (conditional writes) and the per-dataset lease.
 //! - [`run`]: one export pass over the selected datasets.
@@ -43,6 +44,7 @@ mod error;
 pub mod graph;
 pub mod lambda;
 pub mod layout;
+pub mod metrics;
 pub mod pace;
 pub mod retry;
 pub mod run;

@@ -165,6 +165,7 @@ async fn the_binary_serves_invocations_under_the_lambda_runtime_api() {
         .env("ARCHIVE_DATASETS", "signins,directory_audits")
         .env("ARCHIVE_GRAPH_BUDGET", "1000/1s")
         .env("ARCHIVE_IDENTITY_PROTECTION_BUDGET", "1000/1s")
+        .env("ARCHIVE_METRICS_NAMESPACE", "EntraArchiveTest")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -192,4 +193,14 @@ async fn the_binary_serves_invocations_under_the_lambda_runtime_api() {
     let done = lines.iter().filter(|l| l["fields"]["message"] == "dataset done").count();
     assert_eq!(done, 3, "one line per dataset per run:\n{logs}");
     assert!(!logs.contains(&world.sim.config().client_secret));
+
+    // CloudWatch metrics (EMF): one RunSucceeded per invocation, in order;
+    // per-dataset lines with the lag of what was archived.
+    let emf: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
+    let runs: Vec<i64> = emf.iter().filter_map(|l| l["RunSucceeded"].as_i64()).collect();
+    assert_eq!(runs, [1, 0, 1], "scheduled run ok, rejected event, custom run ok:\n{logs}");
+    assert!(emf.iter().all(|l| l["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "EntraArchiveTest"));
+    let signins = emf.iter().find(|l| l["Dataset"] == "signins").expect("a signins metrics line");
+    assert!(signins["RecordsWritten"].as_u64().unwrap() > 0, "{signins}");
+    assert!(signins["LagSeconds"].as_i64().is_some(), "{signins}");
 }

@@ -59,6 +59,13 @@ enum Command {
     /// checkpoint of incremental runs is left where it is. Graph only returns
     /// what Entra still keeps (7 to 30 days).
     Backfill(Box<BackfillArgs>),
+    /// Check every prerequisite and say the fix: settings, credentials,
+    /// token and clock, the token's permissions, each dataset's licence and
+    /// access (a one-record probe), the destination and the checkpoints.
+    ///
+    /// Takes the same settings as `run`. Exit status: 0 no check failed
+    /// (warnings allowed), 1 a check failed, 2 bad settings.
+    Doctor(Box<DoctorArgs>),
     /// List the datasets, their permissions, licences and columns.
     Datasets {
         /// Print the full schema (every column and nested field with its type) as Markdown.
@@ -68,6 +75,29 @@ enum Command {
         #[arg(long)]
         glue: bool,
     },
+    /// Re-read the archive offline and check every file against its manifest.
+    ///
+    /// Checks each data file's size, SHA-256, row count and row-key hash
+    /// against its manifest, that no record is in two files, and that every
+    /// manifest has its file. Needs no Entra credentials; s3:// uses the
+    /// standard AWS settings. Exit status: 0 clean (warnings allowed),
+    /// 1 a problem found, 2 bad settings.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The archive: a folder or s3://bucket/prefix.
+    #[arg(long, env = "ARCHIVE_DEST", default_value = config::DEFAULT_DEST, value_name = "DIR|S3 URL")]
+    dest: String,
+
+    /// Datasets to check, comma-separated. Default: all.
+    #[arg(long, default_value = datasets::ALL_DATASETS, value_name = "LIST")]
+    datasets: String,
+
+    /// Print the report as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +183,12 @@ struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+struct DoctorArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
 struct BackfillArgs {
     #[command(flatten)]
     common: CommonArgs,
@@ -195,6 +231,7 @@ pub async fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(args) => run(*args).await,
         Command::Backfill(args) => backfill(*args).await,
+        Command::Doctor(args) => doctor(*args).await,
         Command::Datasets { markdown: true, .. } => {
             print!("{}", datasets::doc::markdown());
             ExitCode::SUCCESS
@@ -207,7 +244,25 @@ pub async fn main(cli: Cli) -> ExitCode {
             print_datasets();
             ExitCode::SUCCESS
         }
+        Command::Verify(args) => verify(args).await,
     }
+}
+
+async fn doctor(args: DoctorArgs) -> ExitCode {
+    let json = args.common.json;
+    let report = match Config::from_raw(args.common.into_raw(None), env_var) {
+        Ok(config) => {
+            let now = config.now.unwrap_or_else(Utc::now);
+            entra_archive::doctor::examine(&config, now).await
+        }
+        Err(e) => entra_archive::doctor::bad_settings(&e),
+    };
+    if json {
+        println!("{:#}", report.to_json());
+    } else {
+        print!("{}", report.to_text());
+    }
+    ExitCode::from(report.exit_code())
 }
 
 async fn run(args: RunArgs) -> ExitCode {
@@ -268,6 +323,27 @@ fn fail(json: bool, error: &Error, code: u8) -> ExitCode {
     }
     eprintln!("error: {error}");
     ExitCode::from(code)
+}
+
+async fn verify(args: VerifyArgs) -> ExitCode {
+    let json = args.json;
+    let settings = config::parse_destination(&args.dest).and_then(|d| Ok((d, config::parse_datasets(&args.datasets)?)));
+    let (dest, selected) = match settings {
+        Ok(settings) => settings,
+        Err(e) => return fail(json, &e, EXIT_USAGE),
+    };
+    let report = async { entra_archive::verify::verify(&*entra_archive::verify::open(&dest).await?, &selected).await };
+    match report.await {
+        Ok(report) if json => {
+            println!("{}", report.to_json());
+            ExitCode::from(report.exit_code())
+        }
+        Ok(report) => {
+            print!("{}", report.to_text());
+            ExitCode::from(report.exit_code())
+        }
+        Err(e) => fail(json, &e, EXIT_FAILED),
+    }
 }
 
 fn print_datasets() {

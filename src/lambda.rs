@@ -3,11 +3,13 @@
 //! Takes the invocation's event, decides what is asked ([`parse_event`]:
 //! an EventBridge Scheduler or EventBridge rule "Scheduled Event" means an
 //! incremental run; `{"action":"run"}` and `{"action":"backfill"}` are the
-//! custom forms), runs it through the same [`Archiver`] the CLI uses — built
+//! custom forms; `{"action":"doctor"}` runs the `doctor` checks), runs it through the same [`Archiver`] the CLI uses — built
 //! once per execution environment, so cached credentials and tokens survive
 //! warm invocations — and returns the run summary. A failed run is returned
 //! as an error so Lambda counts it (and EventBridge retries or dead-letters
 //! it); a partial one (a dataset skipped for a licence or permission) is not.
+//! A doctor report is always the response, failed checks included: only a
+//! rejected event or a failed setup is an invocation error.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +30,7 @@ use crate::summary::{EXIT_FAILED, RunSummary};
 use crate::{Archiver, Request};
 
 /// Accepted payloads, for error messages.
-pub const ACCEPTED: &str = r#"an EventBridge Scheduler or EventBridge rule "Scheduled Event", {"action":"run","datasets":[…]} or {"action":"backfill","from":"<RFC 3339>","to":"<RFC 3339>","datasets":[…]} ("datasets" optional)"#;
+pub const ACCEPTED: &str = r#"an EventBridge Scheduler or EventBridge rule "Scheduled Event", {"action":"run","datasets":[…]} {"action":"backfill","from":"<RFC 3339>","to":"<RFC 3339>","datasets":[…]} ("datasets" optional) or {"action":"doctor"}"#;
 
 /// What an event asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +49,8 @@ pub enum Action {
         /// Datasets named in the event, if any.
         datasets: Option<Vec<&'static DatasetDef>>,
     },
+    /// The `doctor` checks of the configured settings.
+    Doctor,
 }
 
 /// Reads an invocation payload; the error says what was wrong and what is
@@ -71,10 +75,14 @@ fn parse_custom(object: &Map<String, Value>, action: &Value) -> Result<Action, S
     let allowed: &[&str] = match action.as_str() {
         Some("run") => &["action", "datasets"],
         Some("backfill") => &["action", "datasets", "from", "to"],
+        Some("doctor") => &["action"],
         _ => return Err(format!("unknown action {action}; expected {ACCEPTED}")),
     };
     if let Some(extra) = object.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(format!("unknown field {extra:?} for action {action}; expected {ACCEPTED}"));
+    }
+    if action == "doctor" {
+        return Ok(Action::Doctor);
     }
     let datasets = object.get("datasets").map(parse_datasets).transpose()?;
     if action == "run" {
@@ -162,6 +170,9 @@ impl App {
     /// is one). Work stops `ARCHIVE_DEADLINE_MARGIN` before the end, so what
     /// was read is committed; the next invocation resumes.
     pub async fn handle(&self, event: Value, remaining: Option<Duration>) -> Result<Value, HandlerError> {
+        if parse_event(&event) == Ok(Action::Doctor) {
+            return self.doctor().await;
+        }
         let (summary, result) = self.invoke(event, remaining).await;
         if let Some(namespace) = &self.metrics_namespace {
             for line in metrics::emf_lines(namespace, summary.as_ref(), Utc::now()) {
@@ -169,6 +180,14 @@ impl App {
             }
         }
         result
+    }
+
+    /// The doctor's report as the response; failed checks are in it, not an error.
+    async fn doctor(&self) -> Result<Value, HandlerError> {
+        let archiver = self.archiver().await.map_err(|e| HandlerError::new(SETUP_FAILED, e.to_string()))?;
+        let report = archiver.doctor().await;
+        info!(ok = report.passed(), checks = report.checks.len(), "doctor");
+        Ok(report.to_json())
     }
 
     async fn invoke(
@@ -198,6 +217,9 @@ impl App {
                 mode: Mode::Backfill { from, to },
                 deadline,
             },
+            Action::Doctor => {
+                return Err(HandlerError::new(REJECTED_EVENT, "doctor is not a run (handled by App::handle)".into()));
+            }
         };
         info!(mode = ?request.mode, datasets = request.datasets.len(), "invocation");
         archiver.run(request).await.map_err(|e| HandlerError::new(RUN_FAILED, e.to_string()))
@@ -275,6 +297,7 @@ mod tests {
             panic!("backfill sample")
         };
         assert!(from < to && datasets.is_none());
+        assert_eq!(parse_event(&sample("doctor.json")), Ok(Action::Doctor));
         for invalid in ["invalid-unknown-action.json", "invalid-s3-notification.json"] {
             assert!(parse_event(&sample(invalid)).unwrap_err().contains("expected"), "{invalid}");
         }
@@ -288,6 +311,7 @@ mod tests {
             (serde_json::json!({"action": "run", "dataset": ["signins"]}), "unknown field \"dataset\""),
             (serde_json::json!({"action": "run", "datasets": ["logins"]}), "unknown dataset \"logins\""),
             (serde_json::json!({"action": "run", "datasets": []}), "empty"),
+            (serde_json::json!({"action": "doctor", "datasets": ["signins"]}), "unknown field \"datasets\""),
             (serde_json::json!({"action": "backfill", "from": "2026-11-01T00:00:00Z"}), "\"to\""),
             (
                 serde_json::json!({"action": "backfill", "from": "yesterday", "to": "2026-11-01T00:00:00Z"}),

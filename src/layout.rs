@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! {dest}/{dataset}/date=YYYY-MM-DD/{YYYYMMDD}T{HH}-{seq}-{tenant}.parquet   data
+//! {dest}/_manifests/{dataset}/date=YYYY-MM-DD/{YYYYMMDD}T{HH}-{seq}-{tenant}.json   each data file's manifest
 //! {dest}/_state/{tenant}/{dataset}/checkpoint.json                        progress
 //! {dest}/_state/{tenant}/{dataset}/lease.json                             who is writing
 //! ```
@@ -12,6 +13,10 @@
 //! that were new when it was written; `seq` counts the cell's files from 0.
 //! Keys are deterministic, so a pass that is redone after a crash writes the
 //! same names again instead of adding copies.
+//!
+//! Manifests live outside `{dataset}/` on purpose: Athena reads every object
+//! under a table's location whatever its suffix, so a JSON file next to the
+//! Parquet files would break queries.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
@@ -21,6 +26,10 @@ pub const STATE_DIR: &str = "_state";
 pub const PARTITION_COLUMN: &str = "date";
 /// Suffix of data files.
 pub const PARQUET_SUFFIX: &str = ".parquet";
+/// Folder (key prefix) of the data files' manifests.
+pub const MANIFEST_DIR: &str = "_manifests";
+/// Suffix of manifests.
+pub const MANIFEST_SUFFIX: &str = ".json";
 /// Length of a cell, the unit of files and of Graph queries.
 pub const CELL: Duration = Duration::hours(1);
 
@@ -85,6 +94,35 @@ pub fn parse_seq(key: &str, dataset: &str, cell: DateTime<Utc>, tenant: &str) ->
         return None;
     }
     seq.parse().ok()
+}
+
+/// The key of a data file's manifest: `signins/date=…/X.parquet` →
+/// `_manifests/signins/date=…/X.json`. `None` for a key that is not a data file.
+pub fn manifest_key(data_key: &str) -> Option<String> {
+    let stem = data_key.strip_suffix(PARQUET_SUFFIX)?;
+    Some(format!("{MANIFEST_DIR}/{stem}{MANIFEST_SUFFIX}"))
+}
+
+/// The data file a manifest describes: the inverse of [`manifest_key`].
+pub fn data_key_of_manifest(manifest_key: &str) -> Option<String> {
+    let stem = manifest_key.strip_prefix(MANIFEST_DIR)?.strip_prefix('/')?.strip_suffix(MANIFEST_SUFFIX)?;
+    Some(format!("{stem}{PARQUET_SUFFIX}"))
+}
+
+/// The key prefix every manifest of a dataset starts with.
+pub fn manifest_prefix(dataset: &str) -> String {
+    format!("{MANIFEST_DIR}/{dataset}/")
+}
+
+/// The key prefix every manifest of a cell's data files starts with.
+pub fn cell_manifest_prefix(dataset: &str, cell: DateTime<Utc>) -> String {
+    format!("{MANIFEST_DIR}/{}", cell_prefix(dataset, cell))
+}
+
+/// The tenant in a data file's name (`…T08-0003-{tenant}.parquet`).
+pub fn tenant_of(data_key: &str) -> Option<&str> {
+    let name = data_key.rsplit('/').next()?.strip_suffix(PARQUET_SUFFIX)?;
+    name.splitn(3, '-').nth(2).filter(|t| !t.is_empty())
 }
 
 /// The checkpoint object of a tenant's dataset.
@@ -167,6 +205,21 @@ mod tests {
             let key = format!("{prefix}{}", bad.replace("{T}", TENANT));
             assert_eq!(parse_seq(&key, "signins", cell, TENANT), None, "{key}");
         }
+    }
+
+    #[test]
+    fn manifests_sit_outside_the_dataset_folder_and_map_back() {
+        let data = data_key("signins", t("2026-11-24T08:00:00Z"), 3, TENANT);
+        let manifest = manifest_key(&data).unwrap();
+        assert_eq!(manifest, format!("_manifests/signins/date=2026-11-24/20261124T08-0003-{TENANT}.json"));
+        assert!(!manifest.starts_with("signins/"), "Athena would read it as Parquet");
+        assert!(manifest.starts_with(&cell_manifest_prefix("signins", t("2026-11-24T08:00:00Z"))));
+        assert!(manifest.starts_with(&manifest_prefix("signins")));
+        assert_eq!(data_key_of_manifest(&manifest).as_deref(), Some(data.as_str()));
+        assert_eq!(manifest_key("signins/date=2026-11-24/x.json"), None);
+        assert_eq!(data_key_of_manifest("signins/date=2026-11-24/x.json"), None);
+        assert_eq!(tenant_of(&data), Some(TENANT));
+        assert_eq!(tenant_of("signins/date=2026-11-24/x.parquet"), None);
     }
 
     #[test]

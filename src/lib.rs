@@ -18,12 +18,15 @@
 //! - [`convert`]: Graph JSON → Arrow record batches (typed columns + `raw`).
 //! - [`encode`]: Arrow → zstd Parquet files, and ids back out of them.
 //! - [`layout`]: keys, partitions, hour cells and slices, as pure functions.
+//! - [`manifest`]: each data file's manifest (hashes, counts, provenance), built from the file.
 //! - [`metrics`]: the run's CloudWatch metrics as Embedded Metric Format lines.
 //! - [`destination`]: the storage trait and its local-folder and S3 backends.
 //! - [`checkpoint`]: progress (conditional writes) and the per-dataset lease.
 //! - [`run`]: one export pass over the selected datasets.
 //! - [`summary`]: what a pass did, as text, JSON and an exit status.
 //! - [`lambda`]: the AWS Lambda face: events in, summaries out.
+//! - [`doctor`]: every prerequisite checked (credentials, token, permissions, licence, destination), each with its fix.
+//! - [`verify`]: re-reads an archive offline and checks every file against its manifest.
 //!
 //! [`Archiver`] ties them together: built once from a [`Config`] (once per
 //! Lambda cold start), it runs any number of passes.
@@ -39,11 +42,13 @@ pub mod credentials;
 pub mod datasets;
 pub mod deadline;
 pub mod destination;
+pub mod doctor;
 pub mod encode;
 mod error;
 pub mod graph;
 pub mod lambda;
 pub mod layout;
+pub mod manifest;
 pub mod metrics;
 pub mod pace;
 pub mod retry;
@@ -51,6 +56,7 @@ pub mod run;
 pub mod secrets_manager;
 pub mod summary;
 pub mod token;
+pub mod verify;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -44,6 +44,17 @@ struct Cached {
     refresh_at: Instant,
 }
 
+/// A token as the endpoint issued it, with what `doctor` reports about it.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The bearer token.
+    pub token: Secret,
+    /// How long it is valid (`expires_in`).
+    pub lifetime: Duration,
+    /// The token endpoint's `Date` header, if it sent one (clock-skew check).
+    pub server_date: Option<chrono::DateTime<Utc>>,
+}
+
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
@@ -107,10 +118,20 @@ impl TokenClient {
         if let Some(c) = cached.as_ref().filter(|c| Instant::now() < c.refresh_at) {
             return Ok(c.token.clone());
         }
-        let (token, lifetime) = self.request().await?;
-        let refresh_at = Instant::now() + lifetime.saturating_sub(refresh_margin(lifetime));
-        *cached = Some(Cached { token: token.clone(), refresh_at });
-        Ok(token)
+        let issued = self.request().await?;
+        let refresh_at = Instant::now() + issued.lifetime.saturating_sub(refresh_margin(issued.lifetime));
+        *cached = Some(Cached { token: issued.token.clone(), refresh_at });
+        Ok(issued.token)
+    }
+
+    /// Asks the endpoint for a new token now (bypassing and then filling the
+    /// cache), and returns it with its lifetime and the endpoint's `Date`.
+    pub async fn issue(&self) -> Result<Issued> {
+        let mut cached = self.cached.lock().await;
+        let issued = self.request().await?;
+        let refresh_at = Instant::now() + issued.lifetime.saturating_sub(refresh_margin(issued.lifetime));
+        *cached = Some(Cached { token: issued.token.clone(), refresh_at });
+        Ok(issued)
     }
 
     /// Forgets the cached token, so the next [`bearer`](Self::bearer) asks anew
@@ -119,7 +140,7 @@ impl TokenClient {
         *self.cached.lock().await = None;
     }
 
-    async fn request(&self) -> Result<(Secret, Duration)> {
+    async fn request(&self) -> Result<Issued> {
         match self.request_once().await {
             Err(e @ Error::Token(_)) => {
                 if !self.source.refresh().await {
@@ -133,7 +154,7 @@ impl TokenClient {
     }
 
     #[instrument(skip(self))]
-    async fn request_once(&self) -> Result<(Secret, Duration)> {
+    async fn request_once(&self) -> Result<Issued> {
         let creds = self.source.credentials().await?;
         let endpoint = token_endpoint(&self.login_url, &creds.tenant_id);
         let assertion;
@@ -159,6 +180,12 @@ impl TokenClient {
             .await
             .map_err(|e| Error::Http { url: url.clone(), source: e.without_url() })?;
         let status = response.status();
+        let server_date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+            .map(|t| t.with_timezone(&Utc));
         let body = response.text().await.map_err(|e| Error::Http { url: url.clone(), source: e.without_url() })?;
         if status.is_server_error() {
             return Err(Error::Server {
@@ -188,7 +215,7 @@ impl TokenClient {
             StringOrNumber::String(s) => s.parse().unwrap_or(0),
         };
         debug!(expires_in = seconds, "token acquired");
-        Ok((Secret::new(parsed.access_token), Duration::from_secs(seconds)))
+        Ok(Issued { token: Secret::new(parsed.access_token), lifetime: Duration::from_secs(seconds), server_date })
     }
 }
 
@@ -248,6 +275,9 @@ fn token_advice(
             90002 => format!(
                 "tenant {tenant_id} was not found. Check ENTRA_TENANT_ID (Entra admin center > Overview > Tenant ID) and that ENTRA_LOGIN_URL is the login host of the tenant's cloud (https://login.microsoftonline.us for US Government, https://login.chinacloudapi.cn for China)"
             ),
+            700027 | 700026 => format!(
+                "the client assertion's signature does not match a certificate of app {client_id}. Upload the certificate (its public part) under App registrations > your app > Certificates & secrets, or check that certificate_pem and private_key_pem are the pair uploaded there"
+            ),
             7000218 => "no client secret reached Entra. Set ENTRA_CLIENT_SECRET".to_string(),
             70011 => "Entra rejected the scope: GRAPH_BASE_URL must be the Microsoft Graph host of the tenant's cloud".to_string(),
             _ => return None,
@@ -286,7 +316,13 @@ mod tests {
 
     #[test]
     fn each_known_aadsts_code_names_its_fix() {
-        let cases = [(7000215, "Value"), (7000222, "expired"), (700016, "ENTRA_CLIENT_ID"), (90002, "ENTRA_TENANT_ID")];
+        let cases = [
+            (7000215, "Value"),
+            (7000222, "expired"),
+            (700016, "ENTRA_CLIENT_ID"),
+            (90002, "ENTRA_TENANT_ID"),
+            (700027, "Certificates & secrets"),
+        ];
         for (code, needle) in cases {
             let text = token_advice(401, "invalid_client", &[code], "AADSTS…", "tid", "cid");
             assert!(text.contains(&format!("AADSTS{code}")), "{text}");

@@ -256,6 +256,17 @@ pub fn in_lambda() -> bool {
     env_var(LAMBDA_RUNTIME_VAR).is_some()
 }
 
+/// Validates a destination alone (`./archive` or `s3://bucket/prefix`), for
+/// commands that only read the archive and need no credentials (`verify`).
+pub fn parse_destination(value: &str) -> Result<DestinationConfig> {
+    destination(value, None)
+}
+
+/// Validates a comma-separated dataset list alone (`all` for every dataset).
+pub fn parse_datasets(value: &str) -> Result<Vec<&'static DatasetDef>> {
+    dataset_list(value)
+}
+
 impl Config {
     /// Validates `raw`; `env` supplies the environment (the process
     /// environment in production, a map in tests).

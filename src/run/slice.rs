@@ -7,7 +7,7 @@
 //! that fall inside the slice, are not archived yet and were not seen on an
 //! earlier page; converts each page to Arrow at once; and writes one file,
 //! sorted by time, moved into the destination only after the lease was
-//! renewed. At the deadline it stops between pages and still writes what it
+//! renewed, then its manifest (see `manifest`). At the deadline it stops between pages and still writes what it
 //! read (the checkpoint then stays at the slice's start).
 
 use std::collections::HashSet;
@@ -25,10 +25,12 @@ use crate::convert::{Record, to_batch};
 use crate::crashpoint::AFTER_FILE;
 use crate::datasets::{DatasetDef, column_name};
 use crate::deadline::Deadline;
+use crate::destination::PutMode;
 use crate::encode;
 use crate::error::{Error, Result};
 use crate::graph;
 use crate::layout::{self, Slice};
+use crate::manifest::{self, Manifest, meta};
 use crate::summary::DatasetSummary;
 
 /// What became of a slice.
@@ -42,9 +44,17 @@ pub(super) struct SliceOutcome {
 
 impl Exporter {
     /// The row keys a cell's files hold, and the `seq` its next file gets.
-    pub(super) async fn cell_contents(&self, def: &DatasetDef, cell: DateTime<Utc>) -> Result<(HashSet<String>, u32)> {
+    /// A file found without its manifest (a crash came between the two) gets
+    /// it now, rebuilt from the file.
+    pub(super) async fn cell_contents(
+        &self,
+        def: &'static DatasetDef,
+        cell: DateTime<Utc>,
+    ) -> Result<(HashSet<String>, u32)> {
         let mut ids = HashSet::new();
         let mut next_seq = 0;
+        let manifests: HashSet<String> =
+            self.dest.list(&layout::cell_manifest_prefix(def.name, cell)).await?.into_iter().map(|m| m.key).collect();
         for object in self.dest.list(&layout::cell_prefix(def.name, cell)).await? {
             let Some(seq) = layout::parse_seq(&object.key, def.name, cell, &self.tenant_id) else {
                 continue;
@@ -53,11 +63,23 @@ impl Exporter {
             let Some(file) = self.dest.get(&object.key).await? else {
                 continue;
             };
+            let manifest_key = layout::manifest_key(&object.key).expect("a data key");
             let key = object.key.clone();
-            let version = def.versioned.then(|| column_name(def.time_field));
-            let read = tokio::task::spawn_blocking(move || encode::read_keys(&key, file.bytes, version.as_deref()))
-                .await
-                .map_err(|e| Error::Parquet { op: "read", key: object.key.clone(), source: e.into() })??;
+            let read = match manifests.contains(&manifest_key) {
+                true => tokio::task::spawn_blocking(move || manifest::row_keys(def, &key, file.bytes))
+                    .await
+                    .map_err(|e| Error::Parquet { op: "read", key: object.key.clone(), source: e.into() })??,
+                false => {
+                    let now = (self.clock)();
+                    let (manifest, keys) =
+                        tokio::task::spawn_blocking(move || Manifest::describe(def, &key, file.bytes, now))
+                            .await
+                            .map_err(|e| Error::Parquet { op: "read", key: object.key.clone(), source: e.into() })??;
+                    self.dest.put(&manifest_key, manifest.to_bytes(), PutMode::Overwrite).await?;
+                    info!(dataset = def.name, key = %object.key, "manifest written for a file that had none");
+                    keys
+                }
+            };
             ids.extend(read);
         }
         Ok((ids, next_seq))
@@ -106,13 +128,25 @@ impl Exporter {
         let staged =
             self.dest.staging_dir().join(format!("{}-{}.parquet.partial", self.run_id, uuid::Uuid::new_v4().simple()));
         let metadata = self.file_metadata(def, slice, &url);
-        let (path, time_column) = (staged.clone(), column_name(def.time_field));
-        let info = tokio::task::spawn_blocking(move || encode::write_sorted(&path, &batches, &time_column, metadata))
-            .await
-            .map_err(|e| Error::Parquet { op: "write", key: key.clone(), source: e.into() })?;
-        let moved = match info {
-            Ok(info) => match lease.renew((self.clock)()).await {
-                Ok(()) => self.dest.put_file(&key, &staged).await.map(|_| info),
+        let (path, time_column, data_key, now) =
+            (staged.clone(), column_name(def.time_field), key.clone(), (self.clock)());
+        // The manifest is described from the staged file as written, which
+        // also proves the file reads back before it goes in.
+        let written = tokio::task::spawn_blocking(move || {
+            let info = encode::write_sorted(&path, &batches, &time_column, metadata)?;
+            let bytes = std::fs::read(&path).map_err(|e| Error::Parquet {
+                op: "read",
+                key: path.display().to_string(),
+                source: e.into(),
+            })?;
+            let (manifest, _) = Manifest::describe(def, &data_key, bytes.into(), now)?;
+            Ok::<_, Error>((info, manifest))
+        })
+        .await
+        .map_err(|e| Error::Parquet { op: "write", key: key.clone(), source: e.into() })?;
+        let moved = match written {
+            Ok(written) => match lease.renew((self.clock)()).await {
+                Ok(()) => self.dest.put_file(&key, &staged).await.map(|_| written),
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),
@@ -120,8 +154,13 @@ impl Exporter {
         // Moved in (local) or uploaded (S3): either way the staged copy goes,
         // so a warm Lambda's /tmp never fills up with finished files.
         let _ = std::fs::remove_file(&staged);
-        let info = moved?;
+        let (info, manifest) = moved?;
         self.crash.hit(AFTER_FILE);
+        // After the file, before the checkpoint. A crash in between leaves a
+        // file without a manifest, which the next pass over the cell (it
+        // re-reads the slice, as the checkpoint did not move) writes.
+        let manifest_key = layout::manifest_key(&key).expect("a data key");
+        self.dest.put(&manifest_key, manifest.to_bytes(), PutMode::Overwrite).await?;
         info!(dataset = def.name, key = %key, records = info.rows, bytes = info.bytes, "file written");
         summary.records += info.rows as u64;
         summary.files += 1;
@@ -131,13 +170,13 @@ impl Exporter {
 
     fn file_metadata(&self, def: &DatasetDef, slice: Slice, url: &url::Url) -> Vec<KeyValue> {
         let pairs = [
-            ("entra_archive.dataset", def.name.to_string()),
-            ("entra_archive.tenant_id", self.tenant_id.clone()),
-            ("entra_archive.run_id", self.run_id.clone()),
-            ("entra_archive.slice_start", slice.start.to_rfc3339()),
-            ("entra_archive.slice_end", slice.end.to_rfc3339()),
-            ("entra_archive.graph_query", url[url::Position::BeforePath..].to_string()),
-            ("entra_archive.version", env!("CARGO_PKG_VERSION").to_string()),
+            (meta::DATASET, def.name.to_string()),
+            (meta::TENANT_ID, self.tenant_id.clone()),
+            (meta::RUN_ID, self.run_id.clone()),
+            (meta::SLICE_START, slice.start.to_rfc3339()),
+            (meta::SLICE_END, slice.end.to_rfc3339()),
+            (meta::GRAPH_QUERY, url[url::Position::BeforePath..].to_string()),
+            (meta::VERSION, env!("CARGO_PKG_VERSION").to_string()),
         ];
         pairs.into_iter().map(|(k, v)| KeyValue::new(k.to_string(), v)).collect()
     }

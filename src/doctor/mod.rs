@@ -1,0 +1,397 @@
+//! `entra-archive doctor`: every prerequisite checked, each with its fix.
+//!
+//! Takes a validated [`Config`] (and the AWS settings it needs), and runs the
+//! checks in pipeline order — credentials, token and clock, permissions in
+//! the token's `roles`, a one-record probe of each dataset (licence and
+//! access), the destination (a probe object written, read and deleted) and
+//! each dataset's checkpoint and lag. A failing check never stops the
+//! others; a check that needs an earlier one's result is skipped with the
+//! reason. Hands back a [`Report`]. Never prints, logs or reports the client
+//! secret, the private key or the bearer token.
+
+mod inspect;
+mod report;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, TimeDelta, Utc};
+
+pub use report::{Check, Outcome, Report};
+
+use crate::checkpoint::CheckpointStore;
+use crate::config::{Config, CredentialConfig, DestinationConfig};
+use crate::credentials::{ClientCredentials, Credential, CredentialSource, StaticCredentials};
+use crate::datasets::DatasetDef;
+use crate::deadline::Deadline;
+use crate::destination::{self, Destination, LocalFolder, PutMode, S3Destination};
+use crate::error::Error;
+use crate::graph::{GraphClient, slice_url};
+use crate::pace::Pacers;
+use crate::retry::RetryPolicy;
+use crate::secrets_manager::{self, SecretsManagerCredentials};
+use crate::token::TokenClient;
+use crate::{Archiver, STAGING_DIR, http_client};
+use inspect::{expiry_outcome, human, not_after, skew_outcome, token_roles};
+
+/// Permissions every archive needs, whatever datasets are selected.
+const BASE_PERMISSIONS: &[&str] = &["AuditLog.Read.All", "Directory.Read.All"];
+/// Warn when a checkpoint is further behind than this.
+const LAG_WARN: TimeDelta = TimeDelta::hours(48);
+/// Longest time one dataset probe may take, retries included.
+const PROBE_TIME: Duration = Duration::from_secs(60);
+/// Advice for client secrets, whose expiry the token does not show.
+const SECRET_ADVICE: &str = "rotate the client secret before it expires (App registrations > your app > Certificates & secrets shows the date); doctor cannot see its expiry";
+/// Fix for a missing application permission.
+const CONSENT: &str = "In the Entra admin center open App registrations > your app > API permissions, add it as a Microsoft Graph *application* permission (not delegated), then choose 'Grant admin consent'";
+
+/// A report whose settings did not validate: `error` names the flag or
+/// variable; everything else is skipped.
+pub fn bad_settings(error: &Error) -> Report {
+    let mut checks = vec![Check::new("settings", Outcome::Fail, error.to_string(), "fix the setting named above")];
+    for name in ["credentials", "token", "clock", "permissions", "licence", "destination", "checkpoint"] {
+        checks.push(Check::skip(name, "valid settings"));
+    }
+    Report { checks, bad_settings: true }
+}
+
+/// Runs every check for `config`, loading AWS settings from the standard
+/// chain when the credentials or the destination need them.
+pub async fn examine(config: &Config, now: DateTime<Utc>) -> Report {
+    let uses_aws = matches!(config.credentials, CredentialConfig::SecretsManager { .. })
+        || matches!(config.dest, DestinationConfig::S3 { .. });
+    let aws = match uses_aws {
+        true => Some(aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await),
+        false => None,
+    };
+    examine_with(config, aws.as_ref(), RetryPolicy::default(), now).await
+}
+
+impl Archiver {
+    /// The doctor's checks for this archiver's settings (the Lambda action).
+    pub async fn doctor(&self) -> Report {
+        let now = self.config.now.unwrap_or_else(|| (self.clock)());
+        examine_with(&self.config, self.aws.as_ref(), self.retry.clone(), now).await
+    }
+}
+
+/// [`examine`] with the AWS settings given; `now` is the time windows and
+/// lags are measured from (`--now`, or the clock).
+pub async fn examine_with(
+    config: &Config,
+    aws: Option<&aws_config::SdkConfig>,
+    retry: RetryPolicy,
+    now: DateTime<Utc>,
+) -> Report {
+    let names: Vec<&str> = config.datasets.iter().map(|d| d.name).collect();
+    let mut checks = vec![Check::ok("settings", format!("valid; datasets: {}", names.join(", ")))];
+
+    let source = credential_source(config, aws);
+    let creds = check_credentials(&mut checks, &source, now).await;
+
+    let tenant = creds.as_ref().map(|c| c.tenant_id.clone());
+    let token = match (&source, &creds) {
+        (Ok(source), Some(_)) => {
+            let http = http_client();
+            match http {
+                Ok(http) => {
+                    let tokens = Arc::new(TokenClient::new(http, &config.login_url, &config.graph_url, source.clone()));
+                    check_token(&mut checks, &tokens).await.map(|roles| (tokens, roles))
+                }
+                Err(e) => {
+                    checks.push(Check::new("token", Outcome::Fail, e.to_string(), ""));
+                    checks.push(Check::skip("clock", "a token response"));
+                    None
+                }
+            }
+        }
+        _ => {
+            checks.push(Check::skip("token", "readable credentials"));
+            checks.push(Check::skip("clock", "a token response"));
+            None
+        }
+    };
+
+    match &token {
+        Some((_, roles)) => checks.push(check_roles(roles.as_deref(), &config.datasets)),
+        None => checks.push(Check::skip("permissions", "a token")),
+    }
+    // One client for every probe, so they share the request budget (pacing) and retry policy.
+    let graph = match (&token, http_client()) {
+        (Some((tokens, _)), Ok(http)) => {
+            let pacers = Arc::new(Pacers::new(config.graph_budget, config.identity_protection_budget));
+            Some(GraphClient::new(http, config.graph_url.clone(), tokens.clone(), retry, pacers))
+        }
+        _ => None,
+    };
+    for def in &config.datasets {
+        let name = format!("licence {}", def.name);
+        match &graph {
+            Some(graph) => checks.push(probe(graph, def, now - config.lag, name).await),
+            None => checks.push(Check::skip(name, "a token")),
+        }
+    }
+
+    check_destination(&mut checks, config, aws, tenant.as_deref(), now).await;
+    Report { checks, bad_settings: false }
+}
+
+fn credential_source(
+    config: &Config,
+    aws: Option<&aws_config::SdkConfig>,
+) -> Result<Arc<dyn CredentialSource>, String> {
+    Ok(match &config.credentials {
+        CredentialConfig::Static(creds) => Arc::new(StaticCredentials(creds.clone())),
+        CredentialConfig::SecretsManager { secret_id } => {
+            let aws = aws.ok_or("ENTRA_SECRET_ID needs AWS settings (region, credentials)")?;
+            Arc::new(SecretsManagerCredentials::new(
+                aws_sdk_secretsmanager::Client::new(aws),
+                secret_id.clone(),
+                secrets_manager::DEFAULT_CACHE_TTL,
+            ))
+        }
+    })
+}
+
+async fn check_credentials(
+    checks: &mut Vec<Check>,
+    source: &Result<Arc<dyn CredentialSource>, String>,
+    now: DateTime<Utc>,
+) -> Option<ClientCredentials> {
+    let source = match source {
+        Ok(source) => source,
+        Err(problem) => {
+            checks.push(Check::new(
+                "credentials",
+                Outcome::Fail,
+                problem.clone(),
+                "set AWS_REGION and AWS credentials",
+            ));
+            return None;
+        }
+    };
+    let creds = match source.credentials().await {
+        Ok(creds) => creds,
+        Err(e) => {
+            checks.push(Check::new(
+                "credentials",
+                Outcome::Fail,
+                e.to_string(),
+                "see the message: it names the field or setting",
+            ));
+            return None;
+        }
+    };
+    let who = format!("app {} in tenant {}", creds.client_id, creds.tenant_id);
+    let check = match &creds.credential {
+        Credential::Secret(_) => {
+            Check::new("credentials", Outcome::Ok, format!("client secret (value not shown) for {who}"), SECRET_ADVICE)
+        }
+        Credential::Certificate(cert) => match not_after(cert.der()) {
+            None => Check::new(
+                "credentials",
+                Outcome::Warn,
+                format!("certificate for {who}; its expiry date could not be read"),
+                "check the certificate's expiry under App registrations > your app > Certificates & secrets",
+            ),
+            Some(end) => {
+                let (outcome, days) = expiry_outcome(now, end);
+                let evidence = format!("certificate for {who}, expires {end} ({days} days left)");
+                let fix = match outcome {
+                    Outcome::Fail => {
+                        "the certificate has expired: upload a new certificate to the app registration and store it with its key"
+                    }
+                    Outcome::Warn => {
+                        "the certificate expires within 30 days: upload a new one to the app registration and rotate"
+                    }
+                    _ => "",
+                };
+                Check::new("credentials", outcome, evidence, fix)
+            }
+        },
+    };
+    checks.push(check);
+    Some(creds)
+}
+
+/// Pushes the token and clock checks; returns the token's roles (`None`
+/// inside when the token is not a readable JWT) if a token was issued.
+async fn check_token(checks: &mut Vec<Check>, tokens: &TokenClient) -> Option<Option<Vec<String>>> {
+    let issued = match tokens.issue().await {
+        Ok(issued) => issued,
+        Err(e) => {
+            let evidence = match &e {
+                Error::Token(r) => {
+                    let codes: Vec<String> = r.codes.iter().map(|c| format!("AADSTS{c}")).collect();
+                    format!("token request refused: HTTP {} {} [{}]", r.status, r.error, codes.join(", "))
+                }
+                _ => "no token".to_string(),
+            };
+            checks.push(Check::new("token", Outcome::Fail, evidence, e.to_string()));
+            checks.push(Check::skip("clock", "a token response"));
+            return None;
+        }
+    };
+    let minutes = issued.lifetime.as_secs() / 60;
+    checks.push(Check::ok("token", format!("issued; expires in {minutes} min")));
+    let local = Utc::now();
+    checks.push(match issued.server_date {
+        None => {
+            Check::new("clock", Outcome::Warn, "the token endpoint sent no Date header", "check the clock with NTP")
+        }
+        Some(server) => {
+            let (outcome, skew) = skew_outcome(local, server);
+            let evidence = format!("local clock differs from the token endpoint's by {}", human(skew));
+            let fix = match outcome {
+                Outcome::Ok => "",
+                _ => "synchronise the clock (NTP): Entra refuses client assertions outside their few-minute validity",
+            };
+            Check::new("clock", outcome, evidence, fix)
+        }
+    });
+    Some(token_roles(issued.token.expose()))
+}
+
+fn check_roles(roles: Option<&[String]>, datasets: &[&'static DatasetDef]) -> Check {
+    let Some(roles) = roles else {
+        return Check::new("permissions", Outcome::Warn, "the access token is not a readable JWT; roles unknown", "");
+    };
+    let mut required: Vec<&str> = BASE_PERMISSIONS.to_vec();
+    for p in datasets.iter().flat_map(|d| d.permissions.iter()) {
+        if !required.contains(p) {
+            required.push(p);
+        }
+    }
+    let missing: Vec<&str> =
+        required.iter().copied().filter(|p| !roles.iter().any(|r| r.eq_ignore_ascii_case(p))).collect();
+    if missing.is_empty() {
+        return Check::ok("permissions", format!("token roles include {}", required.join(", ")));
+    }
+    Check::new(
+        "permissions",
+        Outcome::Fail,
+        format!("token roles lack {} (has: {})", missing.join(", "), roles.join(", ")),
+        format!("the app lacks {}. {CONSENT}", missing.join(" and ")),
+    )
+}
+
+async fn probe(graph: &GraphClient, def: &'static DatasetDef, end: DateTime<Utc>, name: String) -> Check {
+    let start = end - TimeDelta::hours(1);
+    let mut url = slice_url(graph.base(), def, start, end);
+    let pairs: Vec<(String, String)> =
+        url.query_pairs().filter(|(k, _)| k != "$top").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs).append_pair("$top", "1");
+    let deadline = Deadline::within(PROBE_TIME, Duration::ZERO);
+    match graph.get_page(def, &url, Some(&deadline)).await {
+        Ok(page) => Check::ok(
+            name,
+            format!("readable ({} records in the probe hour, $top=1, {start} to {end})", page.records.len()),
+        ),
+        Err(e @ Error::Licence { .. }) => Check::new(
+            name,
+            Outcome::Fail,
+            format!("needs Microsoft Entra ID P1 or P2: {e}"),
+            format!("assign Entra ID P1 or P2 to the tenant, or leave {} out of --datasets", def.name),
+        ),
+        Err(e @ Error::Permission { .. }) => Check::new(
+            name,
+            Outcome::Fail,
+            format!("permission denied ({})", def.permissions.join(", ")),
+            format!("the app lacks {}. {CONSENT}. ({e})", def.permissions.join(" and ")),
+        ),
+        Err(e) => Check::new(name, Outcome::Fail, e.to_string(), ""),
+    }
+}
+
+async fn open_destination(config: &Config, aws: Option<&aws_config::SdkConfig>) -> crate::Result<Arc<dyn Destination>> {
+    Ok(match &config.dest {
+        DestinationConfig::Local(path) => Arc::new(LocalFolder::open(path)?),
+        DestinationConfig::S3 { bucket, prefix, sse } => {
+            let aws = aws
+                .ok_or(Error::Config { setting: "AWS", problem: "an s3:// ARCHIVE_DEST needs AWS settings".into() })?;
+            let client = destination::s3_client(aws).await;
+            let staging = std::env::temp_dir().join(STAGING_DIR);
+            Arc::new(S3Destination::new(client, bucket.clone(), prefix.clone(), sse.clone(), staging)?)
+        }
+    })
+}
+
+async fn check_destination(
+    checks: &mut Vec<Check>,
+    config: &Config,
+    aws: Option<&aws_config::SdkConfig>,
+    tenant: Option<&str>,
+    now: DateTime<Utc>,
+) {
+    let dest = match open_destination(config, aws).await {
+        Ok(dest) => dest,
+        Err(e) => {
+            checks.push(Check::new(
+                "destination",
+                Outcome::Fail,
+                e.to_string(),
+                "make the destination writable, or point --dest / ARCHIVE_DEST elsewhere",
+            ));
+            for def in &config.datasets {
+                checks.push(Check::skip(format!("checkpoint {}", def.name), "a readable destination"));
+            }
+            return;
+        }
+    };
+    checks.push(write_probe(dest.as_ref(), tenant).await);
+    for def in &config.datasets {
+        let name = format!("checkpoint {}", def.name);
+        let Some(tenant) = tenant else {
+            checks.push(Check::skip(name, "the tenant (from the credentials)"));
+            continue;
+        };
+        checks.push(match CheckpointStore::new(dest.clone(), tenant, def.name).load().await {
+            Ok(None) => {
+                Check::new(name, Outcome::Warn, "no checkpoint yet: the first run archives the last 30 days", "")
+            }
+            Ok(Some((checkpoint, _))) => {
+                let lag = now - checkpoint.archived_through;
+                let evidence = format!("archived through {} ({} behind)", checkpoint.archived_through, human(lag));
+                match lag > LAG_WARN {
+                    true => Check::new(
+                        name,
+                        Outcome::Warn,
+                        evidence,
+                        "runs are not keeping up: check the schedule and the last run's summary",
+                    ),
+                    false => Check::ok(name, evidence),
+                }
+            }
+            Err(e) => Check::new(name, Outcome::Fail, e.to_string(), ""),
+        });
+    }
+}
+
+async fn write_probe(dest: &dyn Destination, tenant: Option<&str>) -> Check {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let key = match tenant {
+        Some(tenant) => format!("{}/{tenant}/doctor/probe-{id}.json", crate::layout::STATE_DIR),
+        None => format!("{}/doctor/probe-{id}.json", crate::layout::STATE_DIR),
+    };
+    let body = Bytes::from(format!("{{\"probe\":\"{id}\"}}"));
+    let fix = "make the destination writable for this identity (folder permissions; for S3 the bucket, s3:PutObject/GetObject/DeleteObject and, with SSE-KMS, kms:GenerateDataKey/Decrypt on the key)";
+    let result = async {
+        dest.put(&key, body.clone(), PutMode::Create).await?;
+        let read = dest.get(&key).await?;
+        dest.delete(&key).await?;
+        Ok::<_, Error>(read.is_some_and(|o| o.bytes == body))
+    };
+    match result.await {
+        Ok(true) => {
+            Check::ok("destination", format!("{}: probe object written, read back and deleted", dest.describe()))
+        }
+        Ok(false) => Check::new(
+            "destination",
+            Outcome::Fail,
+            format!("{}: the probe object read back differs", dest.describe()),
+            fix,
+        ),
+        Err(e) => Check::new("destination", Outcome::Fail, e.to_string(), fix),
+    }
+}

@@ -1,0 +1,238 @@
+//! Each data file's manifest: what the file must contain, written beside the
+//! archive so that `verify` can check the file later, offline.
+//!
+//! Takes a data file's bytes (and its dataset) and hands back a [`Manifest`]:
+//! its size and SHA-256, its row count, the min/max of its time column, a
+//! hash over its sorted row keys, and the provenance recorded in its Parquet
+//! metadata (dataset, tenant, run, slice, Graph query, tool version). Because
+//! everything comes from the file itself, a manifest lost to a crash between
+//! the file and its manifest is rebuilt identically (but for `written_at`)
+//! by the next run that reads the cell. Never writes anything itself.
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::metadata::ParquetMetaData;
+use parquet::file::statistics::Statistics;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::datasets::{DatasetDef, column_name};
+use crate::encode;
+use crate::error::{Error, Result};
+
+/// Version of the manifest format.
+pub const FORMAT: u32 = 1;
+
+/// Parquet metadata keys every data file carries.
+pub mod meta {
+    /// Dataset name.
+    pub const DATASET: &str = "entra_archive.dataset";
+    /// Tenant ID.
+    pub const TENANT_ID: &str = "entra_archive.tenant_id";
+    /// Id of the run that wrote the file.
+    pub const RUN_ID: &str = "entra_archive.run_id";
+    /// Start of the slice (RFC 3339).
+    pub const SLICE_START: &str = "entra_archive.slice_start";
+    /// End of the slice (RFC 3339).
+    pub const SLICE_END: &str = "entra_archive.slice_end";
+    /// The Graph path and query the records came from.
+    pub const GRAPH_QUERY: &str = "entra_archive.graph_query";
+    /// Version of entra-archive that wrote the file.
+    pub const VERSION: &str = "entra_archive.version";
+}
+
+/// What a data file holds, as recorded when it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`FORMAT`].
+    pub format: u32,
+    /// Dataset name.
+    pub dataset: String,
+    /// Tenant ID.
+    pub tenant_id: String,
+    /// Run that wrote the data file.
+    pub run_id: String,
+    /// Start of the slice the file came from.
+    pub slice_start: String,
+    /// End of the slice.
+    pub slice_end: String,
+    /// Key of the data file, relative to the archive root.
+    pub data_key: String,
+    /// Rows in the file.
+    pub records: u64,
+    /// Earliest record time, if any row has one.
+    pub min_time: Option<DateTime<Utc>>,
+    /// Latest record time.
+    pub max_time: Option<DateTime<Utc>>,
+    /// Number of row keys (id, or id@version) the file holds.
+    pub row_keys: u64,
+    /// Hex SHA-256 over the sorted row keys, each followed by `\n`.
+    pub row_keys_sha256: String,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// The file's size.
+    pub bytes: u64,
+    /// Graph path and query the records came from.
+    pub graph_query: String,
+    /// entra-archive version that wrote the data file.
+    pub tool_version: String,
+    /// When this manifest was written.
+    pub written_at: DateTime<Utc>,
+}
+
+/// Hex SHA-256 over `keys` sorted, each followed by a newline: the same for
+/// the same set of keys in any order.
+pub fn keys_digest(keys: &[String]) -> String {
+    let mut sorted: Vec<&str> = keys.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    let mut hasher = Sha256::new();
+    for key in sorted {
+        hasher.update(key.as_bytes());
+        hasher.update(b"\n");
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn file_digest(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The row keys of a data file of `def` (see [`encode::read_keys`]).
+pub fn row_keys(def: &DatasetDef, key: &str, bytes: Bytes) -> Result<Vec<String>> {
+    let version = def.versioned.then(|| column_name(def.time_field));
+    encode::read_keys(key, bytes, version.as_deref())
+}
+
+impl Manifest {
+    /// Describes the data file `data_key` of `def` from its bytes, and hands
+    /// back its row keys too. Blocking (decodes the key column).
+    pub fn describe(
+        def: &DatasetDef,
+        data_key: &str,
+        bytes: Bytes,
+        written_at: DateTime<Utc>,
+    ) -> Result<(Manifest, Vec<String>)> {
+        let fail =
+            |problem: String| Error::Parquet { op: "describe", key: data_key.to_string(), source: problem.into() };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).map_err(|e| fail(e.to_string()))?;
+        let metadata = builder.metadata().clone();
+        let value = |name: &str| {
+            metadata
+                .file_metadata()
+                .key_value_metadata()
+                .and_then(|kv| kv.iter().find(|k| k.key == name))
+                .and_then(|k| k.value.clone())
+                .unwrap_or_default()
+        };
+        let (min_time, max_time) = time_range(&metadata, &column_name(def.time_field));
+        let keys = row_keys(def, data_key, bytes.clone())?;
+        let manifest = Manifest {
+            format: FORMAT,
+            dataset: def.name.to_string(),
+            tenant_id: value(meta::TENANT_ID),
+            run_id: value(meta::RUN_ID),
+            slice_start: value(meta::SLICE_START),
+            slice_end: value(meta::SLICE_END),
+            data_key: data_key.to_string(),
+            records: metadata.file_metadata().num_rows().max(0) as u64,
+            min_time,
+            max_time,
+            row_keys: keys.len() as u64,
+            row_keys_sha256: keys_digest(&keys),
+            sha256: file_digest(&bytes),
+            bytes: bytes.len() as u64,
+            graph_query: value(meta::GRAPH_QUERY),
+            tool_version: value(meta::VERSION),
+            written_at,
+        };
+        Ok((manifest, keys))
+    }
+
+    /// The manifest as stored: pretty JSON.
+    pub fn to_bytes(&self) -> Bytes {
+        Bytes::from(serde_json::to_vec_pretty(self).expect("a manifest always serialises"))
+    }
+
+    /// Reads a stored manifest.
+    pub fn parse(bytes: &[u8]) -> std::result::Result<Manifest, String> {
+        let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if manifest.format != FORMAT {
+            return Err(format!("format {} is not {FORMAT}", manifest.format));
+        }
+        Ok(manifest)
+    }
+}
+
+/// Min and max of a timestamp column, from the row groups' statistics.
+fn time_range(metadata: &ParquetMetaData, column: &str) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let schema = metadata.file_metadata().schema_descr();
+    let Some(index) = schema.columns().iter().position(|c| c.path().string() == column) else {
+        return (None, None);
+    };
+    let (mut min, mut max): (Option<i64>, Option<i64>) = (None, None);
+    for group in metadata.row_groups() {
+        if let Some(Statistics::Int64(stats)) = group.column(index).statistics() {
+            if let Some(&v) = stats.min_opt() {
+                min = Some(min.map_or(v, |m| m.min(v)));
+            }
+            if let Some(&v) = stats.max_opt() {
+                max = Some(max.map_or(v, |m| m.max(v)));
+            }
+        }
+    }
+    (min.map(DateTime::from_timestamp_nanos), max.map(DateTime::from_timestamp_nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convert::{Record, arrow_schema, to_batch};
+    use crate::datasets::by_name;
+    use parquet::file::metadata::KeyValue;
+
+    #[test]
+    fn key_digest_ignores_order_but_not_content() {
+        let keys = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(keys_digest(&keys(&["b", "a"])), keys_digest(&keys(&["a", "b"])));
+        assert_ne!(keys_digest(&keys(&["a", "b"])), keys_digest(&keys(&["a", "c"])));
+        assert_ne!(keys_digest(&keys(&["ab"])), keys_digest(&keys(&["a", "b"])), "keys are delimited");
+        assert_eq!(keys_digest(&keys(&["b", "a"])), hex::encode(Sha256::digest(b"a\nb\n")));
+    }
+
+    #[test]
+    fn a_file_is_described_from_its_bytes_and_the_manifest_round_trips() {
+        let def = by_name("signins").unwrap();
+        let schema = arrow_schema(def);
+        let records: Vec<Record> = [("b", "2026-11-24T08:30:00Z"), ("a", "2026-11-24T08:10:00.1234567Z")]
+            .iter()
+            .map(|(id, at)| {
+                Record::parse(&format!(r#"{{"id":"{id}","createdDateTime":"{at}"}}"#), def.time_field).unwrap()
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.parquet");
+        let metadata = vec![
+            KeyValue::new(meta::RUN_ID.into(), "run-1".to_string()),
+            KeyValue::new(meta::GRAPH_QUERY.into(), "/v1.0/auditLogs/signIns?$top=1000".to_string()),
+        ];
+        let info =
+            encode::write_sorted(&path, &[to_batch(def, &schema, &records).unwrap()], "created_date_time", metadata)
+                .unwrap();
+        let bytes = Bytes::from(std::fs::read(&path).unwrap());
+        let at: DateTime<Utc> = "2026-11-24T09:00:00Z".parse().unwrap();
+        let (m, keys) = Manifest::describe(def, "signins/x.parquet", bytes, at).unwrap();
+        assert_eq!(keys, vec!["a", "b"]);
+        assert_eq!((m.records, m.row_keys, m.bytes, m.sha256.as_str()), (2, 2, info.bytes, info.sha256.as_str()));
+        assert_eq!(m.row_keys_sha256, keys_digest(&keys));
+        assert_eq!(m.min_time, Some("2026-11-24T08:10:00.1234567Z".parse().unwrap()));
+        assert_eq!(m.max_time, Some("2026-11-24T08:30:00Z".parse().unwrap()));
+        assert_eq!((m.run_id.as_str(), m.graph_query.as_str()), ("run-1", "/v1.0/auditLogs/signIns?$top=1000"));
+        assert_eq!(Manifest::parse(&m.to_bytes()).unwrap(), m);
+        let mut future = m.clone();
+        future.format = FORMAT + 1;
+        assert!(Manifest::parse(&future.to_bytes()).is_err());
+        assert!(Manifest::parse(b"{}").is_err());
+    }
+}

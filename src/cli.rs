@@ -14,8 +14,9 @@ use tracing_subscriber::EnvFilter;
 use chrono::{DateTime, Utc};
 use entra_archive::config::{self, Config, RawSettings, env_var};
 use entra_archive::datasets::{self, DEFAULT_DATASETS, column_name};
+use entra_archive::progress::Bars;
 use entra_archive::retry::RetryPolicy;
-use entra_archive::run::Mode;
+use entra_archive::run::{Mode, Observer};
 use entra_archive::summary::{EXIT_FAILED, EXIT_USAGE};
 use entra_archive::{Archiver, Error};
 
@@ -300,6 +301,10 @@ async fn execute(raw: RawSettings, json: bool, backfill: Option<(DateTime<Utc>, 
         let mut request = archiver.default_request();
         if let Some((from, to)) = backfill {
             request.mode = Mode::Backfill { from, to };
+        }
+        // A progress bar on a terminal only: never when piped, redirected or in --json mode.
+        if !json {
+            request.observer = Bars::for_terminal().map(|b| Arc::new(b) as Arc<dyn Observer>);
         }
         archiver.run(request).await
     };

@@ -211,11 +211,13 @@ impl App {
                 datasets: datasets.unwrap_or_else(|| archiver.config().datasets.clone()),
                 mode: Mode::Incremental,
                 deadline,
+                observer: None,
             },
             Action::Backfill { from, to, datasets } => Request {
                 datasets: datasets.unwrap_or_else(|| archiver.config().datasets.clone()),
                 mode: Mode::Backfill { from, to },
                 deadline,
+                observer: None,
             },
             Action::Doctor => {
                 return Err(HandlerError::new(REJECTED_EVENT, "doctor is not a run (handled by App::handle)".into()));

@@ -19,6 +19,7 @@
 //! - [`encode`]: Arrow → zstd Parquet files, and ids back out of them.
 //! - [`layout`]: keys, partitions, hour cells and slices, as pure functions.
 //! - [`manifest`]: each data file's manifest (hashes, counts, provenance), built from the file.
+//! - [`progress`]: the CLI's progress bar (terminal only).
 //! - [`metrics`]: the run's CloudWatch metrics as Embedded Metric Format lines.
 //! - [`destination`]: the storage trait and its local-folder and S3 backends.
 //! - [`checkpoint`]: progress (conditional writes) and the per-dataset lease.
@@ -51,6 +52,7 @@ pub mod layout;
 pub mod manifest;
 pub mod metrics;
 pub mod pace;
+pub mod progress;
 pub mod retry;
 pub mod run;
 pub mod secrets_manager;
@@ -107,6 +109,8 @@ pub struct Request {
     pub mode: Mode,
     /// When to stop starting work (Lambda: the invocation's remaining time).
     pub deadline: Option<Deadline>,
+    /// Told of each finished slice (the CLI's progress bar).
+    pub observer: Option<Arc<dyn run::Observer>>,
 }
 
 /// Everything needed to run passes, built once.
@@ -185,6 +189,7 @@ impl Archiver {
             datasets: self.config.datasets.clone(),
             mode: Mode::Incremental,
             deadline: self.config.max_duration.map(|d| Deadline::within(d, self.config.deadline_margin)),
+            observer: None,
         }
     }
 
@@ -204,6 +209,7 @@ impl Archiver {
             since: self.config.since,
             mode: request.mode,
             deadline: request.deadline,
+            observer: request.observer,
         };
         let exporter = Exporter {
             graph: self.graph.clone(),

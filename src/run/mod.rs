@@ -40,6 +40,14 @@ pub const LEASE_TTL: Duration = Duration::minutes(15);
 /// The wall clock, as an input.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
+/// Told of a pass's progress, slice by slice (the CLI draws a progress bar
+/// with it). Called after each slice, from the pass's task.
+pub trait Observer: Send + Sync + std::fmt::Debug {
+    /// `dataset` has read its `window` up to `through`; `records` new
+    /// records written so far.
+    fn slice_done(&self, dataset: &'static str, window: Window, through: DateTime<Utc>, records: u64);
+}
+
 /// What one pass should do.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -57,6 +65,8 @@ pub struct Plan {
     pub mode: Mode,
     /// When to stop starting work, if ever.
     pub deadline: Option<Deadline>,
+    /// Told of each finished slice.
+    pub observer: Option<std::sync::Arc<dyn Observer>>,
 }
 
 /// What a pass is for.
@@ -252,6 +262,14 @@ impl Exporter {
                     self.save_checkpoint(def, progress, lease).await?;
                 }
             }
+            if let Some(observer) = &plan.observer {
+                observer.slice_done(
+                    def.name,
+                    window,
+                    if done.complete { slice.end } else { slice.start },
+                    summary.records,
+                );
+            }
             if !done.complete {
                 stopped(summary, slice.start);
                 break;
@@ -317,6 +335,7 @@ mod tests {
             since: since.map(t),
             mode: Mode::Incremental,
             deadline: None,
+            observer: None,
         }
     }
 

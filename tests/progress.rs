@@ -14,8 +14,11 @@ use entra_archive::retry::RetryPolicy;
 use entra_archive::run::Observer;
 use entra_archive::summary::Window;
 
+/// (dataset, window, through, records) of one call.
+type Call = (&'static str, Window, DateTime<Utc>, u64);
+
 #[derive(Debug, Default)]
-struct Recorder(Mutex<Vec<(&'static str, Window, DateTime<Utc>, u64)>>);
+struct Recorder(Mutex<Vec<Call>>);
 
 impl Observer for Recorder {
     fn slice_done(&self, dataset: &'static str, window: Window, through: DateTime<Utc>, records: u64) {

@@ -42,6 +42,17 @@ pub struct Page {
     pub next_link: Option<Url>,
 }
 
+/// Requests made for one dataset (the summary's and metrics' counters).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RequestStats {
+    /// Pages received and parsed.
+    pub pages: u64,
+    /// 429 answers.
+    pub throttled: u64,
+    /// Requests repeated after a failure (retried, or after a fresh token).
+    pub retries: u64,
+}
+
 /// Reads pages from Graph.
 #[derive(Debug, Clone)]
 pub struct GraphClient {
@@ -50,6 +61,7 @@ pub struct GraphClient {
     tokens: Arc<TokenClient>,
     retry: RetryPolicy,
     pacers: Arc<Pacers>,
+    stats: Arc<std::sync::Mutex<std::collections::HashMap<&'static str, RequestStats>>>,
 }
 
 #[derive(Deserialize)]
@@ -172,7 +184,7 @@ impl GraphClient {
         retry: RetryPolicy,
         pacers: Arc<Pacers>,
     ) -> Self {
-        GraphClient { http, base, tokens, retry, pacers }
+        GraphClient { http, base, tokens, retry, pacers, stats: Arc::default() }
     }
 
     /// The Graph base URL.
@@ -199,8 +211,16 @@ impl GraphClient {
     /// refreshes the token once.
     pub async fn get_page(&self, def: &'static DatasetDef, url: &Url, deadline: Option<&Deadline>) -> Result<Page> {
         let mut refreshed = false;
+        let mut attempts = 0u64;
         loop {
-            match retrying(&self.retry, deadline, def.name, || self.get_once(def, url)).await {
+            let attempt = || {
+                attempts += 1;
+                if attempts > 1 {
+                    self.count(def, |s| s.retries += 1);
+                }
+                self.get_once(def, url)
+            };
+            match retrying(&self.retry, deadline, def.name, attempt).await {
                 Err(Error::Unauthorized { .. }) if !refreshed => {
                     debug!(dataset = def.name, "Graph answered 401; fetching a new token");
                     self.tokens.invalidate().await;
@@ -209,6 +229,15 @@ impl GraphClient {
                 other => return other,
             }
         }
+    }
+
+    /// The counters of `dataset` since the last call, which resets them.
+    pub fn take_stats(&self, dataset: &'static str) -> RequestStats {
+        self.stats.lock().expect("not poisoned").remove(dataset).unwrap_or_default()
+    }
+
+    fn count(&self, def: &'static DatasetDef, f: impl FnOnce(&mut RequestStats)) {
+        f(self.stats.lock().expect("not poisoned").entry(def.name).or_default());
     }
 
     async fn get_once(&self, def: &'static DatasetDef, url: &Url) -> Result<Page> {
@@ -228,6 +257,9 @@ impl GraphClient {
         let headers = response.headers().clone();
         let body = response.text().await.map_err(http_error)?;
         if !status.is_success() {
+            if status.as_u16() == 429 {
+                self.count(def, |s| s.throttled += 1);
+            }
             return Err(classify(def, status, &headers, &body, path));
         }
         let (records, next) =
@@ -254,6 +286,7 @@ impl GraphClient {
                 Some(next)
             }
         };
+        self.count(def, |s| s.pages += 1);
         debug!(dataset = def.name, records = records.len(), more = next_link.is_some(), "page");
         Ok(Page { records, next_link })
     }

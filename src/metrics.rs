@@ -4,7 +4,8 @@
 //! and hands back JSON lines that CloudWatch Logs turns into metrics when the
 //! Lambda prints them: `RunSucceeded` (1 or 0, no dimensions) once per
 //! invocation, and per dataset (dimension `Dataset`) `RecordsWritten`,
-//! `FilesWritten`, `BytesWritten`, `Seconds` and — for datasets the run
+//! `FilesWritten`, `BytesWritten`, `Seconds`, `Pages`, `Throttled` (429s),
+//! `Retries` and — for datasets the run
 //! archived — `LagSeconds`, how far the archive is behind now. The alarms in
 //! `infra/template.yaml` watch `RunSucceeded` and `LagSeconds`.
 
@@ -31,6 +32,9 @@ pub fn emf_lines(namespace: &str, summary: Option<&RunSummary>, now: DateTime<Ut
             ("FilesWritten", "Count"),
             ("BytesWritten", "Bytes"),
             ("Seconds", "Seconds"),
+            ("Pages", "Count"),
+            ("Throttled", "Count"),
+            ("Retries", "Count"),
         ];
         let lag = match (d.status, d.archived_through) {
             (Status::Ok | Status::Stopped, Some(through)) => Some((now - through).num_seconds().max(0)),
@@ -47,6 +51,9 @@ pub fn emf_lines(namespace: &str, summary: Option<&RunSummary>, now: DateTime<Ut
             "FilesWritten": d.files,
             "BytesWritten": d.bytes,
             "Seconds": d.seconds,
+            "Pages": d.pages,
+            "Throttled": d.throttled,
+            "Retries": d.retries,
         });
         if let Some(lag) = lag {
             line["LagSeconds"] = json!(lag);
@@ -114,7 +121,19 @@ mod tests {
             .iter()
             .map(|m| m["Name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["RecordsWritten", "FilesWritten", "BytesWritten", "Seconds", "LagSeconds"]);
+        assert_eq!(
+            names,
+            [
+                "RecordsWritten",
+                "FilesWritten",
+                "BytesWritten",
+                "Seconds",
+                "Pages",
+                "Throttled",
+                "Retries",
+                "LagSeconds"
+            ]
+        );
         // Every metric named in a directive is a member of its line.
         for line in &lines {
             for m in line["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap() {

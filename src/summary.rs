@@ -64,6 +64,13 @@ pub struct DatasetSummary {
     pub bytes: u64,
     /// Wall-clock seconds spent.
     pub seconds: f64,
+    /// Graph pages read.
+    pub pages: u64,
+    /// Graph 429 answers (throttled requests).
+    pub throttled: u64,
+    /// Requests repeated after a failure (429, 5xx, broken connection, bad page,
+    /// or a 401 answered with a fresh token).
+    pub retries: u64,
     /// The checkpoint after the run.
     pub archived_through: Option<DateTime<Utc>>,
     /// Why it was skipped or failed.
@@ -81,6 +88,9 @@ impl DatasetSummary {
             files: 0,
             bytes: 0,
             seconds: 0.0,
+            pages: 0,
+            throttled: 0,
+            retries: 0,
             archived_through: None,
             error: None,
         }
@@ -132,21 +142,24 @@ impl RunSummary {
         let w = self.datasets.iter().map(|d| d.dataset.len()).max().unwrap_or(0).max("dataset".len());
         let _ = writeln!(
             out,
-            "{:<w$} {:<8} {:<43} {:>9} {:>6} {:>10} {:>8}",
-            "dataset", "status", "window (UTC)", "records", "files", "bytes", "seconds"
+            "{:<w$} {:<8} {:<43} {:>9} {:>6} {:>10} {:>8} {:>6} {:>5} {:>7}",
+            "dataset", "status", "window (UTC)", "records", "files", "bytes", "seconds", "pages", "429s", "retries"
         );
         for d in &self.datasets {
             let window = d.window.map_or("-".to_string(), |w| format!("{} → {}", short(w.start), short(w.end)));
             let _ = writeln!(
                 out,
-                "{:<w$} {:<8} {:<43} {:>9} {:>6} {:>10} {:>8.2}",
+                "{:<w$} {:<8} {:<43} {:>9} {:>6} {:>10} {:>8.2} {:>6} {:>5} {:>7}",
                 d.dataset,
                 status_word(d.status),
                 window,
                 d.records,
                 d.files,
                 human_bytes(d.bytes),
-                d.seconds
+                d.seconds,
+                d.pages,
+                d.throttled,
+                d.retries
             );
         }
         for d in self.datasets.iter().filter(|d| d.error.is_some()) {

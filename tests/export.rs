@@ -231,4 +231,15 @@ async fn throttling_server_errors_and_truncated_pages_are_retried_from_the_same_
     let ids: Vec<String> = h.rows("signins").into_iter().map(|r| r.id).collect();
     assert_eq!(ids.len(), h.expected(Dataset::SignIns, t(FROM), end).len());
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
+
+    // The summary counts what happened on the wire.
+    let d = run.dataset("signins");
+    let ok_pages = statuses.iter().filter(|&&s| s == 200).count() as u64;
+    assert_eq!(d["throttled"], 1, "one 429: {d}");
+    assert_eq!(
+        d["retries"], 6,
+        "429, truncated, 503, malformed, 504 and the 401 (after a fresh token) each repeated once: {d}"
+    );
+    // Truncated and malformed bodies are 200s on the wire but not pages.
+    assert_eq!(d["pages"].as_u64().unwrap(), ok_pages - 2, "{d}");
 }

@@ -162,6 +162,7 @@ impl Exporter {
 
     async fn export(&self, def: &'static DatasetDef, plan: &Plan) -> DatasetSummary {
         let began = Instant::now();
+        self.graph.take_stats(def.name);
         let mut summary = DatasetSummary::new(def.name);
         if plan.deadline.as_ref().is_some_and(Deadline::reached) {
             summary.status = Status::Stopped;
@@ -174,6 +175,8 @@ impl Exporter {
             summary.error = Some(e.to_string());
         }
         summary.seconds = began.elapsed().as_secs_f64();
+        let requests = self.graph.take_stats(def.name);
+        (summary.pages, summary.throttled, summary.retries) = (requests.pages, requests.throttled, requests.retries);
         info!(
             dataset = def.name,
             status = ?summary.status,
@@ -181,6 +184,9 @@ impl Exporter {
             files = summary.files,
             bytes = summary.bytes,
             seconds = summary.seconds,
+            pages = summary.pages,
+            throttled = summary.throttled,
+            retries = summary.retries,
             "dataset done"
         );
         summary

@@ -63,6 +63,11 @@ struct Scenario {
     log: Vec<String>,
     /// What this scenario exercised, for the report.
     tally: BTreeMap<String, usize>,
+    /// Faults pushed so far (graph-sim counts those consumed).
+    pushed: u64,
+    /// `pushed` just after the last `ExpireTokens`: while fewer faults than
+    /// that were consumed, it is still queued.
+    expiry_queued_until: u64,
 }
 
 impl Scenario {
@@ -268,7 +273,8 @@ async fn run_scenario(id: usize, seed: u64, moto: Arc<Moto>) -> BTreeMap<String,
     let page = rng.random_range(2..12);
     sim.set_switches(|s| s.max_page_size = Some(page));
     let log = vec![format!("seed {seed}, scenario {id}, page size {page}")];
-    let mut s = Scenario { id, rng, sim, target, _dir: dir, log, tally: BTreeMap::new() };
+    let mut s =
+        Scenario { id, rng, sim, target, _dir: dir, log, tally: BTreeMap::new(), pushed: 0, expiry_queued_until: 0 };
     s.count(match s.target {
         Target::Local(_) => "destination: local folder",
         Target::S3 { .. } => "destination: S3 (moto)",
@@ -297,19 +303,27 @@ async fn run_scenario(id: usize, seed: u64, moto: Arc<Moto>) -> BTreeMap<String,
             s.crashing_pass(end, &point).await;
             s.expire_leases().await;
         } else {
-            let mut expired = false;
+            // A token expiring twice within one page's retries is not a fault
+            // Graph produces, and a 401 after a fresh token fails by design:
+            // never queue a second expiry while one (perhaps left over from a
+            // pass the deadline cut short) is still waiting.
+            let mut expired = s.sim.stats().faults_injected < s.expiry_queued_until;
             for _ in 0..s.rng.random_range(0..4) {
                 let fault = random_fault(&mut s.rng);
-                // A token expiring twice within one page's retries is not a
-                // fault Graph produces; a 401 after a fresh token fails by design.
-                if matches!(fault, Fault::ExpireTokens) && std::mem::replace(&mut expired, true) {
+                let expiry = matches!(fault, Fault::ExpireTokens);
+                if expiry && std::mem::replace(&mut expired, true) {
                     continue;
                 }
                 s.log.push(format!("pass {pass}: fault {fault:?}"));
                 s.count(format!("fault {}", fault_name(&fault)));
                 s.sim.push_fault(fault);
+                s.pushed += 1;
+                if expiry {
+                    s.expiry_queued_until = s.pushed;
+                }
                 for _ in 0..s.rng.random_range(0..3) {
                     s.sim.push_fault(Fault::Delay(Duration::ZERO));
+                    s.pushed += 1;
                 }
             }
             if kind < 30 {

@@ -138,6 +138,20 @@ async fn pending_uploads(moto: &Moto) -> Vec<String> {
     uploads.uploads().iter().map(|u| u.key().unwrap_or_default().to_string()).collect()
 }
 
+/// Parts stored so far in the pending uploads of `key`. (Read with a plain
+/// GET: moto answers ListParts with a root element the SDK rejects.)
+async fn uploaded_parts(moto: &Moto, key: &str) -> usize {
+    let uploads = moto.s3().await.list_multipart_uploads().bucket(BUCKET).send().await.unwrap();
+    let mut parts = 0;
+    for upload in uploads.uploads().iter().filter(|u| u.key().is_some_and(|k| k.ends_with(key))) {
+        let url = format!("{}/{BUCKET}/{}", moto.endpoint(), upload.key().unwrap());
+        let url = reqwest::Url::parse_with_params(&url, [("uploadId", upload.upload_id().unwrap())]).unwrap();
+        let xml = reqwest::get(url).await.unwrap().text().await.unwrap();
+        parts += xml.matches("<Part>").count();
+    }
+    parts
+}
+
 /// Parts below S3's 5 MiB minimum make CompleteMultipartUpload fail
 /// (EntityTooSmall) after every part was uploaded: the worst moment.
 #[tokio::test]
@@ -175,8 +189,12 @@ async fn a_dropped_multipart_upload_is_aborted() {
         let d = d.clone();
         async move { d.put_file(key, &file).await }
     });
+    // Wait for a stored part, not just a listed upload: moto lists the upload
+    // as soon as it has created it, before the client has read the upload id
+    // (a cancel in that window is left to the bucket's lifecycle rule, see
+    // `multipart.rs`); parts are only sent once the client holds the id.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while pending_uploads(&s.moto).await.is_empty() {
+    while uploaded_parts(&s.moto, key).await == 0 {
         assert!(!upload.is_finished(), "finished before it could be dropped");
         assert!(Instant::now() < deadline, "the upload never started");
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -164,6 +164,10 @@ struct CommonArgs {
     #[arg(long, env = "ARCHIVE_DEADLINE_MARGIN", default_value = config::DEFAULT_DEADLINE_MARGIN, value_name = "DURATION")]
     deadline_margin: String,
 
+    /// Records' JSON text per Parquet file: a file is closed once it holds this much (e.g. 128MiB, 512MB, 1GiB).
+    #[arg(long, env = "ARCHIVE_FILE_SIZE", default_value = config::DEFAULT_FILE_SIZE, value_name = "SIZE")]
+    file_size: String,
+
     /// Print the summary as one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -222,6 +226,7 @@ impl CommonArgs {
             identity_protection_budget: self.identity_protection_budget,
             deadline_margin: self.deadline_margin,
             max_duration: self.max_duration,
+            file_size: self.file_size,
         }
     }
 }

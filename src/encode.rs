@@ -1,20 +1,18 @@
 //! Arrow batches ⇄ Parquet files.
 //!
-//! Takes one cell's new records as Arrow batches, merges them in time (then
-//! id) order, and writes a zstd-compressed Parquet file to a local staging path,
-//! fsynced, with the SHA-256 of its bytes computed on the way. Also reads the
+//! Takes one cell's new records as Arrow batches, as they come, and writes a
+//! zstd-compressed Parquet file to a local staging path, row group by row
+//! group, fsynced, with the SHA-256 of its bytes computed on the way. Also reads the
 //! `id` column back out of existing files, which is how a pass learns what a
 //! cell already holds. Never writes to the archive itself: `destination`
 //! moves finished files in.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::compute::interleave_record_batch;
-use arrow::datatypes::TimestampNanosecondType;
-use arrow::error::ArrowError;
+use arrow::datatypes::{SchemaRef, TimestampNanosecondType};
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
@@ -53,30 +51,10 @@ pub fn writer_properties(metadata: Vec<KeyValue>) -> WriterProperties {
         .build()
 }
 
-/// Rows handed to the writer at a time while merging batches.
-const WRITE_CHUNK_ROWS: usize = 8 * 1024;
+/// Encoded bytes a row group may buffer before it is closed early, so a
+/// writer's memory stays bounded whatever the records' size.
+const ROW_GROUP_BYTES: usize = 24 * 1024 * 1024;
 
-/// The rows of `batches` ordered by `time_column`, then `id`, as
-/// `(batch, row)` pairs.
-fn time_order(batches: &[RecordBatch], time_column: &str) -> Result<Vec<(usize, usize)>, ArrowError> {
-    let mut keys: Vec<(i64, &str, usize, usize)> = Vec::new();
-    for (b, batch) in batches.iter().enumerate() {
-        let column =
-            |name: &str| batch.column_by_name(name).ok_or_else(|| ArrowError::SchemaError(format!("no column {name}")));
-        let times = column(time_column)?
-            .as_primitive_opt::<TimestampNanosecondType>()
-            .ok_or_else(|| ArrowError::SchemaError(format!("{time_column} is not a timestamp")))?;
-        let ids = column(ID_COLUMN)?
-            .as_string_opt::<i32>()
-            .ok_or_else(|| ArrowError::SchemaError("id is not text".into()))?;
-        for row in 0..batch.num_rows() {
-            let time = if times.is_valid(row) { times.value(row) } else { i64::MIN };
-            keys.push((time, ids.value(row), b, row));
-        }
-    }
-    keys.sort_unstable();
-    Ok(keys.into_iter().map(|(_, _, b, row)| (b, row)).collect())
-}
 struct HashingWriter<W> {
     inner: W,
     hasher: Sha256,
@@ -96,32 +74,68 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// Writes the rows of `batches` (one schema) to a new file at `path`,
-/// ordered by `time_column` then `id`, and fsyncs it. Rows are merged into the
-/// writer a chunk at a time, never copied into one big batch. Blocking.
-pub fn write_sorted(
-    path: &Path,
-    batches: &[RecordBatch],
-    time_column: &str,
-    metadata: Vec<KeyValue>,
-) -> Result<FileInfo> {
+/// A Parquet file being written to a local staging path, batch by batch:
+/// rows go out as they come (in the order given), so memory holds at most
+/// one row group's encoded pages, never the file.
+pub struct FileWriter {
+    path: PathBuf,
+    writer: Option<ArrowWriter<HashingWriter<BufWriter<File>>>>,
+    rows: usize,
+}
+
+impl FileWriter {
+    /// Creates `path` (which must not exist).
+    pub fn create(path: &Path, schema: SchemaRef, metadata: Vec<KeyValue>) -> Result<FileWriter> {
+        let fail = |source: BoxError| Error::Parquet { op: "write", key: path.display().to_string(), source };
+        let file = File::create_new(path).map_err(|e| fail(e.into()))?;
+        let sink = HashingWriter { inner: BufWriter::new(file), hasher: Sha256::new(), written: 0 };
+        let writer =
+            ArrowWriter::try_new(sink, schema, Some(writer_properties(metadata))).map_err(|e| fail(e.into()))?;
+        Ok(FileWriter { path: path.to_path_buf(), writer: Some(writer), rows: 0 })
+    }
+
+    fn fail(&self, source: BoxError) -> Error {
+        Error::Parquet { op: "write", key: self.path.display().to_string(), source }
+    }
+
+    /// Appends a batch's rows.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let writer = self.writer.as_mut().expect("not finished");
+        let written = writer.write(batch).and_then(|()| match writer.in_progress_size() > ROW_GROUP_BYTES {
+            true => writer.flush(),
+            false => Ok(()),
+        });
+        written.map_err(|e| self.fail(e.into()))?;
+        self.rows += batch.num_rows();
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Closes the file and fsyncs it.
+    pub fn finish(mut self) -> Result<FileInfo> {
+        let writer = self.writer.take().expect("not finished");
+        let mut sink = writer.into_inner().map_err(|e| self.fail(e.into()))?;
+        sink.flush().map_err(|e| self.fail(e.into()))?;
+        let file = sink.inner.into_inner().map_err(|e| self.fail(e.into_error().into()))?;
+        file.sync_all().map_err(|e| self.fail(e.into()))?;
+        Ok(FileInfo { rows: self.rows, bytes: sink.written, sha256: hex::encode(sink.hasher.finalize()) })
+    }
+}
+
+/// Writes `batches` (one schema, at least one) to a new file at `path` and
+/// fsyncs it. Blocking.
+pub fn write_file(path: &Path, batches: &[RecordBatch], metadata: Vec<KeyValue>) -> Result<FileInfo> {
     let fail = |source: BoxError| Error::Parquet { op: "write", key: path.display().to_string(), source };
     let schema = batches.first().ok_or_else(|| fail("no rows to write".into()))?.schema();
-    let order = time_order(batches, time_column).map_err(|e| fail(e.into()))?;
-    let file = File::create_new(path).map_err(|e| fail(e.into()))?;
-    let sink = HashingWriter { inner: BufWriter::new(file), hasher: Sha256::new(), written: 0 };
-    let mut writer =
-        ArrowWriter::try_new(sink, schema, Some(writer_properties(metadata))).map_err(|e| fail(e.into()))?;
-    let sources: Vec<&RecordBatch> = batches.iter().collect();
-    for chunk in order.chunks(WRITE_CHUNK_ROWS) {
-        let rows = interleave_record_batch(&sources, chunk).map_err(|e| fail(e.into()))?;
-        writer.write(&rows).map_err(|e| fail(e.into()))?;
+    let mut writer = FileWriter::create(path, schema, metadata)?;
+    for batch in batches {
+        writer.write(batch)?;
     }
-    let mut sink = writer.into_inner().map_err(|e| fail(e.into()))?;
-    sink.flush().map_err(|e| fail(e.into()))?;
-    let file = sink.inner.into_inner().map_err(|e| fail(e.into_error().into()))?;
-    file.sync_all().map_err(|e| fail(e.into()))?;
-    Ok(FileInfo { rows: order.len(), bytes: sink.written, sha256: hex::encode(sink.hasher.finalize()) })
+    writer.finish()
 }
 
 /// The row keys a file holds (see [`crate::convert::row_key`]): its `id`
@@ -164,60 +178,51 @@ mod tests {
     use crate::datasets::by_name;
     use parquet::file::reader::{FileReader, SerializedFileReader};
 
-    fn records() -> Vec<Record> {
-        ["2026-11-24T08:30:00Z", "2026-11-24T08:10:00.1234567Z", "2026-11-24T08:30:00Z"]
-            .iter()
-            .zip(["b", "c", "a"])
-            .map(|(time, id)| {
-                Record::parse(&format!(r#"{{"id":"{id}","createdDateTime":"{time}"}}"#), "createdDateTime").unwrap()
-            })
-            .collect()
+    fn texts(pairs: &[(&str, &str)], time_field: &str) -> Vec<String> {
+        pairs.iter().map(|(id, time)| format!(r#"{{"id":"{id}","{time_field}":"{time}"}}"#)).collect()
+    }
+
+    fn batch(dataset: &str, texts: &[String]) -> RecordBatch {
+        let def = by_name(dataset).unwrap();
+        let records: Vec<Record> = texts.iter().map(|t| Record::parse(t, def.time_field).unwrap()).collect();
+        to_batch(def, &arrow_schema(def), &records).unwrap()
     }
 
     #[test]
     fn versioned_files_read_back_as_id_and_version() {
         let def = by_name("risk_detections").unwrap();
-        let schema = arrow_schema(def);
-        let states: Vec<Record> = [("r1", "2026-11-24T08:00:00Z"), ("r1", "2026-11-24T08:20:00.0000001Z")]
-            .iter()
-            .map(|(id, at)| {
-                Record::parse(&format!(r#"{{"id":"{id}","lastUpdatedDateTime":"{at}"}}"#), def.time_field).unwrap()
-            })
-            .collect();
+        let states = texts(&[("r1", "2026-11-24T08:00:00Z"), ("r1", "2026-11-24T08:20:00.0000001Z")], def.time_field);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.parquet");
-        write_sorted(&path, &[to_batch(def, &schema, &states).unwrap()], "last_updated_date_time", vec![]).unwrap();
+        write_file(&path, &[batch(def.name, &states)], vec![]).unwrap();
         let keys = read_keys("r", Bytes::from(std::fs::read(&path).unwrap()), Some("last_updated_date_time")).unwrap();
-        let expected: Vec<String> = states.iter().map(|r| r.key(def)).collect();
+        let expected: Vec<String> = states.iter().map(|t| Record::parse(t, def.time_field).unwrap().key(def)).collect();
         assert_eq!(keys, expected);
         assert_eq!(keys[1], "r1@1795508400000000100", "two states of one detection are two rows");
     }
 
     #[test]
-    fn files_are_sorted_zstd_and_their_ids_read_back() {
-        let def = by_name("signins").unwrap();
-        let schema = arrow_schema(def);
-        let all = records();
+    fn files_keep_the_order_given_are_zstd_and_their_ids_read_back() {
+        let all = texts(
+            &[("b", "2026-11-24T08:30:00Z"), ("c", "2026-11-24T08:10:00.1234567Z"), ("a", "2026-11-24T08:30:00Z")],
+            "createdDateTime",
+        );
         // Two batches, as two pages would give.
-        let batches = [to_batch(def, &schema, &all[..1]).unwrap(), to_batch(def, &schema, &all[1..]).unwrap()];
+        let batches = [batch("signins", &all[..1]), batch("signins", &all[1..])];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.parquet");
         let metadata = vec![KeyValue::new("dataset".into(), "signins".to_string())];
-        let info = write_sorted(&path, &batches, "created_date_time", metadata).unwrap();
+        let info = write_file(&path, &batches, metadata).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(info.bytes, bytes.len() as u64);
         assert_eq!(info.sha256, hex::encode(Sha256::digest(&bytes)));
         assert_eq!(info.rows, 3);
-        // 08:10 first, then the two 08:30 records by id.
-        assert_eq!(read_keys("f", Bytes::from(bytes.clone()), None).unwrap(), vec!["c", "a", "b"]);
+        assert_eq!(read_keys("f", Bytes::from(bytes.clone()), None).unwrap(), vec!["b", "c", "a"]);
         let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
         let column = reader.metadata().row_group(0).column(0);
         assert!(matches!(column.compression(), Compression::ZSTD(_)));
-        assert!(write_sorted(&path, &batches, "created_date_time", vec![]).is_err(), "never overwrites a staged file");
-        assert!(
-            write_sorted(&dir.path().join("g"), &batches, "user_id", vec![]).is_err(),
-            "time column must be a timestamp"
-        );
+        assert!(write_file(&path, &batches, vec![]).is_err(), "never overwrites a staged file");
+        assert!(write_file(&dir.path().join("g"), &[], vec![]).is_err(), "an empty file is never written");
     }
 
     #[test]

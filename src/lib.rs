@@ -35,7 +35,9 @@
 #![warn(missing_docs)]
 
 pub mod assertion;
+pub mod cell;
 pub mod checkpoint;
+pub mod columns;
 pub mod config;
 pub mod convert;
 pub mod crashpoint;
@@ -218,6 +220,7 @@ impl Archiver {
             run_id: new_run_id((self.clock)()),
             clock: self.clock.clone(),
             crash: self.crash.clone(),
+            limits: self.config.file_limits,
         };
         Ok(exporter.run(&plan).await)
     }

@@ -94,6 +94,7 @@ impl Scenario {
             identity_protection_budget: "100000/1s".into(),
             deadline_margin: "0s".into(),
             max_duration: None,
+            file_size: "2KiB".into(),
         }
     }
 

@@ -34,6 +34,7 @@ async fn export(h: &Harness, budget: &str) -> (entra_archive::RunSummary, Durati
         identity_protection_budget: budget.into(),
         deadline_margin: "60s".into(),
         max_duration: None,
+        file_size: "128MiB".into(),
     };
     let secret = c.client_secret.clone();
     let config = Config::from_raw(settings, |n| (n == "ENTRA_CLIENT_SECRET").then(|| secret.clone())).unwrap();

@@ -44,6 +44,7 @@ async fn every_slice_is_reported_in_order_up_to_the_window_end() {
         graph_budget: "1000/1s".into(),
         identity_protection_budget: "1000/1s".into(),
         deadline_margin: "60s".into(),
+        file_size: "128MiB".into(),
         ..RawSettings::default()
     };
     let secret = c.client_secret.clone();

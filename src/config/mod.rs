@@ -61,6 +61,8 @@ pub mod names {
     pub const DEADLINE_MARGIN: &str = "--deadline-margin / ARCHIVE_DEADLINE_MARGIN";
     /// Longest CLI run.
     pub const MAX_DURATION: &str = "--max-duration";
+    /// JSON bytes per Parquet file.
+    pub const FILE_SIZE: &str = "--file-size / ARCHIVE_FILE_SIZE";
 }
 
 /// Default of `--dest`.
@@ -80,6 +82,8 @@ pub const DEFAULT_GRAPH_BUDGET: &str = "5/10s";
 pub const DEFAULT_IDENTITY_PROTECTION_BUDGET: &str = "1/1s";
 /// Default of `--deadline-margin`.
 pub const DEFAULT_DEADLINE_MARGIN: &str = "60s";
+/// Default of `--file-size`.
+pub const DEFAULT_FILE_SIZE: &str = "128MiB";
 
 /// Environment variables of the settings, as the Lambda reads them.
 pub mod vars {
@@ -109,6 +113,8 @@ pub mod vars {
     pub const IDENTITY_PROTECTION_BUDGET: &str = "ARCHIVE_IDENTITY_PROTECTION_BUDGET";
     /// Deadline margin.
     pub const DEADLINE_MARGIN: &str = "ARCHIVE_DEADLINE_MARGIN";
+    /// JSON bytes per Parquet file.
+    pub const FILE_SIZE: &str = "ARCHIVE_FILE_SIZE";
 }
 
 /// Environment variable holding the client secret.
@@ -157,6 +163,8 @@ pub struct RawSettings {
     pub deadline_margin: String,
     /// Longest run (CLI), e.g. `30m`.
     pub max_duration: Option<String>,
+    /// Records' JSON per Parquet file before the next begins (`128MiB`).
+    pub file_size: String,
 }
 
 impl RawSettings {
@@ -180,6 +188,7 @@ impl RawSettings {
             graph_budget: or(vars::GRAPH_BUDGET, DEFAULT_GRAPH_BUDGET),
             identity_protection_budget: or(vars::IDENTITY_PROTECTION_BUDGET, DEFAULT_IDENTITY_PROTECTION_BUDGET),
             deadline_margin: or(vars::DEADLINE_MARGIN, DEFAULT_DEADLINE_MARGIN),
+            file_size: or(vars::FILE_SIZE, DEFAULT_FILE_SIZE),
             max_duration: None,
         }
     }
@@ -244,6 +253,8 @@ pub struct Config {
     pub deadline_margin: std::time::Duration,
     /// Longest run, if limited.
     pub max_duration: Option<std::time::Duration>,
+    /// Batch and file sizes.
+    pub file_limits: crate::cell::Limits,
 }
 
 /// Reads one process environment variable (non-empty).
@@ -292,6 +303,10 @@ impl Config {
                 .parse()
                 .map_err(|e: String| invalid(names::IDENTITY_PROTECTION_BUDGET, e))?,
             deadline_margin: std_duration(names::DEADLINE_MARGIN, &raw.deadline_margin, Duration::minutes(10))?,
+            file_limits: crate::cell::Limits {
+                file_bytes: values::byte_size(names::FILE_SIZE, &raw.file_size)?,
+                ..Default::default()
+            },
             max_duration: raw
                 .max_duration
                 .as_deref()
@@ -363,6 +378,7 @@ mod tests {
             graph_budget: DEFAULT_GRAPH_BUDGET.into(),
             identity_protection_budget: DEFAULT_IDENTITY_PROTECTION_BUDGET.into(),
             deadline_margin: DEFAULT_DEADLINE_MARGIN.into(),
+            file_size: DEFAULT_FILE_SIZE.into(),
             max_duration: None,
         }
     }

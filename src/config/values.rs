@@ -134,9 +134,48 @@ pub(super) fn std_duration(setting: &'static str, value: &str, max: Duration) ->
     Ok(duration(setting, value, max)?.to_std().expect("durations parsed from text are positive"))
 }
 
+/// A size such as `128MiB`, `512MB`, `1GiB` or a number of bytes, from 1 KiB
+/// (tests use tiny files) to 16 GiB.
+pub(super) fn byte_size(setting: &'static str, value: &str) -> Result<u64> {
+    let text = value.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let unit_bytes: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "kib" => 1 << 10,
+        "mb" => 1000 * 1000,
+        "mib" => 1 << 20,
+        "gb" => 1000 * 1000 * 1000,
+        "gib" => 1 << 30,
+        other => return Err(invalid(setting, format!("{value:?}: unknown unit {other:?}; use e.g. 128MiB or 1GB"))),
+    };
+    let bytes = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_bytes))
+        .ok_or_else(|| invalid(setting, format!("{value:?} is not a size such as 128MiB")))?;
+    if !(1 << 10..=16 << 30).contains(&bytes) {
+        return Err(invalid(setting, format!("{value:?} is outside 1KiB..16GiB")));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_take_decimal_and_binary_units() {
+        assert_eq!(byte_size("s", "128MiB").unwrap(), 128 << 20);
+        assert_eq!(byte_size("s", " 2 GB ").unwrap(), 2_000_000_000);
+        assert_eq!(byte_size("s", "1048576").unwrap(), 1 << 20);
+        assert_eq!(byte_size("s", "2KiB").unwrap(), 2048);
+        for bad in ["", "MiB", "12 parsecs", "1000", "99GiB", "-5MB", "18446744073709551615GiB"] {
+            let e = byte_size("--file-size", bad).unwrap_err().to_string();
+            assert!(e.contains("--file-size"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn destinations_are_folders_or_s3_urls() {

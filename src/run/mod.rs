@@ -20,6 +20,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use tracing::{info, warn};
 
+use crate::cell::Limits;
 use crate::checkpoint::{Acquired, Checkpoint, CheckpointStore, FORMAT, Lease};
 use crate::convert::arrow_schema;
 use crate::crashpoint::{BEFORE_CHECKPOINT, CrashPoint};
@@ -110,6 +111,8 @@ pub struct Exporter {
     pub clock: Clock,
     /// Test-only crash injection.
     pub crash: Arc<CrashPoint>,
+    /// Batch and file sizes.
+    pub limits: Limits,
 }
 
 /// Marks a dataset as stopped by the deadline at `at`.

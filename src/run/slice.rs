@@ -20,15 +20,15 @@ use parquet::file::metadata::KeyValue;
 use tracing::info;
 
 use super::Exporter;
+use crate::cell::{CellFiles, CellSpec, Finished};
 use crate::checkpoint::Lease;
-use crate::convert::{Record, to_batch};
+use crate::convert::Record;
 use crate::crashpoint::AFTER_FILE;
-use crate::datasets::{DatasetDef, column_name};
+use crate::datasets::DatasetDef;
 use crate::deadline::Deadline;
 use crate::destination::PutMode;
-use crate::encode;
 use crate::error::{Error, Result};
-use crate::graph;
+use crate::graph::{self, Page};
 use crate::layout::{self, Slice};
 use crate::manifest::{self, Manifest, meta};
 use crate::summary::DatasetSummary;
@@ -85,7 +85,9 @@ impl Exporter {
         Ok((ids, next_seq))
     }
 
-    /// Reads one slice and writes what is new in it.
+    /// Reads one slice and writes what is new in it. The next page is
+    /// fetched while the previous one is converted and written (on a
+    /// blocking thread), so Graph's request slots never wait for the CPU.
     pub(super) async fn export_slice(
         &self,
         def: &'static DatasetDef,
@@ -97,75 +99,86 @@ impl Exporter {
     ) -> Result<SliceOutcome> {
         let (known, seq) = self.cell_contents(def, slice.cell).await?;
         let url = graph::slice_url(self.graph.base(), def, slice.start, slice.end);
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut batches = Vec::new();
-        let mut pages = pin!(self.graph.pages(def, url.clone(), deadline));
-        let mut complete = true;
-        while let Some(page) = pages.try_next().await? {
-            let more = page.next_link.is_some();
-            let mut fresh = Vec::new();
-            for raw in &page.records {
-                let record = Record::parse(raw.get(), def.time_field)
-                    .map_err(|problem| Error::InvalidRecord { dataset: def.name, problem })?;
-                let row = record.key(def);
-                if slice.contains(record.time) && !known.contains(&row) && seen.insert(row) {
-                    fresh.push(record);
+        let spec = CellSpec {
+            def,
+            schema: schema.clone(),
+            cell: slice.cell,
+            tenant_id: self.tenant_id.clone(),
+            staging: self.dest.staging_dir().to_path_buf(),
+            run_id: self.run_id.clone(),
+            metadata: self.file_metadata(def, slice, &url),
+            limits: self.limits,
+        };
+        let mut cell = CellFiles::new(spec, known, seq, (self.clock)());
+        let (pages_out, mut pages_in) = tokio::sync::mpsc::channel::<Page>(1);
+        let fetch = async move {
+            let mut pages = pin!(self.graph.pages(def, url, deadline));
+            while let Some(page) = pages.try_next().await? {
+                let more = page.next_link.is_some();
+                if pages_out.send(page).await.is_err() {
+                    break;
+                }
+                if more && deadline.is_some_and(Deadline::reached) {
+                    info!(dataset = def.name, slice = %slice.start, "deadline reached mid-slice; writing what was read");
+                    return Ok(false);
                 }
             }
-            if !fresh.is_empty() {
-                batches.push(to_batch(def, schema, &fresh).map_err(|e| encode_error(def, e))?);
+            Ok::<_, Error>(true)
+        };
+        let write = async {
+            let mut wrote = false;
+            while let Some(page) = pages_in.recv().await {
+                let finished;
+                (cell, finished) = blocking(def, move || {
+                    let added = add_page(&mut cell, def, slice, &page);
+                    let finished = added.map(|()| cell.take_finished());
+                    (cell, finished)
+                })
+                .await?;
+                for file in finished? {
+                    self.deliver(def, file, lease, summary).await?;
+                    wrote = true;
+                }
             }
-            if more && deadline.is_some_and(Deadline::reached) {
-                info!(dataset = def.name, slice = %slice.start, "deadline reached mid-slice; writing what was read");
-                complete = false;
-                break;
+            let finished = blocking(def, move || cell.finish()).await?;
+            for file in finished? {
+                self.deliver(def, file, lease, summary).await?;
+                wrote = true;
             }
-        }
-        if batches.is_empty() {
-            return Ok(SliceOutcome { wrote: false, complete });
-        }
-        let key = layout::data_key(def.name, slice.cell, seq, &self.tenant_id);
-        let staged =
-            self.dest.staging_dir().join(format!("{}-{}.parquet.partial", self.run_id, uuid::Uuid::new_v4().simple()));
-        let metadata = self.file_metadata(def, slice, &url);
-        let (path, time_column, data_key, now) =
-            (staged.clone(), column_name(def.time_field), key.clone(), (self.clock)());
-        // The manifest is described from the staged file as written, which
-        // also proves the file reads back before it goes in.
-        let written = tokio::task::spawn_blocking(move || {
-            let info = encode::write_sorted(&path, &batches, &time_column, metadata)?;
-            let bytes = std::fs::read(&path).map_err(|e| Error::Parquet {
-                op: "read",
-                key: path.display().to_string(),
-                source: e.into(),
-            })?;
-            let (manifest, _) = Manifest::describe(def, &data_key, bytes.into(), now)?;
-            Ok::<_, Error>((info, manifest))
-        })
-        .await
-        .map_err(|e| Error::Parquet { op: "write", key: key.clone(), source: e.into() })?;
-        let moved = match written {
-            Ok(written) => match lease.renew((self.clock)()).await {
-                Ok(()) => self.dest.put_file(&key, &staged).await.map(|_| written),
-                Err(e) => Err(e),
-            },
+            Ok::<_, Error>(wrote)
+        };
+        let (complete, wrote) = futures::try_join!(fetch, write)?;
+        Ok(SliceOutcome { wrote, complete })
+    }
+
+    /// Moves a finished file in (after renewing the lease), then its
+    /// manifest; counts it.
+    async fn deliver(
+        &self,
+        def: &'static DatasetDef,
+        file: Finished,
+        lease: &mut Lease,
+        summary: &mut DatasetSummary,
+    ) -> Result<()> {
+        let moved = match lease.renew((self.clock)()).await {
+            Ok(()) => self.dest.put_file(&file.key, &file.staged).await,
             Err(e) => Err(e),
         };
         // Moved in (local) or uploaded (S3): either way the staged copy goes,
         // so a warm Lambda's /tmp never fills up with finished files.
-        let _ = std::fs::remove_file(&staged);
-        let (info, manifest) = moved?;
+        let _ = std::fs::remove_file(&file.staged);
+        moved?;
         self.crash.hit(AFTER_FILE);
         // After the file, before the checkpoint. A crash in between leaves a
         // file without a manifest, which the next pass over the cell (it
         // re-reads the slice, as the checkpoint did not move) writes.
-        let manifest_key = layout::manifest_key(&key).expect("a data key");
-        self.dest.put(&manifest_key, manifest.to_bytes(), PutMode::Overwrite).await?;
-        info!(dataset = def.name, key = %key, records = info.rows, bytes = info.bytes, "file written");
-        summary.records += info.rows as u64;
+        let manifest_key = layout::manifest_key(&file.key).expect("a data key");
+        self.dest.put(&manifest_key, file.manifest.to_bytes(), PutMode::Overwrite).await?;
+        info!(dataset = def.name, key = %file.key, records = file.info.rows, bytes = file.info.bytes, "file written");
+        summary.records += file.info.rows as u64;
         summary.files += 1;
-        summary.bytes += info.bytes;
-        Ok(SliceOutcome { wrote: true, complete })
+        summary.bytes += file.info.bytes;
+        Ok(())
     }
 
     fn file_metadata(&self, def: &DatasetDef, slice: Slice, url: &url::Url) -> Vec<KeyValue> {
@@ -182,6 +195,23 @@ impl Exporter {
     }
 }
 
-fn encode_error(def: &DatasetDef, e: arrow::error::ArrowError) -> Error {
-    Error::Parquet { op: "encode", key: def.name.to_string(), source: e.into() }
+/// Adds a page's records that fall inside `slice` to the cell.
+fn add_page(cell: &mut CellFiles, def: &'static DatasetDef, slice: Slice, page: &Page) -> Result<()> {
+    for raw in &page.records {
+        let record = Record::parse(raw.get(), def.time_field)
+            .map_err(|problem| Error::InvalidRecord { dataset: def.name, problem })?;
+        if slice.contains(record.time) {
+            cell.push(&record)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs CPU work off the async threads.
+async fn blocking<T: Send + 'static>(def: &DatasetDef, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| Error::Parquet {
+        op: "encode",
+        key: def.name.to_string(),
+        source: e.into(),
+    })
 }

@@ -92,6 +92,7 @@ impl World {
             identity_protection_budget: "1000/1s".into(),
             deadline_margin: "60s".into(),
             max_duration: None,
+            file_size: "128MiB".into(),
         }
     }
 

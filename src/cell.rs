@@ -1,0 +1,197 @@
+//! The new files of one cell (a dataset's hour), written as records arrive.
+//!
+//! Takes records one at a time and hands back finished, staged Parquet files
+//! with their manifests, ready to be moved into the destination. Skips a
+//! record whose row key the cell already holds or that came earlier in this
+//! pass; converts the rest straight into Arrow builders; writes a batch out
+//! every [`Limits::batch_rows`] rows and closes the file once it holds
+//! [`Limits::file_bytes`] of JSON, so memory holds one batch and one row
+//! group, never a whole window. Blocking (CPU and local disk only); the
+//! caller moves finished files in (see `run::slice`, `import`).
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use arrow::datatypes::SchemaRef;
+use chrono::{DateTime, Utc};
+use parquet::file::metadata::KeyValue;
+
+use crate::columns::RowBuilder;
+use crate::convert::Record;
+use crate::datasets::DatasetDef;
+use crate::encode::{FileInfo, FileWriter};
+use crate::error::{Error, Result};
+use crate::layout;
+use crate::manifest::Manifest;
+
+/// When batches and files end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Rows converted before they are handed to the Parquet writer.
+    pub batch_rows: usize,
+    /// JSON bytes (the records' text, i.e. the uncompressed size) after
+    /// which a file is closed and the next one begun.
+    pub file_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { batch_rows: 4096, file_bytes: 128 * 1024 * 1024 }
+    }
+}
+
+/// A staged file ready to be moved into the archive.
+#[derive(Debug)]
+pub struct Finished {
+    /// Its key in the archive.
+    pub key: String,
+    /// Where it is staged.
+    pub staged: PathBuf,
+    /// Rows, size, digest.
+    pub info: FileInfo,
+    /// Its manifest, described from the staged file as written (which also
+    /// proves the file reads back).
+    pub manifest: Manifest,
+}
+
+/// Where a cell's files come from and go.
+#[derive(Debug, Clone)]
+pub struct CellSpec {
+    /// The dataset.
+    pub def: &'static DatasetDef,
+    /// Its Arrow schema.
+    pub schema: SchemaRef,
+    /// Start of the hour.
+    pub cell: DateTime<Utc>,
+    /// Tenant the files belong to.
+    pub tenant_id: String,
+    /// Folder for staged files.
+    pub staging: PathBuf,
+    /// Prefix of staged file names (the run's id).
+    pub run_id: String,
+    /// Key/value metadata of every file.
+    pub metadata: Vec<KeyValue>,
+    /// Batch and file sizes.
+    pub limits: Limits,
+}
+
+/// One cell being written.
+pub struct CellFiles {
+    spec: CellSpec,
+    known: HashSet<String>,
+    seen: HashSet<String>,
+    next_seq: u32,
+    rows: RowBuilder,
+    open: Option<OpenFile>,
+    finished: Vec<Finished>,
+    written_at: DateTime<Utc>,
+}
+
+struct OpenFile {
+    key: String,
+    staged: PathBuf,
+    writer: Option<FileWriter>,
+    json_bytes: u64,
+}
+
+impl Drop for OpenFile {
+    /// A file abandoned halfway (an error, a dropped pass) is removed.
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            let _ = std::fs::remove_file(&self.staged);
+        }
+    }
+}
+
+impl CellFiles {
+    /// A cell whose files already hold `known` row keys; its next file is
+    /// numbered `next_seq`.
+    pub fn new(spec: CellSpec, known: HashSet<String>, next_seq: u32, written_at: DateTime<Utc>) -> CellFiles {
+        let rows = RowBuilder::new(spec.def, spec.schema.clone());
+        CellFiles { spec, known, seen: HashSet::new(), next_seq, rows, open: None, finished: Vec::new(), written_at }
+    }
+
+    /// Adds a record unless the cell holds its row already; false if it did.
+    pub fn push(&mut self, record: &Record) -> Result<bool> {
+        let key = record.key(self.spec.def);
+        if self.known.contains(&key) || !self.seen.insert(key) {
+            return Ok(false);
+        }
+        self.rows
+            .append(record.raw)
+            .map_err(|problem| Error::InvalidRecord { dataset: self.spec.def.name, problem })?;
+        let in_file = self.open.as_ref().map_or(0, |f| f.json_bytes);
+        if self.rows.len() >= self.spec.limits.batch_rows
+            || in_file + self.rows.raw_bytes() as u64 >= self.spec.limits.file_bytes
+        {
+            self.write_batch()?;
+        }
+        Ok(true)
+    }
+
+    /// Files finished so far, handed over once.
+    pub fn take_finished(&mut self) -> Vec<Finished> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// Writes what is pending and closes the open file.
+    pub fn finish(&mut self) -> Result<Vec<Finished>> {
+        if !self.rows.is_empty() {
+            self.write_batch()?;
+        }
+        self.close()?;
+        Ok(self.take_finished())
+    }
+
+    /// Records added in this pass.
+    pub fn added(&self) -> usize {
+        self.seen.len()
+    }
+
+    fn write_batch(&mut self) -> Result<()> {
+        let json_bytes = self.rows.raw_bytes() as u64;
+        let batch = self.rows.finish().map_err(|e| self.encode_error(e))?;
+        if self.open.is_none() {
+            let key = layout::data_key(self.spec.def.name, self.spec.cell, self.next_seq, &self.spec.tenant_id);
+            self.next_seq += 1;
+            let staged = self.spec.staging.join(format!(
+                "{}-{}.parquet.partial",
+                self.spec.run_id,
+                uuid::Uuid::new_v4().simple()
+            ));
+            let writer = FileWriter::create(&staged, self.spec.schema.clone(), self.spec.metadata.clone())?;
+            self.open = Some(OpenFile { key, staged, writer: Some(writer), json_bytes: 0 });
+        }
+        let open = self.open.as_mut().expect("opened above");
+        open.writer.as_mut().expect("open").write(&batch)?;
+        open.json_bytes += json_bytes;
+        if open.json_bytes >= self.spec.limits.file_bytes {
+            self.close()?;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<()> {
+        let Some(mut open) = self.open.take() else { return Ok(()) };
+        let info = open.writer.take().expect("open").finish()?;
+        let bytes = std::fs::read(&open.staged).map_err(|e| Error::Parquet {
+            op: "read",
+            key: open.staged.display().to_string(),
+            source: e.into(),
+        });
+        let described = bytes.and_then(|b| Manifest::describe(self.spec.def, &open.key, b.into(), self.written_at));
+        let (manifest, _) = match described {
+            Ok(described) => described,
+            Err(e) => {
+                let _ = std::fs::remove_file(&open.staged);
+                return Err(e);
+            }
+        };
+        self.finished.push(Finished { key: open.key.clone(), staged: open.staged.clone(), info, manifest });
+        Ok(())
+    }
+
+    fn encode_error(&self, e: arrow::error::ArrowError) -> Error {
+        Error::Parquet { op: "encode", key: self.spec.def.name.to_string(), source: e.into() }
+    }
+}

@@ -17,7 +17,7 @@ use entra_archive::datasets::{self, DEFAULT_DATASETS, column_name};
 use entra_archive::progress::Bars;
 use entra_archive::retry::RetryPolicy;
 use entra_archive::run::{Mode, Observer};
-use entra_archive::summary::{EXIT_FAILED, EXIT_USAGE};
+use entra_archive::summary::{EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE};
 use entra_archive::{Archiver, Error};
 
 /// Archive Microsoft Entra ID sign-in and audit logs as Parquet.
@@ -84,6 +84,48 @@ enum Command {
     /// standard AWS settings. Exit status: 0 clean (warnings allowed),
     /// 1 a problem found, 2 bad settings.
     Verify(VerifyArgs),
+    /// Convert log files already on disk into the archive.
+    ///
+    /// Each FILE is one Graph response page ({"value": [...]}), or JSON Lines:
+    /// one record per line, a record wrapped under "properties" (Azure Monitor
+    /// diagnostic settings' PT1H.json), or a page per line. Records go into
+    /// the same partitions, files and manifests as `run`; records already in
+    /// the archive are skipped. Malformed lines are listed with file and line
+    /// and counted, never written. Needs no Entra credentials; s3:// uses the
+    /// standard AWS settings. Exit status: 0 all imported, 1 failure, 2 bad
+    /// settings, 3 some lines were malformed (the rest was imported).
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The dataset the records belong to (see `entra-archive datasets`).
+    #[arg(long, value_name = "NAME")]
+    dataset: String,
+
+    /// Directory (tenant) ID the records come from, a GUID: part of every file name.
+    #[arg(long, env = "ENTRA_TENANT_ID", value_name = "GUID")]
+    tenant_id: Option<String>,
+
+    /// The archive: a folder or s3://bucket/prefix.
+    #[arg(long, env = "ARCHIVE_DEST", default_value = config::DEFAULT_DEST, value_name = "DIR|S3 URL")]
+    dest: String,
+
+    /// KMS key (ID, ARN or alias) for SSE-KMS on an s3:// destination.
+    #[arg(long, env = "ARCHIVE_KMS_KEY_ID", value_name = "KEY")]
+    kms_key_id: Option<String>,
+
+    /// Records' JSON text per Parquet file (e.g. 128MiB).
+    #[arg(long, env = "ARCHIVE_FILE_SIZE", default_value = config::DEFAULT_FILE_SIZE, value_name = "SIZE")]
+    file_size: String,
+
+    /// Print the summary as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+
+    /// The files to import.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +293,51 @@ pub async fn main(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Verify(args) => verify(args).await,
+        Command::Import(args) => import(args).await,
+    }
+}
+
+async fn import(args: ImportArgs) -> ExitCode {
+    use entra_archive::import::{ImportJob, import};
+    let json = args.json;
+    let settings = (|| {
+        let dest = config::parse_destination_with_kms(&args.dest, args.kms_key_id.as_deref())?;
+        let def = config::parse_datasets(&args.dataset)?;
+        let [def] = def[..] else {
+            return Err(Error::Config { setting: "--dataset", problem: "name exactly one dataset".into() });
+        };
+        let tenant_id = config::parse_tenant_id(args.tenant_id.as_deref())?;
+        Ok((dest, def, tenant_id, config::parse_file_limits(&args.file_size)?))
+    })();
+    let (dest, def, tenant_id, limits) = match settings {
+        Ok(settings) => settings,
+        Err(e) => return fail(json, &e, EXIT_USAGE),
+    };
+    let now = Utc::now();
+    let run_id = format!("{}-import-{}", now.format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let job = ImportJob { def, tenant_id, files: args.files, limits, run_id };
+    let summary = async { import(entra_archive::verify::open(&dest).await?, job, now).await };
+    match summary.await {
+        Ok(s) => {
+            if json {
+                println!("{:#}", serde_json::to_value(&s).expect("a summary serialises"));
+            } else {
+                for problem in &s.problems {
+                    eprintln!("malformed: {problem}");
+                }
+                if s.malformed > s.problems.len() as u64 {
+                    eprintln!("malformed: … and {} more", s.malformed - s.problems.len() as u64);
+                }
+                let rate = s.records as f64 / s.seconds.max(1e-9);
+                println!(
+                    "{}: {} input file(s), {} records ({} imported, {} already archived), {} malformed; \
+                     {} Parquet file(s), {} bytes, {:.2} s ({rate:.0} records/s)",
+                    s.dataset, s.inputs, s.records, s.imported, s.duplicates, s.malformed, s.files, s.bytes, s.seconds
+                );
+            }
+            ExitCode::from(if s.malformed > 0 { EXIT_PARTIAL } else { EXIT_OK })
+        }
+        Err(e) => fail(json, &e, EXIT_FAILED),
     }
 }
 

@@ -49,6 +49,7 @@ pub mod doctor;
 pub mod encode;
 mod error;
 pub mod graph;
+pub mod import;
 pub mod lambda;
 pub mod layout;
 pub mod manifest;

@@ -145,6 +145,12 @@ struct Args {
     /// [default: $top].
     #[arg(long, value_name = "RECORDS", value_parser = clap::value_parser!(u64).range(1..))]
     max_page_size: Option<u64>,
+
+    /// Instead of serving, write one dataset's records (signins,
+    /// directory_audits, provisioning or risk_detections) to stdout as JSON
+    /// Lines, oldest first, and exit: input for `entra-archive import`.
+    #[arg(long, value_name = "DATASET", value_parser = ["signins", "directory_audits", "provisioning", "risk_detections"])]
+    dump: Option<String>,
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
@@ -264,6 +270,21 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(name) = &args.dump {
+        let ds = match name.as_str() {
+            "signins" => Dataset::SignIns,
+            "directory_audits" => Dataset::DirectoryAudits,
+            "provisioning" => Dataset::Provisioning,
+            _ => Dataset::RiskDetections,
+        };
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        for record in sim.records(ds).iter().rev() {
+            if writeln!(out, "{}", record.json).is_err() {
+                return ExitCode::FAILURE;
+            }
+        }
+        return if out.flush().is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
     sim.set_switches(|s| {
         s.unlicensed = args.unlicensed;
         s.missing_permission = args.missing_permission;

@@ -273,6 +273,21 @@ pub fn parse_destination(value: &str) -> Result<DestinationConfig> {
     destination(value, None)
 }
 
+/// Validates a destination with an optional KMS key for SSE-KMS on S3.
+pub fn parse_destination_with_kms(value: &str, kms_key_id: Option<&str>) -> Result<DestinationConfig> {
+    destination(value, kms_key_id)
+}
+
+/// Validates a tenant ID alone (lower-cases the GUID).
+pub fn parse_tenant_id(value: Option<&str>) -> Result<String> {
+    guid(names::TENANT_ID, value, "the directory (tenant) ID, a GUID")
+}
+
+/// Validates a file size alone (`--file-size`) into batch and file limits.
+pub fn parse_file_limits(value: &str) -> Result<crate::cell::Limits> {
+    Ok(crate::cell::Limits { file_bytes: values::byte_size(names::FILE_SIZE, value)?, ..Default::default() })
+}
+
 /// Validates a comma-separated dataset list alone (`all` for every dataset).
 pub fn parse_datasets(value: &str) -> Result<Vec<&'static DatasetDef>> {
     dataset_list(value)
@@ -303,10 +318,7 @@ impl Config {
                 .parse()
                 .map_err(|e: String| invalid(names::IDENTITY_PROTECTION_BUDGET, e))?,
             deadline_margin: std_duration(names::DEADLINE_MARGIN, &raw.deadline_margin, Duration::minutes(10))?,
-            file_limits: crate::cell::Limits {
-                file_bytes: values::byte_size(names::FILE_SIZE, &raw.file_size)?,
-                ..Default::default()
-            },
+            file_limits: parse_file_limits(&raw.file_size)?,
             max_duration: raw
                 .max_duration
                 .as_deref()

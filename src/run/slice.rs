@@ -5,10 +5,12 @@
 //! file and whether it read the slice to its end. Reads the ids of the
 //! cell's existing files first, then pages through Graph, keeping records
 //! that fall inside the slice, are not archived yet and were not seen on an
-//! earlier page; converts each page to Arrow at once; and writes one file,
-//! sorted by time, moved into the destination only after the lease was
-//! renewed, then its manifest (see `manifest`). At the deadline it stops between pages and still writes what it
-//! read (the checkpoint then stays at the slice's start).
+//! earlier page; converts each page into Arrow builders on a blocking thread
+//! while the next page is being fetched; writes files row group by row
+//! group, closed at the configured size (see `cell`), each moved into the
+//! destination only after the lease was renewed, then its manifest (see
+//! `manifest`). At the deadline it stops between pages and still writes what
+//! it read (the checkpoint then stays at the slice's start).
 
 use std::collections::HashSet;
 use std::pin::pin;
@@ -20,17 +22,16 @@ use parquet::file::metadata::KeyValue;
 use tracing::info;
 
 use super::Exporter;
-use crate::cell::{CellFiles, CellSpec, Finished};
+use crate::cell::{self, CellFiles, CellSpec, Finished};
 use crate::checkpoint::Lease;
 use crate::convert::Record;
 use crate::crashpoint::AFTER_FILE;
 use crate::datasets::DatasetDef;
 use crate::deadline::Deadline;
-use crate::destination::PutMode;
 use crate::error::{Error, Result};
 use crate::graph::{self, Page};
-use crate::layout::{self, Slice};
-use crate::manifest::{self, Manifest, meta};
+use crate::layout::Slice;
+use crate::manifest::meta;
 use crate::summary::DatasetSummary;
 
 /// What became of a slice.
@@ -44,45 +45,12 @@ pub(super) struct SliceOutcome {
 
 impl Exporter {
     /// The row keys a cell's files hold, and the `seq` its next file gets.
-    /// A file found without its manifest (a crash came between the two) gets
-    /// it now, rebuilt from the file.
     pub(super) async fn cell_contents(
         &self,
         def: &'static DatasetDef,
         cell: DateTime<Utc>,
     ) -> Result<(HashSet<String>, u32)> {
-        let mut ids = HashSet::new();
-        let mut next_seq = 0;
-        let manifests: HashSet<String> =
-            self.dest.list(&layout::cell_manifest_prefix(def.name, cell)).await?.into_iter().map(|m| m.key).collect();
-        for object in self.dest.list(&layout::cell_prefix(def.name, cell)).await? {
-            let Some(seq) = layout::parse_seq(&object.key, def.name, cell, &self.tenant_id) else {
-                continue;
-            };
-            next_seq = next_seq.max(seq + 1);
-            let Some(file) = self.dest.get(&object.key).await? else {
-                continue;
-            };
-            let manifest_key = layout::manifest_key(&object.key).expect("a data key");
-            let key = object.key.clone();
-            let read = match manifests.contains(&manifest_key) {
-                true => tokio::task::spawn_blocking(move || manifest::row_keys(def, &key, file.bytes))
-                    .await
-                    .map_err(|e| Error::Parquet { op: "read", key: object.key.clone(), source: e.into() })??,
-                false => {
-                    let now = (self.clock)();
-                    let (manifest, keys) =
-                        tokio::task::spawn_blocking(move || Manifest::describe(def, &key, file.bytes, now))
-                            .await
-                            .map_err(|e| Error::Parquet { op: "read", key: object.key.clone(), source: e.into() })??;
-                    self.dest.put(&manifest_key, manifest.to_bytes(), PutMode::Overwrite).await?;
-                    info!(dataset = def.name, key = %object.key, "manifest written for a file that had none");
-                    keys
-                }
-            };
-            ids.extend(read);
-        }
-        Ok((ids, next_seq))
+        cell::contents(self.dest.as_ref(), def, cell, &self.tenant_id, (self.clock)()).await
     }
 
     /// Reads one slice and writes what is new in it. The next page is
@@ -151,8 +119,7 @@ impl Exporter {
         Ok(SliceOutcome { wrote, complete })
     }
 
-    /// Moves a finished file in (after renewing the lease), then its
-    /// manifest; counts it.
+    /// Moves a finished file in, then its manifest; counts it.
     async fn deliver(
         &self,
         def: &'static DatasetDef,
@@ -160,24 +127,13 @@ impl Exporter {
         lease: &mut Lease,
         summary: &mut DatasetSummary,
     ) -> Result<()> {
-        let moved = match lease.renew((self.clock)()).await {
-            Ok(()) => self.dest.put_file(&file.key, &file.staged).await,
-            Err(e) => Err(e),
-        };
-        // Moved in (local) or uploaded (S3): either way the staged copy goes,
-        // so a warm Lambda's /tmp never fills up with finished files.
-        let _ = std::fs::remove_file(&file.staged);
-        moved?;
-        self.crash.hit(AFTER_FILE);
-        // After the file, before the checkpoint. A crash in between leaves a
-        // file without a manifest, which the next pass over the cell (it
-        // re-reads the slice, as the checkpoint did not move) writes.
-        let manifest_key = layout::manifest_key(&file.key).expect("a data key");
-        self.dest.put(&manifest_key, file.manifest.to_bytes(), PutMode::Overwrite).await?;
-        info!(dataset = def.name, key = %file.key, records = file.info.rows, bytes = file.info.bytes, "file written");
-        summary.records += file.info.rows as u64;
+        let info = file.info.clone();
+        let key = file.key.clone();
+        cell::deliver(self.dest.as_ref(), lease, (self.clock)(), file, || self.crash.hit(AFTER_FILE)).await?;
+        info!(dataset = def.name, key = %key, records = info.rows, bytes = info.bytes, "file written");
+        summary.records += info.rows as u64;
         summary.files += 1;
-        summary.bytes += file.info.bytes;
+        summary.bytes += info.bytes;
         Ok(())
     }
 

@@ -1,0 +1,344 @@
+//! `entra-archive import`: files already on disk → the archive.
+//!
+//! Takes files of one dataset's records and a destination, and writes them
+//! into the same layout, files and manifests as `run` (records already
+//! archived are skipped, so importing the same file twice adds nothing).
+//! Each file is either one Graph response page (`{"value": [...]}`, also
+//! pretty-printed) or JSON Lines: one record per line, a line wrapping the
+//! record under `properties` (Azure Monitor diagnostic settings' `PT1H.json`
+//! blobs) or a whole page per line. A malformed line is reported with its
+//! file and line number and counted, never written; the rest of the file
+//! goes on. Holds the dataset's lease while it writes, like a run; never
+//! moves the checkpoint. Memory is bounded by [`MAX_OPEN_CELLS`] cells'
+//! batches and row groups, whatever the size or order of the input.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use parquet::file::metadata::KeyValue;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio::runtime::Handle;
+
+use crate::cell::{self, CellFiles, CellSpec, Limits};
+use crate::checkpoint::{Acquired, Lease};
+use crate::convert::{Record, arrow_schema};
+use crate::datasets::DatasetDef;
+use crate::destination::Destination;
+use crate::error::{Error, Result};
+use crate::layout;
+use crate::manifest::meta;
+use crate::run::LEASE_TTL;
+
+/// Hour cells written at the same time; the least recently used is closed
+/// (its file finished and moved in) when another is needed.
+pub const MAX_OPEN_CELLS: usize = 2;
+/// Malformed lines listed in the summary (all are counted).
+const MAX_LISTED: usize = 20;
+/// A file whose first line is not a whole JSON value is read as one
+/// document (a pretty-printed page) if it is at most this big.
+const MAX_DOCUMENT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// What to import.
+#[derive(Debug, Clone)]
+pub struct ImportJob {
+    /// The dataset the records belong to.
+    pub def: &'static DatasetDef,
+    /// Tenant the records come from (part of every file name).
+    pub tenant_id: String,
+    /// The input files.
+    pub files: Vec<PathBuf>,
+    /// Batch and file sizes.
+    pub limits: Limits,
+    /// Id of this import, in staged names and file metadata.
+    pub run_id: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ImportSummary {
+    /// Dataset.
+    pub dataset: String,
+    /// Input files read.
+    pub inputs: usize,
+    /// Records found (valid ones).
+    pub records: u64,
+    /// Records written.
+    pub imported: u64,
+    /// Records the archive already held (or that came twice).
+    pub duplicates: u64,
+    /// Malformed lines (or documents), not written.
+    pub malformed: u64,
+    /// The first malformed lines: `file:line: problem`.
+    pub problems: Vec<String>,
+    /// Parquet files written.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+/// Imports `job` into `dest`. Errors are about the whole import (an
+/// unreadable input, the destination, the lease); malformed records are
+/// counted in the summary.
+pub async fn import(dest: Arc<dyn Destination>, job: ImportJob, now: DateTime<Utc>) -> Result<ImportSummary> {
+    let lease_key = layout::lease_key(&job.tenant_id, job.def.name);
+    let lease = match Lease::acquire(dest.clone(), lease_key, &job.run_id, now, LEASE_TTL).await? {
+        Acquired::Held(lease) => lease,
+        Acquired::Busy { run_id, expires_at } => {
+            return Err(Error::destination(
+                "import",
+                job.def.name,
+                format!(
+                    "another run ({run_id}) is writing this dataset until {expires_at} at the latest; try again then"
+                ),
+            ));
+        }
+    };
+    let handle = Handle::current();
+    let worker = {
+        let dest = dest.clone();
+        tokio::task::spawn_blocking(move || Importer::new(dest, job, lease, handle, now).run())
+    };
+    worker.await.map_err(|e| Error::destination("import", "worker", e.to_string()))?
+}
+
+struct Importer {
+    dest: Arc<dyn Destination>,
+    job: ImportJob,
+    lease: Lease,
+    handle: Handle,
+    now: DateTime<Utc>,
+    cells: HashMap<DateTime<Utc>, CellFiles>,
+    /// Cells by last use, oldest first.
+    recent: Vec<DateTime<Utc>>,
+    summary: ImportSummary,
+}
+
+/// A line that is not a record itself.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    properties: Option<&'a RawValue>,
+    #[serde(borrow)]
+    value: Option<Vec<&'a RawValue>>,
+}
+
+impl Importer {
+    fn new(dest: Arc<dyn Destination>, job: ImportJob, lease: Lease, handle: Handle, now: DateTime<Utc>) -> Importer {
+        let summary = ImportSummary { dataset: job.def.name.to_string(), ..Default::default() };
+        Importer { dest, job, lease, handle, now, cells: HashMap::new(), recent: Vec::new(), summary }
+    }
+
+    fn run(mut self) -> Result<ImportSummary> {
+        let began = Instant::now();
+        let outcome = self.read_all();
+        let outcome = outcome.and_then(|()| self.close_all());
+        let released = self.handle.block_on(self.lease.release(Utc::now()));
+        outcome?;
+        if let Err(e) = released {
+            tracing::warn!(error = %e, "could not release the lease; it expires by itself");
+        }
+        self.summary.seconds = began.elapsed().as_secs_f64();
+        Ok(self.summary)
+    }
+
+    fn read_all(&mut self) -> Result<()> {
+        for path in self.job.files.clone() {
+            self.summary.inputs += 1;
+            self.read_file(&path)
+                .map_err(|e| Error::destination("import", path.display().to_string(), format!("cannot read: {e}")))??;
+        }
+        Ok(())
+    }
+
+    /// One input file. The outer error is the file's (unreadable), the
+    /// inner one the destination's.
+    fn read_file(&mut self, path: &Path) -> std::io::Result<Result<()>> {
+        let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+        let mut line = String::new();
+        let mut number = 0u64;
+        loop {
+            line.clear();
+            if reader.read_line(&mut line)? == 0 {
+                return Ok(Ok(()));
+            }
+            number += 1;
+            let text = line.trim();
+            if text.is_empty() {
+                continue;
+            }
+            if number == 1 && text.starts_with(['{', '[']) && !is_whole_value(text) {
+                // Perhaps a pretty-printed page: read the file as one
+                // document, and if it is not one, line by line after all.
+                let mut document = std::mem::take(&mut line);
+                (&mut reader).take(MAX_DOCUMENT_BYTES).read_to_string(&mut document)?;
+                if self.document(path, &document)? {
+                    return Ok(Ok(()));
+                }
+                for (i, text) in document.lines().enumerate() {
+                    let text = text.trim();
+                    if !text.is_empty()
+                        && let Err(e) = self.line(path, i as u64 + 1, text)
+                    {
+                        return Ok(Err(e));
+                    }
+                }
+                return Ok(Ok(()));
+            }
+            if let Err(e) = self.line(path, number, text) {
+                return Ok(Err(e));
+            }
+        }
+    }
+
+    /// A line: a record, a record under `properties`, or a page.
+    fn line(&mut self, path: &Path, number: u64, text: &str) -> Result<()> {
+        let time_field = self.job.def.time_field;
+        let problem = match Record::parse(text, time_field) {
+            Ok(record) => return self.push(&record),
+            Err(problem) => problem,
+        };
+        match serde_json::from_str::<Envelope>(text) {
+            Ok(Envelope { properties: Some(inner), .. }) => match Record::parse(inner.get(), time_field) {
+                Ok(record) => self.push(&record),
+                Err(problem) => {
+                    self.malformed(path, number, &format!("properties: {problem}"));
+                    Ok(())
+                }
+            },
+            Ok(Envelope { value: Some(records), .. }) => {
+                for (i, raw) in records.iter().enumerate() {
+                    match Record::parse(raw.get(), time_field) {
+                        Ok(record) => self.push(&record)?,
+                        Err(problem) => self.malformed(path, number, &format!("value[{i}]: {problem}")),
+                    }
+                }
+                Ok(())
+            }
+            _ => {
+                self.malformed(path, number, &problem);
+                Ok(())
+            }
+        }
+    }
+
+    /// A whole file holding one page (or an array of records); false if
+    /// the text is not one JSON document.
+    fn document(&mut self, path: &Path, text: &str) -> std::io::Result<bool> {
+        let trimmed = text.trim();
+        let records: Vec<&RawValue> = match serde_json::from_str::<Envelope>(trimmed) {
+            Ok(Envelope { value: Some(records), .. }) => records,
+            Ok(_) => {
+                self.malformed(path, 1, "a JSON object without a \"value\" array of records");
+                return Ok(true);
+            }
+            Err(_) => match serde_json::from_str::<Vec<&RawValue>>(trimmed) {
+                Ok(records) => records,
+                Err(_) => return Ok(false),
+            },
+        };
+        for (i, raw) in records.iter().enumerate() {
+            match Record::parse(raw.get(), self.job.def.time_field) {
+                Ok(record) => self.push(&record).map_err(std::io::Error::other)?,
+                Err(problem) => self.malformed(path, 1, &format!("value[{i}]: {problem}")),
+            }
+        }
+        Ok(true)
+    }
+
+    fn malformed(&mut self, path: &Path, line: u64, problem: &str) {
+        self.summary.malformed += 1;
+        if self.summary.problems.len() < MAX_LISTED {
+            self.summary.problems.push(format!("{}:{line}: {problem}", path.display()));
+        }
+    }
+
+    fn push(&mut self, record: &Record) -> Result<()> {
+        self.summary.records += 1;
+        let cell = layout::cell_of(record.time);
+        if !self.cells.contains_key(&cell) {
+            self.open(cell)?;
+        }
+        if self.recent.last() != Some(&cell) {
+            self.recent.retain(|c| *c != cell);
+            self.recent.push(cell);
+        }
+        let files = self.cells.get_mut(&cell).expect("opened above");
+        match files.push(record)? {
+            true => self.summary.imported += 1,
+            false => self.summary.duplicates += 1,
+        }
+        let finished = files.take_finished();
+        self.deliver(finished)
+    }
+
+    fn open(&mut self, cell: DateTime<Utc>) -> Result<()> {
+        while self.cells.len() >= MAX_OPEN_CELLS {
+            let oldest = self.recent.remove(0);
+            self.close(oldest)?;
+        }
+        let def = self.job.def;
+        let (known, seq) =
+            self.handle.block_on(cell::contents(self.dest.as_ref(), def, cell, &self.job.tenant_id, self.now))?;
+        let end = cell + chrono::Duration::hours(1);
+        let pairs = [
+            (meta::DATASET, def.name.to_string()),
+            (meta::TENANT_ID, self.job.tenant_id.clone()),
+            (meta::RUN_ID, self.job.run_id.clone()),
+            (meta::SLICE_START, cell.to_rfc3339()),
+            (meta::SLICE_END, end.to_rfc3339()),
+            (meta::GRAPH_QUERY, "import".to_string()),
+            (meta::VERSION, env!("CARGO_PKG_VERSION").to_string()),
+        ];
+        let spec = CellSpec {
+            def,
+            schema: arrow_schema(def),
+            cell,
+            tenant_id: self.job.tenant_id.clone(),
+            staging: self.dest.staging_dir().to_path_buf(),
+            run_id: self.job.run_id.clone(),
+            metadata: pairs.into_iter().map(|(k, v)| KeyValue::new(k.to_string(), v)).collect(),
+            limits: self.job.limits,
+        };
+        self.cells.insert(cell, CellFiles::new(spec, known, seq, self.now));
+        Ok(())
+    }
+
+    fn close(&mut self, cell: DateTime<Utc>) -> Result<()> {
+        if let Some(mut files) = self.cells.remove(&cell) {
+            let finished = files.finish()?;
+            self.deliver(finished)?;
+        }
+        Ok(())
+    }
+
+    fn close_all(&mut self) -> Result<()> {
+        for cell in std::mem::take(&mut self.recent) {
+            self.close(cell)?;
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, finished: Vec<cell::Finished>) -> Result<()> {
+        for file in finished {
+            let info = file.info.clone();
+            self.handle.block_on(cell::deliver(self.dest.as_ref(), &mut self.lease, Utc::now(), file, || {}))?;
+            self.summary.files += 1;
+            self.summary.bytes += info.bytes;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `text` is one complete JSON value (a record on one line), as
+/// opposed to the first line of a pretty-printed document.
+fn is_whole_value(text: &str) -> bool {
+    serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+}

@@ -68,9 +68,16 @@ demo: $(VENV_STAMP) ## Export from graph-sim on loopback into ./archive, then qu
 	$(CARGO) build --workspace --bins
 	PYTHON=$(VENV_PY) scripts/demo.sh
 
-bench: $(VENV_STAMP) ## Measure export speed and memory (release build) and print a table
+bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, export memory, speed at Graph's throttle bound; report in target/bench-report.md
 	$(CARGO) build --workspace --bins --release
-	$(VENV_PY) bench/export.py --records 100000 --hours 48 1
+	@{ echo "# entra-archive benchmarks, $$(date -u +%FT%TZ), $$(nproc) CPUs, $$(uname -m)"; \
+	  echo; echo "## Conversion: import vs DuckDB"; echo; \
+	  $(VENV_PY) bench/convert.py --records 100000 1000000 --rounds 3 --python $(VENV_PY); \
+	  echo; echo "## Export through graph-sim (no throttling): memory"; echo; \
+	  $(VENV_PY) bench/export.py --records 100000 1000000 --hours 48; \
+	  echo; echo "## End to end at Graph's throttle bound (5 requests / 10 s)"; echo; \
+	  $(VENV_PY) bench/throttle.py --records 60000 --latency-ms 300 1500; \
+	} | tee target/bench-report.md
 
 clean: ## Remove build output and the venv (not ./archive)
 	$(CARGO) clean

@@ -10,12 +10,13 @@ Prints a Markdown table. Run through `make bench` (release build).
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from measure import measure  # noqa: E402
 
 TENANT = "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5"
 CLIENT = "0a1b2c3d-1111-4222-8333-444455556666"
@@ -49,22 +50,16 @@ def run_once(bin_dir, records, hours):
         env = dict(os.environ, ENTRA_TENANT_ID=TENANT, ENTRA_CLIENT_ID=CLIENT, ENTRA_CLIENT_SECRET=SECRET,
                    GRAPH_BASE_URL=url, ENTRA_LOGIN_URL=url, ARCHIVE_DEST=f"{work}/archive",
                    ARCHIVE_GRAPH_BUDGET="100000/1s")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        out = subprocess.run(
+        code, stdout, stderr, wall, cpu, rss = measure(
             [f"{bin_dir}/entra-archive", "run", "-q", "--json", "--datasets", "signins",
-             "--since", start, "--now", "2026-11-22T00:10:00Z"],
-            env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if out.returncode != 0:
-            sys.exit(f"entra-archive failed ({out.returncode}): {out.stderr}")
-        summary = json.loads(out.stdout)["datasets"][0]
+             "--since", start, "--now", "2026-11-22T00:10:00Z"], env=env)
+        if code != 0:
+            sys.exit(f"entra-archive failed ({code}): {stderr}")
+        summary = json.loads(stdout)["datasets"][0]
         assert summary["records"] == records, summary
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         return {
             "records": records, "hours": hours, "wall": wall, "cpu": cpu,
-            "rss_mb": after.ru_maxrss / 1024, "bytes": summary["bytes"], "files": summary["files"],
+            "rss_mb": rss, "bytes": summary["bytes"], "files": summary["files"],
         }
     finally:
         sim.kill()

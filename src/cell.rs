@@ -85,6 +85,8 @@ pub struct CellFiles {
     seen: HashSet<String>,
     next_seq: u32,
     rows: RowBuilder,
+    /// Row keys of the rows in `rows`.
+    pending_keys: Vec<String>,
     open: Option<OpenFile>,
     finished: Vec<Finished>,
     written_at: DateTime<Utc>,
@@ -92,6 +94,8 @@ pub struct CellFiles {
 
 struct OpenFile {
     key: String,
+    /// Row keys of the rows in this file.
+    keys: Vec<String>,
     staged: PathBuf,
     writer: Option<FileWriter>,
     json_bytes: u64,
@@ -111,18 +115,30 @@ impl CellFiles {
     /// numbered `next_seq`.
     pub fn new(spec: CellSpec, known: HashSet<String>, next_seq: u32, written_at: DateTime<Utc>) -> CellFiles {
         let rows = RowBuilder::new(spec.def, spec.schema.clone());
-        CellFiles { spec, known, seen: HashSet::new(), next_seq, rows, open: None, finished: Vec::new(), written_at }
+        CellFiles {
+            spec,
+            known,
+            seen: HashSet::new(),
+            next_seq,
+            rows,
+            pending_keys: Vec::new(),
+            open: None,
+            finished: Vec::new(),
+            written_at,
+        }
     }
 
     /// Adds a record unless the cell holds its row already; false if it did.
     pub fn push(&mut self, record: &Record) -> Result<bool> {
         let key = record.key(self.spec.def);
-        if self.known.contains(&key) || !self.seen.insert(key) {
+        if self.known.contains(&key) || self.seen.contains(&key) {
             return Ok(false);
         }
         self.rows
             .append(record.raw)
             .map_err(|problem| Error::InvalidRecord { dataset: self.spec.def.name, problem })?;
+        self.seen.insert(key.clone());
+        self.pending_keys.push(key);
         let in_file = self.open.as_ref().map_or(0, |f| f.json_bytes);
         if self.rows.len() >= self.spec.limits.batch_rows
             || in_file + self.rows.raw_bytes() as u64 >= self.spec.limits.file_bytes
@@ -163,11 +179,12 @@ impl CellFiles {
                 uuid::Uuid::new_v4().simple()
             ));
             let writer = FileWriter::create(&staged, self.spec.schema.clone(), self.spec.metadata.clone())?;
-            self.open = Some(OpenFile { key, staged, writer: Some(writer), json_bytes: 0 });
+            self.open = Some(OpenFile { key, keys: Vec::new(), staged, writer: Some(writer), json_bytes: 0 });
         }
         let open = self.open.as_mut().expect("opened above");
-        open.writer.as_mut().expect("open").write(&batch)?;
+        open.writer.as_mut().expect("open").write(batch)?;
         open.json_bytes += json_bytes;
+        open.keys.append(&mut self.pending_keys);
         if open.json_bytes >= self.spec.limits.file_bytes {
             self.close()?;
         }
@@ -177,14 +194,11 @@ impl CellFiles {
     fn close(&mut self) -> Result<()> {
         let Some(mut open) = self.open.take() else { return Ok(()) };
         let info = open.writer.take().expect("open").finish()?;
-        let bytes = std::fs::read(&open.staged).map_err(|e| Error::Parquet {
-            op: "read",
-            key: open.staged.display().to_string(),
-            source: e.into(),
-        });
-        let described = bytes.and_then(|b| Manifest::describe(self.spec.def, &open.key, b.into(), self.written_at));
-        let (manifest, _) = match described {
-            Ok(described) => described,
+        let file = (info.sha256.clone(), info.bytes);
+        let described =
+            Manifest::describe_written(self.spec.def, &open.key, &open.staged, file, &open.keys, self.written_at);
+        let manifest = match described {
+            Ok(manifest) => manifest,
             Err(e) => {
                 let _ = std::fs::remove_file(&open.staged);
                 return Err(e);

@@ -10,6 +10,8 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{SchemaRef, TimestampNanosecondType};
@@ -76,54 +78,91 @@ impl<W: Write> Write for HashingWriter<W> {
 
 /// A Parquet file being written to a local staging path, batch by batch:
 /// rows go out as they come (in the order given), so memory holds at most
-/// one row group's encoded pages, never the file.
+/// one row group's encoded pages and two waiting batches, never the file.
+/// Encoding and compression run on a thread of their own, so converting
+/// the next records overlaps with them.
 pub struct FileWriter {
     path: PathBuf,
-    writer: Option<ArrowWriter<HashingWriter<BufWriter<File>>>>,
-    rows: usize,
+    batches: Option<SyncSender<RecordBatch>>,
+    worker: Option<JoinHandle<Result<FileInfo>>>,
 }
+
+/// Batches waiting for the encoding thread.
+const QUEUED_BATCHES: usize = 2;
 
 impl FileWriter {
     /// Creates `path` (which must not exist).
     pub fn create(path: &Path, schema: SchemaRef, metadata: Vec<KeyValue>) -> Result<FileWriter> {
         let fail = |source: BoxError| Error::Parquet { op: "write", key: path.display().to_string(), source };
         let file = File::create_new(path).map_err(|e| fail(e.into()))?;
-        let sink = HashingWriter { inner: BufWriter::new(file), hasher: Sha256::new(), written: 0 };
+        let sink = HashingWriter { inner: BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new(), written: 0 };
         let writer =
             ArrowWriter::try_new(sink, schema, Some(writer_properties(metadata))).map_err(|e| fail(e.into()))?;
-        Ok(FileWriter { path: path.to_path_buf(), writer: Some(writer), rows: 0 })
+        let (batches, queue) = sync_channel(QUEUED_BATCHES);
+        let key = path.display().to_string();
+        let worker = std::thread::Builder::new()
+            .name("parquet-writer".into())
+            .spawn(move || encode_all(writer, queue, key))
+            .map_err(|e| fail(e.into()))?;
+        Ok(FileWriter { path: path.to_path_buf(), batches: Some(batches), worker: Some(worker) })
+    }
+
+    /// Appends a batch's rows.
+    pub fn write(&mut self, batch: RecordBatch) -> Result<()> {
+        let sent = self.batches.as_ref().expect("not finished").send(batch);
+        if sent.is_err() {
+            // The encoder stopped: its error says why.
+            self.batches = None;
+            return Err(self.join().err().unwrap_or_else(|| self.fail("the encoder stopped".into())));
+        }
+        Ok(())
+    }
+
+    /// Closes the file and fsyncs it.
+    pub fn finish(mut self) -> Result<FileInfo> {
+        self.batches = None;
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<FileInfo> {
+        let worker = self.worker.take().ok_or_else(|| self.fail("already finished".into()))?;
+        worker.join().map_err(|_| self.fail("the encoder panicked".into()))?
     }
 
     fn fail(&self, source: BoxError) -> Error {
         Error::Parquet { op: "write", key: self.path.display().to_string(), source }
     }
+}
 
-    /// Appends a batch's rows.
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let writer = self.writer.as_mut().expect("not finished");
-        let written = writer.write(batch).and_then(|()| match writer.in_progress_size() > ROW_GROUP_BYTES {
-            true => writer.flush(),
-            false => Ok(()),
-        });
-        written.map_err(|e| self.fail(e.into()))?;
-        self.rows += batch.num_rows();
-        Ok(())
+impl Drop for FileWriter {
+    fn drop(&mut self) {
+        self.batches = None;
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
     }
+}
 
-    /// Rows written so far.
-    pub fn rows(&self) -> usize {
-        self.rows
+/// The encoding thread: writes every batch it is sent, then closes the file.
+fn encode_all(
+    mut writer: ArrowWriter<HashingWriter<BufWriter<File>>>,
+    queue: Receiver<RecordBatch>,
+    key: String,
+) -> Result<FileInfo> {
+    let fail = |source: BoxError| Error::Parquet { op: "write", key: key.clone(), source };
+    let mut rows = 0;
+    for batch in queue {
+        writer.write(&batch).map_err(|e| fail(e.into()))?;
+        if writer.in_progress_size() > ROW_GROUP_BYTES {
+            writer.flush().map_err(|e| fail(e.into()))?;
+        }
+        rows += batch.num_rows();
     }
-
-    /// Closes the file and fsyncs it.
-    pub fn finish(mut self) -> Result<FileInfo> {
-        let writer = self.writer.take().expect("not finished");
-        let mut sink = writer.into_inner().map_err(|e| self.fail(e.into()))?;
-        sink.flush().map_err(|e| self.fail(e.into()))?;
-        let file = sink.inner.into_inner().map_err(|e| self.fail(e.into_error().into()))?;
-        file.sync_all().map_err(|e| self.fail(e.into()))?;
-        Ok(FileInfo { rows: self.rows, bytes: sink.written, sha256: hex::encode(sink.hasher.finalize()) })
-    }
+    let mut sink = writer.into_inner().map_err(|e| fail(e.into()))?;
+    sink.flush().map_err(|e| fail(e.into()))?;
+    let file = sink.inner.into_inner().map_err(|e| fail(e.into_error().into()))?;
+    file.sync_all().map_err(|e| fail(e.into()))?;
+    Ok(FileInfo { rows, bytes: sink.written, sha256: hex::encode(sink.hasher.finalize()) })
 }
 
 /// Writes `batches` (one schema, at least one) to a new file at `path` and
@@ -133,7 +172,7 @@ pub fn write_file(path: &Path, batches: &[RecordBatch], metadata: Vec<KeyValue>)
     let schema = batches.first().ok_or_else(|| fail("no rows to write".into()))?.schema();
     let mut writer = FileWriter::create(path, schema, metadata)?;
     for batch in batches {
-        writer.write(batch)?;
+        writer.write(batch.clone())?;
     }
     writer.finish()
 }

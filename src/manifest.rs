@@ -12,7 +12,7 @@
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::file::metadata::ParquetMetaData;
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::statistics::Statistics;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -117,7 +117,42 @@ impl Manifest {
         let fail =
             |problem: String| Error::Parquet { op: "describe", key: data_key.to_string(), source: problem.into() };
         let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).map_err(|e| fail(e.to_string()))?;
-        let metadata = builder.metadata().clone();
+        let keys = row_keys(def, data_key, bytes.clone())?;
+        let file = (file_digest(&bytes), bytes.len() as u64);
+        let manifest = Manifest::from_footer(def, data_key, builder.metadata(), file, &keys, written_at);
+        Ok((manifest, keys))
+    }
+
+    /// Describes a file just written to `path`, whose SHA-256, size and row
+    /// keys the writer knows: reads only the footer back (rows, time range,
+    /// provenance) and checks its row count against the keys.
+    pub fn describe_written(
+        def: &DatasetDef,
+        data_key: &str,
+        path: &std::path::Path,
+        (sha256, bytes): (String, u64),
+        keys: &[String],
+        written_at: DateTime<Utc>,
+    ) -> Result<Manifest> {
+        let fail =
+            |problem: String| Error::Parquet { op: "describe", key: data_key.to_string(), source: problem.into() };
+        let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+        let metadata = ParquetMetaDataReader::new().parse_and_finish(&file).map_err(|e| fail(e.to_string()))?;
+        let manifest = Manifest::from_footer(def, data_key, &metadata, (sha256, bytes), keys, written_at);
+        if manifest.records != keys.len() as u64 {
+            return Err(fail(format!("the footer says {} rows, {} were written", manifest.records, keys.len())));
+        }
+        Ok(manifest)
+    }
+
+    fn from_footer(
+        def: &DatasetDef,
+        data_key: &str,
+        metadata: &ParquetMetaData,
+        (sha256, bytes): (String, u64),
+        keys: &[String],
+        written_at: DateTime<Utc>,
+    ) -> Manifest {
         let value = |name: &str| {
             metadata
                 .file_metadata()
@@ -126,9 +161,8 @@ impl Manifest {
                 .and_then(|k| k.value.clone())
                 .unwrap_or_default()
         };
-        let (min_time, max_time) = time_range(&metadata, &column_name(def.time_field));
-        let keys = row_keys(def, data_key, bytes.clone())?;
-        let manifest = Manifest {
+        let (min_time, max_time) = time_range(metadata, &column_name(def.time_field));
+        Manifest {
             format: FORMAT,
             dataset: def.name.to_string(),
             tenant_id: value(meta::TENANT_ID),
@@ -140,14 +174,13 @@ impl Manifest {
             min_time,
             max_time,
             row_keys: keys.len() as u64,
-            row_keys_sha256: keys_digest(&keys),
-            sha256: file_digest(&bytes),
-            bytes: bytes.len() as u64,
+            row_keys_sha256: keys_digest(keys),
+            sha256,
+            bytes,
             graph_query: value(meta::GRAPH_QUERY),
             tool_version: value(meta::VERSION),
             written_at,
-        };
-        Ok((manifest, keys))
+        }
     }
 
     /// The manifest as stored: pretty JSON.

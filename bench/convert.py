@@ -30,6 +30,7 @@ TENANT = "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5"
 DUCKDB = """
 import sys, duckdb
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 con.execute("COPY (SELECT * FROM read_json(?, format='newline_delimited')) TO '" + sys.argv[2].replace("'", "''")
             + "' (FORMAT parquet, COMPRESSION zstd)", [sys.argv[1]])
 print(con.execute("SELECT count(*) FROM read_parquet(?)", [sys.argv[2]]).fetchone()[0])

@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use parquet::file::metadata::KeyValue;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::runtime::Handle;
@@ -213,15 +212,7 @@ impl Importer {
                     Ok(())
                 }
             },
-            Ok(Envelope { value: Some(records), .. }) => {
-                for (i, raw) in records.iter().enumerate() {
-                    match Record::parse(raw.get(), time_field) {
-                        Ok(record) => self.push(&record)?,
-                        Err(problem) => self.malformed(path, number, &format!("value[{i}]: {problem}")),
-                    }
-                }
-                Ok(())
-            }
+            Ok(Envelope { value: Some(records), .. }) => self.page(path, number, &records),
             _ => {
                 self.malformed(path, number, &problem);
                 Ok(())
@@ -244,13 +235,19 @@ impl Importer {
                 Err(_) => return Ok(false),
             },
         };
+        self.page(path, 1, &records).map_err(std::io::Error::other)?;
+        Ok(true)
+    }
+
+    /// The records of a page found at `line`.
+    fn page(&mut self, path: &Path, line: u64, records: &[&RawValue]) -> Result<()> {
         for (i, raw) in records.iter().enumerate() {
             match Record::parse(raw.get(), self.job.def.time_field) {
-                Ok(record) => self.push(&record).map_err(std::io::Error::other)?,
-                Err(problem) => self.malformed(path, 1, &format!("value[{i}]: {problem}")),
+                Ok(record) => self.push(&record)?,
+                Err(problem) => self.malformed(path, line, &format!("value[{i}]: {problem}")),
             }
         }
-        Ok(true)
+        Ok(())
     }
 
     fn malformed(&mut self, path: &Path, line: u64, problem: &str) {
@@ -287,16 +284,7 @@ impl Importer {
         let def = self.job.def;
         let (known, seq) =
             self.handle.block_on(cell::contents(self.dest.as_ref(), def, cell, &self.job.tenant_id, self.now))?;
-        let end = cell + chrono::Duration::hours(1);
-        let pairs = [
-            (meta::DATASET, def.name.to_string()),
-            (meta::TENANT_ID, self.job.tenant_id.clone()),
-            (meta::RUN_ID, self.job.run_id.clone()),
-            (meta::SLICE_START, cell.to_rfc3339()),
-            (meta::SLICE_END, end.to_rfc3339()),
-            (meta::GRAPH_QUERY, "import".to_string()),
-            (meta::VERSION, env!("CARGO_PKG_VERSION").to_string()),
-        ];
+        let hour = (cell, cell + chrono::Duration::hours(1));
         let spec = CellSpec {
             def,
             schema: arrow_schema(def),
@@ -304,7 +292,7 @@ impl Importer {
             tenant_id: self.job.tenant_id.clone(),
             staging: self.dest.staging_dir().to_path_buf(),
             run_id: self.job.run_id.clone(),
-            metadata: pairs.into_iter().map(|(k, v)| KeyValue::new(k.to_string(), v)).collect(),
+            metadata: meta::pairs(def.name, &self.job.tenant_id, &self.job.run_id, hour, "import"),
             limits: self.job.limits,
         };
         self.cells.insert(cell, CellFiles::new(spec, known, seq, self.now));

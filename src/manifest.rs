@@ -40,6 +40,28 @@ pub mod meta {
     pub const GRAPH_QUERY: &str = "entra_archive.graph_query";
     /// Version of entra-archive that wrote the file.
     pub const VERSION: &str = "entra_archive.version";
+
+    /// The metadata every data file carries: where its records came from.
+    pub fn pairs(
+        dataset: &str,
+        tenant_id: &str,
+        run_id: &str,
+        (start, end): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+        query: &str,
+    ) -> Vec<parquet::file::metadata::KeyValue> {
+        [
+            (DATASET, dataset.to_string()),
+            (TENANT_ID, tenant_id.to_string()),
+            (RUN_ID, run_id.to_string()),
+            (SLICE_START, start.to_rfc3339()),
+            (SLICE_END, end.to_rfc3339()),
+            (GRAPH_QUERY, query.to_string()),
+            (VERSION, env!("CARGO_PKG_VERSION").to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| parquet::file::metadata::KeyValue::new(k.to_string(), v))
+        .collect()
+    }
 }
 
 /// What a data file holds, as recorded when it was written.

@@ -12,13 +12,10 @@
 //! `manifest`). At the deadline it stops between pages and still writes what
 //! it read (the checkpoint then stays at the slice's start).
 
-use std::collections::HashSet;
 use std::pin::pin;
 
 use arrow::datatypes::SchemaRef;
-use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use parquet::file::metadata::KeyValue;
 use tracing::info;
 
 use super::Exporter;
@@ -44,15 +41,6 @@ pub(super) struct SliceOutcome {
 }
 
 impl Exporter {
-    /// The row keys a cell's files hold, and the `seq` its next file gets.
-    pub(super) async fn cell_contents(
-        &self,
-        def: &'static DatasetDef,
-        cell: DateTime<Utc>,
-    ) -> Result<(HashSet<String>, u32)> {
-        cell::contents(self.dest.as_ref(), def, cell, &self.tenant_id, (self.clock)()).await
-    }
-
     /// Reads one slice and writes what is new in it. The next page is
     /// fetched while the previous one is converted and written (on a
     /// blocking thread), so Graph's request slots never wait for the CPU.
@@ -65,7 +53,7 @@ impl Exporter {
         summary: &mut DatasetSummary,
         deadline: Option<&Deadline>,
     ) -> Result<SliceOutcome> {
-        let (known, seq) = self.cell_contents(def, slice.cell).await?;
+        let (known, seq) = cell::contents(self.dest.as_ref(), def, slice.cell, &self.tenant_id, (self.clock)()).await?;
         let url = graph::slice_url(self.graph.base(), def, slice.start, slice.end);
         let spec = CellSpec {
             def,
@@ -74,7 +62,13 @@ impl Exporter {
             tenant_id: self.tenant_id.clone(),
             staging: self.dest.staging_dir().to_path_buf(),
             run_id: self.run_id.clone(),
-            metadata: self.file_metadata(def, slice, &url),
+            metadata: meta::pairs(
+                def.name,
+                &self.tenant_id,
+                &self.run_id,
+                (slice.start, slice.end),
+                &url[url::Position::BeforePath..],
+            ),
             limits: self.limits,
         };
         let mut cell = CellFiles::new(spec, known, seq, (self.clock)());
@@ -95,11 +89,16 @@ impl Exporter {
         };
         let write = async {
             let mut wrote = false;
-            while let Some(page) = pages_in.recv().await {
+            loop {
+                // `None`: every page was read, so the cell's last file closes.
+                let page = pages_in.recv().await;
+                let last = page.is_none();
                 let finished;
                 (cell, finished) = blocking(def, move || {
-                    let added = add_page(&mut cell, def, slice, &page);
-                    let finished = added.map(|()| cell.take_finished());
+                    let finished = match page {
+                        Some(page) => add_page(&mut cell, def, slice, &page).map(|()| cell.take_finished()),
+                        None => cell.finish(),
+                    };
                     (cell, finished)
                 })
                 .await?;
@@ -107,13 +106,10 @@ impl Exporter {
                     self.deliver(def, file, lease, summary).await?;
                     wrote = true;
                 }
+                if last {
+                    return Ok::<_, Error>(wrote);
+                }
             }
-            let finished = blocking(def, move || cell.finish()).await?;
-            for file in finished? {
-                self.deliver(def, file, lease, summary).await?;
-                wrote = true;
-            }
-            Ok::<_, Error>(wrote)
         };
         let (complete, wrote) = futures::try_join!(fetch, write)?;
         Ok(SliceOutcome { wrote, complete })
@@ -135,19 +131,6 @@ impl Exporter {
         summary.files += 1;
         summary.bytes += info.bytes;
         Ok(())
-    }
-
-    fn file_metadata(&self, def: &DatasetDef, slice: Slice, url: &url::Url) -> Vec<KeyValue> {
-        let pairs = [
-            (meta::DATASET, def.name.to_string()),
-            (meta::TENANT_ID, self.tenant_id.clone()),
-            (meta::RUN_ID, self.run_id.clone()),
-            (meta::SLICE_START, slice.start.to_rfc3339()),
-            (meta::SLICE_END, slice.end.to_rfc3339()),
-            (meta::GRAPH_QUERY, url[url::Position::BeforePath..].to_string()),
-            (meta::VERSION, env!("CARGO_PKG_VERSION").to_string()),
-        ];
-        pairs.into_iter().map(|(k, v)| KeyValue::new(k.to_string(), v)).collect()
     }
 }
 

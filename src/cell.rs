@@ -12,6 +12,9 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+use arrow::array::{AsArray, BooleanArray, RecordBatch};
+use arrow::compute::filter_record_batch;
+
 use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Utc};
 use parquet::file::metadata::KeyValue;
@@ -26,6 +29,10 @@ use crate::error::{Error, Result};
 use crate::layout;
 use crate::manifest::{self, Manifest};
 use tracing::info;
+
+/// Row keys (see [`crate::convert::row_key`]), hashed fast: a cell checks
+/// every record against them.
+pub type KeySet = foldhash::HashSet<String>;
 
 /// When batches and files end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +88,8 @@ pub struct CellSpec {
 /// One cell being written.
 pub struct CellFiles {
     spec: CellSpec,
-    known: HashSet<String>,
-    seen: HashSet<String>,
+    known: KeySet,
+    seen: KeySet,
     next_seq: u32,
     rows: RowBuilder,
     /// Row keys of the rows in `rows`.
@@ -113,12 +120,12 @@ impl Drop for OpenFile {
 impl CellFiles {
     /// A cell whose files already hold `known` row keys; its next file is
     /// numbered `next_seq`.
-    pub fn new(spec: CellSpec, known: HashSet<String>, next_seq: u32, written_at: DateTime<Utc>) -> CellFiles {
+    pub fn new(spec: CellSpec, known: KeySet, next_seq: u32, written_at: DateTime<Utc>) -> CellFiles {
         let rows = RowBuilder::new(spec.def, spec.schema.clone());
         CellFiles {
             spec,
             known,
-            seen: HashSet::new(),
+            seen: KeySet::default(),
             next_seq,
             rows,
             pending_keys: Vec::new(),
@@ -148,6 +155,34 @@ impl CellFiles {
         Ok(true)
     }
 
+    /// Adds the rows of `batch` (converted with this cell's schema; `keys`
+    /// are their row keys, in order) that the cell does not hold yet;
+    /// answers how many. Rows waiting from [`push`](Self::push) go first.
+    pub fn push_batch(&mut self, keys: Vec<String>, batch: RecordBatch) -> Result<usize> {
+        if !self.rows.is_empty() {
+            self.write_batch()?;
+        }
+        let mut keep = Vec::with_capacity(keys.len());
+        let mut new_keys = Vec::with_capacity(keys.len());
+        for key in keys {
+            let new = !self.known.contains(&key) && !self.seen.contains(&key);
+            if new {
+                self.seen.insert(key.clone());
+                new_keys.push(key);
+            }
+            keep.push(new);
+        }
+        let batch = match new_keys.len() == batch.num_rows() {
+            true => batch,
+            false => filter_record_batch(&batch, &BooleanArray::from(keep)).map_err(|e| self.encode_error(e))?,
+        };
+        let added = new_keys.len();
+        if added > 0 {
+            self.write_rows(batch, new_keys)?;
+        }
+        Ok(added)
+    }
+
     /// Files finished so far, handed over once.
     pub fn take_finished(&mut self) -> Vec<Finished> {
         std::mem::take(&mut self.finished)
@@ -168,8 +203,36 @@ impl CellFiles {
     }
 
     fn write_batch(&mut self) -> Result<()> {
-        let json_bytes = self.rows.raw_bytes() as u64;
         let batch = self.rows.finish().map_err(|e| self.encode_error(e))?;
+        let keys = std::mem::take(&mut self.pending_keys);
+        self.write_rows(batch, keys)
+    }
+
+    /// Writes rows (whose row keys are `keys`) into the open file, or a new
+    /// one, closing each file once it holds [`Limits::file_bytes`] of JSON.
+    fn write_rows(&mut self, batch: RecordBatch, mut keys: Vec<String>) -> Result<()> {
+        let raw = batch.column(batch.num_columns() - 1).as_string::<i32>();
+        let offsets: Vec<u64> = raw.value_offsets().iter().map(|&o| o as u64).collect();
+        let rows = batch.num_rows();
+        let mut start = 0;
+        while start < rows {
+            let file_bytes = self.spec.limits.file_bytes;
+            let open = self.open_file()?;
+            // The row that takes the file to its size is its last.
+            let room = file_bytes.saturating_sub(open.json_bytes).max(1);
+            let end = (start + 1..=rows).find(|&end| offsets[end] - offsets[start] >= room).unwrap_or(rows);
+            open.writer.as_mut().expect("open").write(batch.slice(start, end - start))?;
+            open.json_bytes += offsets[end] - offsets[start];
+            open.keys.extend(keys.drain(..end - start));
+            if open.json_bytes >= file_bytes {
+                self.close()?;
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
+    fn open_file(&mut self) -> Result<&mut OpenFile> {
         if self.open.is_none() {
             let key = layout::data_key(self.spec.def.name, self.spec.cell, self.next_seq, &self.spec.tenant_id);
             self.next_seq += 1;
@@ -181,14 +244,7 @@ impl CellFiles {
             let writer = FileWriter::create(&staged, self.spec.schema.clone(), self.spec.metadata.clone())?;
             self.open = Some(OpenFile { key, keys: Vec::new(), staged, writer: Some(writer), json_bytes: 0 });
         }
-        let open = self.open.as_mut().expect("opened above");
-        open.writer.as_mut().expect("open").write(batch)?;
-        open.json_bytes += json_bytes;
-        open.keys.append(&mut self.pending_keys);
-        if open.json_bytes >= self.spec.limits.file_bytes {
-            self.close()?;
-        }
-        Ok(())
+        Ok(self.open.as_mut().expect("opened above"))
     }
 
     fn close(&mut self) -> Result<()> {
@@ -222,8 +278,8 @@ pub async fn contents(
     cell: DateTime<Utc>,
     tenant_id: &str,
     now: DateTime<Utc>,
-) -> Result<(HashSet<String>, u32)> {
-    let mut ids = HashSet::new();
+) -> Result<(KeySet, u32)> {
+    let mut ids = KeySet::default();
     let mut next_seq = 0;
     let manifests: HashSet<String> =
         dest.list(&layout::cell_manifest_prefix(def.name, cell)).await?.into_iter().map(|m| m.key).collect();
@@ -282,4 +338,63 @@ pub async fn deliver(
     let manifest_key = layout::manifest_key(&file.key).expect("a data key");
     dest.put(&manifest_key, file.manifest.to_bytes(), PutMode::Overwrite).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convert::arrow_schema;
+    use crate::datasets::by_name;
+    use crate::encode::read_keys;
+    use bytes::Bytes;
+
+    fn record(i: usize) -> String {
+        format!(r#"{{"id":"r{i}","createdDateTime":"2026-11-20T01:{i:02}:00Z"}}"#)
+    }
+
+    #[test]
+    fn batches_skip_rows_held_and_roll_over_at_the_file_size() {
+        let def = by_name("signins").unwrap();
+        let schema = arrow_schema(def);
+        let dir = tempfile::tempdir().unwrap();
+        let cell = "2026-11-20T01:00:00Z".parse().unwrap();
+        let one = record(0).len() as u64;
+        let spec = CellSpec {
+            def,
+            schema: schema.clone(),
+            cell,
+            tenant_id: "t".into(),
+            staging: dir.path().to_path_buf(),
+            run_id: "run".into(),
+            metadata: vec![],
+            limits: Limits { batch_rows: 4096, file_bytes: 3 * one },
+        };
+        let known: KeySet = ["r1".to_string()].into_iter().collect();
+        let mut files = CellFiles::new(spec, known, 5, Utc::now());
+        // r1 is held already and r3 comes twice.
+        let order = [0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9];
+        let mut rows = RowBuilder::new(def, schema);
+        order.iter().for_each(|&i| rows.append(&record(i)).unwrap());
+        let keys: Vec<String> = order.iter().map(|i| format!("r{i}")).collect();
+        assert_eq!(files.push_batch(keys.clone(), rows.finish().unwrap()).unwrap(), 9);
+
+        let finished = files.finish().unwrap();
+        let written: Vec<(String, Vec<String>)> = finished
+            .iter()
+            .map(|f| {
+                let bytes = Bytes::from(std::fs::read(&f.staged).unwrap());
+                (f.key.clone(), read_keys(&f.key, bytes, None).unwrap())
+            })
+            .collect();
+        let expected = |seq: u32, ids: &[usize]| {
+            (layout::data_key("signins", cell, seq, "t"), ids.iter().map(|i| format!("r{i}")).collect::<Vec<_>>())
+        };
+        assert_eq!(written, vec![expected(5, &[0, 2, 3]), expected(6, &[4, 5, 6]), expected(7, &[7, 8, 9])]);
+        assert!(finished.iter().all(|f| f.manifest.records == 3 && f.info.rows == 3));
+
+        let mut rows = RowBuilder::new(def, arrow_schema(def));
+        order.iter().for_each(|&i| rows.append(&record(i)).unwrap());
+        assert_eq!(files.push_batch(keys, rows.finish().unwrap()).unwrap(), 0, "a second time adds nothing");
+        assert!(files.finish().unwrap().is_empty());
+    }
 }

@@ -31,13 +31,12 @@ use crate::datasets::{DatasetDef, Field, Kind};
 /// Builds batches of one dataset's rows, a record at a time.
 pub struct RowBuilder {
     schema: SchemaRef,
+    fields: &'static [Field],
     /// A `Column::Struct` of the dataset's fields.
     root: Column,
     raw: StringBuilder,
     raw_bytes: usize,
     rows: usize,
-    /// A record failed halfway, so the columns no longer line up.
-    broken: Option<String>,
 }
 
 impl RowBuilder {
@@ -45,29 +44,40 @@ impl RowBuilder {
     pub fn new(def: &'static DatasetDef, schema: SchemaRef) -> RowBuilder {
         RowBuilder {
             schema,
+            fields: def.fields,
             root: Column::Struct(StructColumn::new(def.fields)),
             raw: StringBuilder::new(),
             raw_bytes: 0,
             rows: 0,
-            broken: None,
         }
     }
 
-    /// Appends one record. `raw` should be a JSON object's text already
-    /// validated (by `convert::Record::parse`): then this cannot fail. If it
-    /// fails anyway, the rows since the last batch are lost and
-    /// [`finish`](Self::finish) says so.
+    /// Appends one record, the text of a JSON object. Text that is not
+    /// valid JSON is an error and adds no row (the rows before it stay).
     pub fn append(&mut self, raw: &str) -> Result<(), String> {
         let mut reader = serde_json::Deserializer::from_str(raw);
         if let Err(e) = Into(&mut self.root).deserialize(&mut reader).and_then(|()| reader.end()) {
-            let problem = format!("record is not valid JSON: {e}");
-            self.broken.get_or_insert(problem.clone());
-            return Err(problem);
+            self.rebuild();
+            return Err(format!("record is not valid JSON: {e}"));
         }
         self.raw.append_value(raw);
         self.raw_bytes += raw.len();
         self.rows += 1;
         Ok(())
+    }
+
+    /// After a record failed halfway (some columns hold a value of it, some
+    /// not): starts the columns over and appends the good rows again, from
+    /// their text. Rare (only text that is not JSON gets here), so simple.
+    fn rebuild(&mut self) {
+        let good = self.raw.finish();
+        self.root = Column::Struct(StructColumn::new(self.fields));
+        self.rows = 0;
+        self.raw_bytes = 0;
+        for text in good.iter().flatten() {
+            let again = self.append(text);
+            debug_assert!(again.is_ok(), "a row appended before appends again");
+        }
     }
 
     /// Rows appended since the last [`finish`](Self::finish).
@@ -90,12 +100,11 @@ impl RowBuilder {
         let Column::Struct(root) = &mut self.root else { unreachable!("the root is a struct") };
         let mut columns = root.finish_children();
         root.validity = NullBufferBuilder::new(0);
-        columns.push(Arc::new(self.raw.finish()));
+        // The next batch is likely as big: no growing the buffer again.
+        let next = StringBuilder::with_capacity(self.rows, self.raw_bytes);
+        columns.push(Arc::new(std::mem::replace(&mut self.raw, next).finish()));
         self.rows = 0;
         self.raw_bytes = 0;
-        if let Some(problem) = self.broken.take() {
-            return Err(ArrowError::InvalidArgumentError(format!("a record could not be converted: {problem}")));
-        }
         RecordBatch::try_new(self.schema.clone(), columns)
     }
 }
@@ -120,10 +129,14 @@ struct StructColumn {
     /// Scratch: which children the current object filled. A struct never
     /// contains itself, so one row is in progress at a time.
     filled: Vec<bool>,
-    /// Where the next property is most likely found (records of one
-    /// dataset list their properties in the same order).
-    hint: usize,
+    /// The field the n-th property of the last object matched
+    /// ([`UNKNOWN`] if none): records of one dataset list their properties
+    /// in the same order, so this is nearly always right the first time.
+    shape: Vec<usize>,
 }
+
+/// In [`StructColumn::shape`]: a property no field matched.
+const UNKNOWN: usize = usize::MAX;
 
 struct ListColumn {
     kind: &'static Kind,
@@ -201,7 +214,7 @@ impl StructColumn {
             children: fields.iter().map(|f| Column::new(&f.kind)).collect(),
             validity: NullBufferBuilder::new(0),
             filled: vec![false; fields.len()],
-            hint: 0,
+            shape: Vec::new(),
         }
     }
 
@@ -214,28 +227,32 @@ impl StructColumn {
         self.children.iter_mut().map(Column::finish).collect()
     }
 
-    /// The child a property name belongs to.
-    fn position(&mut self, name: &str) -> Option<usize> {
+    /// The child the `nth` property of an object, `name`, belongs to.
+    fn position(&mut self, nth: usize, name: &str) -> Option<usize> {
         let fields = self.fields;
-        let found = match fields.get(self.hint) {
-            Some(f) if f.json == name => Some(self.hint),
-            _ => fields
-                .iter()
-                .position(|f| f.json == name)
-                .or_else(|| fields.iter().position(|f| f.json.eq_ignore_ascii_case(name))),
-        };
-        if let Some(i) = found {
-            self.hint = i + 1;
+        match self.shape.get(nth) {
+            Some(&i) if i != UNKNOWN && fields[i].json == name => return Some(i),
+            _ => {}
         }
+        let found = fields
+            .iter()
+            .position(|f| f.json == name)
+            .or_else(|| fields.iter().position(|f| f.json.eq_ignore_ascii_case(name)));
+        if nth >= self.shape.len() {
+            self.shape.resize(nth + 1, UNKNOWN);
+        }
+        self.shape[nth] = found.unwrap_or(UNKNOWN);
         found
     }
 
     /// Reads one JSON object into one row.
     fn read_object<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
         self.filled.iter_mut().for_each(|f| *f = false);
-        self.hint = 0;
+        let mut nth = 0;
         while let Some(name) = map.next_key_seed(Name)? {
-            match self.position(name.as_str()) {
+            let position = self.position(nth, name.as_str());
+            nth += 1;
+            match position {
                 Some(i) if !self.filled[i] => {
                     self.filled[i] = true;
                     map.next_value_seed(Into(&mut self.children[i]))?;
@@ -423,5 +440,48 @@ pub fn float_text(text: &str) -> Option<f64> {
         "INF" | "Infinity" => Some(f64::INFINITY),
         "-INF" | "-Infinity" => Some(f64::NEG_INFINITY),
         other => other.trim().parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convert::arrow_schema;
+    use crate::datasets::by_name;
+    use arrow::array::{Array, AsArray};
+
+    #[test]
+    fn text_that_breaks_halfway_adds_no_row_and_keeps_the_others() {
+        let def = by_name("signins").unwrap();
+        let mut rows = RowBuilder::new(def, arrow_schema(def));
+        let good = |id: &str| format!(r#"{{"id":"{id}","status":{{"errorCode":{}}},"userId":"u"}}"#, id.len());
+        rows.append(&good("a")).unwrap();
+        let broken = r#"{"id":"b","status":{"errorCode":7,"failureReason":"#;
+        assert!(rows.append(broken).unwrap_err().contains("not valid JSON"));
+        rows.append(&good("cc")).unwrap();
+        assert_eq!(rows.len(), 2);
+        let batch = rows.finish().unwrap();
+        let raw = batch.column_by_name("raw").unwrap().as_string::<i32>();
+        assert_eq!(raw.iter().flatten().collect::<Vec<_>>(), vec![good("a").as_str(), good("cc").as_str()]);
+        let status = batch.column_by_name("status").unwrap().as_struct();
+        let codes = status.column_by_name("error_code").unwrap().as_primitive::<arrow::datatypes::Int32Type>();
+        assert_eq!(codes.values().to_vec(), vec![1, 2], "the broken record's 7 is gone");
+        assert_eq!(status.len(), 2);
+    }
+
+    #[test]
+    fn properties_in_a_new_order_still_find_their_columns() {
+        let def = by_name("signins").unwrap();
+        let mut rows = RowBuilder::new(def, arrow_schema(def));
+        rows.append(r#"{"id":"a","userId":"u1","extra":1,"appId":"x1"}"#).unwrap();
+        rows.append(r#"{"appId":"x2","extra":1,"id":"b","USERID":"u2"}"#).unwrap();
+        rows.append(r#"{"id":"c","userId":"u3","extra":1,"appId":"x3"}"#).unwrap();
+        let batch = rows.finish().unwrap();
+        let text = |name: &str| -> Vec<String> {
+            batch.column_by_name(name).unwrap().as_string::<i32>().iter().map(|v| v.unwrap().to_string()).collect()
+        };
+        assert_eq!(text("id"), vec!["a", "b", "c"]);
+        assert_eq!(text("user_id"), vec!["u1", "u2", "u3"]);
+        assert_eq!(text("app_id"), vec!["x1", "x2", "x3"]);
     }
 }

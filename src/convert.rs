@@ -42,17 +42,22 @@ pub struct Record<'a> {
 }
 
 impl<'a> Record<'a> {
-    /// Checks one record's JSON text (all of it: it must be valid JSON),
-    /// requiring an object with a string `id` and a valid date-time in
-    /// `time_field` (matched exactly, else case-insensitively). The error
-    /// says which is missing. Builds nothing but those two values.
+    /// Reads one record's JSON text as far as it must to find a string `id`
+    /// and a valid date-time in `time_field` (matched exactly, else
+    /// case-insensitively): an object's text whose top level holds both.
+    /// The error says which is missing. Reading stops once both are found,
+    /// so the rest of the text is checked where it is converted
+    /// ([`crate::columns::RowBuilder::append`]) or already was (a page).
     pub fn parse(raw: &'a str, time_field: &str) -> Result<Record<'a>, String> {
+        let mut head = Found { id: None, time: None, time_any_case: None, object: false };
         let mut reader = serde_json::Deserializer::from_str(raw);
-        let head = Head { time_field }
-            .deserialize(&mut reader)
-            .and_then(|head| reader.end().map(|()| head))
-            .map_err(|e| format!("record is not valid JSON: {e}"))?
-            .ok_or("record is not a JSON object")?;
+        let read = Head { time_field, found: &mut head }.deserialize(&mut reader).and_then(|()| reader.end());
+        match read {
+            Ok(()) if !head.object => return Err("record is not a JSON object".into()),
+            Ok(()) => {}
+            Err(_) if head.complete() => {}
+            Err(e) => return Err(format!("record is not valid JSON: {e}")),
+        }
         let id = match head.id {
             Some(id) if !id.is_empty() => id,
             _ => return Err("record has no string \"id\"".into()),
@@ -98,27 +103,41 @@ struct Found<'de> {
     id: Option<Cow<'de, str>>,
     time: Option<Cow<'de, str>>,
     time_any_case: Option<Cow<'de, str>>,
+    /// The text is an object.
+    object: bool,
 }
 
-/// Reads a record's top level for `id` and the time field, skipping the rest.
-struct Head<'f> {
+impl Found<'_> {
+    /// Both found, as a string `id` and an exactly named time: nothing
+    /// later in the record can change them (the first of a name wins).
+    fn complete(&self) -> bool {
+        self.object && self.id.is_some() && self.time.is_some()
+    }
+}
+
+/// Reads a record's top level for `id` and the time field, skipping the
+/// rest, and stops (with an error the caller sees through) once both are
+/// found.
+struct Head<'f, 'r, 'de> {
     time_field: &'f str,
+    found: &'r mut Found<'de>,
 }
 
-impl<'de> DeserializeSeed<'de> for Head<'_> {
-    type Value = Option<Found<'de>>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+impl<'de> DeserializeSeed<'de> for Head<'_, '_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Head<'_> {
-    type Value = Option<Found<'de>>;
+impl<'de> Visitor<'de> for Head<'_, '_, 'de> {
+    type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = Found { id: None, time: None, time_any_case: None };
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let found = self.found;
+        found.object = true;
         while let Some(name) = map.next_key_seed(Text)? {
             let Some(name) = name else {
                 map.next_value::<IgnoredAny>()?;
@@ -135,16 +154,33 @@ impl<'de> Visitor<'de> for Head<'_> {
                 continue;
             };
             *slot = map.next_value_seed(Text)?;
+            if found.complete() {
+                return Err(de::Error::custom("found"));
+            }
         }
-        Ok(Some(found))
+        Ok(())
     }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+        Ok(())
     }
-    none_for_scalars!();
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
     }
 }
 
@@ -387,6 +423,21 @@ mod tests {
         let details = first.as_struct().column_by_name("details").unwrap().as_string::<i32>().clone();
         assert_eq!(details.value(0), r#"{"ReferenceId":"21000"}"#);
         assert!(details.is_null(1));
+    }
+
+    #[test]
+    fn parse_reads_no_further_than_id_and_time() {
+        // The rest is checked where the record is converted.
+        let r = Record::parse(r#"{"id":"a","createdDateTime":"2026-01-01T00:00:00Z","x":"#, "createdDateTime");
+        assert_eq!(r.unwrap().id, "a");
+        // Only a case-insensitive match so far: an exact one may follow.
+        let r = Record::parse(
+            r#"{"id":"a","CreatedDateTime":"2026-01-01T00:00:00Z","createdDateTime":"2026-02-01T00:00:00Z"}"#,
+            "createdDateTime",
+        );
+        assert_eq!(r.unwrap().time, parse_time("2026-02-01T00:00:00Z").unwrap());
+        let e = Record::parse(r#"{"id":"a","CreatedDateTime":"2026-01-01T00:00:00Z","#, "createdDateTime");
+        assert!(e.unwrap_err().contains("not valid JSON"));
     }
 
     #[test]

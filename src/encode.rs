@@ -21,14 +21,16 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
-use crate::convert::{ID_COLUMN, row_key};
+use crate::convert::{ID_COLUMN, RAW_COLUMN, row_key};
 use crate::error::{BoxError, Error, Result};
 
-/// zstd level: a good ratio at a speed well above Graph's throughput.
-const ZSTD_LEVEL: i32 = 3;
+/// zstd level: on 1M sign-ins, level 3 made no smaller files than level 1
+/// (192.1 vs 192.0 MB) for 10 % more CPU, negative levels 45 % bigger ones.
+const ZSTD_LEVEL: i32 = 1;
 /// Rows per row group.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 
@@ -45,8 +47,14 @@ pub struct FileInfo {
 
 /// The writer settings of every archive file.
 pub fn writer_properties(metadata: Vec<KeyValue>) -> WriterProperties {
+    let raw = ColumnPath::from(RAW_COLUMN);
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).expect("valid zstd level")))
+        // Every record's text and id differ: a dictionary is wasted work,
+        // and min/max of whole records prune nothing.
+        .set_column_dictionary_enabled(raw.clone(), false)
+        .set_column_dictionary_enabled(ColumnPath::from(ID_COLUMN), false)
+        .set_column_statistics_enabled(raw, EnabledStatistics::None)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("entra-archive {}", env!("CARGO_PKG_VERSION")))
         .set_key_value_metadata(Some(metadata))

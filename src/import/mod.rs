@@ -26,7 +26,7 @@ use tokio::runtime::Handle;
 
 use crate::cell::{self, CellFiles, CellSpec, Limits};
 use crate::checkpoint::{Acquired, Lease};
-use crate::convert::{Record, arrow_schema};
+use crate::convert::arrow_schema;
 use crate::datasets::DatasetDef;
 use crate::destination::Destination;
 use crate::error::{Error, Result};
@@ -34,9 +34,14 @@ use crate::layout;
 use crate::manifest::meta;
 use crate::run::LEASE_TTL;
 
+mod parse;
+use parse::{Parsed, Parser};
+
 /// Hour cells written at the same time; the least recently used is closed
 /// (its file finished and moved in) when another is needed.
 pub const MAX_OPEN_CELLS: usize = 2;
+/// Threads parsing an input at most.
+const MAX_PARSERS: usize = 4;
 /// Malformed lines listed in the summary (all are counted).
 const MAX_LISTED: usize = 20;
 /// A file whose first line is not a whole JSON value is read as one
@@ -120,11 +125,9 @@ struct Importer {
     summary: ImportSummary,
 }
 
-/// A line that is not a record itself.
+/// A document that is not a record itself.
 #[derive(Deserialize)]
 struct Envelope<'a> {
-    #[serde(borrow)]
-    properties: Option<&'a RawValue>,
     #[serde(borrow)]
     value: Option<Vec<&'a RawValue>>,
 }
@@ -160,92 +163,76 @@ impl Importer {
     /// One input file. The outer error is the file's (unreadable), the
     /// inner one the destination's.
     fn read_file(&mut self, path: &Path) -> std::io::Result<Result<()>> {
-        let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
-        let mut line = String::new();
-        let mut number = 0u64;
-        loop {
-            line.clear();
-            if reader.read_line(&mut line)? == 0 {
-                return Ok(Ok(()));
-            }
-            number += 1;
-            let text = line.trim();
-            if text.is_empty() {
-                continue;
-            }
-            if number == 1 && text.starts_with(['{', '[']) && !is_whole_value(text) {
-                // Perhaps a pretty-printed page: read the file as one
-                // document, and if it is not one, line by line after all.
-                let mut document = std::mem::take(&mut line);
-                (&mut reader).take(MAX_DOCUMENT_BYTES).read_to_string(&mut document)?;
-                if self.document(path, &document)? {
-                    return Ok(Ok(()));
-                }
-                for (i, text) in document.lines().enumerate() {
-                    let text = text.trim();
-                    if !text.is_empty()
-                        && let Err(e) = self.line(path, i as u64 + 1, text)
-                    {
-                        return Ok(Err(e));
-                    }
-                }
-                return Ok(Ok(()));
-            }
-            if let Err(e) = self.line(path, number, text) {
-                return Ok(Err(e));
-            }
+        let mut reader = BufReader::with_capacity(64 * 1024, File::open(path)?);
+        let mut head = Vec::new();
+        reader.read_until(b'\n', &mut head)?;
+        let first = String::from_utf8_lossy(&head);
+        let first = first.trim();
+        if first.starts_with(['{', '[']) && !is_whole_value(first) {
+            // Perhaps a pretty-printed page: read the file as one document.
+            let mut document = head;
+            reader.take(MAX_DOCUMENT_BYTES).read_to_end(&mut document)?;
+            return Ok(self.document(path, document));
         }
+        // What the BufReader read ahead belongs to the first chunk.
+        head.extend_from_slice(reader.buffer());
+        let file = reader.into_inner();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_PARSERS);
+        parse::parse_lines(self.job.def, head, file, threads, |parsed| self.take(path, parsed))
     }
 
-    /// A line: a record, a record under `properties`, or a page.
-    fn line(&mut self, path: &Path, number: u64, text: &str) -> Result<()> {
-        let time_field = self.job.def.time_field;
-        let problem = match Record::parse(text, time_field) {
-            Ok(record) => return self.push(&record),
-            Err(problem) => problem,
+    /// A whole file holding one page (or an array of records), or else
+    /// lines after all.
+    fn document(&mut self, path: &Path, document: Vec<u8>) -> Result<()> {
+        let mut parser = Parser::new(self.job.def);
+        let text = match String::from_utf8(document) {
+            Ok(text) => text,
+            Err(e) => {
+                self.malformed(path, 1, &format!("not UTF-8 text: {}", e.utf8_error()));
+                return Ok(());
+            }
         };
-        match serde_json::from_str::<Envelope>(text) {
-            Ok(Envelope { properties: Some(inner), .. }) => match Record::parse(inner.get(), time_field) {
-                Ok(record) => self.push(&record),
-                Err(problem) => {
-                    self.malformed(path, number, &format!("properties: {problem}"));
-                    Ok(())
-                }
-            },
-            Ok(Envelope { value: Some(records), .. }) => self.page(path, number, &records),
-            _ => {
-                self.malformed(path, number, &problem);
-                Ok(())
-            }
-        }
-    }
-
-    /// A whole file holding one page (or an array of records); false if
-    /// the text is not one JSON document.
-    fn document(&mut self, path: &Path, text: &str) -> std::io::Result<bool> {
         let trimmed = text.trim();
         let records: Vec<&RawValue> = match serde_json::from_str::<Envelope>(trimmed) {
-            Ok(Envelope { value: Some(records), .. }) => records,
+            Ok(Envelope { value: Some(records) }) => records,
             Ok(_) => {
                 self.malformed(path, 1, "a JSON object without a \"value\" array of records");
-                return Ok(true);
+                return Ok(());
             }
             Err(_) => match serde_json::from_str::<Vec<&RawValue>>(trimmed) {
                 Ok(records) => records,
-                Err(_) => return Ok(false),
+                Err(_) => {
+                    // Not one document: lines after all.
+                    for (i, line) in text.lines().enumerate() {
+                        parser.line(i as u64 + 1, line.trim());
+                        if parser.pending() >= self.job.limits.batch_rows {
+                            self.take(path, parser.take())?;
+                        }
+                    }
+                    return self.take(path, parser.take());
+                }
             },
         };
-        self.page(path, 1, &records).map_err(std::io::Error::other)?;
-        Ok(true)
+        for (i, page) in records.chunks(self.job.limits.batch_rows).enumerate() {
+            parser.page(1, i * self.job.limits.batch_rows, page);
+            self.take(path, parser.take())?;
+        }
+        Ok(())
     }
 
-    /// The records of a page found at `line`.
-    fn page(&mut self, path: &Path, line: u64, records: &[&RawValue]) -> Result<()> {
-        for (i, raw) in records.iter().enumerate() {
-            match Record::parse(raw.get(), self.job.def.time_field) {
-                Ok(record) => self.push(&record)?,
-                Err(problem) => self.malformed(path, line, &format!("value[{i}]: {problem}")),
-            }
+    /// Files what was parsed: malformed lines counted, rows into their cells.
+    fn take(&mut self, path: &Path, parsed: Parsed) -> Result<()> {
+        for (line, problem) in &parsed.malformed {
+            self.malformed(path, *line, problem);
+        }
+        self.summary.records += parsed.records;
+        for (cell, keys, batch) in parsed.cells {
+            let rows = keys.len() as u64;
+            let added = self.cell(cell)?.push_batch(keys, batch)? as u64;
+            self.summary.imported += added;
+            self.summary.duplicates += rows - added;
+            let finished = self.cells.get_mut(&cell).expect("opened above").take_finished();
+            self.deliver(finished)?;
         }
         Ok(())
     }
@@ -257,9 +244,9 @@ impl Importer {
         }
     }
 
-    fn push(&mut self, record: &Record) -> Result<()> {
-        self.summary.records += 1;
-        let cell = layout::cell_of(record.time);
+    /// The cell's files, opened if need be (closing the least recently
+    /// used cell if [`MAX_OPEN_CELLS`] are open).
+    fn cell(&mut self, cell: DateTime<Utc>) -> Result<&mut CellFiles> {
         if !self.cells.contains_key(&cell) {
             self.open(cell)?;
         }
@@ -267,13 +254,7 @@ impl Importer {
             self.recent.retain(|c| *c != cell);
             self.recent.push(cell);
         }
-        let files = self.cells.get_mut(&cell).expect("opened above");
-        match files.push(record)? {
-            true => self.summary.imported += 1,
-            false => self.summary.duplicates += 1,
-        }
-        let finished = files.take_finished();
-        self.deliver(finished)
+        Ok(self.cells.get_mut(&cell).expect("opened above"))
     }
 
     fn open(&mut self, cell: DateTime<Utc>) -> Result<()> {

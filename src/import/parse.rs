@@ -1,0 +1,328 @@
+//! Input text → Arrow batches per hour cell, on several threads.
+//!
+//! Takes an input file's text in chunks of whole lines (or a whole
+//! document) and hands back, per chunk and in input order, each hour cell's
+//! new rows as one Arrow batch with their row keys, plus the malformed
+//! lines with their numbers and problems. Knows nothing of the archive:
+//! deduplication and files are `cell`'s. Chunks are parsed in parallel (one
+//! parser per core), so converting JSON is not bound to one core.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::columns::RowBuilder;
+use crate::convert::{Record, arrow_schema};
+use crate::datasets::DatasetDef;
+use crate::layout;
+
+/// Bytes of whole lines parsed together.
+pub const CHUNK_BYTES: usize = 2 * 1024 * 1024;
+
+/// What a chunk (or part of a document) held.
+#[derive(Default)]
+pub struct Parsed {
+    /// Lines read (a chunk's; line numbers below count from the chunk's
+    /// first line, which is line 1 of its own).
+    pub lines: u64,
+    /// Valid records found.
+    pub records: u64,
+    /// Each hour cell's rows: their row keys and the batch.
+    pub cells: Vec<(DateTime<Utc>, Vec<String>, RecordBatch)>,
+    /// `(line, problem)` of each malformed line (or record of a page).
+    pub malformed: Vec<(u64, String)>,
+}
+
+/// A line that is not a record itself.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    properties: Option<&'a RawValue>,
+    #[serde(borrow)]
+    value: Option<Vec<&'a RawValue>>,
+}
+
+/// Turns records' text into batches per cell; reused from chunk to chunk.
+pub struct Parser {
+    def: &'static DatasetDef,
+    schema: SchemaRef,
+    /// Cells of the current chunk, in order of first record.
+    open: Vec<(DateTime<Utc>, RowBuilder, Vec<String>)>,
+    /// Builders kept for the next chunks (most chunks hold one or two cells).
+    spare: Vec<RowBuilder>,
+    parsed: Parsed,
+}
+
+/// Spare builders kept by a parser.
+const SPARE_BUILDERS: usize = 2;
+
+impl Parser {
+    pub fn new(def: &'static DatasetDef) -> Parser {
+        Parser { def, schema: arrow_schema(def), open: Vec::new(), spare: Vec::new(), parsed: Parsed::default() }
+    }
+
+    /// Parses a chunk of whole lines (each ending in `\n` but perhaps the
+    /// last); line numbers in what it answers count from 1 in the chunk.
+    pub fn chunk(&mut self, bytes: &[u8]) -> Parsed {
+        let mut number = 0;
+        let mut start = 0;
+        let ends = memchr::memchr_iter(b'\n', bytes).chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
+        for end in ends {
+            number += 1;
+            match std::str::from_utf8(&bytes[start..end]) {
+                Ok(text) => self.line(number, text.trim()),
+                Err(e) => self.malformed(number, format!("not UTF-8 text: {e}")),
+            }
+            start = end + 1;
+        }
+        self.parsed.lines = number;
+        self.take()
+    }
+
+    /// A line: a record, a record under `properties`, or a page.
+    pub fn line(&mut self, number: u64, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        let time_field = self.def.time_field;
+        let problem = match Record::parse(text, time_field) {
+            Ok(record) => return self.record(number, "", &record),
+            Err(problem) => problem,
+        };
+        match serde_json::from_str::<Envelope>(text) {
+            Ok(Envelope { properties: Some(inner), .. }) => match Record::parse(inner.get(), time_field) {
+                Ok(record) => self.record(number, "properties: ", &record),
+                Err(problem) => self.malformed(number, format!("properties: {problem}")),
+            },
+            Ok(Envelope { value: Some(records), .. }) => self.page(number, 0, &records),
+            _ => self.malformed(number, problem),
+        }
+    }
+
+    /// The records of a page found at `line`, the first of them its
+    /// `first`-th.
+    pub fn page(&mut self, line: u64, first: usize, records: &[&RawValue]) {
+        for (i, raw) in records.iter().enumerate().map(|(i, raw)| (first + i, raw)) {
+            match Record::parse(raw.get(), self.def.time_field) {
+                Ok(record) => self.record(line, &format!("value[{i}]: "), &record),
+                Err(problem) => self.malformed(line, format!("value[{i}]: {problem}")),
+            }
+        }
+    }
+
+    /// Records parsed since the last call, as batches.
+    pub fn take(&mut self) -> Parsed {
+        let mut parsed = std::mem::take(&mut self.parsed);
+        for (cell, mut rows, keys) in self.open.drain(..) {
+            // Every row was appended whole, so the columns line up.
+            let batch = rows.finish().expect("rows of one schema make a batch");
+            parsed.cells.push((cell, keys, batch));
+            if self.spare.len() < SPARE_BUILDERS {
+                self.spare.push(rows);
+            }
+        }
+        parsed
+    }
+
+    /// Records waiting for [`take`](Self::take).
+    pub fn pending(&self) -> usize {
+        self.open.iter().map(|(_, _, keys)| keys.len()).sum()
+    }
+
+    fn record(&mut self, line: u64, context: &str, record: &Record) {
+        let cell = layout::cell_of(record.time);
+        let at = match self.open.iter().position(|(c, _, _)| *c == cell) {
+            Some(at) => at,
+            None => {
+                let rows = self.spare.pop().unwrap_or_else(|| RowBuilder::new(self.def, self.schema.clone()));
+                self.open.push((cell, rows, Vec::new()));
+                self.open.len() - 1
+            }
+        };
+        let (_, rows, keys) = &mut self.open[at];
+        match rows.append(record.raw) {
+            Ok(()) => {
+                keys.push(record.key(self.def));
+                self.parsed.records += 1;
+            }
+            Err(problem) => self.malformed(line, format!("{context}{problem}")),
+        }
+    }
+
+    fn malformed(&mut self, line: u64, problem: String) {
+        self.parsed.malformed.push((line, problem));
+    }
+}
+
+/// Reads `file` in chunks of whole lines (what was read of it already in
+/// `head`) and parses them on `threads` parsers, handing each chunk's
+/// [`Parsed`] to `take` in input order, its line numbers counted from the
+/// file's start. Stops at the first error of `take` (returned as the inner
+/// error) or of reading.
+pub fn parse_lines<E: Send>(
+    def: &'static DatasetDef,
+    head: Vec<u8>,
+    file: File,
+    threads: usize,
+    mut take: impl FnMut(Parsed) -> Result<(), E>,
+) -> io::Result<Result<(), E>> {
+    let threads = threads.max(1);
+    std::thread::scope(|scope| {
+        let mut inputs = Vec::new();
+        let mut outputs = Vec::new();
+        for _ in 0..threads {
+            let (to_parser, chunks) = sync_channel::<Vec<u8>>(1);
+            let (parsed, from_parser) = sync_channel::<Parsed>(1);
+            std::thread::Builder::new()
+                .name("import-parse".into())
+                .spawn_scoped(scope, move || parse_all(def, chunks, parsed))?;
+            inputs.push(to_parser);
+            outputs.push(from_parser);
+        }
+        let reader = std::thread::Builder::new()
+            .name("import-read".into())
+            .spawn_scoped(scope, move || read_chunks(head, file, CHUNK_BYTES, inputs))?;
+        let mut outcome = Ok(());
+        let mut lines_before = 0;
+        for k in 0.. {
+            let Ok(mut parsed) = outputs[k % threads].recv() else { break };
+            parsed.malformed.iter_mut().for_each(|(line, _)| *line += lines_before);
+            lines_before += parsed.lines;
+            outcome = take(parsed);
+            if outcome.is_err() {
+                break;
+            }
+        }
+        // Parsers and the reader stop once nobody takes what they send.
+        drop(outputs);
+        let read = reader.join().unwrap_or_else(|_| Err(io::Error::other("the reader panicked")));
+        match outcome {
+            Err(e) => Ok(Err(e)),
+            Ok(()) => read.map(Ok),
+        }
+    })
+}
+
+fn parse_all(def: &'static DatasetDef, chunks: Receiver<Vec<u8>>, parsed: SyncSender<Parsed>) {
+    let mut parser = Parser::new(def);
+    for chunk in chunks {
+        if parsed.send(parser.chunk(&chunk)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Sends chunks of whole lines round-robin to the parsers.
+fn read_chunks(
+    head: Vec<u8>,
+    mut file: impl Read,
+    chunk_bytes: usize,
+    parsers: Vec<SyncSender<Vec<u8>>>,
+) -> io::Result<()> {
+    let mut pending = head;
+    let mut eof = false;
+    for next in 0.. {
+        let mut want = chunk_bytes;
+        let cut = loop {
+            while !eof && pending.len() < want {
+                let need = want - pending.len();
+                eof = (&mut file).take(need as u64).read_to_end(&mut pending)? < need;
+            }
+            match memchr::memrchr(b'\n', &pending) {
+                _ if eof => break pending.len(),
+                Some(last) => break last + 1,
+                // A line longer than a chunk: read on until it ends.
+                None => want = pending.len() * 2,
+            }
+        };
+        if cut == 0 {
+            break;
+        }
+        let mut rest = Vec::with_capacity(chunk_bytes + 64 * 1024);
+        rest.extend_from_slice(&pending[cut..]);
+        pending.truncate(cut);
+        let chunk = std::mem::replace(&mut pending, rest);
+        if parsers[next % parsers.len()].send(chunk).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datasets::by_name;
+    use arrow::array::AsArray;
+
+    fn signin(id: &str, time: &str) -> String {
+        format!(r#"{{"id":"{id}","createdDateTime":"{time}","userId":"u"}}"#)
+    }
+
+    fn ids(parsed: &Parsed) -> Vec<(DateTime<Utc>, Vec<String>)> {
+        parsed.cells.iter().map(|(cell, keys, _)| (*cell, keys.clone())).collect()
+    }
+
+    #[test]
+    fn a_chunk_gives_batches_per_hour_and_numbered_problems() {
+        let def = by_name("signins").unwrap();
+        let mut text = Vec::new();
+        text.extend(signin("a", "2026-11-20T01:10:00Z").bytes());
+        text.extend(b"\r\n\n");
+        text.extend(
+            format!(r#"{{"category":"SignInLogs","properties":{}}}"#, signin("b", "2026-11-20T02:00:00Z")).bytes(),
+        );
+        text.extend(b"\n{\"id\":\"c\",\"createdDateTime\":\"2026-11-20T01:59:59Z\",\"userId\"\n");
+        text.extend(b"{\"id\":\"\xff\"}\n");
+        text.extend(format!(r#"{{"value":[{},{{"id":"e"}}]}}"#, signin("d", "2026-11-20T01:00:00Z")).bytes());
+        let parsed = Parser::new(def).chunk(&text);
+        assert_eq!(parsed.lines, 6, "the last line has no newline and still counts");
+        assert_eq!(parsed.records, 3);
+        let hour = |h: &str| DateTime::parse_from_rfc3339(h).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            ids(&parsed),
+            vec![
+                (hour("2026-11-20T01:00:00Z"), vec!["a".to_string(), "d".to_string()]),
+                (hour("2026-11-20T02:00:00Z"), vec!["b".to_string()]),
+            ]
+        );
+        let raw = parsed.cells[1].2.column_by_name("raw").unwrap().as_string::<i32>().value(0).to_string();
+        assert_eq!(raw, signin("b", "2026-11-20T02:00:00Z"), "the record, unwrapped");
+        let problems: Vec<(u64, &str)> = parsed.malformed.iter().map(|(l, p)| (*l, p.as_str())).collect();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems[0].0, 4);
+        assert!(problems[0].1.contains("not valid JSON"), "found id and time, then the text broke: {problems:?}");
+        assert_eq!(problems[1].0, 5);
+        assert!(problems[1].1.contains("UTF-8"), "{problems:?}");
+        assert_eq!(problems[2].0, 6);
+        assert!(problems[2].1.starts_with("value[1]: "), "{problems:?}");
+    }
+
+    #[test]
+    fn chunks_end_at_line_ends_whatever_the_line_lengths() {
+        let mut text = Vec::new();
+        for i in 0..200 {
+            text.extend(std::iter::repeat_n(b'x', (i * 37) % 300));
+            text.push(b'\n');
+        }
+        text.extend(b"no newline at the end");
+        for chunk_bytes in [1, 64, 1000] {
+            for split in [0, 5, 700] {
+                let (head, rest) = text.split_at(split);
+                let (send, chunks) = sync_channel(1000);
+                read_chunks(head.to_vec(), rest, chunk_bytes, vec![send]).unwrap();
+                let chunks: Vec<Vec<u8>> = chunks.into_iter().collect();
+                assert_eq!(chunks.concat(), text, "nothing lost or repeated");
+                for chunk in &chunks[..chunks.len() - 1] {
+                    assert_eq!(chunk.last(), Some(&b'\n'), "every chunk but the last ends a line");
+                }
+            }
+        }
+    }
+}

@@ -14,6 +14,7 @@ use serde_json::Value;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    tune_malloc();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a Tokio runtime starts");
     if entra_archive::config::in_lambda() {
         return runtime.block_on(lambda());
@@ -43,3 +44,22 @@ async fn lambda() -> ExitCode {
         }
     }
 }
+
+/// glibc's malloc gives each thread that allocates its own arena, and keeps
+/// what is freed there: with batches built on one thread and dropped on
+/// another, a 1M-record export peaked at 166 MB of RSS for 71 MB of heap.
+/// Two arenas, and buffers of 4 MiB and more mapped and unmapped as they
+/// come, bring that to 97 MB (`bench/export.py`), well inside Lambda's
+/// 128 MB, for a few % more time.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_malloc() {
+    // SAFETY: mallopt only changes malloc's tuning parameters; it is called
+    // first thing, before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_malloc() {}

@@ -13,15 +13,18 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{SchemaRef, TimestampNanosecondType};
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, compute_leaves};
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::errors::{ParquetError, Result as PqResult};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
@@ -60,10 +63,6 @@ pub fn writer_properties(metadata: Vec<KeyValue>) -> WriterProperties {
         .set_key_value_metadata(Some(metadata))
         .build()
 }
-
-/// Encoded bytes a row group may buffer before it is closed early, so a
-/// writer's memory stays bounded whatever the records' size.
-const ROW_GROUP_BYTES: usize = 24 * 1024 * 1024;
 
 struct HashingWriter<W> {
     inner: W,
@@ -104,13 +103,13 @@ impl FileWriter {
         let fail = |source: BoxError| Error::Parquet { op: "write", key: path.display().to_string(), source };
         let file = File::create_new(path).map_err(|e| fail(e.into()))?;
         let sink = HashingWriter { inner: BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new(), written: 0 };
-        let writer =
-            ArrowWriter::try_new(sink, schema, Some(writer_properties(metadata))).map_err(|e| fail(e.into()))?;
+        let writer = ArrowWriter::try_new(sink, schema.clone(), Some(writer_properties(metadata)))
+            .map_err(|e| fail(e.into()))?;
         let (batches, queue) = sync_channel(QUEUED_BATCHES);
         let key = path.display().to_string();
         let worker = std::thread::Builder::new()
             .name("parquet-writer".into())
-            .spawn(move || encode_all(writer, queue, key))
+            .spawn(move || encode_all(writer, schema, queue, key))
             .map_err(|e| fail(e.into()))?;
         Ok(FileWriter { path: path.to_path_buf(), batches: Some(batches), worker: Some(worker) })
     }
@@ -151,26 +150,148 @@ impl Drop for FileWriter {
     }
 }
 
-/// The encoding thread: writes every batch it is sent, then closes the file.
+type Sink = HashingWriter<BufWriter<File>>;
+
+/// JSON bytes (the `raw` column's) after which a row group is closed before
+/// [`ROW_GROUP_ROWS`], so a writer's memory stays bounded whatever the
+/// records' size: its encoded pages are held until the row group closes.
+const ROW_GROUP_JSON_BYTES: usize = 128 * 1024 * 1024;
+
+/// What the thread encoding the last column (`raw`) is told.
+enum LastColumn {
+    /// A row group begins: its writer for the column.
+    Start(ArrowColumnWriter),
+    /// The column's values of the next rows.
+    Write(ArrowLeafColumn),
+    /// The row group ends: send the column's chunk back.
+    Close(SyncSender<PqResult<ArrowColumnChunk>>),
+}
+
+/// The last column's thread: one column chunk per row group.
+fn encode_last_column(jobs: Receiver<LastColumn>) {
+    let mut writer = None;
+    let mut failed = None;
+    for job in jobs {
+        match job {
+            LastColumn::Start(started) => writer = Some(started),
+            LastColumn::Write(leaf) => {
+                if let (None, Some(w)) = (&failed, writer.as_mut()) {
+                    failed = w.write(&leaf).err();
+                }
+            }
+            LastColumn::Close(reply) => {
+                let chunk = match (failed.take(), writer.take()) {
+                    (Some(e), _) => Err(e),
+                    (None, Some(w)) => w.close(),
+                    (None, None) => Err(ParquetError::General("no row group was started".into())),
+                };
+                let _ = reply.send(chunk);
+            }
+        }
+    }
+}
+
+/// A row group being encoded: the writers of every column but the last.
+struct RowGroup {
+    writers: Vec<ArrowColumnWriter>,
+    rows: usize,
+    json_bytes: usize,
+}
+
+/// The encoding thread: writes every batch it is sent, row group by row
+/// group, then closes the file. The last column (`raw`: most of every
+/// file's bytes) is encoded and compressed on a second thread meanwhile.
 fn encode_all(
-    mut writer: ArrowWriter<HashingWriter<BufWriter<File>>>,
+    writer: ArrowWriter<Sink>,
+    schema: SchemaRef,
     queue: Receiver<RecordBatch>,
     key: String,
 ) -> Result<FileInfo> {
     let fail = |source: BoxError| Error::Parquet { op: "write", key: key.clone(), source };
-    let mut rows = 0;
-    for batch in queue {
-        writer.write(&batch).map_err(|e| fail(e.into()))?;
-        if writer.in_progress_size() > ROW_GROUP_BYTES {
-            writer.flush().map_err(|e| fail(e.into()))?;
+    let (mut file, factory) = writer.into_serialized_writer().map_err(|e| fail(e.into()))?;
+    let (last, jobs) = sync_channel::<LastColumn>(QUEUED_BATCHES);
+    let last_thread = std::thread::Builder::new()
+        .name("parquet-raw".into())
+        .spawn(move || encode_last_column(jobs))
+        .map_err(|e| fail(e.into()))?;
+    let stopped = || ParquetError::General("the encoder of the last column stopped".into());
+    let encode = || -> PqResult<usize> {
+        let mut group: Option<RowGroup> = None;
+        let mut rows = 0;
+        for batch in queue {
+            rows += batch.num_rows();
+            let mut start = 0;
+            while start < batch.num_rows() {
+                let g = match &mut group {
+                    Some(g) => g,
+                    None => {
+                        let mut writers = factory.create_column_writers(file.flushed_row_groups().len())?;
+                        let writer = writers.pop().ok_or_else(|| ParquetError::General("no columns".into()))?;
+                        last.send(LastColumn::Start(writer)).map_err(|_| stopped())?;
+                        group.insert(RowGroup { writers, rows: 0, json_bytes: 0 })
+                    }
+                };
+                let take = (ROW_GROUP_ROWS - g.rows).min(batch.num_rows() - start);
+                let part = batch.slice(start, take);
+                let mut leaves = Vec::with_capacity(g.writers.len() + 1);
+                for (field, column) in schema.fields().iter().zip(part.columns()) {
+                    leaves.extend(compute_leaves(field, column)?);
+                }
+                let last_leaf = leaves.pop().ok_or_else(|| ParquetError::General("no columns".into()))?;
+                last.send(LastColumn::Write(last_leaf)).map_err(|_| stopped())?;
+                for (writer, leaf) in g.writers.iter_mut().zip(&leaves) {
+                    writer.write(leaf)?;
+                }
+                g.rows += take;
+                g.json_bytes += part.columns().last().map_or(0, text_bytes);
+                start += take;
+                if g.rows >= ROW_GROUP_ROWS || g.json_bytes >= ROW_GROUP_JSON_BYTES {
+                    let full = group.take().expect("in progress");
+                    close_row_group(&mut file, full, &last)?;
+                }
+            }
         }
-        rows += batch.num_rows();
-    }
-    let mut sink = writer.into_inner().map_err(|e| fail(e.into()))?;
+        if let Some(g) = group.take() {
+            close_row_group(&mut file, g, &last)?;
+        }
+        Ok(rows)
+    };
+    let encoded = encode();
+    drop(last);
+    let _ = last_thread.join();
+    let rows = encoded.map_err(|e| fail(e.into()))?;
+    let mut sink = file.into_inner().map_err(|e| fail(e.into()))?;
     sink.flush().map_err(|e| fail(e.into()))?;
     let file = sink.inner.into_inner().map_err(|e| fail(e.into_error().into()))?;
     file.sync_all().map_err(|e| fail(e.into()))?;
     Ok(FileInfo { rows, bytes: sink.written, sha256: hex::encode(sink.hasher.finalize()) })
+}
+
+/// Ends a row group: its column chunks into the file, in column order.
+fn close_row_group(
+    file: &mut SerializedFileWriter<Sink>,
+    group: RowGroup,
+    last: &SyncSender<LastColumn>,
+) -> PqResult<()> {
+    let (reply, answer) = sync_channel(1);
+    let stopped = || ParquetError::General("the encoder of the last column stopped".into());
+    last.send(LastColumn::Close(reply)).map_err(|_| stopped())?;
+    let mut chunks = group.writers.into_iter().map(ArrowColumnWriter::close).collect::<PqResult<Vec<_>>>()?;
+    chunks.push(answer.recv().map_err(|_| stopped())??);
+    let mut row_group = file.next_row_group()?;
+    for chunk in chunks {
+        chunk.append_to_row_group(&mut row_group)?;
+    }
+    row_group.close()?;
+    Ok(())
+}
+
+/// Bytes of text in a string column (0 for any other).
+fn text_bytes(column: &ArrayRef) -> usize {
+    column.as_string_opt::<i32>().map_or(0, |text| {
+        let offsets = text.value_offsets();
+        (offsets[offsets.len() - 1] - offsets[0]) as usize
+    })
 }
 
 /// Writes `batches` (one schema, at least one) to a new file at `path` and
@@ -270,6 +391,39 @@ mod tests {
         assert!(matches!(column.compression(), Compression::ZSTD(_)));
         assert!(write_file(&path, &batches, vec![]).is_err(), "never overwrites a staged file");
         assert!(write_file(&dir.path().join("g"), &[], vec![]).is_err(), "an empty file is never written");
+    }
+
+    #[test]
+    fn row_groups_close_at_their_row_count_across_batches() {
+        let all: Vec<String> = (0..70_000)
+            .map(|i| format!(r#"{{"id":"{i}","createdDateTime":"2026-11-24T08:00:00Z","status":{{"errorCode":{i}}}}}"#))
+            .collect();
+        let batches = [batch("signins", &all[..35_000]), batch("signins", &all[35_000..])];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.parquet");
+        let info = write_file(&path, &batches, vec![]).unwrap();
+        assert_eq!(info.rows, 70_000);
+        let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
+        let groups: Vec<i64> = reader.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
+        assert_eq!(groups, vec![ROW_GROUP_ROWS as i64, 70_000 - ROW_GROUP_ROWS as i64]);
+        let keys = read_keys("f", Bytes::from(std::fs::read(&path).unwrap()), None).unwrap();
+        assert!(keys.iter().enumerate().all(|(i, k)| *k == i.to_string()), "every row once, in order");
+        // The typed columns and raw line up row for row across row groups.
+        let file = Bytes::from(std::fs::read(&path).unwrap());
+        let rows = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+        let mut seen = 0;
+        for b in rows {
+            let b = b.unwrap();
+            let codes = b.column_by_name("status").unwrap().as_struct().column_by_name("error_code").unwrap().clone();
+            let codes = codes.as_primitive::<arrow::datatypes::Int32Type>();
+            let raw = b.column_by_name("raw").unwrap().as_string::<i32>();
+            for row in 0..b.num_rows() {
+                assert_eq!(codes.value(row), (seen + row) as i32);
+                assert_eq!(raw.value(row), all[seen + row]);
+            }
+            seen += b.num_rows();
+        }
+        assert_eq!(seen, 70_000);
     }
 
     #[test]

@@ -160,7 +160,7 @@ const ROW_GROUP_JSON_BYTES: usize = 128 * 1024 * 1024;
 /// What the thread encoding the last column (`raw`) is told.
 enum LastColumn {
     /// A row group begins: its writer for the column.
-    Start(ArrowColumnWriter),
+    Start(Box<ArrowColumnWriter>),
     /// The column's values of the next rows.
     Write(ArrowLeafColumn),
     /// The row group ends: send the column's chunk back.
@@ -173,7 +173,7 @@ fn encode_last_column(jobs: Receiver<LastColumn>) {
     let mut failed = None;
     for job in jobs {
         match job {
-            LastColumn::Start(started) => writer = Some(started),
+            LastColumn::Start(started) => writer = Some(*started),
             LastColumn::Write(leaf) => {
                 if let (None, Some(w)) = (&failed, writer.as_mut()) {
                     failed = w.write(&leaf).err();
@@ -227,7 +227,7 @@ fn encode_all(
                     None => {
                         let mut writers = factory.create_column_writers(file.flushed_row_groups().len())?;
                         let writer = writers.pop().ok_or_else(|| ParquetError::General("no columns".into()))?;
-                        last.send(LastColumn::Start(writer)).map_err(|_| stopped())?;
+                        last.send(LastColumn::Start(Box::new(writer))).map_err(|_| stopped())?;
                         group.insert(RowGroup { writers, rows: 0, json_bytes: 0 })
                     }
                 };

@@ -76,24 +76,24 @@ impl<'a> Record<'a> {
     }
 }
 
-/// Visitor methods answering `None` for null, booleans and numbers: the
+/// Visitor methods answering `$answer` for null, booleans and numbers: the
 /// visitors below look for one shape and let every other value pass.
-macro_rules! none_for_scalars {
-    () => {
+macro_rules! pass_scalars {
+    ($answer:expr) => {
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
+            Ok($answer)
         }
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(None)
+            Ok($answer)
         }
         fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(None)
+            Ok($answer)
         }
         fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(None)
+            Ok($answer)
         }
         fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(None)
+            Ok($answer)
         }
     };
 }
@@ -164,21 +164,7 @@ impl<'de> Visitor<'de> for Head<'_, '_, 'de> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
     }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
+    pass_scalars!(());
     fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
         Ok(())
     }
@@ -205,7 +191,7 @@ impl<'de> Visitor<'de> for Text {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         Ok(Some(Cow::Owned(v.to_owned())))
     }
-    none_for_scalars!();
+    pass_scalars!(None);
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(None)
@@ -261,12 +247,12 @@ pub(crate) fn list_item(item: &Kind) -> ArrowField {
 }
 
 /// Converts records into one batch with `schema` (from [`arrow_schema`] for
-/// the same `def`), rows in the order given.
+/// the same `def`), rows in the order given; a record whose text is not
+/// JSON is an error.
 pub fn to_batch(def: &'static DatasetDef, schema: &SchemaRef, records: &[Record]) -> Result<RecordBatch, ArrowError> {
     let mut rows = RowBuilder::new(def, schema.clone());
     for record in records {
-        // Already validated by `Record::parse`; a failure surfaces in `finish`.
-        let _ = rows.append(record.raw);
+        rows.append(record.raw).map_err(ArrowError::InvalidArgumentError)?;
     }
     rows.finish()
 }

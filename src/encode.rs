@@ -19,7 +19,9 @@ use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, compute_leaves};
+use parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory, compute_leaves,
+};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::{ParquetError, Result as PqResult};
 use parquet::file::metadata::KeyValue;
@@ -198,6 +200,58 @@ struct RowGroup {
     json_bytes: usize,
 }
 
+impl RowGroup {
+    /// Starts row group `index`, its last column on the last column's thread.
+    fn start(factory: &ArrowRowGroupWriterFactory, index: usize, last: &SyncSender<LastColumn>) -> PqResult<RowGroup> {
+        let mut writers = factory.create_column_writers(index)?;
+        let writer = writers.pop().ok_or_else(no_columns)?;
+        last.send(LastColumn::Start(Box::new(writer))).map_err(|_| last_column_stopped())?;
+        Ok(RowGroup { writers, rows: 0, json_bytes: 0 })
+    }
+
+    /// Encodes `part`'s rows.
+    fn write(&mut self, schema: &SchemaRef, part: &RecordBatch, last: &SyncSender<LastColumn>) -> PqResult<()> {
+        let mut leaves = Vec::with_capacity(self.writers.len() + 1);
+        for (field, column) in schema.fields().iter().zip(part.columns()) {
+            leaves.extend(compute_leaves(field, column)?);
+        }
+        let last_leaf = leaves.pop().ok_or_else(no_columns)?;
+        last.send(LastColumn::Write(last_leaf)).map_err(|_| last_column_stopped())?;
+        for (writer, leaf) in self.writers.iter_mut().zip(&leaves) {
+            writer.write(leaf)?;
+        }
+        self.rows += part.num_rows();
+        self.json_bytes += part.columns().last().map_or(0, text_bytes);
+        Ok(())
+    }
+
+    fn is_full(&self) -> bool {
+        self.rows >= ROW_GROUP_ROWS || self.json_bytes >= ROW_GROUP_JSON_BYTES
+    }
+
+    /// Ends the row group: its column chunks into the file, in column order.
+    fn close(self, file: &mut SerializedFileWriter<Sink>, last: &SyncSender<LastColumn>) -> PqResult<()> {
+        let (reply, answer) = sync_channel(1);
+        last.send(LastColumn::Close(reply)).map_err(|_| last_column_stopped())?;
+        let mut chunks = self.writers.into_iter().map(ArrowColumnWriter::close).collect::<PqResult<Vec<_>>>()?;
+        chunks.push(answer.recv().map_err(|_| last_column_stopped())??);
+        let mut row_group = file.next_row_group()?;
+        for chunk in chunks {
+            chunk.append_to_row_group(&mut row_group)?;
+        }
+        row_group.close()?;
+        Ok(())
+    }
+}
+
+fn last_column_stopped() -> ParquetError {
+    ParquetError::General("the encoder of the last column stopped".into())
+}
+
+fn no_columns() -> ParquetError {
+    ParquetError::General("no columns".into())
+}
+
 /// The encoding thread: writes every batch it is sent, row group by row
 /// group, then closes the file. The last column (`raw`: most of every
 /// file's bytes) is encoded and compressed on a second thread meanwhile.
@@ -214,7 +268,6 @@ fn encode_all(
         .name("parquet-raw".into())
         .spawn(move || encode_last_column(jobs))
         .map_err(|e| fail(e.into()))?;
-    let stopped = || ParquetError::General("the encoder of the last column stopped".into());
     let encode = || -> PqResult<usize> {
         let mut group: Option<RowGroup> = None;
         let mut rows = 0;
@@ -224,35 +277,18 @@ fn encode_all(
             while start < batch.num_rows() {
                 let g = match &mut group {
                     Some(g) => g,
-                    None => {
-                        let mut writers = factory.create_column_writers(file.flushed_row_groups().len())?;
-                        let writer = writers.pop().ok_or_else(|| ParquetError::General("no columns".into()))?;
-                        last.send(LastColumn::Start(Box::new(writer))).map_err(|_| stopped())?;
-                        group.insert(RowGroup { writers, rows: 0, json_bytes: 0 })
-                    }
+                    None => group.insert(RowGroup::start(&factory, file.flushed_row_groups().len(), &last)?),
                 };
                 let take = (ROW_GROUP_ROWS - g.rows).min(batch.num_rows() - start);
-                let part = batch.slice(start, take);
-                let mut leaves = Vec::with_capacity(g.writers.len() + 1);
-                for (field, column) in schema.fields().iter().zip(part.columns()) {
-                    leaves.extend(compute_leaves(field, column)?);
-                }
-                let last_leaf = leaves.pop().ok_or_else(|| ParquetError::General("no columns".into()))?;
-                last.send(LastColumn::Write(last_leaf)).map_err(|_| stopped())?;
-                for (writer, leaf) in g.writers.iter_mut().zip(&leaves) {
-                    writer.write(leaf)?;
-                }
-                g.rows += take;
-                g.json_bytes += part.columns().last().map_or(0, text_bytes);
+                g.write(&schema, &batch.slice(start, take), &last)?;
                 start += take;
-                if g.rows >= ROW_GROUP_ROWS || g.json_bytes >= ROW_GROUP_JSON_BYTES {
-                    let full = group.take().expect("in progress");
-                    close_row_group(&mut file, full, &last)?;
+                if g.is_full() {
+                    group.take().expect("in progress").close(&mut file, &last)?;
                 }
             }
         }
         if let Some(g) = group.take() {
-            close_row_group(&mut file, g, &last)?;
+            g.close(&mut file, &last)?;
         }
         Ok(rows)
     };
@@ -265,25 +301,6 @@ fn encode_all(
     let file = sink.inner.into_inner().map_err(|e| fail(e.into_error().into()))?;
     file.sync_all().map_err(|e| fail(e.into()))?;
     Ok(FileInfo { rows, bytes: sink.written, sha256: hex::encode(sink.hasher.finalize()) })
-}
-
-/// Ends a row group: its column chunks into the file, in column order.
-fn close_row_group(
-    file: &mut SerializedFileWriter<Sink>,
-    group: RowGroup,
-    last: &SyncSender<LastColumn>,
-) -> PqResult<()> {
-    let (reply, answer) = sync_channel(1);
-    let stopped = || ParquetError::General("the encoder of the last column stopped".into());
-    last.send(LastColumn::Close(reply)).map_err(|_| stopped())?;
-    let mut chunks = group.writers.into_iter().map(ArrowColumnWriter::close).collect::<PqResult<Vec<_>>>()?;
-    chunks.push(answer.recv().map_err(|_| stopped())??);
-    let mut row_group = file.next_row_group()?;
-    for chunk in chunks {
-        chunk.append_to_row_group(&mut row_group)?;
-    }
-    row_group.close()?;
-    Ok(())
 }
 
 /// Bytes of text in a string column (0 for any other).

@@ -138,7 +138,7 @@ impl CellFiles {
     /// Adds a record unless the cell holds its row already; false if it did.
     pub fn push(&mut self, record: &Record) -> Result<bool> {
         let key = record.key(self.spec.def);
-        if self.known.contains(&key) || self.seen.contains(&key) {
+        if self.holds(&key) {
             return Ok(false);
         }
         self.rows
@@ -165,7 +165,7 @@ impl CellFiles {
         let mut keep = Vec::with_capacity(keys.len());
         let mut new_keys = Vec::with_capacity(keys.len());
         for key in keys {
-            let new = !self.known.contains(&key) && !self.seen.contains(&key);
+            let new = !self.holds(&key);
             if new {
                 self.seen.insert(key.clone());
                 new_keys.push(key);
@@ -181,6 +181,11 @@ impl CellFiles {
             self.write_rows(batch, new_keys)?;
         }
         Ok(added)
+    }
+
+    /// Whether the cell's files or this pass hold the row `key` already.
+    fn holds(&self, key: &str) -> bool {
+        self.known.contains(key) || self.seen.contains(key)
     }
 
     /// Files finished so far, handed over once.
@@ -212,7 +217,8 @@ impl CellFiles {
     /// one, closing each file once it holds [`Limits::file_bytes`] of JSON.
     fn write_rows(&mut self, batch: RecordBatch, mut keys: Vec<String>) -> Result<()> {
         let raw = batch.column(batch.num_columns() - 1).as_string::<i32>();
-        let offsets: Vec<u64> = raw.value_offsets().iter().map(|&o| o as u64).collect();
+        let offsets = raw.value_offsets();
+        let json_bytes = |start: usize, end: usize| (offsets[end] - offsets[start]) as u64;
         let rows = batch.num_rows();
         let mut start = 0;
         while start < rows {
@@ -220,9 +226,9 @@ impl CellFiles {
             let open = self.open_file()?;
             // The row that takes the file to its size is its last.
             let room = file_bytes.saturating_sub(open.json_bytes).max(1);
-            let end = (start + 1..=rows).find(|&end| offsets[end] - offsets[start] >= room).unwrap_or(rows);
+            let end = (start + 1..=rows).find(|&end| json_bytes(start, end) >= room).unwrap_or(rows);
             open.writer.as_mut().expect("open").write(batch.slice(start, end - start))?;
-            open.json_bytes += offsets[end] - offsets[start];
+            open.json_bytes += json_bytes(start, end);
             open.keys.extend(keys.drain(..end - start));
             if open.json_bytes >= file_bytes {
                 self.close()?;

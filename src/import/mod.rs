@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::runtime::Handle;
 
@@ -35,7 +34,7 @@ use crate::manifest::meta;
 use crate::run::LEASE_TTL;
 
 mod parse;
-use parse::{Parsed, Parser};
+use parse::{Envelope, Parsed, Parser};
 
 /// Hour cells written at the same time; the least recently used is closed
 /// (its file finished and moved in) when another is needed.
@@ -125,13 +124,6 @@ struct Importer {
     summary: ImportSummary,
 }
 
-/// A document that is not a record itself.
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    value: Option<Vec<&'a RawValue>>,
-}
-
 impl Importer {
     fn new(dest: Arc<dyn Destination>, job: ImportJob, lease: Lease, handle: Handle, now: DateTime<Utc>) -> Importer {
         let summary = ImportSummary { dataset: job.def.name.to_string(), ..Default::default() };
@@ -194,7 +186,7 @@ impl Importer {
         };
         let trimmed = text.trim();
         let records: Vec<&RawValue> = match serde_json::from_str::<Envelope>(trimmed) {
-            Ok(Envelope { value: Some(records) }) => records,
+            Ok(Envelope { value: Some(records), .. }) => records,
             Ok(_) => {
                 self.malformed(path, 1, "a JSON object without a \"value\" array of records");
                 return Ok(());

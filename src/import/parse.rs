@@ -23,7 +23,7 @@ use crate::datasets::DatasetDef;
 use crate::layout;
 
 /// Bytes of whole lines parsed together.
-pub const CHUNK_BYTES: usize = 2 * 1024 * 1024;
+const CHUNK_BYTES: usize = 2 * 1024 * 1024;
 
 /// What a chunk (or part of a document) held.
 #[derive(Default)]
@@ -39,13 +39,14 @@ pub struct Parsed {
     pub malformed: Vec<(u64, String)>,
 }
 
-/// A line that is not a record itself.
+/// A line (or document) that is not a record itself: a record under
+/// `properties`, or a page.
 #[derive(Deserialize)]
-struct Envelope<'a> {
+pub(super) struct Envelope<'a> {
     #[serde(borrow)]
-    properties: Option<&'a RawValue>,
+    pub(super) properties: Option<&'a RawValue>,
     #[serde(borrow)]
-    value: Option<Vec<&'a RawValue>>,
+    pub(super) value: Option<Vec<&'a RawValue>>,
 }
 
 /// Turns records' text into batches per cell; reused from chunk to chunk.

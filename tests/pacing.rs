@@ -5,40 +5,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use common::*;
-use entra_archive::Archiver;
-use entra_archive::config::{Config, RawSettings};
-use entra_archive::retry::RetryPolicy;
 use graph_sim::{Dataset, RateLimit};
 
 async fn export(h: &Harness, budget: &str) -> (entra_archive::RunSummary, Duration) {
-    let c = h.sim.config();
-    let settings = RawSettings {
-        tenant_id: Some(c.tenant_id.clone()),
-        client_id: Some(c.client_id.clone()),
-        dest: h.archive.display().to_string(),
-        datasets: "signins,directory_audits".into(),
-        graph_url: h.sim.url(),
-        login_url: h.sim.url(),
-        since: Some(FROM.into()),
-        lag: "10m".into(),
-        overlap: "1h".into(),
-        now: Some(now_for_end(t("2026-11-20T04:00:00Z"))),
-        secret_id: None,
-        kms_key_id: None,
-        graph_budget: budget.into(),
-        identity_protection_budget: budget.into(),
-        deadline_margin: "60s".into(),
-        max_duration: None,
-        file_size: "128MiB".into(),
-    };
-    let secret = c.client_secret.clone();
-    let config = Config::from_raw(settings, |n| (n == "ENTRA_CLIENT_SECRET").then(|| secret.clone())).unwrap();
-    let archiver = Archiver::connect_with(config, None, RetryPolicy::default(), Arc::new(Utc::now)).await.unwrap();
+    let archiver = h.archiver(h.settings(t("2026-11-20T04:00:00Z"), budget)).await;
     let began = Instant::now();
     let summary = archiver.run(archiver.default_request()).await.unwrap();
     (summary, began.elapsed())

@@ -8,9 +8,6 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use common::*;
-use entra_archive::Archiver;
-use entra_archive::config::{Config, RawSettings};
-use entra_archive::retry::RetryPolicy;
 use entra_archive::run::Observer;
 use entra_archive::summary::Window;
 
@@ -29,27 +26,7 @@ impl Observer for Recorder {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_slice_is_reported_in_order_up_to_the_window_end() {
     let h = Harness::start(sim_config(80)).await;
-    let c = h.sim.config();
-    let settings = RawSettings {
-        tenant_id: Some(c.tenant_id.clone()),
-        client_id: Some(c.client_id.clone()),
-        dest: h.archive.display().to_string(),
-        datasets: "signins,directory_audits".into(),
-        graph_url: h.sim.url(),
-        login_url: h.sim.url(),
-        since: Some(FROM.into()),
-        lag: "10m".into(),
-        overlap: "1h".into(),
-        now: Some(now_for_end(t("2026-11-20T06:00:00Z"))),
-        graph_budget: "1000/1s".into(),
-        identity_protection_budget: "1000/1s".into(),
-        deadline_margin: "60s".into(),
-        file_size: "128MiB".into(),
-        ..RawSettings::default()
-    };
-    let secret = c.client_secret.clone();
-    let config = Config::from_raw(settings, |n| (n == "ENTRA_CLIENT_SECRET").then(|| secret.clone())).unwrap();
-    let archiver = Archiver::connect_with(config, None, RetryPolicy::default(), Arc::new(Utc::now)).await.unwrap();
+    let archiver = h.archiver(h.settings(t("2026-11-20T06:00:00Z"), "1000/1s")).await;
     let recorder = Arc::new(Recorder::default());
     let mut request = archiver.default_request();
     request.observer = Some(recorder.clone());

@@ -78,6 +78,42 @@ impl From<Output> for Run {
 }
 
 impl Harness {
+    /// Settings for a run in this process against this graph-sim into this
+    /// archive: sign-ins and directory audits from [`FROM`], the window
+    /// ending at `end`, both Graph budgets `budget`.
+    pub fn settings(&self, end: DateTime<Utc>, budget: &str) -> entra_archive::config::RawSettings {
+        let c = self.sim.config();
+        entra_archive::config::RawSettings {
+            tenant_id: Some(c.tenant_id.clone()),
+            client_id: Some(c.client_id.clone()),
+            dest: self.archive.display().to_string(),
+            datasets: "signins,directory_audits".into(),
+            graph_url: self.sim.url(),
+            login_url: self.sim.url(),
+            since: Some(FROM.into()),
+            lag: "10m".into(),
+            overlap: "1h".into(),
+            now: Some(now_for_end(end)),
+            secret_id: None,
+            kms_key_id: None,
+            graph_budget: budget.into(),
+            identity_protection_budget: budget.into(),
+            deadline_margin: "60s".into(),
+            max_duration: None,
+            file_size: "128MiB".into(),
+        }
+    }
+
+    /// An archiver for `settings`, the client secret graph-sim's.
+    pub async fn archiver(&self, settings: entra_archive::config::RawSettings) -> entra_archive::Archiver {
+        let secret = self.sim.config().client_secret.clone();
+        let config =
+            entra_archive::config::Config::from_raw(settings, |n| (n == "ENTRA_CLIENT_SECRET").then(|| secret.clone()))
+                .unwrap();
+        let retry = entra_archive::retry::RetryPolicy::default();
+        entra_archive::Archiver::connect_with(config, None, retry, std::sync::Arc::new(Utc::now)).await.unwrap()
+    }
+
     pub async fn start(config: SimConfig) -> Harness {
         let sim = GraphSim::start(config).await.expect("graph-sim starts");
         let dir = tempfile::tempdir().unwrap();

@@ -20,7 +20,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::credentials::Secret;
+use crate::secret::Secret;
 
 /// How long an assertion is valid (Microsoft: "5-10 minutes after nbf at most").
 const ASSERTION_LIFETIME: Duration = Duration::minutes(5);

@@ -6,10 +6,10 @@
 //! pass; converts the rest straight into Arrow builders; writes a batch out
 //! every [`Limits::batch_rows`] rows and closes the file once it holds
 //! [`Limits::file_bytes`] of JSON, so memory holds one batch and one row
-//! group, never a whole window. Blocking (CPU and local disk only); the
-//! caller moves finished files in (see `run::slice`, `import`).
+//! group, never a whole window. Blocking, CPU and local disk only: what the
+//! destination already holds comes in as row keys, and finished files go out
+//! to the caller, which moves them in (`cell_store`).
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 use arrow::array::{AsArray, BooleanArray, RecordBatch};
@@ -19,20 +19,17 @@ use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Utc};
 use parquet::file::metadata::KeyValue;
 
-use crate::checkpoint::Lease;
 use crate::columns::RowBuilder;
-use crate::convert::Record;
 use crate::datasets::DatasetDef;
-use crate::destination::{Destination, PutMode};
 use crate::encode::{FileInfo, FileWriter};
 use crate::error::{Error, Result};
 use crate::layout;
-use crate::manifest::{self, Manifest};
-use tracing::info;
+use crate::manifest::Manifest;
+use crate::record::Record;
 
-/// Row keys (see [`crate::convert::row_key`]), hashed fast: a cell checks
-/// every record against them.
-pub type KeySet = foldhash::HashSet<String>;
+/// Row keys (see `record::row_key`), hashed fast: a cell checks every record
+/// against them.
+pub(crate) type KeySet = foldhash::HashSet<String>;
 
 /// When batches and files end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +49,7 @@ impl Default for Limits {
 
 /// A staged file ready to be moved into the archive.
 #[derive(Debug)]
-pub struct Finished {
+pub(crate) struct Finished {
     /// Its key in the archive.
     pub key: String,
     /// Where it is staged.
@@ -66,7 +63,7 @@ pub struct Finished {
 
 /// Where a cell's files come from and go.
 #[derive(Debug, Clone)]
-pub struct CellSpec {
+pub(crate) struct CellSpec {
     /// The dataset.
     pub def: &'static DatasetDef,
     /// Its Arrow schema.
@@ -86,7 +83,7 @@ pub struct CellSpec {
 }
 
 /// One cell being written.
-pub struct CellFiles {
+pub(crate) struct CellFiles {
     spec: CellSpec,
     known: KeySet,
     seen: KeySet,
@@ -120,7 +117,7 @@ impl Drop for OpenFile {
 impl CellFiles {
     /// A cell whose files already hold `known` row keys; its next file is
     /// numbered `next_seq`.
-    pub fn new(spec: CellSpec, known: KeySet, next_seq: u32, written_at: DateTime<Utc>) -> CellFiles {
+    pub(crate) fn new(spec: CellSpec, known: KeySet, next_seq: u32, written_at: DateTime<Utc>) -> CellFiles {
         let rows = RowBuilder::new(spec.def, spec.schema.clone());
         CellFiles {
             spec,
@@ -136,7 +133,7 @@ impl CellFiles {
     }
 
     /// Adds a record unless the cell holds its row already; false if it did.
-    pub fn push(&mut self, record: &Record) -> Result<bool> {
+    pub(crate) fn push(&mut self, record: &Record) -> Result<bool> {
         let key = record.key(self.spec.def);
         if self.holds(&key) {
             return Ok(false);
@@ -158,7 +155,7 @@ impl CellFiles {
     /// Adds the rows of `batch` (converted with this cell's schema; `keys`
     /// are their row keys, in order) that the cell does not hold yet;
     /// answers how many. Rows waiting from [`push`](Self::push) go first.
-    pub fn push_batch(&mut self, keys: Vec<String>, batch: RecordBatch) -> Result<usize> {
+    pub(crate) fn push_batch(&mut self, keys: Vec<String>, batch: RecordBatch) -> Result<usize> {
         if !self.rows.is_empty() {
             self.write_batch()?;
         }
@@ -189,22 +186,17 @@ impl CellFiles {
     }
 
     /// Files finished so far, handed over once.
-    pub fn take_finished(&mut self) -> Vec<Finished> {
+    pub(crate) fn take_finished(&mut self) -> Vec<Finished> {
         std::mem::take(&mut self.finished)
     }
 
     /// Writes what is pending and closes the open file.
-    pub fn finish(&mut self) -> Result<Vec<Finished>> {
+    pub(crate) fn finish(&mut self) -> Result<Vec<Finished>> {
         if !self.rows.is_empty() {
             self.write_batch()?;
         }
         self.close()?;
         Ok(self.take_finished())
-    }
-
-    /// Records added in this pass.
-    pub fn added(&self) -> usize {
-        self.seen.len()
     }
 
     fn write_batch(&mut self) -> Result<()> {
@@ -275,83 +267,12 @@ impl CellFiles {
     }
 }
 
-/// The row keys a cell's files hold, and the `seq` its next file gets.
-/// A file found without its manifest (a crash came between the two) gets
-/// it now, rebuilt from the file.
-pub async fn contents(
-    dest: &dyn Destination,
-    def: &'static DatasetDef,
-    cell: DateTime<Utc>,
-    tenant_id: &str,
-    now: DateTime<Utc>,
-) -> Result<(KeySet, u32)> {
-    let mut ids = KeySet::default();
-    let mut next_seq = 0;
-    let manifests: HashSet<String> =
-        dest.list(&layout::cell_manifest_prefix(def.name, cell)).await?.into_iter().map(|m| m.key).collect();
-    for object in dest.list(&layout::cell_prefix(def.name, cell)).await? {
-        let Some(seq) = layout::parse_seq(&object.key, def.name, cell, tenant_id) else {
-            continue;
-        };
-        next_seq = next_seq.max(seq + 1);
-        let Some(file) = dest.get(&object.key).await? else {
-            continue;
-        };
-        let manifest_key = layout::manifest_key(&object.key).expect("a data key");
-        let key = object.key.clone();
-        let read_error =
-            |e: tokio::task::JoinError| Error::Parquet { op: "read", key: object.key.clone(), source: e.into() };
-        let read = match manifests.contains(&manifest_key) {
-            true => tokio::task::spawn_blocking(move || manifest::row_keys(def, &key, file.bytes))
-                .await
-                .map_err(read_error)??,
-            false => {
-                let (manifest, keys) =
-                    tokio::task::spawn_blocking(move || Manifest::describe(def, &key, file.bytes, now))
-                        .await
-                        .map_err(read_error)??;
-                dest.put(&manifest_key, manifest.to_bytes(), PutMode::Overwrite).await?;
-                info!(dataset = def.name, key = %object.key, "manifest written for a file that had none");
-                keys
-            }
-        };
-        ids.extend(read);
-    }
-    Ok((ids, next_seq))
-}
-
-/// Moves a finished file into `dest` (after renewing the lease, so a run
-/// whose lease was taken over writes nothing), removes the staged copy, runs
-/// `between` (crash injection in tests), then writes the manifest.
-pub async fn deliver(
-    dest: &dyn Destination,
-    lease: &mut Lease,
-    now: DateTime<Utc>,
-    file: Finished,
-    between: impl FnOnce(),
-) -> Result<()> {
-    let moved = match lease.renew(now).await {
-        Ok(()) => dest.put_file(&file.key, &file.staged).await,
-        Err(e) => Err(e),
-    };
-    // Moved in (local) or uploaded (S3): either way the staged copy goes,
-    // so a warm Lambda's /tmp never fills up with finished files.
-    let _ = std::fs::remove_file(&file.staged);
-    moved?;
-    between();
-    // After the file, before the checkpoint. A crash in between leaves a
-    // file without a manifest, which the next pass over the cell writes.
-    let manifest_key = layout::manifest_key(&file.key).expect("a data key");
-    dest.put(&manifest_key, file.manifest.to_bytes(), PutMode::Overwrite).await?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::convert::arrow_schema;
     use crate::datasets::by_name;
     use crate::encode::read_keys;
+    use crate::schema::arrow_schema;
     use bytes::Bytes;
 
     fn record(i: usize) -> String {

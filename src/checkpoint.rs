@@ -1,20 +1,17 @@
-//! Progress and ownership of a tenant's dataset: the checkpoint and the lease.
+//! A tenant's dataset's progress: the checkpoint.
 //!
 //! The checkpoint says how far the archive is complete: every record whose
 //! time is before `archived_through`, and that Graph showed when its slice was
 //! read, is in the archive. It moves only after the slice's files are durably
 //! written, and only by a conditional write against the version that was read,
 //! so a run that lost a race gets [`Error::Conflict`] instead of overwriting.
-//!
-//! The lease says which run may write a dataset now. It is taken with a
-//! create-if-absent write, renewed (conditionally) before each slice is
-//! written, and handed back by expiring it; a crashed run's lease simply runs
-//! out, so nobody is blocked for longer than its time to live.
+//! [`Progress`] is an incremental pass's view of it: loaded once, moved
+//! behind the slices the pass finishes, saved when asked.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::debug;
 
@@ -23,11 +20,11 @@ use crate::error::{Error, Result};
 use crate::layout;
 
 /// Format number written into checkpoints.
-pub const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 /// A dataset's progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Checkpoint {
+pub(crate) struct Checkpoint {
     /// Format of this file.
     pub format: u32,
     /// Tenant the progress belongs to.
@@ -44,7 +41,7 @@ pub struct Checkpoint {
 
 /// Reads and conditionally writes one dataset's checkpoint.
 #[derive(Debug, Clone)]
-pub struct CheckpointStore {
+pub(crate) struct CheckpointStore {
     dest: Arc<dyn Destination>,
     key: String,
     tenant_id: String,
@@ -53,7 +50,7 @@ pub struct CheckpointStore {
 
 impl CheckpointStore {
     /// The store for a tenant's dataset.
-    pub fn new(dest: Arc<dyn Destination>, tenant_id: &str, dataset: &str) -> Self {
+    pub(crate) fn new(dest: Arc<dyn Destination>, tenant_id: &str, dataset: &str) -> Self {
         CheckpointStore {
             dest,
             key: layout::checkpoint_key(tenant_id, dataset),
@@ -63,7 +60,7 @@ impl CheckpointStore {
     }
 
     /// The saved checkpoint and its version, if there is one.
-    pub async fn load(&self) -> Result<Option<(Checkpoint, Version)>> {
+    pub(crate) async fn load(&self) -> Result<Option<(Checkpoint, Version)>> {
         let Some(object) = self.dest.get(&self.key).await? else {
             return Ok(None);
         };
@@ -83,7 +80,7 @@ impl CheckpointStore {
 
     /// Saves `checkpoint` if the stored one is still `previous` (or absent,
     /// for `None`); returns the new version.
-    pub async fn save(&self, checkpoint: &Checkpoint, previous: Option<&Version>) -> Result<Version> {
+    pub(crate) async fn save(&self, checkpoint: &Checkpoint, previous: Option<&Version>) -> Result<Version> {
         let mode = previous.map_or(PutMode::Create, |v| PutMode::Update(v.clone()));
         let body = serde_json::to_vec_pretty(checkpoint).expect("a checkpoint always serialises");
         let version = self.dest.put(&self.key, Bytes::from(body), mode).await?;
@@ -92,94 +89,62 @@ impl CheckpointStore {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct LeaseBody {
-    run_id: String,
-    expires_at: DateTime<Utc>,
-}
-
-/// The right to write a dataset, held until released or expired.
+/// An incremental pass's checkpoint, moved behind the slices it finishes.
 #[derive(Debug)]
-pub struct Lease {
-    dest: Arc<dyn Destination>,
-    key: String,
-    run_id: String,
-    ttl: Duration,
-    version: Version,
+pub(crate) struct Progress {
+    store: CheckpointStore,
+    checkpoint: Option<Checkpoint>,
+    version: Option<Version>,
+    /// The checkpoint when the pass began.
+    began: Option<DateTime<Utc>>,
+    /// The end of the finished slices, when it is past the saved checkpoint.
+    unsaved: Option<DateTime<Utc>>,
 }
 
-/// What [`Lease::acquire`] found.
-#[derive(Debug)]
-pub enum Acquired {
-    /// This run holds the lease.
-    Held(Lease),
-    /// Another run does, until `expires_at`.
-    Busy {
-        /// The other run.
-        run_id: String,
-        /// When its lease runs out if it does not renew it.
-        expires_at: DateTime<Utc>,
-    },
-}
+impl Progress {
+    /// Reads the dataset's checkpoint, if there is one.
+    pub(crate) async fn load(store: CheckpointStore) -> Result<Progress> {
+        let (checkpoint, version) = store.load().await?.map_or((None, None), |(c, v)| (Some(c), Some(v)));
+        let began = checkpoint.as_ref().map(|c| c.archived_through);
+        Ok(Progress { store, checkpoint, version, began, unsaved: None })
+    }
 
-impl Lease {
-    /// Takes the lease at `key` for `ttl` unless another run holds an
-    /// unexpired one.
-    pub async fn acquire(
-        dest: Arc<dyn Destination>,
-        key: String,
-        run_id: &str,
-        now: DateTime<Utc>,
-        ttl: Duration,
-    ) -> Result<Acquired> {
-        let body = lease_body(run_id, now + ttl);
-        for _ in 0..2 {
-            match dest.put(&key, body.clone(), PutMode::Create).await {
-                Ok(version) => {
-                    return Ok(Acquired::Held(Lease::held(dest, key, run_id, ttl, version)));
-                }
-                Err(Error::Conflict { .. }) => {}
-                Err(e) => return Err(e),
-            }
-            let Some(current) = dest.get(&key).await? else {
-                continue;
-            };
-            let holder: LeaseBody = serde_json::from_slice(&current.bytes)
-                .map_err(|e| Error::CorruptState { key: key.clone(), problem: e.to_string() })?;
-            if holder.expires_at > now && holder.run_id != run_id {
-                return Ok(Acquired::Busy { run_id: holder.run_id, expires_at: holder.expires_at });
-            }
-            return match dest.put(&key, body, PutMode::Update(current.version)).await {
-                Ok(version) => Ok(Acquired::Held(Lease::held(dest, key, run_id, ttl, version))),
-                Err(Error::Conflict { .. }) => Ok(Acquired::Busy { run_id: "unknown".into(), expires_at: now + ttl }),
-                Err(e) => Err(e),
-            };
+    /// A slice ending at `slice_end` is complete and durable.
+    pub(crate) fn finished(&mut self, slice_end: DateTime<Utc>) {
+        if self.began.is_none_or(|t| slice_end > t) {
+            self.unsaved = Some(slice_end);
         }
-        Err(Error::Conflict { key })
     }
 
-    fn held(dest: Arc<dyn Destination>, key: String, run_id: &str, ttl: Duration, version: Version) -> Lease {
-        Lease { dest, key, run_id: run_id.to_string(), ttl, version }
+    /// Where the saved checkpoint stands.
+    pub(crate) fn through(&self) -> Option<DateTime<Utc>> {
+        self.checkpoint.as_ref().map(|c| c.archived_through)
     }
 
-    /// Extends the lease to `now + ttl`. Fails with [`Error::Conflict`] if
-    /// another run took it over (after it expired): stop writing then.
-    pub async fn renew(&mut self, now: DateTime<Utc>) -> Result<()> {
-        let body = lease_body(&self.run_id, now + self.ttl);
-        self.version = self.dest.put(&self.key, body, PutMode::Update(self.version.clone())).await?;
+    /// Where finished slices would move it, if that is past where it stands.
+    pub(crate) fn unsaved(&self) -> Option<DateTime<Utc>> {
+        self.unsaved
+    }
+
+    /// Saves the checkpoint at [`unsaved`](Self::unsaved) (if any) as `run_id`,
+    /// against the version read or last saved.
+    pub(crate) async fn save(&mut self, run_id: &str, now: DateTime<Utc>) -> Result<()> {
+        let Some(through) = self.unsaved else {
+            return Ok(());
+        };
+        let checkpoint = Checkpoint {
+            format: FORMAT,
+            tenant_id: self.store.tenant_id.clone(),
+            dataset: self.store.dataset.clone(),
+            archived_through: through,
+            updated_at: now,
+            run_id: run_id.to_string(),
+        };
+        self.version = Some(self.store.save(&checkpoint, self.version.as_ref()).await?);
+        self.checkpoint = Some(checkpoint);
+        self.unsaved = None;
         Ok(())
     }
-
-    /// Hands the lease back so the next run need not wait for it to expire.
-    pub async fn release(self, now: DateTime<Utc>) -> Result<()> {
-        let body = lease_body(&self.run_id, now);
-        self.dest.put(&self.key, body, PutMode::Update(self.version)).await.map(drop)
-    }
-}
-
-fn lease_body(run_id: &str, expires_at: DateTime<Utc>) -> Bytes {
-    let body = LeaseBody { run_id: run_id.to_string(), expires_at };
-    Bytes::from(serde_json::to_vec(&body).expect("a lease always serialises"))
 }
 
 #[cfg(test)]
@@ -239,36 +204,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_lease_excludes_others_until_released_or_expired() {
+    async fn progress_moves_only_past_where_the_pass_began() {
         let (_d, dest) = dest();
-        let key = "_state/t/signins/lease.json".to_string();
-        let now = t("2026-11-24T08:00:00Z");
-        let ttl = Duration::minutes(15);
-        let Acquired::Held(mut a) = Lease::acquire(dest.clone(), key.clone(), "run-a", now, ttl).await.unwrap() else {
-            panic!("first run gets the lease")
-        };
-        match Lease::acquire(dest.clone(), key.clone(), "run-b", now + Duration::minutes(1), ttl).await.unwrap() {
-            Acquired::Busy { run_id, .. } => assert_eq!(run_id, "run-a"),
-            Acquired::Held(_) => panic!("second run must stand down"),
-        }
-        a.renew(now + Duration::minutes(10)).await.unwrap();
-        assert!(matches!(
-            Lease::acquire(dest.clone(), key.clone(), "run-b", now + Duration::minutes(20), ttl).await.unwrap(),
-            Acquired::Busy { .. }
-        ));
-        a.release(now + Duration::minutes(21)).await.unwrap();
-        let Acquired::Held(b) =
-            Lease::acquire(dest.clone(), key.clone(), "run-b", now + Duration::minutes(22), ttl).await.unwrap()
-        else {
-            panic!("released lease is free")
-        };
-        // b crashes without releasing; after expiry c takes over and b can no longer renew.
-        let Acquired::Held(_c) =
-            Lease::acquire(dest.clone(), key.clone(), "run-c", now + Duration::minutes(40), ttl).await.unwrap()
-        else {
-            panic!("expired lease is free")
-        };
-        let mut b = b;
-        assert!(matches!(b.renew(now + Duration::minutes(41)).await, Err(Error::Conflict { .. })));
+        let store = CheckpointStore::new(dest.clone(), "t", "signins");
+        store.save(&checkpoint("2026-11-24T08:00:00Z"), None).await.unwrap();
+        let mut progress = Progress::load(store.clone()).await.unwrap();
+        progress.finished(t("2026-11-24T07:00:00Z"));
+        assert_eq!(progress.unsaved(), None, "the overlap re-read never moves it back");
+        progress.finished(t("2026-11-24T09:00:00Z"));
+        progress.save("run-2", t("2026-11-24T09:30:00Z")).await.unwrap();
+        assert_eq!(progress.through(), Some(t("2026-11-24T09:00:00Z")));
+        let (saved, _) = store.load().await.unwrap().unwrap();
+        assert_eq!((saved.archived_through, saved.run_id.as_str()), (t("2026-11-24T09:00:00Z"), "run-2"));
+        progress.save("run-2", t("2026-11-24T09:31:00Z")).await.unwrap();
+        assert_eq!(store.load().await.unwrap().unwrap().0.updated_at, t("2026-11-24T09:30:00Z"), "nothing to save");
     }
 }

@@ -1,24 +1,24 @@
 //! The command line: clap definitions → library calls → printed summaries.
 //!
-//! Parses flags (each also read from its environment variable), hands them to
-//! `config` for validation, runs the library and prints the summary as a table
-//! or, with `--json`, as one JSON object on stdout. Logs go to stderr. Holds no
-//! export logic of its own.
+//! Parses flags (each also read from its environment variable; the run
+//! settings are the library's one [`Settings`]), hands them to `config` for
+//! validation and the composition root, runs the library and prints the
+//! summary as a table or, with `--json`, as one JSON object on stdout. Logs
+//! go to stderr. Holds no export logic of its own.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use chrono::{DateTime, Utc};
-use entra_archive::config::{self, Config, RawSettings, env_var};
-use entra_archive::datasets::{self, DEFAULT_DATASETS, column_name};
-use entra_archive::progress::Bars;
-use entra_archive::retry::RetryPolicy;
-use entra_archive::run::{Mode, Observer};
+use entra_archive::config::{self, Config, Settings};
+use entra_archive::datasets::{self, column_name};
+use entra_archive::destination::{self, Access};
+use entra_archive::import::{ImportJob, import};
 use entra_archive::summary::{EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE};
-use entra_archive::{Archiver, Error};
+use entra_archive::{Archiver, Aws, Bars, Error, Mode, Observer, RetryPolicy, Services, doctor, verify};
 
 /// Archive Microsoft Entra ID sign-in and audit logs as Parquet.
 ///
@@ -143,80 +143,15 @@ struct VerifyArgs {
     json: bool,
 }
 
+/// What `run`, `backfill` and `doctor` share: the settings, and the output.
 #[derive(Debug, Args)]
 struct CommonArgs {
-    /// Directory (tenant) ID, a GUID.
-    #[arg(long, env = "ENTRA_TENANT_ID", value_name = "GUID")]
-    tenant_id: Option<String>,
-
-    /// Application (client) ID of the app registration, a GUID.
-    #[arg(long, env = "ENTRA_CLIENT_ID", value_name = "GUID")]
-    client_id: Option<String>,
-
-    /// AWS Secrets Manager secret (ARN or name) holding the credentials as JSON, instead of the three settings above.
-    #[arg(long, env = "ENTRA_SECRET_ID", value_name = "ARN")]
-    secret_id: Option<String>,
-
-    /// Archive destination: a folder (created if missing) or s3://bucket/prefix.
-    #[arg(long, env = "ARCHIVE_DEST", default_value = config::DEFAULT_DEST, value_name = "DIR|S3 URL")]
-    dest: String,
-
-    /// KMS key (ID, ARN or alias) for SSE-KMS on an s3:// destination. Default: the bucket's own encryption.
-    #[arg(long, env = "ARCHIVE_KMS_KEY_ID", value_name = "KEY")]
-    kms_key_id: Option<String>,
-
-    /// Datasets to export, comma-separated (see `entra-archive datasets`).
-    #[arg(long, env = "ARCHIVE_DATASETS", default_value = DEFAULT_DATASETS, value_name = "LIST")]
-    datasets: String,
-
-    /// Microsoft Graph base URL (national clouds: https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn).
-    #[arg(long, env = "GRAPH_BASE_URL", default_value = config::DEFAULT_GRAPH_URL, value_name = "URL")]
-    graph_url: String,
-
-    /// Entra login base URL (national clouds: https://login.microsoftonline.us, https://login.chinacloudapi.cn).
-    #[arg(long, env = "ENTRA_LOGIN_URL", default_value = config::DEFAULT_LOGIN_URL, value_name = "URL")]
-    login_url: String,
-
-    /// The window ends this long before now, giving Graph time to make recent events visible.
-    #[arg(long, env = "ARCHIVE_LAG", default_value = config::DEFAULT_LAG, value_name = "DURATION")]
-    lag: String,
-
-    /// Each run re-reads this much before its checkpoint and archives late-arriving records found there (never twice).
-    #[arg(long, env = "ARCHIVE_OVERLAP", default_value = config::DEFAULT_OVERLAP, value_name = "DURATION")]
-    overlap: String,
-
-    /// Requests allowed per window to /auditLogs, all datasets together (Graph allows 5 per 10 s per app and tenant).
-    #[arg(long, env = "ARCHIVE_GRAPH_BUDGET", default_value = config::DEFAULT_GRAPH_BUDGET, value_name = "N/WINDOW")]
-    graph_budget: String,
-
-    /// Requests allowed per window to identityProtection (risk detections; Graph allows 1 per second per tenant).
-    #[arg(
-        long,
-        env = "ARCHIVE_IDENTITY_PROTECTION_BUDGET",
-        default_value = config::DEFAULT_IDENTITY_PROTECTION_BUDGET,
-        value_name = "N/WINDOW"
-    )]
-    identity_protection_budget: String,
-
-    /// Stop starting new work after this long (e.g. 50m) and commit what was read; the next run resumes.
-    #[arg(long, value_name = "DURATION")]
-    max_duration: Option<String>,
-
-    /// Time kept at the end of --max-duration (and of a Lambda invocation) to commit what was read.
-    #[arg(long, env = "ARCHIVE_DEADLINE_MARGIN", default_value = config::DEFAULT_DEADLINE_MARGIN, value_name = "DURATION")]
-    deadline_margin: String,
-
-    /// Records' JSON text per Parquet file: a file is closed once it holds this much (e.g. 128MiB, 512MB, 1GiB).
-    #[arg(long, env = "ARCHIVE_FILE_SIZE", default_value = config::DEFAULT_FILE_SIZE, value_name = "SIZE")]
-    file_size: String,
+    #[command(flatten)]
+    settings: Settings,
 
     /// Print the summary as one JSON object on stdout.
     #[arg(long)]
     json: bool,
-
-    /// Pretend it is this time (RFC 3339): for tests and replays.
-    #[arg(long, hide = true, value_name = "TIME")]
-    now: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -249,36 +184,13 @@ struct BackfillArgs {
     to: String,
 }
 
-impl CommonArgs {
-    fn into_raw(self, since: Option<String>) -> RawSettings {
-        RawSettings {
-            tenant_id: self.tenant_id,
-            client_id: self.client_id,
-            dest: self.dest,
-            datasets: self.datasets,
-            graph_url: self.graph_url,
-            login_url: self.login_url,
-            since,
-            lag: self.lag,
-            overlap: self.overlap,
-            now: self.now,
-            secret_id: self.secret_id,
-            kms_key_id: self.kms_key_id,
-            graph_budget: self.graph_budget,
-            identity_protection_budget: self.identity_protection_budget,
-            deadline_margin: self.deadline_margin,
-            max_duration: self.max_duration,
-            file_size: self.file_size,
-        }
-    }
-}
-
-/// Runs the command line to completion.
-pub async fn main(cli: Cli) -> ExitCode {
+/// Runs the command line to completion; `observers` are told of every
+/// run's progress (the binary's crash points in tests).
+pub async fn main(cli: Cli, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
     init_logging(cli.verbose, cli.quiet);
     match cli.command {
-        Command::Run(args) => run(*args).await,
-        Command::Backfill(args) => backfill(*args).await,
+        Command::Run(args) => run(*args, observers).await,
+        Command::Backfill(args) => backfill(*args, observers).await,
         Command::Doctor(args) => doctor(*args).await,
         Command::Datasets { markdown: true, .. } => {
             print!("{}", datasets::doc::markdown());
@@ -293,30 +205,26 @@ pub async fn main(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Verify(args) => verify(args).await,
-        Command::Import(args) => import(args).await,
+        Command::Import(args) => import_files(args).await,
     }
 }
 
-async fn import(args: ImportArgs) -> ExitCode {
-    use entra_archive::import::{ImportJob, import};
+async fn import_files(args: ImportArgs) -> ExitCode {
     let json = args.json;
     let settings = (|| {
-        let dest = config::parse_destination_with_kms(&args.dest, args.kms_key_id.as_deref())?;
+        let dest = config::parse_destination(&args.dest, args.kms_key_id.as_deref())?;
         let def = config::parse_datasets(&args.dataset)?;
         let [def] = def[..] else {
-            return Err(Error::Config { setting: "--dataset", problem: "name exactly one dataset".into() });
+            return Err(Error::Config { setting: "--dataset".into(), problem: "name exactly one dataset".into() });
         };
         let tenant_id = config::parse_tenant_id(args.tenant_id.as_deref())?;
-        Ok((dest, def, tenant_id, config::parse_file_limits(&args.file_size)?))
+        Ok((dest, ImportJob { def, tenant_id, files: args.files, limits: config::parse_file_limits(&args.file_size)? }))
     })();
-    let (dest, def, tenant_id, limits) = match settings {
+    let (dest, job) = match settings {
         Ok(settings) => settings,
         Err(e) => return fail(json, &e, EXIT_USAGE),
     };
-    let now = Utc::now();
-    let run_id = format!("{}-import-{}", now.format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let job = ImportJob { def, tenant_id, files: args.files, limits, run_id };
-    let summary = async { import(entra_archive::verify::open(&dest).await?, job, now).await };
+    let summary = async { import(destination::open(&dest, &Aws::standard(), Access::ReadWrite).await?, job, Utc::now()).await };
     match summary.await {
         Ok(s) => {
             if json {
@@ -341,14 +249,22 @@ async fn import(args: ImportArgs) -> ExitCode {
     }
 }
 
+/// The composition root's services for `config`, as every CLI face builds them.
+async fn services(config: Config) -> Result<Services, Error> {
+    Services::new(config, Aws::standard(), RetryPolicy::default(), Arc::new(Utc::now)).await
+}
+
 async fn doctor(args: DoctorArgs) -> ExitCode {
     let json = args.common.json;
-    let report = match Config::from_raw(args.common.into_raw(None), env_var) {
+    let report = match Config::from_settings(args.common.settings.with_env_secret()) {
         Ok(config) => {
             let now = config.now.unwrap_or_else(Utc::now);
-            entra_archive::doctor::examine(&config, now).await
+            match services(config).await {
+                Ok(services) => doctor::examine(&services, now).await,
+                Err(e) => doctor::bad_settings(&e),
+            }
         }
-        Err(e) => entra_archive::doctor::bad_settings(&e),
+        Err(e) => doctor::bad_settings(&e),
     };
     if json {
         println!("{:#}", report.to_json());
@@ -358,46 +274,41 @@ async fn doctor(args: DoctorArgs) -> ExitCode {
     ExitCode::from(report.exit_code())
 }
 
-async fn run(args: RunArgs) -> ExitCode {
+async fn run(args: RunArgs, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
     let json = args.common.json;
-    execute(args.common.into_raw(args.since), json, None).await
+    let since = match args.since.as_deref().map(|s| config::parse_time("--since", s)).transpose() {
+        Ok(since) => since,
+        Err(e) => return fail(json, &e, EXIT_USAGE),
+    };
+    execute(args.common, Mode::Incremental { since }, observers).await
 }
 
-async fn backfill(args: BackfillArgs) -> ExitCode {
+async fn backfill(args: BackfillArgs, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
     let json = args.common.json;
-    let range = match (parse_time("--from", &args.from), parse_time("--to", &args.to)) {
+    let range = match (config::parse_time("--from", &args.from), config::parse_time("--to", &args.to)) {
         (Ok(from), Ok(to)) if from < to => (from, to),
-        (Ok(_), Ok(_)) => return fail(json, &usage("--from", "must be before --to"), EXIT_USAGE),
+        (Ok(_), Ok(_)) => {
+            let e = Error::Config { setting: "--from".into(), problem: "must be before --to".into() };
+            return fail(json, &e, EXIT_USAGE);
+        }
         (Err(e), _) | (_, Err(e)) => return fail(json, &e, EXIT_USAGE),
     };
-    execute(args.common.into_raw(None), json, Some(range)).await
+    execute(args.common, Mode::Backfill { from: range.0, to: range.1 }, observers).await
 }
 
-fn usage(setting: &'static str, problem: &str) -> Error {
-    Error::Config { setting, problem: problem.to_string() }
-}
-
-fn parse_time(setting: &'static str, text: &str) -> Result<DateTime<Utc>, Error> {
-    DateTime::parse_from_rfc3339(text.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| usage(setting, &format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})")))
-}
-
-async fn execute(raw: RawSettings, json: bool, backfill: Option<(DateTime<Utc>, DateTime<Utc>)>) -> ExitCode {
-    let config = match Config::from_raw(raw, env_var) {
+async fn execute(common: CommonArgs, mode: Mode, mut observers: Vec<Arc<dyn Observer>>) -> ExitCode {
+    let json = common.json;
+    let config = match Config::from_settings(common.settings.with_env_secret()) {
         Ok(config) => config,
         Err(e) => return fail(json, &e, EXIT_USAGE),
     };
+    // A progress bar on a terminal only: never when piped, redirected or in --json mode.
+    if !json && let Some(bars) = Bars::for_terminal() {
+        observers.push(Arc::new(bars));
+    }
     let result = async {
-        let archiver = Archiver::connect(config, RetryPolicy::default(), Arc::new(Utc::now)).await?;
-        let mut request = archiver.default_request();
-        if let Some((from, to)) = backfill {
-            request.mode = Mode::Backfill { from, to };
-        }
-        // A progress bar on a terminal only: never when piped, redirected or in --json mode.
-        if !json {
-            request.observer = Bars::for_terminal().map(|b| Arc::new(b) as Arc<dyn Observer>);
-        }
+        let archiver = Archiver::connect(services(config).await?).await?;
+        let request = entra_archive::Request { mode, observers, ..archiver.default_request() };
         archiver.run(request).await
     };
     match result.await {
@@ -424,12 +335,12 @@ fn fail(json: bool, error: &Error, code: u8) -> ExitCode {
 
 async fn verify(args: VerifyArgs) -> ExitCode {
     let json = args.json;
-    let settings = config::parse_destination(&args.dest).and_then(|d| Ok((d, config::parse_datasets(&args.datasets)?)));
+    let settings = config::parse_destination(&args.dest, None).and_then(|d| Ok((d, config::parse_datasets(&args.datasets)?)));
     let (dest, selected) = match settings {
         Ok(settings) => settings,
         Err(e) => return fail(json, &e, EXIT_USAGE),
     };
-    let report = async { entra_archive::verify::verify(&*entra_archive::verify::open(&dest).await?, &selected).await };
+    let report = async { verify::verify(&*destination::open(&dest, &Aws::standard(), Access::ReadOnly).await?, &selected).await };
     match report.await {
         Ok(report) if json => {
             println!("{}", report.to_json());

@@ -1,19 +1,27 @@
 //! Named points where a test can make the process die, to prove that a crash
-//! there loses nothing. Off unless `ENTRA_ARCHIVE_CRASH_POINT` (read by
-//! `config`) names a point, as `NAME` or `NAME:N` (die on the N-th hit).
-//! The process aborts: no destructors, no flushing, like a power cut.
+//! there loses nothing: an [`Observer`] of passes, which the binary installs
+//! when `ENTRA_ARCHIVE_CRASH_POINT` names a point, as `NAME` or `NAME:N` (die
+//! on the N-th hit). The process aborts: no destructors, no flushing, like a
+//! power cut. Nothing else in the library knows it exists.
 
 use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, Utc};
+
+use crate::run::Observer;
+
+/// Environment variable the binary reads a crash point from (tests only).
+pub const CRASH_POINT_VAR: &str = "ENTRA_ARCHIVE_CRASH_POINT";
 
 /// After a data file has been moved into the destination.
 pub const AFTER_FILE: &str = "after-file";
 /// Just before a checkpoint is saved.
 pub const BEFORE_CHECKPOINT: &str = "before-checkpoint";
 
-/// An armed crash point, or none.
-#[derive(Debug, Default)]
+/// An armed crash point.
+#[derive(Debug)]
 pub struct CrashPoint {
-    armed: Option<(String, u32)>,
+    armed: (String, u32),
     hits: AtomicU32,
 }
 
@@ -29,18 +37,31 @@ impl CrashPoint {
                 "unknown crash point {spec:?} (known: {AFTER_FILE}, {BEFORE_CHECKPOINT}, optionally :N)"
             ));
         }
-        Ok(CrashPoint { armed: Some((name.to_string(), nth)), hits: AtomicU32::new(0) })
+        Ok(CrashPoint { armed: (name.to_string(), nth), hits: AtomicU32::new(0) })
+    }
+
+    /// Whether passing point `name` now is the armed hit.
+    fn fires(&self, name: &str) -> bool {
+        let (armed, nth) = &self.armed;
+        armed == name && self.hits.fetch_add(1, Ordering::SeqCst) + 1 == *nth
     }
 
     /// Passes point `name`; aborts the process if this is the armed hit.
-    pub fn hit(&self, name: &str) {
-        if let Some((armed, nth)) = &self.armed
-            && armed == name
-            && self.hits.fetch_add(1, Ordering::SeqCst) + 1 == *nth
-        {
-            eprintln!("entra-archive: crash point {name}:{nth} reached, aborting");
+    fn hit(&self, name: &str) {
+        if self.fires(name) {
+            eprintln!("entra-archive: crash point {name}:{} reached, aborting", self.armed.1);
             std::process::abort();
         }
+    }
+}
+
+impl Observer for CrashPoint {
+    fn file_stored(&self, _dataset: &'static str, _key: &str) {
+        self.hit(AFTER_FILE);
+    }
+
+    fn checkpoint_moving(&self, _dataset: &'static str, _through: DateTime<Utc>) {
+        self.hit(BEFORE_CHECKPOINT);
     }
 }
 
@@ -55,8 +76,14 @@ mod tests {
         assert!(CrashPoint::parse("somewhere").unwrap_err().contains(AFTER_FILE));
         assert!(CrashPoint::parse("after-file:x").is_err());
         assert!(CrashPoint::parse("after-file:0").is_err());
-        // Unarmed and other points never fire.
-        CrashPoint::default().hit(AFTER_FILE);
-        CrashPoint::parse("after-file:2").unwrap().hit(BEFORE_CHECKPOINT);
+    }
+
+    #[test]
+    fn only_the_nth_hit_of_the_armed_point_fires() {
+        let point = CrashPoint::parse("after-file:2").unwrap();
+        assert!(!point.fires(BEFORE_CHECKPOINT), "another point");
+        assert!(!point.fires(AFTER_FILE), "the first hit");
+        assert!(point.fires(AFTER_FILE), "the second");
+        assert!(!point.fires(AFTER_FILE), "once only");
     }
 }

@@ -4,8 +4,8 @@
 //! ID and either a client secret or a certificate. Sources: the environment
 //! ([`StaticCredentials`], validated by `config`) and an AWS Secrets Manager
 //! secret (`secrets_manager`), whose JSON is read by [`parse_secret_json`].
-//! A [`Secret`] never prints its content: `Debug` and `Display` show `***`,
-//! and errors about a secret's JSON name the field, never its value.
+//! Secrets are [`Secret`]s, which never print their content, and errors
+//! about a secret's JSON name the field, never its value.
 
 use std::fmt;
 
@@ -14,34 +14,7 @@ use serde_json::Value;
 
 use crate::assertion::Certificate;
 use crate::error::{Error, Result};
-
-/// A value that must never reach a log, an error message or a file.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    /// The value, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+use crate::secret::Secret;
 
 /// How the app proves who it is.
 #[derive(Debug, Clone)]
@@ -65,7 +38,7 @@ pub struct ClientCredentials {
 
 /// Where credentials come from.
 #[async_trait]
-pub trait CredentialSource: Send + Sync + fmt::Debug {
+pub(crate) trait CredentialSource: Send + Sync + fmt::Debug {
     /// The current credentials (possibly cached).
     async fn credentials(&self) -> Result<ClientCredentials>;
 
@@ -77,7 +50,7 @@ pub trait CredentialSource: Send + Sync + fmt::Debug {
 
 /// Credentials fixed at start-up (from the environment).
 #[derive(Debug, Clone)]
-pub struct StaticCredentials(pub ClientCredentials);
+pub(crate) struct StaticCredentials(pub ClientCredentials);
 
 #[async_trait]
 impl CredentialSource for StaticCredentials {
@@ -91,7 +64,7 @@ impl CredentialSource for StaticCredentials {
 }
 
 /// Checks a GUID and returns it in lower case; `None` if it is not one.
-pub fn normalise_guid(value: &str) -> Option<String> {
+pub(crate) fn normalise_guid(value: &str) -> Option<String> {
     let groups: Vec<&str> = value.trim().split('-').collect();
     let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
     let is_guid = lengths == [8, 4, 4, 4, 12] && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -99,11 +72,11 @@ pub fn normalise_guid(value: &str) -> Option<String> {
 }
 
 /// The shapes a credentials secret may take, for error messages.
-pub const SECRET_SHAPES: &str = r#"{"tenant_id": "…", "client_id": "…", "client_secret": "…"} or, for a certificate, {"tenant_id": "…", "client_id": "…", "certificate_pem": "…", "private_key_pem": "…"}"#;
+pub(crate) const SECRET_SHAPES: &str = r#"{"tenant_id": "…", "client_id": "…", "client_secret": "…"} or, for a certificate, {"tenant_id": "…", "client_id": "…", "certificate_pem": "…", "private_key_pem": "…"}"#;
 
 /// Reads a credentials secret's JSON text. `origin` names the secret in
 /// errors (e.g. its ARN); errors name the field at fault, never a value.
-pub fn parse_secret_json(origin: &str, text: &str) -> Result<ClientCredentials> {
+pub(crate) fn parse_secret_json(origin: &str, text: &str) -> Result<ClientCredentials> {
     let fail = |problem: String| Error::Credentials { origin: origin.to_string(), problem };
     // Parse into a tree first: serde's typed errors would quote the value.
     let value: Value = serde_json::from_str(text).map_err(|e| {

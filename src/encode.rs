@@ -30,7 +30,8 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
-use crate::convert::{ID_COLUMN, RAW_COLUMN, row_key};
+use crate::record::row_key;
+use crate::schema::{ID_COLUMN, RAW_COLUMN};
 use crate::error::{BoxError, Error, Result};
 
 /// zstd level: on 1M sign-ins, level 3 made no smaller files than level 1
@@ -41,7 +42,7 @@ const ROW_GROUP_ROWS: usize = 64 * 1024;
 
 /// What was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileInfo {
+pub(crate) struct FileInfo {
     /// Rows in the file.
     pub rows: usize,
     /// Its size.
@@ -51,7 +52,7 @@ pub struct FileInfo {
 }
 
 /// The writer settings of every archive file.
-pub fn writer_properties(metadata: Vec<KeyValue>) -> WriterProperties {
+pub(crate) fn writer_properties(metadata: Vec<KeyValue>) -> WriterProperties {
     let raw = ColumnPath::from(RAW_COLUMN);
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).expect("valid zstd level")))
@@ -90,7 +91,7 @@ impl<W: Write> Write for HashingWriter<W> {
 /// one row group's encoded pages and two waiting batches, never the file.
 /// Encoding and compression run on a thread of their own, so converting
 /// the next records overlaps with them.
-pub struct FileWriter {
+pub(crate) struct FileWriter {
     path: PathBuf,
     batches: Option<SyncSender<RecordBatch>>,
     worker: Option<JoinHandle<Result<FileInfo>>>,
@@ -101,7 +102,7 @@ const QUEUED_BATCHES: usize = 2;
 
 impl FileWriter {
     /// Creates `path` (which must not exist).
-    pub fn create(path: &Path, schema: SchemaRef, metadata: Vec<KeyValue>) -> Result<FileWriter> {
+    pub(crate) fn create(path: &Path, schema: SchemaRef, metadata: Vec<KeyValue>) -> Result<FileWriter> {
         let fail = |source: BoxError| Error::Parquet { op: "write", key: path.display().to_string(), source };
         let file = File::create_new(path).map_err(|e| fail(e.into()))?;
         let sink = HashingWriter { inner: BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new(), written: 0 };
@@ -117,7 +118,7 @@ impl FileWriter {
     }
 
     /// Appends a batch's rows.
-    pub fn write(&mut self, batch: RecordBatch) -> Result<()> {
+    pub(crate) fn write(&mut self, batch: RecordBatch) -> Result<()> {
         let sent = self.batches.as_ref().expect("not finished").send(batch);
         if sent.is_err() {
             // The encoder stopped: its error says why.
@@ -128,7 +129,7 @@ impl FileWriter {
     }
 
     /// Closes the file and fsyncs it.
-    pub fn finish(mut self) -> Result<FileInfo> {
+    pub(crate) fn finish(mut self) -> Result<FileInfo> {
         self.batches = None;
         self.join()
     }
@@ -311,22 +312,10 @@ fn text_bytes(column: &ArrayRef) -> usize {
     })
 }
 
-/// Writes `batches` (one schema, at least one) to a new file at `path` and
-/// fsyncs it. Blocking.
-pub fn write_file(path: &Path, batches: &[RecordBatch], metadata: Vec<KeyValue>) -> Result<FileInfo> {
-    let fail = |source: BoxError| Error::Parquet { op: "write", key: path.display().to_string(), source };
-    let schema = batches.first().ok_or_else(|| fail("no rows to write".into()))?.schema();
-    let mut writer = FileWriter::create(path, schema, metadata)?;
-    for batch in batches {
-        writer.write(batch.clone())?;
-    }
-    writer.finish()
-}
-
-/// The row keys a file holds (see [`crate::convert::row_key`]): its `id`
+/// The row keys a file holds (see `record::row_key`): its `id`
 /// column, or with `version_column` (a versioned dataset's time column) each
 /// row's id and version together.
-pub fn read_keys(key: &str, bytes: Bytes, version_column: Option<&str>) -> Result<Vec<String>> {
+pub(crate) fn read_keys(key: &str, bytes: Bytes, version_column: Option<&str>) -> Result<Vec<String>> {
     let fail = |source: BoxError| Error::Parquet { op: "read", key: key.to_string(), source };
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| fail(e.into()))?;
     let columns = std::iter::once(ID_COLUMN).chain(version_column);
@@ -357,10 +346,24 @@ pub fn read_keys(key: &str, bytes: Bytes, version_column: Option<&str>) -> Resul
 }
 
 #[cfg(test)]
+/// Writes `batches` (one schema, at least one) to a new file at `path` and
+/// fsyncs it. Blocking.
+pub(crate) fn write_file(path: &Path, batches: &[RecordBatch], metadata: Vec<KeyValue>) -> Result<FileInfo> {
+    let fail = |source: BoxError| Error::Parquet { op: "write", key: path.display().to_string(), source };
+    let schema = batches.first().ok_or_else(|| fail("no rows to write".into()))?.schema();
+    let mut writer = FileWriter::create(path, schema, metadata)?;
+    for batch in batches {
+        writer.write(batch.clone())?;
+    }
+    writer.finish()
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
-    use crate::convert::{Record, arrow_schema, to_batch};
+    use crate::columns::batch_of;
     use crate::datasets::by_name;
+    use crate::record::Record;
     use parquet::file::reader::{FileReader, SerializedFileReader};
 
     fn texts(pairs: &[(&str, &str)], time_field: &str) -> Vec<String> {
@@ -368,9 +371,7 @@ mod tests {
     }
 
     fn batch(dataset: &str, texts: &[String]) -> RecordBatch {
-        let def = by_name(dataset).unwrap();
-        let records: Vec<Record> = texts.iter().map(|t| Record::parse(t, def.time_field).unwrap()).collect();
-        to_batch(def, &arrow_schema(def), &records).unwrap()
+        batch_of(by_name(dataset).unwrap(), texts)
     }
 
     #[test]

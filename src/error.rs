@@ -1,11 +1,11 @@
 //! The library's one error type. A variant exists where a caller branches on
 //! it (retry it, skip a dataset, stop the run); the context is kept in fields,
 //! and every message says what happened and what to do. No variant ever holds
-//! a client secret or a bearer token.
+//! a client secret or a bearer token. [`TokenRejection`] is what the token
+//! endpoint said when it refused the credentials, with the fix for the AADSTS
+//! codes people actually hit.
 
 use std::time::Duration;
-
-pub use crate::token::TokenRejection;
 
 /// A boxed error from a storage backend.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -21,7 +21,7 @@ pub enum Error {
     #[error("{setting}: {problem}")]
     Config {
         /// The flag and environment variable, e.g. `--tenant-id / ENTRA_TENANT_ID`.
-        setting: &'static str,
+        setting: String,
         /// What is wrong and what is expected.
         problem: String,
     },
@@ -224,5 +224,91 @@ impl Error {
     /// Wraps a destination backend error.
     pub fn destination(op: &'static str, key: impl Into<String>, source: impl Into<BoxError>) -> Error {
         Error::Destination { op, key: key.into(), source: source.into() }
+    }
+}
+
+/// What the token endpoint said when it refused the credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRejection {
+    /// HTTP status of the token response.
+    pub status: u16,
+    /// OAuth2 `error` (e.g. `invalid_client`).
+    pub error: String,
+    /// AADSTS numbers from `error_codes`.
+    pub codes: Vec<u32>,
+    /// First line of `error_description`.
+    pub description: String,
+    /// Tenant the token was requested for.
+    pub tenant_id: String,
+    /// Application (client) ID that asked.
+    pub client_id: String,
+}
+
+impl std::fmt::Display for TokenRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = self;
+        f.write_str(&token_advice(r.status, &r.error, &r.codes, &r.description, &r.tenant_id, &r.client_id))
+    }
+}
+
+/// The message of [`Error::Token`]: what Entra said, and the fix where the
+/// AADSTS code is one people commonly hit.
+fn token_advice(
+    status: u16,
+    error: &str,
+    codes: &[u32],
+    description: &str,
+    tenant_id: &str,
+    client_id: &str,
+) -> String {
+    let advice = codes.iter().find_map(|&code| {
+        let fix = match code {
+            7000215 => format!(
+                "the client secret is not valid for app {client_id}. ENTRA_CLIENT_SECRET must hold the secret's Value (shown once, when the secret was created), not its Secret ID. In the Entra admin center open App registrations > your app > Certificates & secrets, create a new client secret and use its Value"
+            ),
+            7000222 => format!(
+                "the client secret of app {client_id} has expired. Create a new client secret under App registrations > your app > Certificates & secrets and update ENTRA_CLIENT_SECRET, or switch the app to a certificate credential"
+            ),
+            700016 => format!(
+                "application {client_id} was not found in tenant {tenant_id}. Check that ENTRA_CLIENT_ID is the app's Application (client) ID and ENTRA_TENANT_ID the tenant where the app is registered"
+            ),
+            90002 => format!(
+                "tenant {tenant_id} was not found. Check ENTRA_TENANT_ID (Entra admin center > Overview > Tenant ID) and that ENTRA_LOGIN_URL is the login host of the tenant's cloud (https://login.microsoftonline.us for US Government, https://login.chinacloudapi.cn for China)"
+            ),
+            700027 | 700026 => format!(
+                "the client assertion's signature does not match a certificate of app {client_id}. Upload the certificate (its public part) under App registrations > your app > Certificates & secrets, or check that certificate_pem and private_key_pem are the pair uploaded there"
+            ),
+            7000218 => "no client secret reached Entra. Set ENTRA_CLIENT_SECRET".to_string(),
+            70011 => "Entra rejected the scope: GRAPH_BASE_URL must be the Microsoft Graph host of the tenant's cloud".to_string(),
+            _ => return None,
+        };
+        Some(format!("Entra refused the token request (AADSTS{code}): {fix}"))
+    });
+    advice.unwrap_or_else(|| {
+        let codes: Vec<String> = codes.iter().map(|c| format!("AADSTS{c}")).collect();
+        format!("Entra refused the token request with HTTP {status} {error} [{}]: {description}", codes.join(", "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_known_aadsts_code_names_its_fix() {
+        let cases = [
+            (7000215, "Value"),
+            (7000222, "expired"),
+            (700016, "ENTRA_CLIENT_ID"),
+            (90002, "ENTRA_TENANT_ID"),
+            (700027, "Certificates & secrets"),
+        ];
+        for (code, needle) in cases {
+            let text = token_advice(401, "invalid_client", &[code], "AADSTS…", "tid", "cid");
+            assert!(text.contains(&format!("AADSTS{code}")), "{text}");
+            assert!(text.contains(needle), "{code}: {text}");
+        }
+        let unknown = token_advice(400, "invalid_request", &[12345], "Something odd", "t", "c");
+        assert!(unknown.contains("AADSTS12345") && unknown.contains("Something odd"), "{unknown}");
     }
 }

@@ -6,14 +6,17 @@
 //! only once it parses completely; throttling, server errors, broken
 //! connections and truncated bodies are retried from the same URL (see
 //! `retry`); a 401 fetches a fresh token once. Every request waits for a slot
-//! in the tenant's request budget (`pace`). HTTP answers become [`Error`]
-//! variants keyed on Graph's `error.code`. The bearer token is never logged.
+//! in the tenant's request budget (`pace`). HTTP answers become [`Error`] variants keyed on Graph's
+//! `error.code`. The page stream ([`Pages`]) counts the requests it made, so
+//! whoever reads it learns what reading cost. The bearer token is never
+//! logged.
 
+use std::ops::AddAssign;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use futures::Stream;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::Deserialize;
@@ -29,13 +32,13 @@ use crate::retry::{RetryPolicy, retrying};
 use crate::token::TokenClient;
 
 /// Graph's paging link.
-pub const NEXT_LINK: &str = "@odata.nextLink";
+pub(crate) const NEXT_LINK: &str = "@odata.nextLink";
 /// The longest `Retry-After` honoured as sent.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 
 /// One page of a collection.
 #[derive(Debug)]
-pub struct Page {
+pub(crate) struct Page {
     /// Each record's JSON text, exactly as sent.
     pub records: Vec<Box<RawValue>>,
     /// The next page, if any.
@@ -44,7 +47,7 @@ pub struct Page {
 
 /// Requests made for one dataset (the summary's and metrics' counters).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct RequestStats {
+pub(crate) struct RequestStats {
     /// Pages received and parsed.
     pub pages: u64,
     /// 429 answers.
@@ -53,15 +56,51 @@ pub struct RequestStats {
     pub retries: u64,
 }
 
+impl AddAssign for RequestStats {
+    fn add_assign(&mut self, other: RequestStats) {
+        self.pages += other.pages;
+        self.throttled += other.throttled;
+        self.retries += other.retries;
+    }
+}
+
+/// The pages of one query, read one at a time, following `@odata.nextLink`
+/// until it is absent; every request they take is counted in the caller's
+/// [`RequestStats`] as it ends, so the count survives an error or a dropped
+/// stream.
+pub(crate) struct Pages<'a> {
+    graph: &'a GraphClient,
+    def: &'static DatasetDef,
+    next: Option<Url>,
+    deadline: Option<&'a Deadline>,
+    requests: &'a mut RequestStats,
+}
+
+impl Pages<'_> {
+    /// The next page, or `None` after the last.
+    pub(crate) async fn next(&mut self) -> Result<Option<Page>> {
+        let Some(url) = self.next.take() else { return Ok(None) };
+        let page = self.graph.get_page(self.def, &url, self.deadline, self.requests).await;
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => {
+                self.next = Some(url);
+                return Err(e);
+            }
+        };
+        self.next = page.next_link.clone();
+        Ok(Some(page))
+    }
+}
+
 /// Reads pages from Graph.
 #[derive(Debug, Clone)]
-pub struct GraphClient {
+pub(crate) struct GraphClient {
     http: reqwest::Client,
     base: Url,
     tokens: Arc<TokenClient>,
     retry: RetryPolicy,
     pacers: Arc<Pacers>,
-    stats: Arc<std::sync::Mutex<std::collections::HashMap<&'static str, RequestStats>>>,
 }
 
 #[derive(Deserialize)]
@@ -87,7 +126,7 @@ struct ErrorDetail {
 
 /// Formats a time as Graph's filters take it: UTC, `Z`, and only as many
 /// fractional digits as needed (at most 7, Graph's precision).
-pub fn format_time(t: DateTime<Utc>) -> String {
+pub(crate) fn format_time(t: DateTime<Utc>) -> String {
     if t.timestamp_subsec_nanos() == 0 {
         t.to_rfc3339_opts(SecondsFormat::Secs, true)
     } else {
@@ -99,7 +138,7 @@ pub fn format_time(t: DateTime<Utc>) -> String {
 /// The first page URL for `[start, end]` of a dataset. Both bounds are
 /// inclusive (Graph documents only `ge`/`le` on these fields); callers drop
 /// records outside their half-open slice.
-pub fn slice_url(base: &Url, def: &DatasetDef, start: DateTime<Utc>, end: DateTime<Utc>) -> Url {
+pub(crate) fn slice_url(base: &Url, def: &DatasetDef, start: DateTime<Utc>, end: DateTime<Utc>) -> Url {
     let mut url = base.clone();
     url.path_segments_mut().expect("validated http(s) URL").pop_if_empty().extend(def.path.split('/'));
     let field = def.time_field;
@@ -120,7 +159,7 @@ pub fn slice_url(base: &Url, def: &DatasetDef, start: DateTime<Utc>, end: DateTi
 
 /// Parses a collection page. Fails unless the whole body is a JSON object
 /// with a `value` array (a truncated body fails here).
-pub fn parse_page(body: &str) -> std::result::Result<(Vec<Box<RawValue>>, Option<String>), String> {
+pub(crate) fn parse_page(body: &str) -> std::result::Result<(Vec<Box<RawValue>>, Option<String>), String> {
     let page: WirePage = serde_json::from_str(body).map_err(|e| e.to_string())?;
     Ok((page.value, page.next_link))
 }
@@ -177,48 +216,52 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 
 impl GraphClient {
     /// A client for Graph at `base`.
-    pub fn new(
+    pub(crate) fn new(
         http: reqwest::Client,
         base: Url,
         tokens: Arc<TokenClient>,
         retry: RetryPolicy,
         pacers: Arc<Pacers>,
     ) -> Self {
-        GraphClient { http, base, tokens, retry, pacers, stats: Arc::default() }
+        GraphClient { http, base, tokens, retry, pacers }
     }
 
     /// The Graph base URL.
-    pub fn base(&self) -> &Url {
+    pub(crate) fn base(&self) -> &Url {
         &self.base
     }
 
-    /// The pages of one query, following `@odata.nextLink` until it is absent.
-    pub fn pages<'a>(
+    /// The pages of the query starting at `first`; the requests they take
+    /// are added to `requests`.
+    pub(crate) fn pages<'a>(
         &'a self,
         def: &'static DatasetDef,
         first: Url,
         deadline: Option<&'a Deadline>,
-    ) -> impl Stream<Item = Result<Page>> + 'a {
-        futures::stream::try_unfold(Some(first), move |next| async move {
-            let Some(url) = next else { return Ok(None) };
-            let page = self.get_page(def, &url, deadline).await?;
-            let next = page.next_link.clone();
-            Ok(Some((page, next)))
-        })
+        requests: &'a mut RequestStats,
+    ) -> Pages<'a> {
+        Pages { graph: self, def, next: Some(first), deadline, requests }
     }
 
     /// One page, retried as the policy says (never past the deadline); a 401
-    /// refreshes the token once.
-    pub async fn get_page(&self, def: &'static DatasetDef, url: &Url, deadline: Option<&Deadline>) -> Result<Page> {
+    /// refreshes the token once. Every request made is counted in `requests`.
+    pub(crate) async fn get_page(
+        &self,
+        def: &'static DatasetDef,
+        url: &Url,
+        deadline: Option<&Deadline>,
+        requests: &mut RequestStats,
+    ) -> Result<Page> {
+        let (attempts, throttled) = (AtomicU64::new(0), AtomicU64::new(0));
         let mut refreshed = false;
-        let mut attempts = 0u64;
-        loop {
-            let attempt = || {
-                attempts += 1;
-                if attempts > 1 {
-                    self.count(def, |s| s.retries += 1);
+        let result = loop {
+            let attempt = || async {
+                attempts.fetch_add(1, Ordering::Relaxed);
+                let result = self.get_once(def, url).await;
+                if matches!(result, Err(Error::Throttled { status: 429, .. })) {
+                    throttled.fetch_add(1, Ordering::Relaxed);
                 }
-                self.get_once(def, url)
+                result
             };
             match retrying(&self.retry, deadline, def.name, attempt).await {
                 Err(Error::Unauthorized { .. }) if !refreshed => {
@@ -226,18 +269,15 @@ impl GraphClient {
                     self.tokens.invalidate().await;
                     refreshed = true;
                 }
-                other => return other,
+                other => break other,
             }
-        }
-    }
-
-    /// The counters of `dataset` since the last call, which resets them.
-    pub fn take_stats(&self, dataset: &'static str) -> RequestStats {
-        self.stats.lock().expect("not poisoned").remove(dataset).unwrap_or_default()
-    }
-
-    fn count(&self, def: &'static DatasetDef, f: impl FnOnce(&mut RequestStats)) {
-        f(self.stats.lock().expect("not poisoned").entry(def.name).or_default());
+        };
+        *requests += RequestStats {
+            pages: result.is_ok() as u64,
+            throttled: throttled.into_inner(),
+            retries: attempts.into_inner().saturating_sub(1),
+        };
+        result
     }
 
     async fn get_once(&self, def: &'static DatasetDef, url: &Url) -> Result<Page> {
@@ -257,9 +297,6 @@ impl GraphClient {
         let headers = response.headers().clone();
         let body = response.text().await.map_err(http_error)?;
         if !status.is_success() {
-            if status.as_u16() == 429 {
-                self.count(def, |s| s.throttled += 1);
-            }
             return Err(classify(def, status, &headers, &body, path));
         }
         let (records, next) =
@@ -286,7 +323,6 @@ impl GraphClient {
                 Some(next)
             }
         };
-        self.count(def, |s| s.pages += 1);
         debug!(dataset = def.name, records = records.len(), more = next_link.is_some(), "page");
         Ok(Page { records, next_link })
     }

@@ -21,22 +21,22 @@
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 /// Folder (key prefix) of checkpoints and leases.
-pub const STATE_DIR: &str = "_state";
+pub(crate) const STATE_DIR: &str = "_state";
 /// Hive partition column of every dataset.
-pub const PARTITION_COLUMN: &str = "date";
+pub(crate) const PARTITION_COLUMN: &str = "date";
 /// Suffix of data files.
-pub const PARQUET_SUFFIX: &str = ".parquet";
+pub(crate) const PARQUET_SUFFIX: &str = ".parquet";
 /// Folder (key prefix) of the data files' manifests.
-pub const MANIFEST_DIR: &str = "_manifests";
+pub(crate) const MANIFEST_DIR: &str = "_manifests";
 /// Suffix of manifests.
-pub const MANIFEST_SUFFIX: &str = ".json";
+pub(crate) const MANIFEST_SUFFIX: &str = ".json";
 /// Length of a cell, the unit of files and of Graph queries.
-pub const CELL: Duration = Duration::hours(1);
+pub(crate) const CELL: Duration = Duration::hours(1);
 
 /// One Graph query's worth of a window: the part of `[start, end)` inside one
 /// cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slice {
+pub(crate) struct Slice {
     /// Inclusive start.
     pub start: DateTime<Utc>,
     /// Exclusive end.
@@ -47,18 +47,18 @@ pub struct Slice {
 
 impl Slice {
     /// Whether `t` is inside the slice.
-    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+    pub(crate) fn contains(&self, t: DateTime<Utc>) -> bool {
         self.start <= t && t < self.end
     }
 }
 
 /// The cell holding `t`.
-pub fn cell_of(t: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn cell_of(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(CELL).expect("an hour always divides a valid timestamp")
 }
 
 /// Cuts `[start, end)` at cell boundaries, oldest first. Empty if `end <= start`.
-pub fn slices(start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Slice> {
+pub(crate) fn slices(start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Slice> {
     let mut out = Vec::new();
     let mut at = start;
     while at < end {
@@ -71,23 +71,23 @@ pub fn slices(start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Slice> {
 }
 
 /// The partition folder of a cell: `signins/date=2026-11-24`.
-pub fn partition_dir(dataset: &str, cell: DateTime<Utc>) -> String {
+pub(crate) fn partition_dir(dataset: &str, cell: DateTime<Utc>) -> String {
     format!("{dataset}/{PARTITION_COLUMN}={}", cell.format("%Y-%m-%d"))
 }
 
 /// The key prefix every data file of a cell starts with.
-pub fn cell_prefix(dataset: &str, cell: DateTime<Utc>) -> String {
+pub(crate) fn cell_prefix(dataset: &str, cell: DateTime<Utc>) -> String {
     format!("{}/{}-", partition_dir(dataset, cell), cell.format("%Y%m%dT%H"))
 }
 
 /// The key of file `seq` of a cell.
-pub fn data_key(dataset: &str, cell: DateTime<Utc>, seq: u32, tenant: &str) -> String {
+pub(crate) fn data_key(dataset: &str, cell: DateTime<Utc>, seq: u32, tenant: &str) -> String {
     format!("{}{seq:04}-{tenant}{PARQUET_SUFFIX}", cell_prefix(dataset, cell))
 }
 
 /// The `seq` of a key produced by [`data_key`] for the same dataset, cell and
 /// tenant; `None` for any other key (another tenant's file, a temp file).
-pub fn parse_seq(key: &str, dataset: &str, cell: DateTime<Utc>, tenant: &str) -> Option<u32> {
+pub(crate) fn parse_seq(key: &str, dataset: &str, cell: DateTime<Utc>, tenant: &str) -> Option<u32> {
     let rest = key.strip_prefix(&cell_prefix(dataset, cell))?;
     let seq = rest.strip_suffix(PARQUET_SUFFIX)?.strip_suffix(tenant)?.strip_suffix('-')?;
     if seq.is_empty() || !seq.bytes().all(|b| b.is_ascii_digit()) {
@@ -98,40 +98,40 @@ pub fn parse_seq(key: &str, dataset: &str, cell: DateTime<Utc>, tenant: &str) ->
 
 /// The key of a data file's manifest: `signins/date=…/X.parquet` →
 /// `_manifests/signins/date=…/X.json`. `None` for a key that is not a data file.
-pub fn manifest_key(data_key: &str) -> Option<String> {
+pub(crate) fn manifest_key(data_key: &str) -> Option<String> {
     let stem = data_key.strip_suffix(PARQUET_SUFFIX)?;
     Some(format!("{MANIFEST_DIR}/{stem}{MANIFEST_SUFFIX}"))
 }
 
 /// The data file a manifest describes: the inverse of [`manifest_key`].
-pub fn data_key_of_manifest(manifest_key: &str) -> Option<String> {
+pub(crate) fn data_key_of_manifest(manifest_key: &str) -> Option<String> {
     let stem = manifest_key.strip_prefix(MANIFEST_DIR)?.strip_prefix('/')?.strip_suffix(MANIFEST_SUFFIX)?;
     Some(format!("{stem}{PARQUET_SUFFIX}"))
 }
 
 /// The key prefix every manifest of a dataset starts with.
-pub fn manifest_prefix(dataset: &str) -> String {
+pub(crate) fn manifest_prefix(dataset: &str) -> String {
     format!("{MANIFEST_DIR}/{dataset}/")
 }
 
 /// The key prefix every manifest of a cell's data files starts with.
-pub fn cell_manifest_prefix(dataset: &str, cell: DateTime<Utc>) -> String {
+pub(crate) fn cell_manifest_prefix(dataset: &str, cell: DateTime<Utc>) -> String {
     format!("{MANIFEST_DIR}/{}", cell_prefix(dataset, cell))
 }
 
 /// The tenant in a data file's name (`…T08-0003-{tenant}.parquet`).
-pub fn tenant_of(data_key: &str) -> Option<&str> {
+pub(crate) fn tenant_of(data_key: &str) -> Option<&str> {
     let name = data_key.rsplit('/').next()?.strip_suffix(PARQUET_SUFFIX)?;
     name.splitn(3, '-').nth(2).filter(|t| !t.is_empty())
 }
 
 /// The checkpoint object of a tenant's dataset.
-pub fn checkpoint_key(tenant: &str, dataset: &str) -> String {
+pub(crate) fn checkpoint_key(tenant: &str, dataset: &str) -> String {
     format!("{STATE_DIR}/{tenant}/{dataset}/checkpoint.json")
 }
 
 /// The lease object of a tenant's dataset.
-pub fn lease_key(tenant: &str, dataset: &str) -> String {
+pub(crate) fn lease_key(tenant: &str, dataset: &str) -> String {
     format!("{STATE_DIR}/{tenant}/{dataset}/lease.json")
 }
 

@@ -1,6 +1,8 @@
 //! One binary, two faces: the AWS Lambda function when the Lambda runtime
 //! starts it (`AWS_LAMBDA_RUNTIME_API` is set), else the command line. All
-//! work is done by the library.
+//! work is done by the library. Tests arm a crash point through
+//! `ENTRA_ARCHIVE_CRASH_POINT`, which the binary installs as an observer of
+//! every run.
 
 mod cli;
 
@@ -8,27 +10,45 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use entra_archive::crashpoint::{CRASH_POINT_VAR, CrashPoint};
 use entra_archive::lambda::App;
+use entra_archive::{Observer, config};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     tune_malloc();
+    let observers = match crash_point() {
+        Ok(observers) => observers,
+        Err(problem) => {
+            eprintln!("error: {CRASH_POINT_VAR}: {problem}");
+            return ExitCode::from(entra_archive::summary::EXIT_USAGE);
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a Tokio runtime starts");
-    if entra_archive::config::in_lambda() {
-        return runtime.block_on(lambda());
+    if config::in_lambda() {
+        return runtime.block_on(lambda(observers));
     }
     let cli = cli::Cli::parse();
-    runtime.block_on(cli::main(cli))
+    runtime.block_on(cli::main(cli, observers))
+}
+
+/// The crash point the environment arms, if any, as an observer.
+fn crash_point() -> Result<Vec<Arc<dyn Observer>>, String> {
+    match std::env::var(CRASH_POINT_VAR) {
+        Ok(spec) if !spec.is_empty() => Ok(vec![Arc::new(CrashPoint::parse(&spec)?)]),
+        _ => Ok(Vec::new()),
+    }
 }
 
 /// Serves invocations until the runtime stops the environment. Logs are JSON
 /// lines (CloudWatch Logs Insights parses their fields).
-async fn lambda() -> ExitCode {
+async fn lambda(observers: Vec<Arc<dyn Observer>>) -> ExitCode {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,entra_archive=info"));
     tracing_subscriber::fmt().json().with_env_filter(filter).with_target(false).with_current_span(false).init();
-    let app = Arc::new(App::from_env());
+    let app = observers.into_iter().fold(App::from_env(), App::with_observer);
+    let app = Arc::new(app);
     let handler = service_fn(move |event: LambdaEvent<Value>| {
         let app = app.clone();
         // The invocation's deadline, in milliseconds since the epoch.

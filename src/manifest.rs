@@ -22,27 +22,27 @@ use crate::encode;
 use crate::error::{Error, Result};
 
 /// Version of the manifest format.
-pub const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 /// Parquet metadata keys every data file carries.
-pub mod meta {
+pub(crate) mod meta {
     /// Dataset name.
-    pub const DATASET: &str = "entra_archive.dataset";
+    pub(crate) const DATASET: &str = "entra_archive.dataset";
     /// Tenant ID.
-    pub const TENANT_ID: &str = "entra_archive.tenant_id";
+    pub(crate) const TENANT_ID: &str = "entra_archive.tenant_id";
     /// Id of the run that wrote the file.
-    pub const RUN_ID: &str = "entra_archive.run_id";
+    pub(crate) const RUN_ID: &str = "entra_archive.run_id";
     /// Start of the slice (RFC 3339).
-    pub const SLICE_START: &str = "entra_archive.slice_start";
+    pub(crate) const SLICE_START: &str = "entra_archive.slice_start";
     /// End of the slice (RFC 3339).
-    pub const SLICE_END: &str = "entra_archive.slice_end";
+    pub(crate) const SLICE_END: &str = "entra_archive.slice_end";
     /// The Graph path and query the records came from.
-    pub const GRAPH_QUERY: &str = "entra_archive.graph_query";
+    pub(crate) const GRAPH_QUERY: &str = "entra_archive.graph_query";
     /// Version of entra-archive that wrote the file.
-    pub const VERSION: &str = "entra_archive.version";
+    pub(crate) const VERSION: &str = "entra_archive.version";
 
     /// The metadata every data file carries: where its records came from.
-    pub fn pairs(
+    pub(crate) fn pairs(
         dataset: &str,
         tenant_id: &str,
         run_id: &str,
@@ -66,7 +66,7 @@ pub mod meta {
 
 /// What a data file holds, as recorded when it was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// [`FORMAT`].
     pub format: u32,
     /// Dataset name.
@@ -105,7 +105,7 @@ pub struct Manifest {
 
 /// Hex SHA-256 over `keys` sorted, each followed by a newline: the same for
 /// the same set of keys in any order.
-pub fn keys_digest(keys: &[String]) -> String {
+pub(crate) fn keys_digest(keys: &[String]) -> String {
     let mut sorted: Vec<&str> = keys.iter().map(String::as_str).collect();
     sorted.sort_unstable();
     let mut hasher = Sha256::new();
@@ -117,12 +117,12 @@ pub fn keys_digest(keys: &[String]) -> String {
 }
 
 /// Hex SHA-256 of `bytes`.
-pub fn file_digest(bytes: &[u8]) -> String {
+pub(crate) fn file_digest(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
 /// The row keys of a data file of `def` (see [`encode::read_keys`]).
-pub fn row_keys(def: &DatasetDef, key: &str, bytes: Bytes) -> Result<Vec<String>> {
+pub(crate) fn row_keys(def: &DatasetDef, key: &str, bytes: Bytes) -> Result<Vec<String>> {
     let version = def.versioned.then(|| column_name(def.time_field));
     encode::read_keys(key, bytes, version.as_deref())
 }
@@ -130,7 +130,7 @@ pub fn row_keys(def: &DatasetDef, key: &str, bytes: Bytes) -> Result<Vec<String>
 impl Manifest {
     /// Describes the data file `data_key` of `def` from its bytes, and hands
     /// back its row keys too. Blocking (decodes the key column).
-    pub fn describe(
+    pub(crate) fn describe(
         def: &DatasetDef,
         data_key: &str,
         bytes: Bytes,
@@ -148,7 +148,7 @@ impl Manifest {
     /// Describes a file just written to `path`, whose SHA-256, size and row
     /// keys the writer knows: reads only the footer back (rows, time range,
     /// provenance) and checks its row count against the keys.
-    pub fn describe_written(
+    pub(crate) fn describe_written(
         def: &DatasetDef,
         data_key: &str,
         path: &std::path::Path,
@@ -206,12 +206,12 @@ impl Manifest {
     }
 
     /// The manifest as stored: pretty JSON.
-    pub fn to_bytes(&self) -> Bytes {
+    pub(crate) fn to_bytes(&self) -> Bytes {
         Bytes::from(serde_json::to_vec_pretty(self).expect("a manifest always serialises"))
     }
 
     /// Reads a stored manifest.
-    pub fn parse(bytes: &[u8]) -> std::result::Result<Manifest, String> {
+    pub(crate) fn parse(bytes: &[u8]) -> std::result::Result<Manifest, String> {
         let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
         if manifest.format != FORMAT {
             return Err(format!("format {} is not {FORMAT}", manifest.format));
@@ -243,7 +243,7 @@ fn time_range(metadata: &ParquetMetaData, column: &str) -> (Option<DateTime<Utc>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::convert::{Record, arrow_schema, to_batch};
+    use crate::columns::batch_of;
     use crate::datasets::by_name;
     use parquet::file::metadata::KeyValue;
 
@@ -259,19 +259,17 @@ mod tests {
     #[test]
     fn a_file_is_described_from_its_bytes_and_the_manifest_round_trips() {
         let def = by_name("signins").unwrap();
-        let schema = arrow_schema(def);
         let texts: Vec<String> = [("b", "2026-11-24T08:30:00Z"), ("a", "2026-11-24T08:10:00.1234567Z")]
             .iter()
             .map(|(id, at)| format!(r#"{{"id":"{id}","createdDateTime":"{at}"}}"#))
             .collect();
-        let records: Vec<Record> = texts.iter().map(|t| Record::parse(t, def.time_field).unwrap()).collect();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.parquet");
         let metadata = vec![
             KeyValue::new(meta::RUN_ID.into(), "run-1".to_string()),
             KeyValue::new(meta::GRAPH_QUERY.into(), "/v1.0/auditLogs/signIns?$top=1000".to_string()),
         ];
-        let info = encode::write_file(&path, &[to_batch(def, &schema, &records).unwrap()], metadata).unwrap();
+        let info = encode::write_file(&path, &[batch_of(def, &texts)], metadata).unwrap();
         let bytes = Bytes::from(std::fs::read(&path).unwrap());
         let at: DateTime<Utc> = "2026-11-24T09:00:00Z".parse().unwrap();
         let (m, keys) = Manifest::describe(def, "signins/x.parquet", bytes, at).unwrap();

@@ -15,11 +15,11 @@ use serde_json::{Value, json};
 use crate::summary::{RunSummary, Status};
 
 /// Namespace used when `ARCHIVE_METRICS_NAMESPACE` is not set.
-pub const DEFAULT_NAMESPACE: &str = "EntraArchive";
+pub(crate) const DEFAULT_NAMESPACE: &str = "EntraArchive";
 
 /// The EMF lines of one invocation. A run succeeded when it ran and no
 /// dataset failed (skipped, busy and stopped datasets are not failures).
-pub fn emf_lines(namespace: &str, summary: Option<&RunSummary>, now: DateTime<Utc>) -> Vec<String> {
+pub(crate) fn emf_lines(namespace: &str, summary: Option<&RunSummary>, now: DateTime<Utc>) -> Vec<String> {
     let timestamp = now.timestamp_millis();
     let succeeded = summary.is_some_and(|s| s.datasets.iter().all(|d| d.status != Status::Failed));
     let mut lines = vec![json!({

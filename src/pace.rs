@@ -57,19 +57,19 @@ impl FromStr for Budget {
 /// One [`Pacer`] per throttle group of a tenant: requests of one group never
 /// wait for another's budget.
 #[derive(Debug)]
-pub struct Pacers {
+pub(crate) struct Pacers {
     audit_logs: Pacer,
     identity_protection: Pacer,
 }
 
 impl Pacers {
     /// Pacers for the `/auditLogs` and `identityProtection` budgets.
-    pub fn new(audit_logs: Budget, identity_protection: Budget) -> Pacers {
+    pub(crate) fn new(audit_logs: Budget, identity_protection: Budget) -> Pacers {
         Pacers { audit_logs: Pacer::new(audit_logs), identity_protection: Pacer::new(identity_protection) }
     }
 
     /// The pacer of `group`.
-    pub fn of(&self, group: Throttle) -> &Pacer {
+    pub(crate) fn of(&self, group: Throttle) -> &Pacer {
         match group {
             Throttle::AuditLogs => &self.audit_logs,
             Throttle::IdentityProtection => &self.identity_protection,
@@ -89,7 +89,7 @@ fn spacing(window: Duration) -> Duration {
 
 /// Waits for a slot in the budget before each request.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     budget: Budget,
     spacing: Duration,
     starts: Mutex<VecDeque<Instant>>,
@@ -97,7 +97,7 @@ pub struct Pacer {
 
 impl Pacer {
     /// A pacer for `budget`.
-    pub fn new(budget: Budget) -> Pacer {
+    pub(crate) fn new(budget: Budget) -> Pacer {
         Pacer {
             budget,
             spacing: spacing(budget.window),
@@ -105,13 +105,8 @@ impl Pacer {
         }
     }
 
-    /// The budget paced to.
-    pub fn budget(&self) -> Budget {
-        self.budget
-    }
-
     /// Waits until a request may start, and counts it as started.
-    pub async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         let mut starts = self.starts.lock().await;
         loop {
             let now = Instant::now();

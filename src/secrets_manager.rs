@@ -20,11 +20,11 @@ use crate::credentials::{ClientCredentials, CredentialSource, parse_secret_json}
 use crate::error::{Error, Result};
 
 /// How long credentials read from Secrets Manager are reused.
-pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(15 * 60);
+pub(crate) const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// Credentials kept in a Secrets Manager secret.
 #[derive(Debug)]
-pub struct SecretsManagerCredentials {
+pub(crate) struct SecretsManagerCredentials {
     client: aws_sdk_secretsmanager::Client,
     secret_id: String,
     ttl: Duration,
@@ -33,7 +33,7 @@ pub struct SecretsManagerCredentials {
 
 impl SecretsManagerCredentials {
     /// A source reading `secret_id` (ARN or name), cached for `ttl`.
-    pub fn new(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>, ttl: Duration) -> Self {
+    pub(crate) fn new(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>, ttl: Duration) -> Self {
         SecretsManagerCredentials { client, secret_id: secret_id.into(), ttl, cached: Mutex::new(None) }
     }
 

@@ -19,8 +19,9 @@ use tokio::time::Instant;
 use tracing::{debug, info, instrument};
 use url::Url;
 
-use crate::credentials::{Credential, CredentialSource, Secret};
-use crate::error::{Error, Result};
+use crate::credentials::{Credential, CredentialSource};
+use crate::error::{Error, Result, TokenRejection};
+use crate::secret::Secret;
 
 /// `client_assertion_type` of a certificate credential.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -30,7 +31,7 @@ const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// Gets and caches access tokens for one app in one tenant.
 #[derive(Debug)]
-pub struct TokenClient {
+pub(crate) struct TokenClient {
     http: reqwest::Client,
     login_url: Url,
     scope: String,
@@ -46,7 +47,7 @@ struct Cached {
 
 /// A token as the endpoint issued it, with what `doctor` reports about it.
 #[derive(Debug, Clone)]
-pub struct Issued {
+pub(crate) struct Issued {
     /// The bearer token.
     pub token: Secret,
     /// How long it is valid (`expires_in`).
@@ -79,7 +80,7 @@ struct TokenErrorBody {
 }
 
 /// `{login}/{tenant}/oauth2/v2.0/token`.
-pub fn token_endpoint(login_url: &Url, tenant_id: &str) -> Url {
+pub(crate) fn token_endpoint(login_url: &Url, tenant_id: &str) -> Url {
     let mut url = login_url.clone();
     url.path_segments_mut()
         .expect("validated http(s) URL")
@@ -89,7 +90,7 @@ pub fn token_endpoint(login_url: &Url, tenant_id: &str) -> Url {
 }
 
 /// `{graph}/.default`: all application permissions granted to the app.
-pub fn graph_scope(graph_url: &Url) -> String {
+pub(crate) fn graph_scope(graph_url: &Url) -> String {
     format!("{}/.default", graph_url.as_str().trim_end_matches('/'))
 }
 
@@ -102,7 +103,7 @@ fn refresh_margin(lifetime: Duration) -> Duration {
 impl TokenClient {
     /// A client for the credentials `source` gives, against the given login
     /// and Graph base URLs.
-    pub fn new(http: reqwest::Client, login_url: &Url, graph_url: &Url, source: Arc<dyn CredentialSource>) -> Self {
+    pub(crate) fn new(http: reqwest::Client, login_url: &Url, graph_url: &Url, source: Arc<dyn CredentialSource>) -> Self {
         TokenClient {
             http,
             login_url: login_url.clone(),
@@ -113,7 +114,7 @@ impl TokenClient {
     }
 
     /// A valid bearer token, from the cache when it is not about to expire.
-    pub async fn bearer(&self) -> Result<Secret> {
+    pub(crate) async fn bearer(&self) -> Result<Secret> {
         let mut cached = self.cached.lock().await;
         if let Some(c) = cached.as_ref().filter(|c| Instant::now() < c.refresh_at) {
             return Ok(c.token.clone());
@@ -126,7 +127,7 @@ impl TokenClient {
 
     /// Asks the endpoint for a new token now (bypassing and then filling the
     /// cache), and returns it with its lifetime and the endpoint's `Date`.
-    pub async fn issue(&self) -> Result<Issued> {
+    pub(crate) async fn issue(&self) -> Result<Issued> {
         let mut cached = self.cached.lock().await;
         let issued = self.request().await?;
         let refresh_at = Instant::now() + issued.lifetime.saturating_sub(refresh_margin(issued.lifetime));
@@ -136,7 +137,7 @@ impl TokenClient {
 
     /// Forgets the cached token, so the next [`bearer`](Self::bearer) asks anew
     /// (after Graph answered 401).
-    pub async fn invalidate(&self) {
+    pub(crate) async fn invalidate(&self) {
         *self.cached.lock().await = None;
     }
 
@@ -227,69 +228,6 @@ fn first_line(text: &str) -> &str {
     }
 }
 
-/// What the token endpoint said when it refused the credentials.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenRejection {
-    /// HTTP status of the token response.
-    pub status: u16,
-    /// OAuth2 `error` (e.g. `invalid_client`).
-    pub error: String,
-    /// AADSTS numbers from `error_codes`.
-    pub codes: Vec<u32>,
-    /// First line of `error_description`.
-    pub description: String,
-    /// Tenant the token was requested for.
-    pub tenant_id: String,
-    /// Application (client) ID that asked.
-    pub client_id: String,
-}
-
-impl std::fmt::Display for TokenRejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let r = self;
-        f.write_str(&token_advice(r.status, &r.error, &r.codes, &r.description, &r.tenant_id, &r.client_id))
-    }
-}
-
-/// The message of [`Error::Token`]: what Entra said, and the fix where the
-/// AADSTS code is one people commonly hit.
-fn token_advice(
-    status: u16,
-    error: &str,
-    codes: &[u32],
-    description: &str,
-    tenant_id: &str,
-    client_id: &str,
-) -> String {
-    let advice = codes.iter().find_map(|&code| {
-        let fix = match code {
-            7000215 => format!(
-                "the client secret is not valid for app {client_id}. ENTRA_CLIENT_SECRET must hold the secret's Value (shown once, when the secret was created), not its Secret ID. In the Entra admin center open App registrations > your app > Certificates & secrets, create a new client secret and use its Value"
-            ),
-            7000222 => format!(
-                "the client secret of app {client_id} has expired. Create a new client secret under App registrations > your app > Certificates & secrets and update ENTRA_CLIENT_SECRET, or switch the app to a certificate credential"
-            ),
-            700016 => format!(
-                "application {client_id} was not found in tenant {tenant_id}. Check that ENTRA_CLIENT_ID is the app's Application (client) ID and ENTRA_TENANT_ID the tenant where the app is registered"
-            ),
-            90002 => format!(
-                "tenant {tenant_id} was not found. Check ENTRA_TENANT_ID (Entra admin center > Overview > Tenant ID) and that ENTRA_LOGIN_URL is the login host of the tenant's cloud (https://login.microsoftonline.us for US Government, https://login.chinacloudapi.cn for China)"
-            ),
-            700027 | 700026 => format!(
-                "the client assertion's signature does not match a certificate of app {client_id}. Upload the certificate (its public part) under App registrations > your app > Certificates & secrets, or check that certificate_pem and private_key_pem are the pair uploaded there"
-            ),
-            7000218 => "no client secret reached Entra. Set ENTRA_CLIENT_SECRET".to_string(),
-            70011 => "Entra rejected the scope: GRAPH_BASE_URL must be the Microsoft Graph host of the tenant's cloud".to_string(),
-            _ => return None,
-        };
-        Some(format!("Entra refused the token request (AADSTS{code}): {fix}"))
-    });
-    advice.unwrap_or_else(|| {
-        let codes: Vec<String> = codes.iter().map(|c| format!("AADSTS{c}")).collect();
-        format!("Entra refused the token request with HTTP {status} {error} [{}]: {description}", codes.join(", "))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,24 +250,6 @@ mod tests {
         assert_eq!(refresh_margin(Duration::from_secs(3599)), Duration::from_secs(300));
         assert_eq!(refresh_margin(Duration::from_secs(60)), Duration::from_secs(6));
         assert_eq!(refresh_margin(Duration::ZERO), Duration::ZERO);
-    }
-
-    #[test]
-    fn each_known_aadsts_code_names_its_fix() {
-        let cases = [
-            (7000215, "Value"),
-            (7000222, "expired"),
-            (700016, "ENTRA_CLIENT_ID"),
-            (90002, "ENTRA_TENANT_ID"),
-            (700027, "Certificates & secrets"),
-        ];
-        for (code, needle) in cases {
-            let text = token_advice(401, "invalid_client", &[code], "AADSTS…", "tid", "cid");
-            assert!(text.contains(&format!("AADSTS{code}")), "{text}");
-            assert!(text.contains(needle), "{code}: {text}");
-        }
-        let unknown = token_advice(400, "invalid_request", &[12345], "Something odd", "t", "c");
-        assert!(unknown.contains("AADSTS12345") && unknown.contains("Something odd"), "{unknown}");
     }
 
     #[test]

@@ -8,23 +8,18 @@
 //! tenant). Per manifest: its data file exists. Files are read one at a
 //! time; the row keys of the dataset being checked are held in memory for the
 //! duplicate check (about 100 bytes per record). Needs no Entra credentials
-//! and never writes to the archive.
+//! and never writes to the archive (the CLI opens it read-only).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::config::DestinationConfig;
 use crate::datasets::DatasetDef;
-use crate::destination::{self, Destination, LocalFolder, S3Destination};
+use crate::destination::Destination;
 use crate::error::{Error, Result};
 use crate::layout::{self, PARQUET_SUFFIX};
 use crate::manifest::{self, Manifest};
-
-/// Folder name for the (unused) staging directory of an S3 destination.
-const STAGING_DIR: &str = "entra-archive-staging";
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -130,20 +125,6 @@ impl Report {
         let _ = writeln!(out, "{}", if self.clean() { "clean" } else { "problems found" });
         out
     }
-}
-
-/// Opens the destination `config` names, for reading. S3 settings come from
-/// the standard AWS chain.
-pub async fn open(config: &DestinationConfig) -> Result<Arc<dyn Destination>> {
-    Ok(match config {
-        DestinationConfig::Local(path) => Arc::new(LocalFolder::open(path)?),
-        DestinationConfig::S3 { bucket, prefix, sse } => {
-            let aws = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-            let client = destination::s3_client(&aws).await;
-            let staging = std::env::temp_dir().join(STAGING_DIR);
-            Arc::new(S3Destination::new(client, bucket.clone(), prefix.clone(), sse.clone(), staging)?)
-        }
-    })
 }
 
 /// Checks every data file and manifest of `datasets` in `dest`.

@@ -1,22 +1,19 @@
 //! Parsers for single setting values: each takes the raw string and the
-//! setting's name, and returns a typed value or an error naming the setting.
+//! setting's id (a [`Settings`](super::Settings) field, or another flag's
+//! name), and returns a typed value or an error naming the setting.
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, Utc};
 use url::{Host, Url};
 
-use super::{DestinationConfig, names};
+use super::invalid;
 use crate::credentials::normalise_guid;
 use crate::datasets::{self, DatasetDef};
-use crate::destination::Sse;
-use crate::error::{Error, Result};
+use crate::destination::{Location, Sse};
+use crate::error::Result;
 
-pub(super) fn invalid(setting: &'static str, problem: impl Into<String>) -> Error {
-    Error::Config { setting, problem: problem.into() }
-}
-
-pub(super) fn guid(setting: &'static str, value: Option<&str>, expected: &str) -> Result<String> {
+pub(super) fn guid(setting: &str, value: Option<&str>, expected: &str) -> Result<String> {
     let value = value
         .map(str::trim)
         .filter(|v| !v.is_empty())
@@ -25,34 +22,34 @@ pub(super) fn guid(setting: &'static str, value: Option<&str>, expected: &str) -
 }
 
 /// `./archive` or `s3://bucket/prefix`.
-pub(super) fn destination(value: &str, kms_key_id: Option<&str>) -> Result<DestinationConfig> {
+pub(super) fn destination(value: &str, kms_key_id: Option<&str>) -> Result<Location> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(invalid(names::DEST, "empty; give a folder such as ./archive or s3://bucket/prefix"));
+        return Err(invalid("dest", "empty; give a folder such as ./archive or s3://bucket/prefix"));
     }
     let kms = kms_key_id.map(str::trim).filter(|k| !k.is_empty());
     if let Some(rest) = value.strip_prefix("s3://") {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if !valid_bucket(bucket) {
             return Err(invalid(
-                names::DEST,
+                "dest",
                 format!("{bucket:?} is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)"),
             ));
         }
         let sse = kms.map_or(Sse::BucketDefault, |k| Sse::Kms { key_id: k.to_string() });
-        return Ok(DestinationConfig::S3 {
+        return Ok(Location::S3 {
             bucket: bucket.to_string(),
             prefix: prefix.trim_matches('/').to_string(),
             sse,
         });
     }
     if let Some((scheme, _)) = value.split_once("://") {
-        return Err(invalid(names::DEST, format!("{scheme}:// is not supported; give a folder or s3://bucket/prefix")));
+        return Err(invalid("dest", format!("{scheme}:// is not supported; give a folder or s3://bucket/prefix")));
     }
     if kms.is_some() {
-        return Err(invalid(names::KMS_KEY_ID, "applies only to s3:// destinations"));
+        return Err(invalid("kms_key_id", "applies only to s3:// destinations"));
     }
-    Ok(DestinationConfig::Local(PathBuf::from(value)))
+    Ok(Location::Local(PathBuf::from(value)))
 }
 
 fn valid_bucket(name: &str) -> bool {
@@ -71,7 +68,7 @@ pub(super) fn dataset_list(value: &str) -> Result<Vec<&'static DatasetDef>> {
             datasets::ALL.to_vec()
         } else {
             vec![datasets::by_name(name).ok_or_else(|| {
-                invalid(names::DATASETS, format!("unknown dataset {name:?}; known: all, {}", known()))
+                invalid("datasets", format!("unknown dataset {name:?}; known: all, {}", known()))
             })?]
         };
         for def in defs {
@@ -81,12 +78,12 @@ pub(super) fn dataset_list(value: &str) -> Result<Vec<&'static DatasetDef>> {
         }
     }
     if out.is_empty() {
-        return Err(invalid(names::DATASETS, format!("names no dataset; known: {}", known())));
+        return Err(invalid("datasets", format!("names no dataset; known: {}", known())));
     }
     Ok(out)
 }
 
-pub(super) fn base_url(setting: &'static str, value: &str) -> Result<Url> {
+pub(super) fn base_url(setting: &str, value: &str) -> Result<Url> {
     let url = Url::parse(value.trim()).map_err(|e| invalid(setting, format!("{value:?} is not a URL: {e}")))?;
     let loopback = match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
@@ -114,13 +111,13 @@ pub(super) fn base_url(setting: &'static str, value: &str) -> Result<Url> {
     Ok(Url::parse(&trimmed).expect("trimming a slash keeps a URL valid"))
 }
 
-pub(super) fn time(setting: &'static str, value: &str) -> Result<DateTime<Utc>> {
+pub(super) fn time(setting: &str, value: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(value.trim())
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| invalid(setting, format!("{value:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})")))
 }
 
-pub(super) fn duration(setting: &'static str, value: &str, max: Duration) -> Result<Duration> {
+pub(super) fn duration(setting: &str, value: &str, max: Duration) -> Result<Duration> {
     let parsed = humantime::parse_duration(value.trim())
         .map_err(|e| invalid(setting, format!("{value:?} is not a duration such as 10m or 1h ({e})")))?;
     let d = Duration::from_std(parsed).map_err(|_| invalid(setting, format!("{value:?} is too long")))?;
@@ -130,13 +127,13 @@ pub(super) fn duration(setting: &'static str, value: &str, max: Duration) -> Res
     Ok(d)
 }
 
-pub(super) fn std_duration(setting: &'static str, value: &str, max: Duration) -> Result<std::time::Duration> {
+pub(super) fn std_duration(setting: &str, value: &str, max: Duration) -> Result<std::time::Duration> {
     Ok(duration(setting, value, max)?.to_std().expect("durations parsed from text are positive"))
 }
 
 /// A size such as `128MiB`, `512MB`, `1GiB` or a number of bytes, from 1 KiB
 /// (tests use tiny files) to 16 GiB.
-pub(super) fn byte_size(setting: &'static str, value: &str) -> Result<u64> {
+pub(super) fn byte_size(setting: &str, value: &str) -> Result<u64> {
     let text = value.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
@@ -179,14 +176,14 @@ mod tests {
 
     #[test]
     fn destinations_are_folders_or_s3_urls() {
-        assert_eq!(destination("./archive", None).unwrap(), DestinationConfig::Local("./archive".into()));
+        assert_eq!(destination("./archive", None).unwrap(), Location::Local("./archive".into()));
         assert_eq!(
             destination("s3://my-bucket/entra/logs/", None).unwrap(),
-            DestinationConfig::S3 { bucket: "my-bucket".into(), prefix: "entra/logs".into(), sse: Sse::BucketDefault }
+            Location::S3 { bucket: "my-bucket".into(), prefix: "entra/logs".into(), sse: Sse::BucketDefault }
         );
         assert_eq!(
             destination("s3://my.bucket", Some("alias/archive")).unwrap(),
-            DestinationConfig::S3 {
+            Location::S3 {
                 bucket: "my.bucket".into(),
                 prefix: String::new(),
                 sse: Sse::Kms { key_id: "alias/archive".into() }

@@ -34,7 +34,7 @@ const TARGET_RESOURCE: &[Field] = &[
 ];
 
 /// The dataset definition.
-pub static DEF: DatasetDef = DatasetDef {
+pub(super) static DEF: DatasetDef = DatasetDef {
     name: "directory_audits",
     description: "directory audit log (Graph v1.0 /auditLogs/directoryAudits)",
     path: "v1.0/auditLogs/directoryAudits",

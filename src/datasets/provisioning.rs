@@ -34,7 +34,7 @@ const IDENTITY: &[Field] =
 const SYSTEM: &[Field] = &[field("id", String), field("displayName", String), field("details", Json)];
 
 /// The dataset definition.
-pub static DEF: DatasetDef = DatasetDef {
+pub(super) static DEF: DatasetDef = DatasetDef {
     name: "provisioning",
     description: "provisioning log: users and groups provisioned from HR systems and to apps (Graph v1.0)",
     path: "v1.0/auditLogs/provisioning",

@@ -15,7 +15,7 @@ use super::{DatasetDef, Kind, RangeOps, Throttle, field};
 use Kind::*;
 
 /// The dataset definition.
-pub static DEF: DatasetDef = DatasetDef {
+pub(super) static DEF: DatasetDef = DatasetDef {
     name: "risk_detections",
     description: "Identity Protection risk detections, one row per state seen (Graph v1.0)",
     path: "v1.0/identityProtection/riskDetections",

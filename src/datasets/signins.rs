@@ -5,7 +5,7 @@ use super::{DatasetDef, Kind, RangeOps, Throttle, field};
 use Kind::*;
 
 /// The dataset definition.
-pub static DEF: DatasetDef = DatasetDef {
+pub(super) static DEF: DatasetDef = DatasetDef {
     name: "signins",
     description: "interactive user sign-ins (Graph v1.0 /auditLogs/signIns)",
     path: "v1.0/auditLogs/signIns",

@@ -107,7 +107,7 @@ const PERMISSIONS: &[&str] = &["AuditLog.Read.All", "Directory.Read.All"];
 const LICENCE: Option<&str> = Some("Microsoft Entra ID P1 or P2");
 
 /// Non-interactive user sign-ins (refresh tokens, PRT, SSO by a client).
-pub static NON_INTERACTIVE: DatasetDef = DatasetDef {
+pub(super) static NON_INTERACTIVE: DatasetDef = DatasetDef {
     name: "signins_noninteractive",
     description: "non-interactive user sign-ins: token refreshes and SSO by clients (Graph beta /auditLogs/signIns)",
     path: PATH,
@@ -123,7 +123,7 @@ pub static NON_INTERACTIVE: DatasetDef = DatasetDef {
 };
 
 /// Service-principal sign-ins (an app authenticating as itself).
-pub static SERVICE_PRINCIPAL: DatasetDef = DatasetDef {
+pub(super) static SERVICE_PRINCIPAL: DatasetDef = DatasetDef {
     name: "signins_service_principal",
     description: "service-principal sign-ins: apps signing in with their own credentials (Graph beta)",
     path: PATH,
@@ -139,7 +139,7 @@ pub static SERVICE_PRINCIPAL: DatasetDef = DatasetDef {
 };
 
 /// Managed-identity sign-ins (Azure resources signing in).
-pub static MANAGED_IDENTITY: DatasetDef = DatasetDef {
+pub(super) static MANAGED_IDENTITY: DatasetDef = DatasetDef {
     name: "signins_managed_identity",
     description: "managed-identity sign-ins: Azure resources using their managed identities (Graph beta)",
     path: PATH,

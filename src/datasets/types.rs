@@ -5,14 +5,14 @@ use super::{Field, Kind, field};
 use Kind::*;
 
 /// `keyValue`.
-pub const KEY_VALUE: &[Field] = &[field("key", String), field("value", String)];
+pub(crate) const KEY_VALUE: &[Field] = &[field("key", String), field("value", String)];
 
 /// `geoCoordinates` (numbers may arrive as numbers or strings).
-pub const GEO_COORDINATES: &[Field] =
+pub(crate) const GEO_COORDINATES: &[Field] =
     &[field("altitude", Float64), field("latitude", Float64), field("longitude", Float64)];
 
 /// `signInLocation`.
-pub const SIGN_IN_LOCATION: &[Field] = &[
+pub(crate) const SIGN_IN_LOCATION: &[Field] = &[
     field("city", String),
     field("state", String),
     field("countryOrRegion", String),
@@ -21,15 +21,15 @@ pub const SIGN_IN_LOCATION: &[Field] = &[
 
 /// `modifiedProperty`; old and new values are often JSON-encoded strings and
 /// stay strings.
-pub const MODIFIED_PROPERTY: &[Field] =
+pub(crate) const MODIFIED_PROPERTY: &[Field] =
     &[field("displayName", String), field("oldValue", String), field("newValue", String)];
 
 /// `signInStatus`.
-pub const SIGN_IN_STATUS: &[Field] =
+pub(crate) const SIGN_IN_STATUS: &[Field] =
     &[field("errorCode", Int32), field("failureReason", String), field("additionalDetails", String)];
 
 /// `deviceDetail`.
-pub const DEVICE_DETAIL: &[Field] = &[
+pub(crate) const DEVICE_DETAIL: &[Field] = &[
     field("deviceId", String),
     field("displayName", String),
     field("operatingSystem", String),
@@ -40,7 +40,7 @@ pub const DEVICE_DETAIL: &[Field] = &[
 ];
 
 /// `appliedConditionalAccessPolicy`.
-pub const APPLIED_CA_POLICY: &[Field] = &[
+pub(crate) const APPLIED_CA_POLICY: &[Field] = &[
     field("id", String),
     field("displayName", String),
     field("enforcedGrantControls", List(&String)),

@@ -47,6 +47,24 @@ impl LocalFolder {
         Ok(folder)
     }
 
+    /// Opens the existing folder at `root` for reading; creates nothing, and
+    /// fails if there is no folder there (a mistyped or unmounted path).
+    pub fn existing(root: impl Into<PathBuf>) -> Result<LocalFolder> {
+        let root = root.into();
+        let problem = match fs::metadata(&root) {
+            Ok(m) if m.is_dir() => None,
+            Ok(_) => Some("is not a folder".to_string()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Some("does not exist; check --dest / ARCHIVE_DEST (an unmounted volume looks like this too)".into())
+            }
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(problem) = problem {
+            return Err(Error::destination("open", root.display().to_string(), problem));
+        }
+        Ok(LocalFolder { staging: root.join(STAGING), root })
+    }
+
     fn clear_stale_staging(&self) {
         let Ok(entries) = fs::read_dir(&self.staging) else {
             return;
@@ -334,6 +352,19 @@ mod tests {
         f.delete("signins/date=2026-11-24/a.parquet").await.unwrap();
         f.delete("signins/date=2026-11-24/a.parquet").await.unwrap();
         assert!(f.get("signins/date=2026-11-24/a.parquet").await.unwrap().is_none());
+    }
+
+    #[test]
+    fn a_folder_opened_for_reading_must_exist_and_is_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("typo");
+        let e = LocalFolder::existing(&missing).unwrap_err().to_string();
+        assert!(e.contains("does not exist") && e.contains("ARCHIVE_DEST"), "{e}");
+        assert!(!missing.exists(), "nothing was created");
+        std::fs::write(&missing, b"x").unwrap();
+        assert!(LocalFolder::existing(&missing).unwrap_err().to_string().contains("not a folder"));
+        LocalFolder::existing(dir.path()).unwrap();
+        assert!(!dir.path().join(STAGING).exists(), "no staging folder for a reader");
     }
 
     #[tokio::test]

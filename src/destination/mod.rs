@@ -5,13 +5,18 @@
 //! and conditional puts are the only way state objects change, so two runs can
 //! never silently overwrite each other's checkpoint. Backends: a local folder
 //! ([`LocalFolder`]) and an S3 bucket and prefix ([`S3Destination`], with
-//! [`s3_client`] to build its client).
+//! [`s3_client`] to build its client). [`open`] is the one place a
+//! [`Location`] becomes a destination, for writing or read-only: a read-only
+//! destination creates nothing (no folder, no staging area) and refuses every
+//! write.
 
 mod local;
+mod read_only;
 mod s3;
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -19,7 +24,61 @@ use bytes::Bytes;
 pub use local::LocalFolder;
 pub use s3::{S3Destination, Sse, s3_client};
 
+use crate::aws::Aws;
 use crate::error::Result;
+use read_only::ReadOnly;
+
+/// Folder (under the system's temp dir) for files on their way to S3.
+const STAGING_DIR: &str = "entra-archive-staging";
+
+/// Where the archive is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A local folder.
+    Local(PathBuf),
+    /// An S3 bucket and key prefix.
+    S3 {
+        /// Bucket name.
+        bucket: String,
+        /// Key prefix, without leading or trailing `/` (may be empty).
+        prefix: String,
+        /// Server-side encryption of written objects.
+        sse: Sse,
+    },
+}
+
+/// What a destination is opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Runs and imports: a local folder is created if missing, and staged
+    /// files a crashed run left behind are cleared.
+    ReadWrite,
+    /// `verify`: the archive must exist; nothing is created, cleared or written.
+    ReadOnly,
+}
+
+/// Opens the destination at `location`; S3 uses `aws`'s settings.
+pub async fn open(location: &Location, aws: &Aws, access: Access) -> Result<Arc<dyn Destination>> {
+    let dest: Arc<dyn Destination> = match location {
+        Location::Local(path) => match access {
+            Access::ReadWrite => Arc::new(LocalFolder::open(path)?),
+            Access::ReadOnly => Arc::new(LocalFolder::existing(path)?),
+        },
+        Location::S3 { bucket, prefix, sse } => {
+            let client = s3_client(aws.config().await).await;
+            let staging = std::env::temp_dir().join(STAGING_DIR);
+            let s3 = S3Destination::new(client, bucket.clone(), prefix.clone(), sse.clone(), staging);
+            if access == Access::ReadWrite {
+                s3.prepare_staging()?;
+            }
+            Arc::new(s3)
+        }
+    };
+    Ok(match access {
+        Access::ReadWrite => dest,
+        Access::ReadOnly => Arc::new(ReadOnly(dest)),
+    })
+}
 
 /// An opaque version of an object (an ETag on S3, a content hash locally).
 #[derive(Debug, Clone, PartialEq, Eq)]

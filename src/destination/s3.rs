@@ -93,20 +93,18 @@ fn remove_stale_staged_files(dir: &Path, age: std::time::Duration) {
 impl S3Destination {
     /// `prefix` has no leading/trailing '/' (any are trimmed) and may be empty.
     /// `staging` is a local folder for Parquet files on their way (in Lambda:
-    /// under /tmp); it is created if missing, and staged files a crashed run
-    /// left there more than an hour ago are removed.
+    /// under /tmp), made ready by [`prepare_staging`](Self::prepare_staging)
+    /// before anything is written. Touches neither S3 nor the disk.
     pub fn new(
         client: Client,
         bucket: impl Into<String>,
         prefix: impl Into<String>,
         sse: Sse,
         staging: PathBuf,
-    ) -> Result<S3Destination> {
-        std::fs::create_dir_all(&staging).map_err(|e| Error::destination("open", staging.display().to_string(), e))?;
-        remove_stale_staged_files(&staging, STALE_STAGED);
+    ) -> S3Destination {
         let endpoint = LastEndpoint::default();
         let config = client.config().to_builder().interceptor(endpoint.clone()).build();
-        Ok(S3Destination {
+        S3Destination {
             client: Client::from_conf(config),
             bucket: bucket.into(),
             prefix: prefix.into().trim_matches('/').to_string(),
@@ -114,7 +112,16 @@ impl S3Destination {
             staging,
             part_size: DEFAULT_PART_SIZE,
             endpoint,
-        })
+        }
+    }
+
+    /// Creates the staging folder if missing and removes staged files a
+    /// crashed run left there more than an hour ago.
+    pub fn prepare_staging(&self) -> Result<()> {
+        let staging = &self.staging;
+        std::fs::create_dir_all(staging).map_err(|e| Error::destination("open", staging.display().to_string(), e))?;
+        remove_stale_staged_files(staging, STALE_STAGED);
+        Ok(())
     }
 
     /// Multipart threshold and part size (default 16 MiB). S3 rejects parts
@@ -285,6 +292,7 @@ fn lost_condition<E: ProvideErrorMetadata>(err: &SdkError<E>, mode: &PutMode) ->
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn stale_staged_files_are_removed_and_nothing_else() {
@@ -298,7 +306,6 @@ mod tests {
         assert!(!dir.path().join("run-a.parquet.partial").exists());
         assert!(dir.path().join("notes.txt").exists());
     }
-    use super::*;
 
     fn destination(prefix: &str) -> (tempfile::TempDir, S3Destination) {
         let dir = tempfile::tempdir().unwrap();
@@ -307,8 +314,9 @@ mod tests {
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
             .build();
         let staging = dir.path().join("staging");
-        let dest =
-            S3Destination::new(Client::from_conf(config), "bkt", prefix, Sse::BucketDefault, staging.clone()).unwrap();
+        let dest = S3Destination::new(Client::from_conf(config), "bkt", prefix, Sse::BucketDefault, staging.clone());
+        assert!(!staging.exists(), "made ready only before writing");
+        dest.prepare_staging().unwrap();
         assert!(staging.is_dir());
         (dir, dest)
     }

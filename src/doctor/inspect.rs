@@ -11,7 +11,7 @@ use super::report::Outcome;
 
 /// The application permissions (`roles`) in a JWT access token's payload,
 /// read without checking its signature; `None` if it is not a readable JWT.
-pub fn token_roles(token: &str) -> Option<Vec<String>> {
+pub(super) fn token_roles(token: &str) -> Option<Vec<String>> {
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
@@ -39,7 +39,7 @@ fn der_item(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 }
 
 /// The `notAfter` of an X.509 certificate in DER.
-pub fn not_after(der: &[u8]) -> Option<DateTime<Utc>> {
+pub(super) fn not_after(der: &[u8]) -> Option<DateTime<Utc>> {
     let (_, certificate, _) = der_item(der)?;
     let (_, tbs, _) = der_item(certificate)?;
     let (tag, _, after_first) = der_item(tbs)?;
@@ -65,12 +65,12 @@ pub fn not_after(der: &[u8]) -> Option<DateTime<Utc>> {
 }
 
 /// Beyond this the clock is worth a warning.
-pub const SKEW_WARN: TimeDelta = TimeDelta::seconds(60);
+pub(super) const SKEW_WARN: TimeDelta = TimeDelta::seconds(60);
 /// Beyond this client assertions (valid a few minutes) are refused.
-pub const SKEW_FAIL: TimeDelta = TimeDelta::minutes(5);
+pub(super) const SKEW_FAIL: TimeDelta = TimeDelta::minutes(5);
 
 /// How far apart the local clock and the server's are, and what it means.
-pub fn skew_outcome(local: DateTime<Utc>, server: DateTime<Utc>) -> (Outcome, TimeDelta) {
+pub(super) fn skew_outcome(local: DateTime<Utc>, server: DateTime<Utc>) -> (Outcome, TimeDelta) {
     let skew = local - server;
     let size = skew.abs();
     let outcome = if size > SKEW_FAIL {
@@ -85,7 +85,7 @@ pub fn skew_outcome(local: DateTime<Utc>, server: DateTime<Utc>) -> (Outcome, Ti
 
 /// Days left before a certificate expires, and what it means: fail when
 /// expired, warn under 30 days.
-pub fn expiry_outcome(now: DateTime<Utc>, not_after: DateTime<Utc>) -> (Outcome, i64) {
+pub(super) fn expiry_outcome(now: DateTime<Utc>, not_after: DateTime<Utc>) -> (Outcome, i64) {
     let days = (not_after - now).num_days();
     let outcome = if not_after <= now {
         Outcome::Fail
@@ -98,7 +98,7 @@ pub fn expiry_outcome(now: DateTime<Utc>, not_after: DateTime<Utc>) -> (Outcome,
 }
 
 /// A duration for people: `3d 4h`, `2h 10m`, `12m`, `40s`.
-pub fn human(d: TimeDelta) -> String {
+pub(super) fn human(d: TimeDelta) -> String {
     let s = d.num_seconds().abs();
     let sign = if d < TimeDelta::zero() { "-" } else { "" };
     match s {

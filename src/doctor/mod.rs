@@ -1,7 +1,7 @@
 //! `entra-archive doctor`: every prerequisite checked, each with its fix.
 //!
-//! Takes a validated [`Config`] (and the AWS settings it needs), and runs the
-//! checks in pipeline order — credentials, token and clock, permissions in
+//! Takes the [`Services`] the composition root built from the settings, and
+//! runs the checks in pipeline order — credentials, token and clock, permissions in
 //! the token's `roles`, a one-record probe of each dataset (licence and
 //! access), the destination (a probe object written, read and deleted) and
 //! each dataset's checkpoint and lag. A failing check never stops the
@@ -12,7 +12,6 @@
 mod inspect;
 mod report;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,18 +20,15 @@ use chrono::{DateTime, TimeDelta, Utc};
 pub use report::{Check, Outcome, Report};
 
 use crate::checkpoint::CheckpointStore;
-use crate::config::{Config, CredentialConfig, DestinationConfig};
-use crate::credentials::{ClientCredentials, Credential, CredentialSource, StaticCredentials};
+use crate::compose::Services;
+use crate::credentials::{ClientCredentials, Credential, CredentialSource};
 use crate::datasets::DatasetDef;
 use crate::deadline::Deadline;
-use crate::destination::{self, Destination, LocalFolder, PutMode, S3Destination};
+use crate::destination::{Destination, PutMode};
 use crate::error::Error;
-use crate::graph::{GraphClient, slice_url};
-use crate::pace::Pacers;
-use crate::retry::RetryPolicy;
-use crate::secrets_manager::{self, SecretsManagerCredentials};
+use crate::graph::{GraphClient, RequestStats, slice_url};
+use crate::layout::STATE_DIR;
 use crate::token::TokenClient;
-use crate::{Archiver, STAGING_DIR, http_client};
 use inspect::{expiry_outcome, human, not_after, skew_outcome, token_roles};
 
 /// Permissions every archive needs, whatever datasets are selected.
@@ -56,121 +52,44 @@ pub fn bad_settings(error: &Error) -> Report {
     Report { checks, bad_settings: true }
 }
 
-/// Runs every check for `config`, loading AWS settings from the standard
-/// chain when the credentials or the destination need them.
-pub async fn examine(config: &Config, now: DateTime<Utc>) -> Report {
-    let uses_aws = matches!(config.credentials, CredentialConfig::SecretsManager { .. })
-        || matches!(config.dest, DestinationConfig::S3 { .. });
-    let aws = match uses_aws {
-        true => Some(aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await),
-        false => None,
-    };
-    examine_with(config, aws.as_ref(), RetryPolicy::default(), now).await
-}
-
-impl Archiver {
-    /// The doctor's checks for this archiver's settings (the Lambda action).
-    pub async fn doctor(&self) -> Report {
-        let now = self.config.now.unwrap_or_else(|| (self.clock)());
-        examine_with(&self.config, self.aws.as_ref(), self.retry.clone(), now).await
-    }
-}
-
-/// [`examine`] with the AWS settings given; `now` is the time windows and
-/// lags are measured from (`--now`, or the clock).
-pub async fn examine_with(
-    config: &Config,
-    aws: Option<&aws_config::SdkConfig>,
-    retry: RetryPolicy,
-    now: DateTime<Utc>,
-) -> Report {
+/// Runs every check with what `services` holds; `now` is the time windows
+/// and lags are measured from (`--now`, or the clock).
+pub async fn examine(services: &Services, now: DateTime<Utc>) -> Report {
+    let config = services.config();
     let names: Vec<&str> = config.datasets.iter().map(|d| d.name).collect();
     let mut checks = vec![Check::ok("settings", format!("valid; datasets: {}", names.join(", ")))];
 
-    let source = credential_source(config, aws);
-    let creds = check_credentials(&mut checks, &source, now).await;
-
+    let creds = check_credentials(&mut checks, services.credentials.as_ref(), now).await;
     let tenant = creds.as_ref().map(|c| c.tenant_id.clone());
-    let token = match (&source, &creds) {
-        (Ok(source), Some(_)) => {
-            let http = http_client();
-            match http {
-                Ok(http) => {
-                    let tokens = Arc::new(TokenClient::new(http, &config.login_url, &config.graph_url, source.clone()));
-                    check_token(&mut checks, &tokens).await.map(|roles| (tokens, roles))
-                }
-                Err(e) => {
-                    checks.push(Check::new("token", Outcome::Fail, e.to_string(), ""));
-                    checks.push(Check::skip("clock", "a token response"));
-                    None
-                }
-            }
-        }
-        _ => {
+    let roles = match creds {
+        Some(_) => check_token(&mut checks, &services.tokens).await,
+        None => {
             checks.push(Check::skip("token", "readable credentials"));
             checks.push(Check::skip("clock", "a token response"));
             None
         }
     };
-
-    match &token {
-        Some((_, roles)) => checks.push(check_roles(roles.as_deref(), &config.datasets)),
+    match &roles {
+        Some(roles) => checks.push(check_roles(roles.as_deref(), &config.datasets)),
         None => checks.push(Check::skip("permissions", "a token")),
     }
-    // One client for every probe, so they share the request budget (pacing) and retry policy.
-    let graph = match (&token, http_client()) {
-        (Some((tokens, _)), Ok(http)) => {
-            let pacers = Arc::new(Pacers::new(config.graph_budget, config.identity_protection_budget));
-            Some(GraphClient::new(http, config.graph_url.clone(), tokens.clone(), retry, pacers))
-        }
-        _ => None,
-    };
     for def in &config.datasets {
         let name = format!("licence {}", def.name);
-        match &graph {
-            Some(graph) => checks.push(probe(graph, def, now - config.lag, name).await),
+        match roles {
+            Some(_) => checks.push(probe(&services.graph, def, now - config.lag, name).await),
             None => checks.push(Check::skip(name, "a token")),
         }
     }
 
-    check_destination(&mut checks, config, aws, tenant.as_deref(), now).await;
+    check_destination(&mut checks, services, tenant.as_deref(), now).await;
     Report { checks, bad_settings: false }
-}
-
-fn credential_source(
-    config: &Config,
-    aws: Option<&aws_config::SdkConfig>,
-) -> Result<Arc<dyn CredentialSource>, String> {
-    Ok(match &config.credentials {
-        CredentialConfig::Static(creds) => Arc::new(StaticCredentials(creds.clone())),
-        CredentialConfig::SecretsManager { secret_id } => {
-            let aws = aws.ok_or("ENTRA_SECRET_ID needs AWS settings (region, credentials)")?;
-            Arc::new(SecretsManagerCredentials::new(
-                aws_sdk_secretsmanager::Client::new(aws),
-                secret_id.clone(),
-                secrets_manager::DEFAULT_CACHE_TTL,
-            ))
-        }
-    })
 }
 
 async fn check_credentials(
     checks: &mut Vec<Check>,
-    source: &Result<Arc<dyn CredentialSource>, String>,
+    source: &dyn CredentialSource,
     now: DateTime<Utc>,
 ) -> Option<ClientCredentials> {
-    let source = match source {
-        Ok(source) => source,
-        Err(problem) => {
-            checks.push(Check::new(
-                "credentials",
-                Outcome::Fail,
-                problem.clone(),
-                "set AWS_REGION and AWS credentials",
-            ));
-            return None;
-        }
-    };
     let creds = match source.credentials().await {
         Ok(creds) => creds,
         Err(e) => {
@@ -283,7 +202,7 @@ async fn probe(graph: &GraphClient, def: &'static DatasetDef, end: DateTime<Utc>
         url.query_pairs().filter(|(k, _)| k != "$top").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     url.query_pairs_mut().clear().extend_pairs(pairs).append_pair("$top", "1");
     let deadline = Deadline::within(PROBE_TIME, Duration::ZERO);
-    match graph.get_page(def, &url, Some(&deadline)).await {
+    match graph.get_page(def, &url, Some(&deadline), &mut RequestStats::default()).await {
         Ok(page) => Check::ok(
             name,
             format!("readable ({} records in the probe hour, $top=1, {start} to {end})", page.records.len()),
@@ -304,27 +223,9 @@ async fn probe(graph: &GraphClient, def: &'static DatasetDef, end: DateTime<Utc>
     }
 }
 
-async fn open_destination(config: &Config, aws: Option<&aws_config::SdkConfig>) -> crate::Result<Arc<dyn Destination>> {
-    Ok(match &config.dest {
-        DestinationConfig::Local(path) => Arc::new(LocalFolder::open(path)?),
-        DestinationConfig::S3 { bucket, prefix, sse } => {
-            let aws = aws
-                .ok_or(Error::Config { setting: "AWS", problem: "an s3:// ARCHIVE_DEST needs AWS settings".into() })?;
-            let client = destination::s3_client(aws).await;
-            let staging = std::env::temp_dir().join(STAGING_DIR);
-            Arc::new(S3Destination::new(client, bucket.clone(), prefix.clone(), sse.clone(), staging)?)
-        }
-    })
-}
-
-async fn check_destination(
-    checks: &mut Vec<Check>,
-    config: &Config,
-    aws: Option<&aws_config::SdkConfig>,
-    tenant: Option<&str>,
-    now: DateTime<Utc>,
-) {
-    let dest = match open_destination(config, aws).await {
+async fn check_destination(checks: &mut Vec<Check>, services: &Services, tenant: Option<&str>, now: DateTime<Utc>) {
+    let config = services.config();
+    let dest = match services.destination().await {
         Ok(dest) => dest,
         Err(e) => {
             checks.push(Check::new(
@@ -371,8 +272,8 @@ async fn check_destination(
 async fn write_probe(dest: &dyn Destination, tenant: Option<&str>) -> Check {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let key = match tenant {
-        Some(tenant) => format!("{}/{tenant}/doctor/probe-{id}.json", crate::layout::STATE_DIR),
-        None => format!("{}/doctor/probe-{id}.json", crate::layout::STATE_DIR),
+        Some(tenant) => format!("{STATE_DIR}/{tenant}/doctor/probe-{id}.json"),
+        None => format!("{STATE_DIR}/doctor/probe-{id}.json"),
     };
     let body = Bytes::from(format!("{{\"probe\":\"{id}\"}}"));
     let fix = "make the destination writable for this identity (folder permissions; for S3 the bucket, s3:PutObject/GetObject/DeleteObject and, with SSE-KMS, kms:GenerateDataKey/Decrypt on the key)";

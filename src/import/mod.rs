@@ -23,15 +23,16 @@ use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 use tokio::runtime::Handle;
 
-use crate::cell::{self, CellFiles, CellSpec, Limits};
-use crate::checkpoint::{Acquired, Lease};
-use crate::convert::arrow_schema;
+use crate::cell::{CellFiles, CellSpec, Finished, Limits};
+use crate::cell_store;
 use crate::datasets::DatasetDef;
 use crate::destination::Destination;
 use crate::error::{Error, Result};
 use crate::layout;
+use crate::lease::{Acquired, LEASE_TTL, Lease};
 use crate::manifest::meta;
-use crate::run::LEASE_TTL;
+use crate::run::new_run_id;
+use crate::schema::arrow_schema;
 
 mod parse;
 use parse::{Envelope, Parsed, Parser};
@@ -58,8 +59,6 @@ pub struct ImportJob {
     pub files: Vec<PathBuf>,
     /// Batch and file sizes.
     pub limits: Limits,
-    /// Id of this import, in staged names and file metadata.
-    pub run_id: String,
 }
 
 /// What an import did.
@@ -91,8 +90,9 @@ pub struct ImportSummary {
 /// unreadable input, the destination, the lease); malformed records are
 /// counted in the summary.
 pub async fn import(dest: Arc<dyn Destination>, job: ImportJob, now: DateTime<Utc>) -> Result<ImportSummary> {
+    let run_id = new_run_id(now, Some("import"));
     let lease_key = layout::lease_key(&job.tenant_id, job.def.name);
-    let lease = match Lease::acquire(dest.clone(), lease_key, &job.run_id, now, LEASE_TTL).await? {
+    let lease = match Lease::acquire(dest.clone(), lease_key, &run_id, now, LEASE_TTL).await? {
         Acquired::Held(lease) => lease,
         Acquired::Busy { run_id, expires_at } => {
             return Err(Error::destination(
@@ -107,7 +107,7 @@ pub async fn import(dest: Arc<dyn Destination>, job: ImportJob, now: DateTime<Ut
     let handle = Handle::current();
     let worker = {
         let dest = dest.clone();
-        tokio::task::spawn_blocking(move || Importer::new(dest, job, lease, handle, now).run())
+        tokio::task::spawn_blocking(move || Importer::new(dest, job, run_id, lease, handle, now).run())
     };
     worker.await.map_err(|e| Error::destination("import", "worker", e.to_string()))?
 }
@@ -115,6 +115,8 @@ pub async fn import(dest: Arc<dyn Destination>, job: ImportJob, now: DateTime<Ut
 struct Importer {
     dest: Arc<dyn Destination>,
     job: ImportJob,
+    /// Id of this import, in staged names and file metadata.
+    run_id: String,
     lease: Lease,
     handle: Handle,
     now: DateTime<Utc>,
@@ -125,9 +127,16 @@ struct Importer {
 }
 
 impl Importer {
-    fn new(dest: Arc<dyn Destination>, job: ImportJob, lease: Lease, handle: Handle, now: DateTime<Utc>) -> Importer {
+    fn new(
+        dest: Arc<dyn Destination>,
+        job: ImportJob,
+        run_id: String,
+        lease: Lease,
+        handle: Handle,
+        now: DateTime<Utc>,
+    ) -> Importer {
         let summary = ImportSummary { dataset: job.def.name.to_string(), ..Default::default() };
-        Importer { dest, job, lease, handle, now, cells: HashMap::new(), recent: Vec::new(), summary }
+        Importer { dest, job, run_id, lease, handle, now, cells: HashMap::new(), recent: Vec::new(), summary }
     }
 
     fn run(mut self) -> Result<ImportSummary> {
@@ -256,7 +265,7 @@ impl Importer {
         }
         let def = self.job.def;
         let (known, seq) =
-            self.handle.block_on(cell::contents(self.dest.as_ref(), def, cell, &self.job.tenant_id, self.now))?;
+            self.handle.block_on(cell_store::contents(self.dest.as_ref(), def, cell, &self.job.tenant_id, self.now))?;
         let hour = (cell, cell + chrono::Duration::hours(1));
         let spec = CellSpec {
             def,
@@ -264,8 +273,8 @@ impl Importer {
             cell,
             tenant_id: self.job.tenant_id.clone(),
             staging: self.dest.staging_dir().to_path_buf(),
-            run_id: self.job.run_id.clone(),
-            metadata: meta::pairs(def.name, &self.job.tenant_id, &self.job.run_id, hour, "import"),
+            run_id: self.run_id.clone(),
+            metadata: meta::pairs(def.name, &self.job.tenant_id, &self.run_id, hour, "import"),
             limits: self.job.limits,
         };
         self.cells.insert(cell, CellFiles::new(spec, known, seq, self.now));
@@ -287,12 +296,17 @@ impl Importer {
         Ok(())
     }
 
-    fn deliver(&mut self, finished: Vec<cell::Finished>) -> Result<()> {
+    /// Moves finished files in, each after renewing the lease (so an import
+    /// whose lease was taken over writes nothing), then its manifest.
+    fn deliver(&mut self, finished: Vec<Finished>) -> Result<()> {
         for file in finished {
-            let info = file.info.clone();
-            self.handle.block_on(cell::deliver(self.dest.as_ref(), &mut self.lease, Utc::now(), file, || {}))?;
+            let dest = self.dest.as_ref();
+            self.handle.block_on(async {
+                cell_store::store_file(dest, &mut self.lease, Utc::now(), &file).await?;
+                cell_store::store_manifest(dest, &file).await
+            })?;
             self.summary.files += 1;
-            self.summary.bytes += info.bytes;
+            self.summary.bytes += file.info.bytes;
         }
         Ok(())
     }

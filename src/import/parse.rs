@@ -18,16 +18,17 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::columns::RowBuilder;
-use crate::convert::{Record, arrow_schema};
 use crate::datasets::DatasetDef;
 use crate::layout;
+use crate::record::Record;
+use crate::schema::arrow_schema;
 
 /// Bytes of whole lines parsed together.
 const CHUNK_BYTES: usize = 2 * 1024 * 1024;
 
 /// What a chunk (or part of a document) held.
 #[derive(Default)]
-pub struct Parsed {
+pub(super) struct Parsed {
     /// Lines read (a chunk's; line numbers below count from the chunk's
     /// first line, which is line 1 of its own).
     pub lines: u64,
@@ -50,7 +51,7 @@ pub(super) struct Envelope<'a> {
 }
 
 /// Turns records' text into batches per cell; reused from chunk to chunk.
-pub struct Parser {
+pub(super) struct Parser {
     def: &'static DatasetDef,
     schema: SchemaRef,
     /// Cells of the current chunk, in order of first record.
@@ -64,13 +65,13 @@ pub struct Parser {
 const SPARE_BUILDERS: usize = 2;
 
 impl Parser {
-    pub fn new(def: &'static DatasetDef) -> Parser {
+    pub(super) fn new(def: &'static DatasetDef) -> Parser {
         Parser { def, schema: arrow_schema(def), open: Vec::new(), spare: Vec::new(), parsed: Parsed::default() }
     }
 
     /// Parses a chunk of whole lines (each ending in `\n` but perhaps the
     /// last); line numbers in what it answers count from 1 in the chunk.
-    pub fn chunk(&mut self, bytes: &[u8]) -> Parsed {
+    pub(super) fn chunk(&mut self, bytes: &[u8]) -> Parsed {
         let mut number = 0;
         let mut start = 0;
         let ends = memchr::memchr_iter(b'\n', bytes).chain((bytes.last() != Some(&b'\n')).then_some(bytes.len()));
@@ -87,7 +88,7 @@ impl Parser {
     }
 
     /// A line: a record, a record under `properties`, or a page.
-    pub fn line(&mut self, number: u64, text: &str) {
+    pub(super) fn line(&mut self, number: u64, text: &str) {
         if text.is_empty() {
             return;
         }
@@ -108,7 +109,7 @@ impl Parser {
 
     /// The records of a page found at `line`, the first of them its
     /// `first`-th.
-    pub fn page(&mut self, line: u64, first: usize, records: &[&RawValue]) {
+    pub(super) fn page(&mut self, line: u64, first: usize, records: &[&RawValue]) {
         for (i, raw) in records.iter().enumerate().map(|(i, raw)| (first + i, raw)) {
             match Record::parse(raw.get(), self.def.time_field) {
                 Ok(record) => self.record(line, &format!("value[{i}]: "), &record),
@@ -118,7 +119,7 @@ impl Parser {
     }
 
     /// Records parsed since the last call, as batches.
-    pub fn take(&mut self) -> Parsed {
+    pub(super) fn take(&mut self) -> Parsed {
         let mut parsed = std::mem::take(&mut self.parsed);
         for (cell, mut rows, keys) in self.open.drain(..) {
             // Every row was appended whole, so the columns line up.
@@ -132,7 +133,7 @@ impl Parser {
     }
 
     /// Records waiting for [`take`](Self::take).
-    pub fn pending(&self) -> usize {
+    pub(super) fn pending(&self) -> usize {
         self.open.iter().map(|(_, _, keys)| keys.len()).sum()
     }
 
@@ -166,7 +167,7 @@ impl Parser {
 /// [`Parsed`] to `take` in input order, its line numbers counted from the
 /// file's start. Stops at the first error of `take` (returned as the inner
 /// error) or of reading.
-pub fn parse_lines<E: Send>(
+pub(super) fn parse_lines<E: Send>(
     def: &'static DatasetDef,
     head: Vec<u8>,
     file: File,

@@ -1,86 +1,77 @@
 //! One slice of a window: what the cell already holds, what Graph has, and
-//! the file of what is new.
+//! the files of what is new.
 //!
 //! Takes a slice (part of one hour cell) and hands back whether it wrote a
-//! file and whether it read the slice to its end. Reads the ids of the
-//! cell's existing files first, then pages through Graph, keeping records
-//! that fall inside the slice, are not archived yet and were not seen on an
-//! earlier page; converts each page into Arrow builders on a blocking thread
-//! while the next page is being fetched; writes files row group by row
-//! group, closed at the configured size (see `cell`), each moved into the
-//! destination only after the lease was renewed, then its manifest (see
-//! `manifest`). At the deadline it stops between pages and still writes what
-//! it read (the checkpoint then stays at the slice's start).
+//! file and whether it read the slice to its end. Reads the row keys of the
+//! cell's existing files first (`cell_store`), then pages through Graph,
+//! keeping records that fall inside the slice, are not archived yet and were
+//! not seen on an earlier page; converts each page into Arrow builders on a
+//! blocking thread while the next page is being fetched; writes files row
+//! group by row group, closed at the configured size (see `cell`), each
+//! moved into the destination only after the lease was renewed, then its
+//! manifest. At the deadline it stops between pages and still writes what it
+//! read (the checkpoint then stays at the slice's start). The requests the
+//! pages took are added to the dataset's summary, whatever happened.
 
-use std::pin::pin;
-
-use arrow::datatypes::SchemaRef;
-use futures::TryStreamExt;
 use tracing::info;
 
-use super::Exporter;
-use crate::cell::{self, CellFiles, CellSpec, Finished};
-use crate::checkpoint::Lease;
-use crate::convert::Record;
-use crate::crashpoint::AFTER_FILE;
+use super::pass::Pass;
+use crate::cell::{CellFiles, CellSpec, Finished};
+use crate::cell_store;
 use crate::datasets::DatasetDef;
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
-use crate::graph::{self, Page};
+use crate::graph::{self, Page, RequestStats};
 use crate::layout::Slice;
 use crate::manifest::meta;
-use crate::summary::DatasetSummary;
+use crate::record::Record;
 
 /// What became of a slice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct SliceOutcome {
     /// A file was written.
-    pub wrote: bool,
+    pub(super) wrote: bool,
     /// Every page was read (false when the deadline stopped it).
-    pub complete: bool,
+    pub(super) complete: bool,
 }
 
-impl Exporter {
+impl Pass<'_, '_> {
     /// Reads one slice and writes what is new in it. The next page is
     /// fetched while the previous one is converted and written (on a
     /// blocking thread), so Graph's request slots never wait for the CPU.
-    pub(super) async fn export_slice(
-        &self,
-        def: &'static DatasetDef,
-        schema: &SchemaRef,
-        slice: Slice,
-        lease: &mut Lease,
-        summary: &mut DatasetSummary,
-        deadline: Option<&Deadline>,
-    ) -> Result<SliceOutcome> {
-        let (known, seq) = cell::contents(self.dest.as_ref(), def, slice.cell, &self.tenant_id, (self.clock)()).await?;
-        let url = graph::slice_url(self.graph.base(), def, slice.start, slice.end);
+    pub(super) async fn slice(&mut self, slice: Slice) -> Result<SliceOutcome> {
+        let (def, run) = (self.def, self.run);
+        let (known, seq) = cell_store::contents(run.dest.as_ref(), def, slice.cell, run.tenant_id, run.now()).await?;
+        let graph = &run.services.graph;
+        let url = graph::slice_url(graph.base(), def, slice.start, slice.end);
         let spec = CellSpec {
             def,
-            schema: schema.clone(),
+            schema: self.schema.clone(),
             cell: slice.cell,
-            tenant_id: self.tenant_id.clone(),
-            staging: self.dest.staging_dir().to_path_buf(),
-            run_id: self.run_id.clone(),
+            tenant_id: run.tenant_id.to_string(),
+            staging: run.dest.staging_dir().to_path_buf(),
+            run_id: run.run_id.clone(),
             metadata: meta::pairs(
                 def.name,
-                &self.tenant_id,
-                &self.run_id,
+                run.tenant_id,
+                &run.run_id,
                 (slice.start, slice.end),
                 &url[url::Position::BeforePath..],
             ),
-            limits: self.limits,
+            limits: run.services.config.file_limits,
         };
-        let mut cell = CellFiles::new(spec, known, seq, (self.clock)());
+        let mut cell = CellFiles::new(spec, known, seq, run.now());
         let (pages_out, mut pages_in) = tokio::sync::mpsc::channel::<Page>(1);
-        let fetch = async move {
-            let mut pages = pin!(self.graph.pages(def, url, deadline));
-            while let Some(page) = pages.try_next().await? {
+        let deadline = self.deadline;
+        let mut requests = RequestStats::default();
+        let fetch = async {
+            let mut pages = graph.pages(def, url, deadline.as_ref(), &mut requests);
+            while let Some(page) = pages.next().await? {
                 let more = page.next_link.is_some();
                 if pages_out.send(page).await.is_err() {
                     break;
                 }
-                if more && deadline.is_some_and(Deadline::reached) {
+                if more && deadline.as_ref().is_some_and(Deadline::reached) {
                     info!(dataset = def.name, slice = %slice.start, "deadline reached mid-slice; writing what was read");
                     return Ok(false);
                 }
@@ -103,7 +94,7 @@ impl Exporter {
                 })
                 .await?;
                 for file in finished? {
-                    self.deliver(def, file, lease, summary).await?;
+                    self.deliver(file).await?;
                     wrote = true;
                 }
                 if last {
@@ -111,25 +102,29 @@ impl Exporter {
                 }
             }
         };
-        let (complete, wrote) = futures::try_join!(fetch, write)?;
+        let outcome = futures::try_join!(fetch, write);
+        self.count(requests);
+        let (complete, wrote) = outcome?;
         Ok(SliceOutcome { wrote, complete })
     }
 
-    /// Moves a finished file in, then its manifest; counts it.
-    async fn deliver(
-        &self,
-        def: &'static DatasetDef,
-        file: Finished,
-        lease: &mut Lease,
-        summary: &mut DatasetSummary,
-    ) -> Result<()> {
-        let info = file.info.clone();
-        let key = file.key.clone();
-        cell::deliver(self.dest.as_ref(), lease, (self.clock)(), file, || self.crash.hit(AFTER_FILE)).await?;
-        info!(dataset = def.name, key = %key, records = info.rows, bytes = info.bytes, "file written");
-        summary.records += info.rows as u64;
-        summary.files += 1;
-        summary.bytes += info.bytes;
+    fn count(&mut self, requests: RequestStats) {
+        self.summary.pages += requests.pages;
+        self.summary.throttled += requests.throttled;
+        self.summary.retries += requests.retries;
+    }
+
+    /// Moves a finished file in (after renewing the lease, so a run whose
+    /// lease was taken over writes nothing), then its manifest; counts it.
+    pub(super) async fn deliver(&mut self, file: Finished) -> Result<()> {
+        let dest = self.run.dest.as_ref();
+        cell_store::store_file(dest, &mut self.lease, self.run.now(), &file).await?;
+        self.run.tell(|o| o.file_stored(self.def.name, &file.key));
+        cell_store::store_manifest(dest, &file).await?;
+        info!(dataset = self.def.name, key = %file.key, records = file.info.rows, bytes = file.info.bytes, "file written");
+        self.summary.records += file.info.rows as u64;
+        self.summary.files += 1;
+        self.summary.bytes += file.info.bytes;
         Ok(())
     }
 }

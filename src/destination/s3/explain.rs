@@ -277,7 +277,7 @@ mod tests {
             ),
         ];
         for (prefix, sse, call, want) in cases {
-            let d = S3Destination::new(client.clone(), "bkt", prefix, sse, dir.path().into()).unwrap();
+            let d = S3Destination::new(client.clone(), "bkt", prefix, sse, dir.path().into());
             assert_eq!(advice(&d, call, "AccessDenied"), want, "{call:?}");
         }
     }

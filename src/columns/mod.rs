@@ -10,7 +10,6 @@
 //! `Type` where the schema says `type`); of two properties matching one
 //! field, the first wins.
 
-use std::fmt;
 use std::sync::Arc;
 
 use arrow::array::NullBufferBuilder;
@@ -21,15 +20,19 @@ use arrow::array::{
 use arrow::buffer::{OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
-use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess};
 
-use crate::convert::{UTC, list_item, parse_time, struct_fields};
 use crate::datasets::{DatasetDef, Field, Kind};
+use crate::schema::{UTC, list_item, struct_fields};
+
+mod read;
+#[cfg(test)]
+mod tests;
+
+use read::{IntoColumn, Name};
 
 /// Builds batches of one dataset's rows, a record at a time.
-pub struct RowBuilder {
+pub(crate) struct RowBuilder {
     schema: SchemaRef,
     fields: &'static [Field],
     /// A `Column::Struct` of the dataset's fields.
@@ -40,8 +43,8 @@ pub struct RowBuilder {
 }
 
 impl RowBuilder {
-    /// Builders for `def`'s columns; `schema` is `convert::arrow_schema(def)`.
-    pub fn new(def: &'static DatasetDef, schema: SchemaRef) -> RowBuilder {
+    /// Builders for `def`'s columns; `schema` is `schema::arrow_schema(def)`.
+    pub(crate) fn new(def: &'static DatasetDef, schema: SchemaRef) -> RowBuilder {
         RowBuilder {
             schema,
             fields: def.fields,
@@ -54,9 +57,9 @@ impl RowBuilder {
 
     /// Appends one record, the text of a JSON object. Text that is not
     /// valid JSON is an error and adds no row (the rows before it stay).
-    pub fn append(&mut self, raw: &str) -> Result<(), String> {
+    pub(crate) fn append(&mut self, raw: &str) -> Result<(), String> {
         let mut reader = serde_json::Deserializer::from_str(raw);
-        if let Err(e) = Into(&mut self.root).deserialize(&mut reader).and_then(|()| reader.end()) {
+        if let Err(e) = IntoColumn(&mut self.root).deserialize(&mut reader).and_then(|()| reader.end()) {
             self.rebuild();
             return Err(format!("record is not valid JSON: {e}"));
         }
@@ -81,22 +84,22 @@ impl RowBuilder {
     }
 
     /// Rows appended since the last [`finish`](Self::finish).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.rows
     }
 
     /// Whether no row is waiting.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.rows == 0
     }
 
     /// Bytes of JSON text appended since the last batch.
-    pub fn raw_bytes(&self) -> usize {
+    pub(crate) fn raw_bytes(&self) -> usize {
         self.raw_bytes
     }
 
     /// The rows appended so far as one batch; the builders start over.
-    pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+    pub(crate) fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         let Column::Struct(root) = &mut self.root else { unreachable!("the root is a struct") };
         let mut columns = root.finish_children();
         root.validity = NullBufferBuilder::new(0);
@@ -255,7 +258,7 @@ impl StructColumn {
             match position {
                 Some(i) if !self.filled[i] => {
                     self.filled[i] = true;
-                    map.next_value_seed(Into(&mut self.children[i]))?;
+                    map.next_value_seed(IntoColumn(&mut self.children[i]))?;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -272,216 +275,11 @@ impl StructColumn {
     }
 }
 
-/// A property name, borrowed from the text unless it has escapes.
-enum NameText<'de> {
-    Borrowed(&'de str),
-    Owned(String),
-}
-
-impl NameText<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            NameText::Borrowed(s) => s,
-            NameText::Owned(s) => s,
-        }
-    }
-}
-
-struct Name;
-
-impl<'de> DeserializeSeed<'de> for Name {
-    type Value = NameText<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Name {
-    type Value = NameText<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a property name")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(NameText::Borrowed(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(NameText::Owned(v.to_owned()))
-    }
-}
-
-/// Reads one JSON value into a column (one row of it).
-struct Into<'c>(&'c mut Column);
-
-impl<'de> DeserializeSeed<'de> for Into<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if let Column::Json(b) = self.0 {
-            // Free-form JSON is kept as its text.
-            let text = <&RawValue>::deserialize(d)?.get();
-            match text {
-                "null" => b.append_null(),
-                text => b.append_value(text),
-            }
-            return Ok(());
-        }
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Into<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.0.append_null();
-        Ok(())
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        self.visit_unit()
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        match self.0 {
-            Column::Bool(b) => b.append_value(v),
-            other => other.append_null(),
-        }
-        Ok(())
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        match self.0 {
-            Column::I32(b) => b.append_option(i32::try_from(v).ok()),
-            Column::I64(b) => b.append_value(v),
-            Column::F64(b) => b.append_value(v as f64),
-            other => other.append_null(),
-        }
-        Ok(())
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        match self.0 {
-            Column::I32(b) => b.append_option(i32::try_from(v).ok()),
-            Column::I64(b) => b.append_option(i64::try_from(v).ok()),
-            Column::F64(b) => b.append_value(v as f64),
-            other => other.append_null(),
-        }
-        Ok(())
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        match self.0 {
-            Column::F64(b) => b.append_value(v),
-            other => other.append_null(),
-        }
-        Ok(())
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        match self.0 {
-            Column::Str(b) => b.append_value(v),
-            Column::Time(b) => b.append_option(parse_time(v).and_then(|t| t.timestamp_nanos_opt())),
-            Column::F64(b) => b.append_option(float_text(v)),
-            other => other.append_null(),
-        }
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        match self.0 {
-            Column::Struct(s) => s.read_object(map),
-            // One object where a list of objects was expected.
-            Column::List(ListColumn { item, offsets, validity, .. }) if matches!(**item, Column::Struct(_)) => {
-                let Column::Struct(s) = &mut **item else { unreachable!("matched above") };
-                s.read_object(map)?;
-                offsets.push(offsets.last().expect("offsets start with 0") + 1);
-                validity.append_non_null();
-                Ok(())
-            }
-            other => {
-                other.append_null();
-                drain_map(map)
-            }
-        }
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        match self.0 {
-            Column::List(ListColumn { item, offsets, validity, .. }) => {
-                let mut count = 0;
-                while seq.next_element_seed(Into(item))?.is_some() {
-                    count += 1;
-                }
-                offsets.push(offsets.last().expect("offsets start with 0") + count);
-                validity.append_non_null();
-                Ok(())
-            }
-            other => {
-                other.append_null();
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(())
-            }
-        }
-    }
-}
-
-fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-/// A number sent as text: Graph's `geoCoordinates` may send numeric strings
-/// and the OData special values.
-pub fn float_text(text: &str) -> Option<f64> {
-    match text {
-        "NaN" => Some(f64::NAN),
-        "INF" | "Infinity" => Some(f64::INFINITY),
-        "-INF" | "-Infinity" => Some(f64::NEG_INFINITY),
-        other => other.trim().parse().ok(),
-    }
-}
-
+/// One batch of `def`'s rows from records' text (tests of the stages after
+/// conversion).
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::convert::arrow_schema;
-    use crate::datasets::by_name;
-    use arrow::array::{Array, AsArray};
-
-    #[test]
-    fn text_that_breaks_halfway_adds_no_row_and_keeps_the_others() {
-        let def = by_name("signins").unwrap();
-        let mut rows = RowBuilder::new(def, arrow_schema(def));
-        let good = |id: &str| format!(r#"{{"id":"{id}","status":{{"errorCode":{}}},"userId":"u"}}"#, id.len());
-        rows.append(&good("a")).unwrap();
-        let broken = r#"{"id":"b","status":{"errorCode":7,"failureReason":"#;
-        assert!(rows.append(broken).unwrap_err().contains("not valid JSON"));
-        rows.append(&good("cc")).unwrap();
-        assert_eq!(rows.len(), 2);
-        let batch = rows.finish().unwrap();
-        let raw = batch.column_by_name("raw").unwrap().as_string::<i32>();
-        assert_eq!(raw.iter().flatten().collect::<Vec<_>>(), vec![good("a").as_str(), good("cc").as_str()]);
-        let status = batch.column_by_name("status").unwrap().as_struct();
-        let codes = status.column_by_name("error_code").unwrap().as_primitive::<arrow::datatypes::Int32Type>();
-        assert_eq!(codes.values().to_vec(), vec![1, 2], "the broken record's 7 is gone");
-        assert_eq!(status.len(), 2);
-    }
-
-    #[test]
-    fn properties_in_a_new_order_still_find_their_columns() {
-        let def = by_name("signins").unwrap();
-        let mut rows = RowBuilder::new(def, arrow_schema(def));
-        rows.append(r#"{"id":"a","userId":"u1","extra":1,"appId":"x1"}"#).unwrap();
-        rows.append(r#"{"appId":"x2","extra":1,"id":"b","USERID":"u2"}"#).unwrap();
-        rows.append(r#"{"id":"c","userId":"u3","extra":1,"appId":"x3"}"#).unwrap();
-        let batch = rows.finish().unwrap();
-        let text = |name: &str| -> Vec<String> {
-            batch.column_by_name(name).unwrap().as_string::<i32>().iter().map(|v| v.unwrap().to_string()).collect()
-        };
-        assert_eq!(text("id"), vec!["a", "b", "c"]);
-        assert_eq!(text("user_id"), vec!["u1", "u2", "u3"]);
-        assert_eq!(text("app_id"), vec!["x1", "x2", "x3"]);
-    }
+pub(crate) fn batch_of<S: AsRef<str>>(def: &'static DatasetDef, texts: &[S]) -> RecordBatch {
+    let mut rows = RowBuilder::new(def, crate::schema::arrow_schema(def));
+    texts.iter().for_each(|t| rows.append(t.as_ref()).expect("test records are JSON"));
+    rows.finish().expect("a batch of the dataset's schema")
 }

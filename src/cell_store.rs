@@ -1,0 +1,87 @@
+//! A cell (a dataset's hour) as the destination holds it.
+//!
+//! Takes a destination and a cell, and hands back the row keys its files
+//! already hold and the number the next file gets; a file found without its
+//! manifest (a crash came between the two) gets it now, rebuilt from the
+//! file. Moves a cell's finished files in, under the lease, the data file
+//! first and then its manifest. The storage side of `cell`, which stays CPU and local disk only.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use tracing::info;
+
+use crate::cell::{Finished, KeySet};
+use crate::datasets::DatasetDef;
+use crate::destination::{Destination, PutMode};
+use crate::error::{Error, Result};
+use crate::layout;
+use crate::lease::Lease;
+use crate::manifest::{self, Manifest};
+
+/// The row keys a cell's files hold, and the `seq` its next file gets.
+/// A file found without its manifest (a crash came between the two) gets
+/// it now, rebuilt from the file.
+pub(crate) async fn contents(
+    dest: &dyn Destination,
+    def: &'static DatasetDef,
+    cell: DateTime<Utc>,
+    tenant_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(KeySet, u32)> {
+    let mut ids = KeySet::default();
+    let mut next_seq = 0;
+    let manifests: HashSet<String> =
+        dest.list(&layout::cell_manifest_prefix(def.name, cell)).await?.into_iter().map(|m| m.key).collect();
+    for object in dest.list(&layout::cell_prefix(def.name, cell)).await? {
+        let Some(seq) = layout::parse_seq(&object.key, def.name, cell, tenant_id) else {
+            continue;
+        };
+        next_seq = next_seq.max(seq + 1);
+        let Some(file) = dest.get(&object.key).await? else {
+            continue;
+        };
+        let manifest_key = layout::manifest_key(&object.key).expect("a data key");
+        let key = object.key.clone();
+        let read_error =
+            |e: tokio::task::JoinError| Error::Parquet { op: "read", key: object.key.clone(), source: e.into() };
+        let read = match manifests.contains(&manifest_key) {
+            true => tokio::task::spawn_blocking(move || manifest::row_keys(def, &key, file.bytes))
+                .await
+                .map_err(read_error)??,
+            false => {
+                let (manifest, keys) =
+                    tokio::task::spawn_blocking(move || Manifest::describe(def, &key, file.bytes, now))
+                        .await
+                        .map_err(read_error)??;
+                dest.put(&manifest_key, manifest.to_bytes(), PutMode::Overwrite).await?;
+                info!(dataset = def.name, key = %object.key, "manifest written for a file that had none");
+                keys
+            }
+        };
+        ids.extend(read);
+    }
+    Ok((ids, next_seq))
+}
+
+/// Moves a finished file into `dest` after renewing `lease` (so a run whose
+/// lease was taken over writes nothing), and removes the staged copy whether
+/// that worked or not.
+pub(crate) async fn store_file(dest: &dyn Destination, lease: &mut Lease, now: DateTime<Utc>, file: &Finished) -> Result<()> {
+    let moved = match lease.renew(now).await {
+        Ok(()) => dest.put_file(&file.key, &file.staged).await.map(drop),
+        Err(e) => Err(e),
+    };
+    // Moved in (local) or uploaded (S3): either way the staged copy goes,
+    // so a warm Lambda's /tmp never fills up with finished files.
+    let _ = std::fs::remove_file(&file.staged);
+    moved
+}
+
+/// Writes a stored file's manifest: after the file, before the checkpoint.
+/// A crash in between leaves a file without a manifest, which the next pass
+/// over the cell writes ([`contents`]).
+pub(crate) async fn store_manifest(dest: &dyn Destination, file: &Finished) -> Result<()> {
+    let manifest_key = layout::manifest_key(&file.key).expect("a data key");
+    dest.put(&manifest_key, file.manifest.to_bytes(), PutMode::Overwrite).await.map(drop)
+}

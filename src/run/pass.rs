@@ -1,0 +1,158 @@
+//! One dataset's part of a pass: its lease, its progress, its summary and
+//! its deadline, owned by one [`Pass`].
+//!
+//! The pass reads the dataset's checkpoint (incremental runs) and works out
+//! the window: from the checkpoint minus the overlap (or, on a first run,
+//! from `--since` or 30 days back) to now minus the lag. The window is cut
+//! into hour slices (see `layout`); each slice is read and its new records
+//! written (`slice`), and only then does the checkpoint move. A crash
+//! anywhere leaves either nothing or whole files behind, and the next pass,
+//! which consults the files themselves, neither skips nor repeats a record.
+//! The lease is kept alive while reading and renewed before every write
+//! (see `lease`), and handed back when the pass ends.
+
+use arrow::datatypes::SchemaRef;
+use chrono::{DateTime, Utc};
+use tracing::{info, warn};
+
+use super::Exporter;
+use crate::checkpoint::{CheckpointStore, Progress};
+use crate::datasets::DatasetDef;
+use crate::deadline::Deadline;
+use crate::error::{Error, Result};
+use crate::layout::{self, Slice};
+use crate::lease::Lease;
+use crate::schema::arrow_schema;
+use crate::summary::{DatasetSummary, Status, Window};
+
+/// One dataset being exported.
+pub(super) struct Pass<'r, 'a> {
+    pub(super) run: &'r Exporter<'a>,
+    pub(super) def: &'static DatasetDef,
+    pub(super) schema: SchemaRef,
+    pub(super) lease: Lease,
+    /// The checkpoint, for incremental passes.
+    progress: Option<Progress>,
+    pub(super) summary: DatasetSummary,
+    pub(super) deadline: Option<Deadline>,
+}
+
+impl<'r, 'a> Pass<'r, 'a> {
+    pub(super) fn new(run: &'r Exporter<'a>, def: &'static DatasetDef, lease: Lease, summary: DatasetSummary) -> Self {
+        let schema = arrow_schema(def);
+        Pass { run, def, schema, lease, progress: None, summary, deadline: run.deadline }
+    }
+
+    /// Exports the window and hands the lease back; the summary says how it went.
+    pub(super) async fn run(mut self) -> DatasetSummary {
+        let result = self.export().await;
+        if let Err(e) = &result {
+            self.summary.failed(e);
+        }
+        if let Err(e) = self.lease.release(self.run.now()).await {
+            warn!(dataset = self.def.name, error = %e, "could not release the lease; it expires by itself");
+        }
+        self.summary
+    }
+
+    /// The window this pass reads, given where the checkpoint stands.
+    pub(super) fn window(&self) -> Window {
+        self.run.plan.window(self.progress.as_ref().and_then(Progress::through))
+    }
+
+    async fn export(&mut self) -> Result<()> {
+        if let super::Mode::Incremental { since } = self.run.plan.mode {
+            let store = CheckpointStore::new(self.run.dest.clone(), self.run.tenant_id, self.def.name);
+            let progress = Progress::load(store).await?;
+            if progress.through().is_some() && since.is_some() {
+                info!(dataset = self.def.name, "a checkpoint exists, so --since is ignored");
+            }
+            self.progress = Some(progress);
+        }
+        let window = self.window();
+        self.summary.window = Some(window);
+        self.summary.archived_through = self.progress.as_ref().and_then(Progress::through);
+        let outcome = self.slices(window).await;
+        if self.progress.is_some() {
+            // Slices finished before a failure are complete: keep that
+            // progress so the next run does not read them again.
+            match (&outcome, self.save_checkpoint().await) {
+                (Ok(()), saved) => saved?,
+                (Err(_), Err(e)) => {
+                    warn!(dataset = self.def.name, error = %e, "could not save progress after a failure")
+                }
+                (Err(_), Ok(())) => {}
+            }
+            self.summary.archived_through = self.progress.as_ref().and_then(Progress::through);
+        }
+        outcome
+    }
+
+    /// Reads the window slice by slice until its end, the deadline or an error.
+    async fn slices(&mut self, window: Window) -> Result<()> {
+        for slice in layout::slices(window.start, window.end) {
+            if self.deadline.as_ref().is_some_and(Deadline::reached) {
+                self.stopped(slice.start);
+                return Ok(());
+            }
+            let done = match self.keep_lease().await {
+                Ok(()) => self.slice(slice).await,
+                Err(e) => Err(e),
+            };
+            let done = match done {
+                Ok(done) => done,
+                Err(Error::OutOfTime { last }) => {
+                    info!(dataset = self.def.name, error = %last, "stopping: retrying longer would pass the deadline");
+                    self.stopped(slice.start);
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
+            if done.complete
+                && let Some(progress) = self.progress.as_mut()
+            {
+                progress.finished(slice.end);
+                if done.wrote {
+                    self.save_checkpoint().await?;
+                }
+            }
+            self.slice_done(window, slice, done.complete);
+            if !done.complete {
+                self.stopped(slice.start);
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    async fn keep_lease(&mut self) -> Result<()> {
+        self.lease.keep_alive(self.run.now()).await
+    }
+
+    fn slice_done(&self, window: Window, slice: Slice, complete: bool) {
+        let through = if complete { slice.end } else { slice.start };
+        let records = self.summary.records;
+        self.run.tell(|o| o.slice_done(self.def.name, window, through, records));
+    }
+
+    /// Saves the checkpoint if finished slices moved it (renewing the lease
+    /// first, so a run whose lease was taken over moves nothing).
+    pub(super) async fn save_checkpoint(&mut self) -> Result<()> {
+        let Some(through) = self.progress.as_ref().and_then(Progress::unsaved) else {
+            return Ok(());
+        };
+        self.lease.renew(self.run.now()).await?;
+        self.run.tell(|o| o.checkpoint_moving(self.def.name, through));
+        let now = self.run.now();
+        let progress = self.progress.as_mut().expect("unsaved progress exists");
+        progress.save(&self.run.run_id, now).await
+    }
+
+    /// Marks the dataset as stopped by the deadline at `at`.
+    fn stopped(&mut self, at: DateTime<Utc>) {
+        self.summary.status = Status::Stopped;
+        self.summary.error = Some(format!(
+            "stopped at the run's deadline with the slice from {at} still to read; the next run resumes from the checkpoint"
+        ));
+    }
+}

@@ -27,7 +27,7 @@ const ASSERTION_LIFETIME: Duration = Duration::minutes(5);
 
 /// An app certificate with its private key, ready to sign assertions.
 #[derive(Clone)]
-pub struct Certificate {
+pub(crate) struct Certificate {
     der: Vec<u8>,
     key: Arc<RsaKeyPair>,
 }
@@ -40,7 +40,7 @@ impl fmt::Debug for Certificate {
 
 /// Which PEM was unreadable, and why (never the content).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PemProblem {
+pub(crate) struct PemProblem {
     /// `certificate_pem` or `private_key_pem`.
     pub field: &'static str,
     /// What is wrong.
@@ -49,7 +49,7 @@ pub struct PemProblem {
 
 impl Certificate {
     /// Reads a certificate and its RSA private key from PEM.
-    pub fn from_pem(certificate_pem: &str, private_key_pem: &str) -> Result<Certificate, PemProblem> {
+    pub(crate) fn from_pem(certificate_pem: &str, private_key_pem: &str) -> Result<Certificate, PemProblem> {
         let cert_problem = |problem: &str| PemProblem { field: "certificate_pem", problem: problem.to_string() };
         let key_problem = |problem: &str| PemProblem { field: "private_key_pem", problem: problem.to_string() };
         let der = CertificateDer::from_pem_slice(certificate_pem.as_bytes())
@@ -76,18 +76,18 @@ impl Certificate {
     }
 
     /// The certificate's DER bytes.
-    pub fn der(&self) -> &[u8] {
+    pub(crate) fn der(&self) -> &[u8] {
         &self.der
     }
 
     /// base64url SHA-256 of the certificate: the `x5t#S256` header value.
-    pub fn thumbprint(&self) -> String {
+    pub(crate) fn thumbprint(&self) -> String {
         URL_SAFE_NO_PAD.encode(Sha256::digest(&self.der))
     }
 
     /// A client assertion for `client_id` at the token endpoint `audience`,
     /// valid from `now` for five minutes.
-    pub fn client_assertion(&self, client_id: &str, audience: &str, now: DateTime<Utc>) -> Secret {
+    pub(crate) fn client_assertion(&self, client_id: &str, audience: &str, now: DateTime<Utc>) -> Secret {
         let header = json!({ "alg": "PS256", "typ": "JWT", "x5t#S256": self.thumbprint() });
         let claims = json!({
             "aud": audience,

@@ -257,13 +257,10 @@ async fn services(config: Config) -> Result<Services, Error> {
 async fn doctor(args: DoctorArgs) -> ExitCode {
     let json = args.common.json;
     let report = match Config::from_settings(args.common.settings.with_env_secret()) {
-        Ok(config) => {
-            let now = config.now.unwrap_or_else(Utc::now);
-            match services(config).await {
-                Ok(services) => doctor::examine(&services, now).await,
-                Err(e) => doctor::bad_settings(&e),
-            }
-        }
+        Ok(config) => match services(config).await {
+            Ok(services) => doctor::examine(&services).await,
+            Err(e) => doctor::bad_settings(&e),
+        },
         Err(e) => doctor::bad_settings(&e),
     };
     if json {
@@ -274,13 +271,9 @@ async fn doctor(args: DoctorArgs) -> ExitCode {
     ExitCode::from(report.exit_code())
 }
 
-async fn run(args: RunArgs, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
-    let json = args.common.json;
-    let since = match args.since.as_deref().map(|s| config::parse_time("--since", s)).transpose() {
-        Ok(since) => since,
-        Err(e) => return fail(json, &e, EXIT_USAGE),
-    };
-    execute(args.common, Mode::Incremental { since }, observers).await
+async fn run(mut args: RunArgs, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
+    args.common.settings.since = args.since;
+    execute(args.common, Mode::Incremental, observers).await
 }
 
 async fn backfill(args: BackfillArgs, observers: Vec<Arc<dyn Observer>>) -> ExitCode {

@@ -14,9 +14,9 @@ use crate::run::Observer;
 pub const CRASH_POINT_VAR: &str = "ENTRA_ARCHIVE_CRASH_POINT";
 
 /// After a data file has been moved into the destination.
-pub const AFTER_FILE: &str = "after-file";
+const AFTER_FILE: &str = "after-file";
 /// Just before a checkpoint is saved.
-pub const BEFORE_CHECKPOINT: &str = "before-checkpoint";
+const BEFORE_CHECKPOINT: &str = "before-checkpoint";
 
 /// An armed crash point.
 #[derive(Debug)]

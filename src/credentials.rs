@@ -18,7 +18,7 @@ use crate::secret::Secret;
 
 /// How the app proves who it is.
 #[derive(Debug, Clone)]
-pub enum Credential {
+pub(crate) enum Credential {
     /// A client secret's value.
     Secret(Secret),
     /// A certificate uploaded to the app, with its private key.
@@ -27,7 +27,7 @@ pub enum Credential {
 
 /// What identifies the app to the token endpoint.
 #[derive(Debug, Clone)]
-pub struct ClientCredentials {
+pub(crate) struct ClientCredentials {
     /// Directory (tenant) ID, a lower-case GUID.
     pub tenant_id: String,
     /// Application (client) ID, a lower-case GUID.

@@ -20,7 +20,7 @@ pub struct Deadline {
 impl Deadline {
     /// A run that must be done by `hard`, keeping `margin` to finish what it
     /// started.
-    pub fn new(hard: Instant, margin: Duration) -> Deadline {
+    pub(crate) fn new(hard: Instant, margin: Duration) -> Deadline {
         let stop_starting = hard.checked_sub(margin).unwrap_or_else(Instant::now);
         Deadline { stop_starting, hard }
     }
@@ -31,17 +31,18 @@ impl Deadline {
     }
 
     /// Whether new work must not start any more.
-    pub fn reached(&self) -> bool {
+    pub(crate) fn reached(&self) -> bool {
         Instant::now() >= self.stop_starting
     }
 
     /// Whether waiting `delay` (a retry backoff) still ends before the hard end.
-    pub fn allows_wait(&self, delay: Duration) -> bool {
+    pub(crate) fn allows_wait(&self, delay: Duration) -> bool {
         Instant::now() + delay < self.hard
     }
 
     /// Time left before new work must stop.
-    pub fn remaining(&self) -> Duration {
+    #[cfg(test)]
+    fn remaining(&self) -> Duration {
         self.stop_starting.saturating_duration_since(Instant::now())
     }
 }

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 /// A boxed error from a storage backend.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -200,7 +200,7 @@ fn retry_after_text(retry_after: Option<Duration>) -> String {
 
 impl Error {
     /// Whether repeating the same request may succeed.
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         matches!(
             self,
             Error::Http { .. } | Error::Throttled { .. } | Error::Server { .. } | Error::MalformedPage { .. }
@@ -208,7 +208,7 @@ impl Error {
     }
 
     /// How long Graph asked us to wait, if it said.
-    pub fn retry_after(&self) -> Option<Duration> {
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Throttled { retry_after, .. } => *retry_after,
             _ => None,
@@ -217,12 +217,12 @@ impl Error {
 
     /// Whether the dataset cannot be read with this tenant's licence or the
     /// app's permissions: the dataset is skipped and the run goes on.
-    pub fn is_access_denied(&self) -> bool {
+    pub(crate) fn is_access_denied(&self) -> bool {
         matches!(self, Error::Licence { .. } | Error::Permission { .. })
     }
 
     /// Wraps a destination backend error.
-    pub fn destination(op: &'static str, key: impl Into<String>, source: impl Into<BoxError>) -> Error {
+    pub(crate) fn destination(op: &'static str, key: impl Into<String>, source: impl Into<BoxError>) -> Error {
         Error::Destination { op, key: key.into(), source: source.into() }
     }
 }

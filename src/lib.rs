@@ -77,7 +77,7 @@ mod token;
 pub use aws::Aws;
 pub use compose::{Clock, Services};
 pub use deadline::Deadline;
-pub use error::{BoxError, Error, Result, TokenRejection};
+pub use error::{Error, Result, TokenRejection};
 pub use progress::Bars;
 pub use retry::RetryPolicy;
 pub use run::{Archiver, Mode, Observer, Request};

@@ -20,16 +20,17 @@ use tokio::time::Instant;
 
 /// At most `requests` request starts in any `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
+pub(crate) struct Budget {
     /// Requests allowed per window.
     pub requests: u32,
     /// The window.
     pub window: Duration,
 }
 
+#[cfg(test)]
 impl Budget {
     /// Graph's documented limit for the identity and access reports.
-    pub const AUDIT_LOGS: Budget = Budget { requests: 5, window: Duration::from_secs(10) };
+    pub(crate) const AUDIT_LOGS: Budget = Budget { requests: 5, window: Duration::from_secs(10) };
 }
 
 impl fmt::Display for Budget {

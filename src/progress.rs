@@ -27,12 +27,13 @@ impl Bars {
     }
 
     /// Bars drawn to `target` (hidden targets in tests).
-    pub fn new(target: ProgressDrawTarget) -> Bars {
+    pub(crate) fn new(target: ProgressDrawTarget) -> Bars {
         Bars { multi: MultiProgress::with_draw_target(target), bars: Mutex::new(HashMap::new()) }
     }
 
     /// The position of `dataset`'s bar (seconds of its window read), if it has one.
-    pub fn position(&self, dataset: &str) -> Option<u64> {
+    #[cfg(test)]
+    fn position(&self, dataset: &str) -> Option<u64> {
         self.bars.lock().expect("not poisoned").get(dataset).map(ProgressBar::position)
     }
 }

@@ -79,7 +79,7 @@ pub struct DatasetSummary {
 
 impl DatasetSummary {
     /// An empty summary for `dataset`, to be filled in.
-    pub fn new(dataset: &'static str) -> Self {
+    pub(crate) fn new(dataset: &'static str) -> Self {
         DatasetSummary {
             dataset,
             status: Status::Ok,
@@ -118,7 +118,7 @@ pub struct RunSummary {
 
 impl RunSummary {
     /// Builds the summary and derives `complete` and `exit_code`.
-    pub fn new(
+    pub(crate) fn new(
         run_id: String,
         tenant_id: String,
         destination: String,

@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Command};
 use url::Url;
 
-use crate::cell::Limits;
+pub use crate::cell::Limits;
 use crate::credentials::{ClientCredentials, Credential};
 use crate::datasets::{DEFAULT_DATASETS, DatasetDef};
 use crate::destination::Location;
@@ -30,7 +30,7 @@ pub const DEFAULT_DEST: &str = "./archive";
 /// Default of `--file-size`.
 pub const DEFAULT_FILE_SIZE: &str = "128MiB";
 /// Environment variable holding the client secret (never a flag).
-pub const CLIENT_SECRET_VAR: &str = "ENTRA_CLIENT_SECRET";
+pub(crate) const CLIENT_SECRET_VAR: &str = "ENTRA_CLIENT_SECRET";
 /// Set by the Lambda runtime; its presence selects the Lambda face.
 const LAMBDA_RUNTIME_VAR: &str = "AWS_LAMBDA_RUNTIME_API";
 
@@ -105,6 +105,10 @@ pub struct Settings {
     #[arg(long, hide = true, value_name = "TIME")]
     pub now: Option<String>,
 
+    /// Where a first run starts (RFC 3339): `run --since` only.
+    #[arg(skip)]
+    pub since: Option<String>,
+
     /// The client secret's value, from `ENTRA_CLIENT_SECRET` only
     /// ([`with_env_secret`](Self::with_env_secret)).
     #[arg(skip)]
@@ -130,7 +134,7 @@ impl Settings {
 /// [`Settings`] declares them (`--lag / ARCHIVE_LAG`); a name that is not a
 /// field of [`Settings`] (another command's flag, `ENTRA_CLIENT_SECRET`) as
 /// given.
-pub fn label(id: &str) -> String {
+pub(crate) fn label(id: &str) -> String {
     let command = Settings::augment_args(Command::new("entra-archive"));
     let Some(arg) = command.get_arguments().find(|a| a.get_id() == id) else {
         return id.to_string();
@@ -146,7 +150,7 @@ pub fn label(id: &str) -> String {
 
 /// Where the app's credentials come from.
 #[derive(Debug, Clone)]
-pub enum CredentialConfig {
+pub(crate) enum CredentialConfig {
     /// Tenant, client and secret from flags and the environment.
     Static(ClientCredentials),
     /// A Secrets Manager secret (ARN or name) holding their JSON.
@@ -160,31 +164,33 @@ pub enum CredentialConfig {
 #[derive(Debug)]
 pub struct Config {
     /// Where the app's credentials come from.
-    pub credentials: CredentialConfig,
+    pub(crate) credentials: CredentialConfig,
     /// Where the archive goes.
-    pub dest: Location,
+    pub(crate) dest: Location,
     /// Datasets to export, in order.
-    pub datasets: Vec<&'static DatasetDef>,
+    pub(crate) datasets: Vec<&'static DatasetDef>,
     /// Microsoft Graph base URL, without a trailing slash.
-    pub graph_url: Url,
+    pub(crate) graph_url: Url,
     /// Entra login base URL.
-    pub login_url: Url,
+    pub(crate) login_url: Url,
+    /// First-run start.
+    pub(crate) since: Option<DateTime<Utc>>,
     /// Window end is now minus this.
-    pub lag: Duration,
+    pub(crate) lag: Duration,
     /// Re-read before the checkpoint.
-    pub overlap: Duration,
+    pub(crate) overlap: Duration,
     /// Pinned now, if given.
-    pub now: Option<DateTime<Utc>>,
+    pub(crate) now: Option<DateTime<Utc>>,
     /// Requests allowed per window to `/auditLogs`, all datasets together.
-    pub graph_budget: Budget,
+    pub(crate) graph_budget: Budget,
     /// Requests allowed per window to `identityProtection`.
-    pub identity_protection_budget: Budget,
+    pub(crate) identity_protection_budget: Budget,
     /// Time kept free before a deadline to commit what was read.
-    pub deadline_margin: std::time::Duration,
+    pub(crate) deadline_margin: std::time::Duration,
     /// Longest run, if limited.
-    pub max_duration: Option<std::time::Duration>,
+    pub(crate) max_duration: Option<std::time::Duration>,
     /// Batch and file sizes.
-    pub file_limits: Limits,
+    pub(crate) file_limits: Limits,
 }
 
 /// Reads one process environment variable (non-empty).
@@ -219,7 +225,7 @@ pub fn parse_datasets(value: &str) -> Result<Vec<&'static DatasetDef>> {
     dataset_list(value)
 }
 
-/// Validates an RFC 3339 time given to `setting` (`--since`, `--from`).
+/// Validates an RFC 3339 time given to `setting` (`--from`, `--to`).
 pub fn parse_time(setting: &'static str, value: &str) -> Result<DateTime<Utc>> {
     time(setting, value)
 }
@@ -241,6 +247,7 @@ impl Config {
             datasets: dataset_list(&s.datasets)?,
             graph_url: base_url("graph_url", &s.graph_url)?,
             login_url: base_url("login_url", &s.login_url)?,
+            since: s.since.as_deref().map(|t| time("--since", t)).transpose()?,
             lag: duration("lag", &s.lag, Duration::days(1))?,
             overlap: duration("overlap", &s.overlap, MAX_OVERLAP)?,
             now: s.now.as_deref().map(|t| time("now", t)).transpose()?,

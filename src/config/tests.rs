@@ -74,6 +74,7 @@ fn every_error_names_its_setting() {
         (Settings { graph_url: "http://graph.example.com".into(), ..settings() }, "--graph-url / GRAPH_BASE_URL"),
         (Settings { login_url: "not a url".into(), ..settings() }, "--login-url / ENTRA_LOGIN_URL"),
         (Settings { now: Some("yesterday".into()), ..settings() }, "--now"),
+        (Settings { since: Some("yesterday".into()), ..settings() }, "--since"),
         (Settings { lag: "ten minutes".into(), ..settings() }, "--lag / ARCHIVE_LAG"),
         (Settings { overlap: "90d".into(), ..settings() }, "--overlap / ARCHIVE_OVERLAP"),
         (Settings { dest: "s3://Bucket/prefix".into(), ..settings() }, "--dest / ARCHIVE_DEST"),

@@ -9,7 +9,7 @@ use super::{ALL, DatasetDef, Field, Kind, RangeOps, column_name};
 
 /// The type of a value as DuckDB names it (Athena's names differ only in
 /// spelling: `string`, `int`, `struct<…>`, `array<…>`).
-pub fn sql_type(kind: &Kind) -> String {
+pub(crate) fn sql_type(kind: &Kind) -> String {
     match kind {
         Kind::String => "VARCHAR".into(),
         Kind::Json => "VARCHAR (JSON text)".into(),

@@ -80,7 +80,7 @@ pub struct Field {
 }
 
 /// Shorthand for building schema tables.
-pub const fn field(json: &'static str, kind: Kind) -> Field {
+pub(crate) const fn field(json: &'static str, kind: Kind) -> Field {
     Field { json, kind }
 }
 

@@ -52,10 +52,11 @@ pub fn bad_settings(error: &Error) -> Report {
     Report { checks, bad_settings: true }
 }
 
-/// Runs every check with what `services` holds; `now` is the time windows
-/// and lags are measured from (`--now`, or the clock).
-pub async fn examine(services: &Services, now: DateTime<Utc>) -> Report {
+/// Runs every check with what `services` holds; windows and lags are
+/// measured from `--now`, or the clock.
+pub async fn examine(services: &Services) -> Report {
     let config = services.config();
+    let now = config.now.unwrap_or_else(|| (services.clock)());
     let names: Vec<&str> = config.datasets.iter().map(|d| d.name).collect();
     let mut checks = vec![Check::ok("settings", format!("valid; datasets: {}", names.join(", ")))];
 

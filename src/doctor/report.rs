@@ -48,7 +48,7 @@ pub struct Check {
 
 impl Check {
     /// A row.
-    pub fn new(
+    pub(crate) fn new(
         check: impl Into<String>,
         result: Outcome,
         evidence: impl Into<String>,
@@ -58,12 +58,12 @@ impl Check {
     }
 
     /// A passed check.
-    pub fn ok(check: impl Into<String>, evidence: impl Into<String>) -> Check {
+    pub(crate) fn ok(check: impl Into<String>, evidence: impl Into<String>) -> Check {
         Check::new(check, Outcome::Ok, evidence, "")
     }
 
     /// A check not run because `needs` is missing.
-    pub fn skip(check: impl Into<String>, needs: &str) -> Check {
+    pub(crate) fn skip(check: impl Into<String>, needs: &str) -> Check {
         Check::new(check, Outcome::Skip, format!("skipped: needs {needs}"), "")
     }
 }

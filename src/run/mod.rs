@@ -51,11 +51,7 @@ pub trait Observer: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Everything new since the checkpoint, which then moves.
-    Incremental {
-        /// Where a first run starts (default: 30 days back); ignored once a
-        /// checkpoint exists.
-        since: Option<DateTime<Utc>>,
-    },
+    Incremental,
     /// A given range, whatever the checkpoint says (which stays where it is).
     /// Records already archived are not written again.
     Backfill {
@@ -114,7 +110,7 @@ impl Archiver {
         let config = self.config();
         Request {
             datasets: config.datasets.clone(),
-            mode: Mode::Incremental { since: None },
+            mode: Mode::Incremental,
             deadline: config.max_duration.map(|d| Deadline::within(d, config.deadline_margin)),
             observers: Vec::new(),
         }
@@ -138,6 +134,7 @@ impl Archiver {
                 now: config.now.unwrap_or_else(|| (services.clock)()),
                 lag: config.lag,
                 overlap: config.overlap,
+                since: config.since,
                 mode: request.mode,
             },
             deadline: request.deadline,

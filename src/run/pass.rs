@@ -61,10 +61,10 @@ impl<'r, 'a> Pass<'r, 'a> {
     }
 
     async fn export(&mut self) -> Result<()> {
-        if let super::Mode::Incremental { since } = self.run.plan.mode {
+        if self.run.plan.mode == super::Mode::Incremental {
             let store = CheckpointStore::new(self.run.dest.clone(), self.run.tenant_id, self.def.name);
             let progress = Progress::load(store).await?;
-            if progress.through().is_some() && since.is_some() {
+            if progress.through().is_some() && self.run.plan.since.is_some() {
                 info!(dataset = self.def.name, "a checkpoint exists, so --since is ignored");
             }
             self.progress = Some(progress);

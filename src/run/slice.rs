@@ -26,6 +26,17 @@ use crate::layout::Slice;
 use crate::manifest::meta;
 use crate::record::Record;
 
+/// What the reading hands the writing.
+enum Read {
+    /// The next page.
+    Page(Page),
+    /// Every page was read (`complete`), or the deadline stopped the reading.
+    End {
+        /// Whether the slice was read to its end.
+        complete: bool,
+    },
+}
+
 /// What became of a slice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct SliceOutcome {
@@ -61,34 +72,43 @@ impl Pass<'_, '_> {
             limits: run.services.config.file_limits,
         };
         let mut cell = CellFiles::new(spec, known, seq, run.now());
-        let (pages_out, mut pages_in) = tokio::sync::mpsc::channel::<Page>(1);
+        let (pages_out, mut pages_in) = tokio::sync::mpsc::channel::<Read>(1);
         let deadline = self.deadline;
         let mut requests = RequestStats::default();
+        // The reading: pages into the channel, then how it ended. An error
+        // closes the channel without an end.
         let fetch = async {
+            let pages_out = pages_out;
             let mut pages = graph.pages(def, url, deadline.as_ref(), &mut requests);
+            let mut complete = true;
             while let Some(page) = pages.next().await? {
                 let more = page.next_link.is_some();
-                if pages_out.send(page).await.is_err() {
-                    break;
+                if pages_out.send(Read::Page(page)).await.is_err() {
+                    return Ok(());
                 }
                 if more && deadline.as_ref().is_some_and(Deadline::reached) {
                     info!(dataset = def.name, slice = %slice.start, "deadline reached mid-slice; writing what was read");
-                    return Ok(false);
+                    complete = false;
+                    break;
                 }
             }
-            Ok::<_, Error>(true)
+            let _ = pages_out.send(Read::End { complete }).await;
+            Ok::<_, Error>(())
         };
+        // The writing: each page into the cell, files moved in as they close;
+        // at the end the cell's last file. `None` if the reading failed.
         let write = async {
             let mut wrote = false;
-            loop {
-                // `None`: every page was read, so the cell's last file closes.
-                let page = pages_in.recv().await;
-                let last = page.is_none();
+            while let Some(read) = pages_in.recv().await {
+                let end = match read {
+                    Read::Page(_) => None,
+                    Read::End { complete } => Some(complete),
+                };
                 let finished;
                 (cell, finished) = blocking(def, move || {
-                    let finished = match page {
-                        Some(page) => add_page(&mut cell, def, slice, &page).map(|()| cell.take_finished()),
-                        None => cell.finish(),
+                    let finished = match read {
+                        Read::Page(page) => add_page(&mut cell, def, slice, &page).map(|()| cell.take_finished()),
+                        Read::End { .. } => cell.finish(),
                     };
                     (cell, finished)
                 })
@@ -97,15 +117,30 @@ impl Pass<'_, '_> {
                     self.deliver(file).await?;
                     wrote = true;
                 }
-                if last {
-                    return Ok::<_, Error>(wrote);
+                if let Some(complete) = end {
+                    return Ok::<_, Error>(Some(SliceOutcome { wrote, complete }));
                 }
             }
+            Ok(None)
         };
-        let outcome = futures::try_join!(fetch, write);
+        // The writing is never dropped halfway (a file moved in without its
+        // manifest, a lease renewed without knowing it): when the reading
+        // fails, the writing stops at its next page. The reading may be
+        // dropped at any point (it only reads).
+        let (fetched, written) = {
+            tokio::pin!(fetch, write);
+            tokio::select! {
+                biased;
+                fetched = &mut fetch => (Some(fetched), (&mut write).await),
+                written = &mut write => (None, written),
+            }
+        };
         self.count(requests);
-        let (complete, wrote) = outcome?;
-        Ok(SliceOutcome { wrote, complete })
+        match (written?, fetched) {
+            (Some(outcome), _) => Ok(outcome),
+            (None, Some(Err(e))) => Err(e),
+            (None, _) => unreachable!("the writing only ends early when the reading failed"),
+        }
     }
 
     fn count(&mut self, requests: RequestStats) {

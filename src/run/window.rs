@@ -19,6 +19,8 @@ pub(crate) struct Plan {
     pub(crate) lag: Duration,
     /// Each pass re-reads this much before the checkpoint for late arrivals.
     pub(crate) overlap: Duration,
+    /// Where a first run starts (default: 30 days back).
+    pub(crate) since: Option<DateTime<Utc>>,
     /// Incremental pass or backfill.
     pub(crate) mode: Mode,
 }
@@ -32,8 +34,8 @@ impl Plan {
         let end = (self.now - self.lag).duration_trunc(Duration::seconds(1)).expect("a second divides any timestamp");
         match (self.mode, archived_through) {
             (Mode::Backfill { from, to }, _) => Window { start: from, end: to.min(end) },
-            (Mode::Incremental { .. }, Some(through)) => Window { start: through - self.overlap, end },
-            (Mode::Incremental { since }, None) => Window { start: since.unwrap_or(end - FIRST_RUN_LOOKBACK), end },
+            (Mode::Incremental, Some(through)) => Window { start: through - self.overlap, end },
+            (Mode::Incremental, None) => Window { start: self.since.unwrap_or(end - FIRST_RUN_LOOKBACK), end },
         }
     }
 }
@@ -51,7 +53,8 @@ mod tests {
             now: t("2026-11-24T10:25:31.75Z"),
             lag: Duration::minutes(10),
             overlap: Duration::hours(1),
-            mode: Mode::Incremental { since: since.map(t) },
+            since: since.map(t),
+            mode: Mode::Incremental,
         }
     }
 

@@ -1,0 +1,15 @@
+//! graph-sim's HTTP tests, in one binary: every endpoint, fault and limit
+//! over a real server on loopback.
+
+mod common;
+
+mod beta;
+mod certificate;
+mod faults;
+mod graph;
+mod licence;
+mod paging;
+mod provisioning;
+mod risk;
+mod throttling;
+mod token;

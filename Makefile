@@ -50,9 +50,10 @@ test: $(VENV_STAMP) ## Run every test: unit, end-to-end (graph-sim, moto, Lambda
 unit: ## Unit tests only (no servers, no Python)
 	$(CARGO) test --workspace --lib
 
-lint: $(VENV_STAMP) ## rustfmt, clippy (warnings are errors), shellcheck
+lint: $(VENV_STAMP) ## rustfmt, clippy (warnings are errors), the module graph (no cycles), shellcheck
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(PYTHON) scripts/module-graph.py
 	$(VENV)/bin/shellcheck infra/*.sh infra/entra/*.sh scripts/*.sh .ci/run
 
 # Builds the binary as the tests build it (dev-dependency features unified),

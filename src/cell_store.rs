@@ -67,7 +67,12 @@ pub(crate) async fn contents(
 /// Moves a finished file into `dest` after renewing `lease` (so a run whose
 /// lease was taken over writes nothing), and removes the staged copy whether
 /// that worked or not.
-pub(crate) async fn store_file(dest: &dyn Destination, lease: &mut Lease, now: DateTime<Utc>, file: &Finished) -> Result<()> {
+pub(crate) async fn store_file(
+    dest: &dyn Destination,
+    lease: &mut Lease,
+    now: DateTime<Utc>,
+    file: &Finished,
+) -> Result<()> {
     let moved = match lease.renew(now).await {
         Ok(()) => dest.put_file(&file.key, &file.staged).await.map(drop),
         Err(e) => Err(e),

@@ -224,7 +224,8 @@ async fn import_files(args: ImportArgs) -> ExitCode {
         Ok(settings) => settings,
         Err(e) => return fail(json, &e, EXIT_USAGE),
     };
-    let summary = async { import(destination::open(&dest, &Aws::standard(), Access::ReadWrite).await?, job, Utc::now()).await };
+    let summary =
+        async { import(destination::open(&dest, &Aws::standard(), Access::ReadWrite).await?, job, Utc::now()).await };
     match summary.await {
         Ok(s) => {
             if json {
@@ -328,12 +329,15 @@ fn fail(json: bool, error: &Error, code: u8) -> ExitCode {
 
 async fn verify(args: VerifyArgs) -> ExitCode {
     let json = args.json;
-    let settings = config::parse_destination(&args.dest, None).and_then(|d| Ok((d, config::parse_datasets(&args.datasets)?)));
+    let settings =
+        config::parse_destination(&args.dest, None).and_then(|d| Ok((d, config::parse_datasets(&args.datasets)?)));
     let (dest, selected) = match settings {
         Ok(settings) => settings,
         Err(e) => return fail(json, &e, EXIT_USAGE),
     };
-    let report = async { verify::verify(&*destination::open(&dest, &Aws::standard(), Access::ReadOnly).await?, &selected).await };
+    let report = async {
+        verify::verify(&*destination::open(&dest, &Aws::standard(), Access::ReadOnly).await?, &selected).await
+    };
     match report.await {
         Ok(report) if json => {
             println!("{}", report.to_json());

@@ -30,9 +30,9 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
+use crate::error::{BoxError, Error, Result};
 use crate::record::row_key;
 use crate::schema::{ID_COLUMN, RAW_COLUMN};
-use crate::error::{BoxError, Error, Result};
 
 /// zstd level: on 1M sign-ins, level 3 made no smaller files than level 1
 /// (192.1 vs 192.0 MB) for 10 % more CPU, negative levels 45 % bigger ones.

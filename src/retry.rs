@@ -38,7 +38,12 @@ impl Default for RetryPolicy {
 
 /// Runs `attempt` until it succeeds, fails for good, the policy's retries
 /// are used up, or the next wait would pass `deadline`.
-pub(crate) async fn retrying<T, F, Fut>(policy: &RetryPolicy, deadline: Option<&Deadline>, what: &str, attempt: F) -> Result<T>
+pub(crate) async fn retrying<T, F, Fut>(
+    policy: &RetryPolicy,
+    deadline: Option<&Deadline>,
+    what: &str,
+    attempt: F,
+) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,

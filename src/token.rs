@@ -103,7 +103,12 @@ fn refresh_margin(lifetime: Duration) -> Duration {
 impl TokenClient {
     /// A client for the credentials `source` gives, against the given login
     /// and Graph base URLs.
-    pub(crate) fn new(http: reqwest::Client, login_url: &Url, graph_url: &Url, source: Arc<dyn CredentialSource>) -> Self {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        login_url: &Url,
+        graph_url: &Url,
+        source: Arc<dyn CredentialSource>,
+    ) -> Self {
         TokenClient {
             http,
             login_url: login_url.clone(),

@@ -255,7 +255,11 @@ impl Config {
             identity_protection_budget: budget("identity_protection_budget", &s.identity_protection_budget)?,
             deadline_margin: std_duration("deadline_margin", &s.deadline_margin, Duration::minutes(10))?,
             file_limits: parse_file_limits(&s.file_size)?,
-            max_duration: s.max_duration.as_deref().map(|d| std_duration("max_duration", d, Duration::days(7))).transpose()?,
+            max_duration: s
+                .max_duration
+                .as_deref()
+                .map(|d| std_duration("max_duration", d, Duration::days(7)))
+                .transpose()?,
         })
     }
 }

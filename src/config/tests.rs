@@ -33,8 +33,8 @@ fn defaults_validate_into_typed_values() {
     assert_eq!(c.datasets.len(), crate::datasets::ALL.len(), "every dataset by default");
     assert_eq!(c.dest, Location::Local("./archive".into()));
     assert!(!format!("{c:?}").contains("s3cr3t"));
-    let c = Config::from_settings(Settings { datasets: "directory_audits, ALL ,signins".into(), ..settings() })
-        .unwrap();
+    let c =
+        Config::from_settings(Settings { datasets: "directory_audits, ALL ,signins".into(), ..settings() }).unwrap();
     assert_eq!(c.datasets[0].name, "directory_audits", "order as named, each once");
     assert_eq!(c.datasets.len(), crate::datasets::ALL.len());
 }
@@ -59,7 +59,10 @@ fn defaults_ignore_the_environment() {
 fn errors_name_the_flag_and_the_variable_clap_declares() {
     assert_eq!(label("tenant_id"), "--tenant-id / ENTRA_TENANT_ID");
     assert_eq!(label("max_duration"), "--max-duration");
-    assert_eq!(label("identity_protection_budget"), "--identity-protection-budget / ARCHIVE_IDENTITY_PROTECTION_BUDGET");
+    assert_eq!(
+        label("identity_protection_budget"),
+        "--identity-protection-budget / ARCHIVE_IDENTITY_PROTECTION_BUDGET"
+    );
     assert_eq!(label(CLIENT_SECRET_VAR), CLIENT_SECRET_VAR);
 }
 
@@ -84,7 +87,10 @@ fn every_error_names_its_setting() {
         (Settings { deadline_margin: "1d".into(), ..settings() }, "--deadline-margin / ARCHIVE_DEADLINE_MARGIN"),
         (Settings { max_duration: Some("forever".into()), ..settings() }, "--max-duration"),
         (Settings { file_size: "12 parsecs".into(), ..settings() }, "--file-size / ARCHIVE_FILE_SIZE"),
-        (Settings { secret_id: Some("arn:aws:secretsmanager:x".into()), ..settings() }, "--secret-id / ENTRA_SECRET_ID"),
+        (
+            Settings { secret_id: Some("arn:aws:secretsmanager:x".into()), ..settings() },
+            "--secret-id / ENTRA_SECRET_ID",
+        ),
     ];
     for (settings, name) in cases {
         let e = error_of(settings);
@@ -104,7 +110,9 @@ fn secrets_manager_settings_need_nothing_else() {
         ..Settings::defaults()
     };
     let c = Config::from_settings(s).unwrap();
-    assert!(matches!(c.credentials, CredentialConfig::SecretsManager { ref secret_id } if secret_id.ends_with(":entra")));
+    assert!(
+        matches!(c.credentials, CredentialConfig::SecretsManager { ref secret_id } if secret_id.ends_with(":entra"))
+    );
     assert_eq!(
         c.dest,
         Location::S3 {

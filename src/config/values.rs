@@ -37,11 +37,7 @@ pub(super) fn destination(value: &str, kms_key_id: Option<&str>) -> Result<Locat
             ));
         }
         let sse = kms.map_or(Sse::BucketDefault, |k| Sse::Kms { key_id: k.to_string() });
-        return Ok(Location::S3 {
-            bucket: bucket.to_string(),
-            prefix: prefix.trim_matches('/').to_string(),
-            sse,
-        });
+        return Ok(Location::S3 { bucket: bucket.to_string(), prefix: prefix.trim_matches('/').to_string(), sse });
     }
     if let Some((scheme, _)) = value.split_once("://") {
         return Err(invalid("dest", format!("{scheme}:// is not supported; give a folder or s3://bucket/prefix")));
@@ -67,9 +63,10 @@ pub(super) fn dataset_list(value: &str) -> Result<Vec<&'static DatasetDef>> {
         let defs: Vec<&'static DatasetDef> = if name.eq_ignore_ascii_case(datasets::ALL_DATASETS) {
             datasets::ALL.to_vec()
         } else {
-            vec![datasets::by_name(name).ok_or_else(|| {
-                invalid("datasets", format!("unknown dataset {name:?}; known: all, {}", known()))
-            })?]
+            vec![
+                datasets::by_name(name)
+                    .ok_or_else(|| invalid("datasets", format!("unknown dataset {name:?}; known: all, {}", known())))?,
+            ]
         };
         for def in defs {
             if !out.iter().any(|d| d.name == def.name) {

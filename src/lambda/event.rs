@@ -4,8 +4,8 @@
 //! wrong and list what is accepted.
 
 use chrono::{DateTime, Utc};
-use serde::de::{self, Deserializer};
 use serde::Deserialize;
+use serde::de::{self, Deserializer};
 use serde_json::Value;
 
 use crate::datasets::{self, DatasetDef};
@@ -84,15 +84,15 @@ pub fn parse_event(event: &Value) -> Result<Action, String> {
 
 fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
     let text = String::deserialize(d)?;
-    DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).map_err(|e| {
-        de::Error::custom(format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})"))
-    })
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| de::Error::custom(format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})")))
 }
 
 fn dataset_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<&'static DatasetDef>>, D::Error> {
     let known = || datasets::ALL.iter().map(|d| d.name).collect::<Vec<_>>().join(", ");
-    let names = Vec::<String>::deserialize(d)
-        .map_err(|_| de::Error::custom("\"datasets\" must be a list of dataset names"))?;
+    let names =
+        Vec::<String>::deserialize(d).map_err(|_| de::Error::custom("\"datasets\" must be a list of dataset names"))?;
     let mut out: Vec<&'static DatasetDef> = Vec::new();
     for name in &names {
         let def = datasets::by_name(name)

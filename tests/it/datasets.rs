@@ -7,8 +7,8 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, Duration, Utc};
 use crate::common::*;
+use chrono::{DateTime, Duration, Utc};
 use graph_sim::{Dataset, RateLimit, Record, SignInEventType, SimConfig};
 use serde_json::Value;
 

@@ -41,8 +41,10 @@ async fn honours_the_contract(backend: &str, open: impl Fn(usize) -> Arc<dyn Des
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_local_folder_honours_the_contract() {
     let dir = tempfile::tempdir().unwrap();
-    honours_the_contract("local folder", |i| Arc::new(LocalFolder::open(dir.path().join(format!("case-{i}"))).unwrap()))
-        .await;
+    honours_the_contract("local folder", |i| {
+        Arc::new(LocalFolder::open(dir.path().join(format!("case-{i}"))).unwrap())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -138,6 +138,10 @@ async fn bad_settings_exit_2_and_name_the_variable() {
     let run: Run = cmd.output().await.unwrap().into();
     run.assert_code(2);
     assert!(run.stderr.contains("ENTRA_CLIENT_SECRET: not set"), "{}", run.stderr);
+    // The test hook too: a crash point that names no point is refused, not ignored.
+    let run = h.run_with_env(t(SECOND_END), &[], &[("ENTRA_ARCHIVE_CRASH_POINT", "nowhere")]).await;
+    run.assert_code(2);
+    assert!(run.stderr.contains("ENTRA_ARCHIVE_CRASH_POINT") && run.stderr.contains("after-file"), "{}", run.stderr);
     assert!(!h.archive.exists(), "nothing is created before the settings are valid");
 }
 

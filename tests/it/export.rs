@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::Duration;
 use crate::common::*;
+use chrono::Duration;
 use graph_sim::Dataset;
 
 const DATASETS: [(Dataset, &str, &str); 2] = [

@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::SdkConfig;
-use chrono::{DateTime, Utc};
 use crate::common::moto::Moto;
 use crate::common::*;
+use aws_config::SdkConfig;
+use chrono::{DateTime, Utc};
 use entra_archive::config::Settings;
 use entra_archive::{Archiver, Aws, Deadline, RetryPolicy, RunSummary};
 use futures::StreamExt;

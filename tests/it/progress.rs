@@ -4,8 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
 use crate::common::*;
+use chrono::{DateTime, Utc};
 use entra_archive::Observer;
 use entra_archive::summary::Window;
 

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::Duration;
 use crate::common::*;
+use chrono::Duration;
 use graph_sim::{Dataset, Record, SignInEventType, SimConfig};
 use serde_json::{Value, json};
 

@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::common::moto::{Moto, xml_text};
 use aws_sdk_s3::types::ServerSideEncryption;
 use bytes::Bytes;
-use crate::common::moto::{Moto, xml_text};
 use entra_archive::Error;
 use entra_archive::destination::{Destination, PutMode, S3Destination, Sse};
 
@@ -213,8 +213,7 @@ async fn kms_encryption_is_asked_for_on_every_write() {
 #[tokio::test]
 async fn a_missing_bucket_is_named() {
     let Setup { moto, dir, .. } = &setup().await;
-    let d =
-        S3Destination::new(moto.s3().await, "no-such-bucket", PREFIX, Sse::BucketDefault, dir.path().into());
+    let d = S3Destination::new(moto.s3().await, "no-such-bucket", PREFIX, Sse::BucketDefault, dir.path().into());
     let text = message(d.put("_state/c.json", Bytes::new(), PutMode::Create).await);
     assert!(
         text.contains(

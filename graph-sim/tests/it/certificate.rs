@@ -3,13 +3,13 @@
 //! fixture keys in `tests/fixtures/certs/`, and each AADSTS error Entra sends
 //! for a bad one.
 
+use crate::common::*;
 use aws_lc_rs::digest::{self, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RSA_PSS_SHA256, RsaEncoding, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::Utc;
-use crate::common::*;
 use graph_sim::{GraphSim, SimConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -2,9 +2,9 @@
 //! with which code and message, permission checked before licence, and the
 //! `roles` tokens carry.
 
+use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use crate::common::*;
 use graph_sim::{Dataset, GraphSim, SimConfig};
 use reqwest::StatusCode;
 

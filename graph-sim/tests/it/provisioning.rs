@@ -2,8 +2,8 @@
 //! 100 ns ticks, `ge`/`le` are refused naming the operator, page sizes, and
 //! both `servicePrincipal` shapes on the wire.
 
-use chrono::TimeDelta;
 use crate::common::*;
+use chrono::TimeDelta;
 use graph_sim::{Dataset, GraphSim, SimConfig};
 use reqwest::StatusCode;
 

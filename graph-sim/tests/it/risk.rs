@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
 use crate::common::*;
+use chrono::{DateTime, TimeDelta, Utc};
 use graph_sim::{Dataset, GraphSim, RateLimit, SimConfig};
 use reqwest::StatusCode;
 use serde_json::Value;

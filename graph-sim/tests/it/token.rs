@@ -1,9 +1,9 @@
 //! The token endpoint over HTTP: success, and each AADSTS error a client can
 //! provoke, with the exact error/code pairing and no secret in any response.
 
+use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use crate::common::*;
 use reqwest::StatusCode;
 
 fn with(form: &[(&'static str, String)], key: &'static str, value: Option<&str>) -> Vec<(&'static str, String)> {

@@ -150,17 +150,7 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::destination::LocalFolder;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap()
-    }
-
-    fn dest() -> (tempfile::TempDir, Arc<dyn Destination>) {
-        let dir = tempfile::tempdir().unwrap();
-        let folder = LocalFolder::open(dir.path()).unwrap();
-        (dir, Arc::new(folder))
-    }
+    use crate::testing::{local_dest as dest, t};
 
     fn checkpoint(through: &str) -> Checkpoint {
         Checkpoint {

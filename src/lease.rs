@@ -134,17 +134,7 @@ fn lease_body(run_id: &str, expires_at: DateTime<Utc>) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::destination::LocalFolder;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap()
-    }
-
-    fn dest() -> (tempfile::TempDir, Arc<dyn Destination>) {
-        let dir = tempfile::tempdir().unwrap();
-        let folder = LocalFolder::open(dir.path()).unwrap();
-        (dir, Arc::new(folder))
-    }
+    use crate::testing::{local_dest as dest, t};
 
     #[tokio::test]
     async fn a_lease_excludes_others_until_released_or_expired() {

@@ -72,6 +72,8 @@ mod run;
 mod schema;
 mod secret;
 mod secrets_manager;
+#[cfg(test)]
+mod testing;
 mod token;
 
 pub use aws::Aws;

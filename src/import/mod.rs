@@ -107,7 +107,10 @@ pub async fn import(dest: Arc<dyn Destination>, job: ImportJob, now: DateTime<Ut
     let handle = Handle::current();
     let worker = {
         let dest = dest.clone();
-        tokio::task::spawn_blocking(move || Importer::new(dest, job, run_id, lease, handle, now).run())
+        let summary = ImportSummary { dataset: job.def.name.to_string(), ..Default::default() };
+        let cells = HashMap::new();
+        let importer = Importer { dest, job, run_id, lease, handle, now, cells, recent: Vec::new(), summary };
+        tokio::task::spawn_blocking(move || importer.run())
     };
     worker.await.map_err(|e| Error::destination("import", "worker", e.to_string()))?
 }
@@ -127,18 +130,6 @@ struct Importer {
 }
 
 impl Importer {
-    fn new(
-        dest: Arc<dyn Destination>,
-        job: ImportJob,
-        run_id: String,
-        lease: Lease,
-        handle: Handle,
-        now: DateTime<Utc>,
-    ) -> Importer {
-        let summary = ImportSummary { dataset: job.def.name.to_string(), ..Default::default() };
-        Importer { dest, job, run_id, lease, handle, now, cells: HashMap::new(), recent: Vec::new(), summary }
-    }
-
     fn run(mut self) -> Result<ImportSummary> {
         let began = Instant::now();
         let outcome = self.read_all();

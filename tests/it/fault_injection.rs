@@ -97,20 +97,12 @@ impl Scenario {
     async fn crashing_pass(&self, end: DateTime<Utc>, point: &str) {
         let c = self.sim.config();
         let now = now_for_end(end);
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_entra-archive"));
-        cmd.env_clear()
-            .env("ENTRA_TENANT_ID", &c.tenant_id)
+        let mut cmd = binary(&self.sim, &self.target.dest());
+        cmd.env("ENTRA_TENANT_ID", &c.tenant_id)
             .env("ENTRA_CLIENT_ID", &c.client_id)
             .env("ENTRA_CLIENT_SECRET", &c.client_secret)
-            .env("GRAPH_BASE_URL", self.sim.url())
-            .env("ENTRA_LOGIN_URL", self.sim.url())
-            .env("ARCHIVE_DEST", self.target.dest())
-            .env("ARCHIVE_GRAPH_BUDGET", "100000/1s")
-            .env("ARCHIVE_IDENTITY_PROTECTION_BUDGET", "100000/1s")
             .env("ENTRA_ARCHIVE_CRASH_POINT", point)
-            .env("ARCHIVE_DATASETS", "signins,directory_audits")
-            .args(["run", "-q", "--json", "--since", FROM, "--now", &now])
-            .kill_on_drop(true);
+            .args(["run", "-q", "--json", "--since", FROM, "--now", &now]);
         if let Target::S3 { endpoint, .. } = &self.target {
             cmd.env("AWS_ENDPOINT_URL", endpoint)
                 .env("AWS_ACCESS_KEY_ID", crate::common::moto::ACCESS_KEY)

@@ -14,21 +14,8 @@ const END: &str = "2026-11-20T16:00:00Z";
 /// `entra-archive run` as a deployed function would be configured, via the CLI.
 async fn run_binary(world: &World, env: &[(&str, &str)]) -> Run {
     let now = now_for_end(t(END));
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_entra-archive"));
-    cmd.env_clear()
-        .env("AWS_ENDPOINT_URL", world.moto.endpoint())
-        .env("AWS_ACCESS_KEY_ID", crate::common::moto::ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", crate::common::moto::SECRET_KEY)
-        .env("AWS_REGION", crate::common::moto::REGION)
-        .env("ENTRA_SECRET_ID", &world.secret_arn)
-        .env("ARCHIVE_DEST", format!("s3://{BUCKET}/{PREFIX}"))
-        .env("GRAPH_BASE_URL", world.sim.url())
-        .env("ENTRA_LOGIN_URL", world.sim.url())
-        .env("ARCHIVE_GRAPH_BUDGET", "1000/1s")
-        .env("ARCHIVE_IDENTITY_PROTECTION_BUDGET", "1000/1s")
-        .env("ARCHIVE_DATASETS", "signins,directory_audits")
-        .args(["run", "--json", "--since", FROM, "--now", &now])
-        .kill_on_drop(true);
+    let mut cmd = world.binary();
+    cmd.args(["run", "--json", "--since", FROM, "--now", &now]);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -145,24 +132,13 @@ async fn the_binary_serves_invocations_under_the_lambda_runtime_api() {
         })
         .collect();
     let api = crate::common::runtime_api::RuntimeApi::start(events).await;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_entra-archive"))
-        .env_clear()
+    // A deployed function archives up to now; graph-sim's records here end at TO.
+    let mut child = world
+        .binary()
         .env("AWS_LAMBDA_RUNTIME_API", api.address())
         .env("AWS_LAMBDA_FUNCTION_NAME", "entra-archive")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_ENDPOINT_URL", world.moto.endpoint())
-        .env("AWS_ACCESS_KEY_ID", crate::common::moto::ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", crate::common::moto::SECRET_KEY)
-        .env("AWS_REGION", crate::common::moto::REGION)
-        .env("ENTRA_SECRET_ID", &world.secret_arn)
-        .env("ARCHIVE_DEST", format!("s3://{BUCKET}/{PREFIX}"))
-        .env("GRAPH_BASE_URL", world.sim.url())
-        .env("ENTRA_LOGIN_URL", world.sim.url())
-        // A deployed function archives up to now; graph-sim's records here end at TO.
-        .env("ARCHIVE_DATASETS", "signins,directory_audits")
-        .env("ARCHIVE_GRAPH_BUDGET", "1000/1s")
-        .env("ARCHIVE_IDENTITY_PROTECTION_BUDGET", "1000/1s")
         .env("ARCHIVE_METRICS_NAMESPACE", "EntraArchiveTest")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

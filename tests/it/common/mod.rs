@@ -65,6 +65,23 @@ pub async fn archiver(settings: Settings, aws: Aws, retry: RetryPolicy) -> Archi
     Archiver::connect(services).await.expect("archiver")
 }
 
+/// The real `entra-archive` with an empty environment but for what every
+/// test gives it: graph-sim as Graph and the token endpoint, the archive at
+/// `dest`, the two datasets most tests are about (datasets.rs covers the
+/// rest), and no pacing (graph-sim is local). Credentials are the caller's.
+pub fn binary(sim: &GraphSim, dest: &str) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_entra-archive"));
+    cmd.env_clear()
+        .env("GRAPH_BASE_URL", sim.url())
+        .env("ENTRA_LOGIN_URL", sim.url())
+        .env("ARCHIVE_DEST", dest)
+        .env("ARCHIVE_DATASETS", "signins,directory_audits")
+        .env("ARCHIVE_GRAPH_BUDGET", "100000/1s")
+        .env("ARCHIVE_IDENTITY_PROTECTION_BUDGET", "100000/1s")
+        .kill_on_drop(true);
+    cmd
+}
+
 pub fn sim_config(seed: u64) -> SimConfig {
     SimConfig { seed, from: t(FROM), to: t(TO), signins: 1200, directory_audits: 700, ..SimConfig::default() }
 }
@@ -131,22 +148,11 @@ impl Harness {
 
     /// The command with the sim's tenant, app, secret and URLs in its environment.
     pub fn command(&self, args: &[&str]) -> tokio::process::Command {
-        let c = self.sim.config();
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_entra-archive"));
-        cmd.env_clear()
-            .env("ENTRA_TENANT_ID", &c.tenant_id)
-            .env("ENTRA_CLIENT_ID", &c.client_id)
-            .env("ENTRA_CLIENT_SECRET", &c.client_secret)
-            .env("GRAPH_BASE_URL", self.sim.url())
-            .env("ENTRA_LOGIN_URL", self.sim.url())
-            .env("ARCHIVE_DEST", &self.archive)
-            // The two datasets most tests are about; tests/datasets.rs covers the rest.
-            .env("ARCHIVE_DATASETS", "signins,directory_audits")
-            // graph-sim is local: no need to pace under Graph\'s 5 requests per 10 s.
-            .env("ARCHIVE_GRAPH_BUDGET", "1000/1s")
-            .env("ARCHIVE_IDENTITY_PROTECTION_BUDGET", "1000/1s")
-            .args(args)
-            .kill_on_drop(true);
+        let mut cmd = binary(&self.sim, &self.archive.display().to_string());
+        cmd.env("ENTRA_TENANT_ID", &self.sim.config().tenant_id)
+            .env("ENTRA_CLIENT_ID", &self.sim.config().client_id)
+            .env("ENTRA_CLIENT_SECRET", &self.sim.config().client_secret)
+            .args(args);
         cmd
     }
 

@@ -97,6 +97,18 @@ impl World {
         App::new(settings, Aws::given(aws), RetryPolicy { max_retries: 2, ..RetryPolicy::default() })
     }
 
+    /// The real `entra-archive` as a deployed function is configured: the
+    /// credentials in the secret, the archive in the bucket, AWS at moto.
+    pub fn binary(&self) -> tokio::process::Command {
+        let mut cmd = super::binary(&self.sim, &format!("s3://{BUCKET}/{PREFIX}"));
+        cmd.env("AWS_ENDPOINT_URL", self.moto.endpoint())
+            .env("AWS_ACCESS_KEY_ID", super::moto::ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", super::moto::SECRET_KEY)
+            .env("AWS_REGION", super::moto::REGION)
+            .env("ENTRA_SECRET_ID", &self.secret_arn);
+        cmd
+    }
+
     /// Every object under the archive prefix, copied to `dir` with the same
     /// relative keys (so the local readers apply).
     pub async fn download(&self, dir: &Path) -> Vec<String> {

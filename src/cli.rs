@@ -80,8 +80,10 @@ enum Command {
     ///
     /// Checks each data file's size, SHA-256, row count and row-key hash
     /// against its manifest, that no record is in two files, and that every
-    /// manifest has its file. Needs no Entra credentials; s3:// uses the
-    /// standard AWS settings. Exit status: 0 clean (warnings allowed),
+    /// manifest has its file. The archive is opened read-only: nothing is
+    /// created or changed, and a missing folder is an error. Needs no Entra
+    /// credentials; s3:// uses the standard AWS settings. Exit status: 0
+    /// clean (warnings allowed),
     /// 1 a problem found, 2 bad settings.
     Verify(VerifyArgs),
     /// Convert log files already on disk into the archive.

@@ -55,7 +55,9 @@ struct Scenario {
     rng: StdRng,
     sim: GraphSim,
     target: Target,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    /// The S3 archive's data files mirrored so far (key → ETag).
+    mirrored: std::sync::Mutex<BTreeMap<String, String>>,
     log: Vec<String>,
     /// What this scenario exercised, for the report.
     tally: BTreeMap<String, usize>,
@@ -136,33 +138,52 @@ impl Scenario {
         }
     }
 
-    /// The archive as a local folder (S3 is downloaded).
-    async fn local_copy(&self, into: &Path) -> PathBuf {
-        match &self.target {
-            Target::Local(root) => root.clone(),
-            Target::S3 { aws, prefix, .. } => {
-                let s3 = entra_archive::destination::s3_client(aws).await;
-                let mut pages =
-                    s3.list_objects_v2().bucket(BUCKET).prefix(format!("{prefix}/")).into_paginator().send();
-                while let Some(page) = pages.next().await {
-                    for object in page.unwrap().contents() {
-                        let key = object.key().unwrap();
-                        let got = s3.get_object().bucket(BUCKET).key(key).send().await.unwrap();
-                        let path = into.join(key.strip_prefix(&format!("{prefix}/")).unwrap());
-                        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                        std::fs::write(path, got.body.collect().await.unwrap().into_bytes()).unwrap();
-                    }
+    /// The archive's data files as a local folder: a local archive itself;
+    /// for S3, a mirror of its `.parquet` objects kept beside the scenario,
+    /// which fetches only the objects that are new or changed since the last
+    /// check (by ETag) and drops those that are gone.
+    async fn local_copy(&self) -> PathBuf {
+        let Target::S3 { aws, prefix, .. } = &self.target else {
+            let Target::Local(root) = &self.target else { unreachable!() };
+            return root.clone();
+        };
+        let root = self.dir.path().join("mirror");
+        let s3 = entra_archive::destination::s3_client(aws).await;
+        let strip = format!("{prefix}/");
+        let mut listed = BTreeMap::new();
+        let mut pages = s3.list_objects_v2().bucket(BUCKET).prefix(&strip).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for object in page.unwrap().contents() {
+                let key = object.key().unwrap().strip_prefix(&strip).unwrap().to_string();
+                if key.ends_with(".parquet") && !key.starts_with('_') {
+                    listed.insert(key, object.e_tag().unwrap_or_default().to_string());
                 }
-                into.to_path_buf()
             }
         }
+        let stale: Vec<String> = {
+            let mut mirrored = self.mirrored.lock().unwrap();
+            let gone: Vec<String> = mirrored.keys().filter(|k| !listed.contains_key(*k)).cloned().collect();
+            for key in &gone {
+                mirrored.remove(key);
+                std::fs::remove_file(root.join(key)).unwrap();
+            }
+            listed.iter().filter(|(k, etag)| mirrored.get(*k) != Some(etag)).map(|(k, _)| k.clone()).collect()
+        };
+        for key in stale {
+            let got = s3.get_object().bucket(BUCKET).key(format!("{strip}{key}")).send().await.unwrap();
+            let etag = got.e_tag().unwrap_or_default().to_string();
+            let path = root.join(&key);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, got.body.collect().await.unwrap().into_bytes()).unwrap();
+            self.mirrored.lock().unwrap().insert(key, etag);
+        }
+        root
     }
 
     /// Exactly the server's records before `end`, none twice, raw intact;
     /// `complete: false` only checks that nothing is duplicated or invented.
     async fn check(&self, end: DateTime<Utc>, complete: bool) {
-        let copy = tempfile::tempdir().unwrap();
-        let root = self.local_copy(copy.path()).await;
+        let root = self.local_copy().await;
         for (ds, name) in DATASETS {
             let rows = rows_under(&root, name);
             let source: std::collections::HashMap<String, String> =
@@ -240,8 +261,18 @@ async fn run_scenario(id: usize, seed: u64, moto: Arc<Moto>) -> BTreeMap<String,
     let page = rng.random_range(2..12);
     sim.set_switches(|s| s.max_page_size = Some(page));
     let log = vec![format!("seed {seed}, scenario {id}, page size {page}")];
-    let mut s =
-        Scenario { id, rng, sim, target, _dir: dir, log, tally: BTreeMap::new(), pushed: 0, expiry_queued_until: 0 };
+    let mut s = Scenario {
+        id,
+        rng,
+        sim,
+        target,
+        dir,
+        mirrored: Default::default(),
+        log,
+        tally: BTreeMap::new(),
+        pushed: 0,
+        expiry_queued_until: 0,
+    };
     s.count(match s.target {
         Target::Local(_) => "destination: local folder",
         Target::S3 { .. } => "destination: S3 (moto)",

@@ -256,3 +256,23 @@ async fn an_s3_archive_verifies_with_aws_settings_alone() {
     let manifest_key = format!("_manifests/{}.json", victim.strip_suffix(".parquet").unwrap());
     assert!(has(&findings(&checked), &manifest_key, "manifest without data file"), "{}", checked.stdout);
 }
+
+/// `verify` opens the archive read-only: a mistyped or unmounted folder is
+/// an error, not an empty archive, and nothing is created there or in it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_folder_is_an_error_and_verify_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("archive-typo");
+    let run = verify(&missing, &[]).await;
+    run.assert_code(1);
+    assert!(run.json()["error"].as_str().unwrap().contains("does not exist"), "{}", run.stdout);
+    assert!(!missing.exists(), "verify created the folder");
+
+    let h = archived().await;
+    let staging = h.archive.join("_staging");
+    std::fs::remove_dir_all(&staging).unwrap();
+    let before = h.snapshot();
+    verify(&h.archive, &[]).await.assert_code(0);
+    assert!(!staging.exists(), "verify created a staging folder");
+    assert_eq!(h.snapshot(), before, "verify changed the archive");
+}

@@ -83,8 +83,7 @@ enum Command {
     /// manifest has its file. The archive is opened read-only: nothing is
     /// created or changed, and a missing folder is an error. Needs no Entra
     /// credentials; s3:// uses the standard AWS settings. Exit status: 0
-    /// clean (warnings allowed),
-    /// 1 a problem found, 2 bad settings.
+    /// clean (warnings allowed), 1 a problem found, 2 bad settings.
     Verify(VerifyArgs),
     /// Convert log files already on disk into the archive.
     ///

@@ -355,6 +355,7 @@ async fn verify(args: VerifyArgs) -> ExitCode {
 fn print_datasets() {
     for def in datasets::ALL {
         println!("{} — {}", def.name, def.description);
+        println!("  schema version: {}", def.schema_version);
         println!("  permissions: {}", def.permissions.join(", "));
         if let Some(licence) = def.licence {
             println!("  licence: {licence}");

@@ -14,7 +14,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use arrow::datatypes::{SchemaRef, TimestampNanosecondType};
+use arrow::datatypes::SchemaRef;
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
@@ -31,7 +31,7 @@ use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
 use crate::error::{BoxError, Error, Result};
-use crate::record::row_key;
+use crate::record::{Record, row_key};
 use crate::schema::{ID_COLUMN, RAW_COLUMN};
 
 /// zstd level: on 1M sign-ins, level 3 made no smaller files than level 1
@@ -312,34 +312,36 @@ fn text_bytes(column: &ArrayRef) -> usize {
     })
 }
 
-/// The row keys a file holds (see `record::row_key`): its `id`
-/// column, or with `version_column` (a versioned dataset's time column) each
-/// row's id and version together.
-pub(crate) fn read_keys(key: &str, bytes: Bytes, version_column: Option<&str>) -> Result<Vec<String>> {
+/// The row keys a file holds (see `record::row_key`): its `id` column, or
+/// for a versioned dataset (`version_field`: its time property) each row's
+/// id and version together. The version is read from the row's `raw` text,
+/// which is exact to Graph's 100 ns tick whatever the time column's unit.
+pub(crate) fn read_keys(key: &str, bytes: Bytes, version_field: Option<&str>) -> Result<Vec<String>> {
     let fail = |source: BoxError| Error::Parquet { op: "read", key: key.to_string(), source };
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| fail(e.into()))?;
-    let columns = std::iter::once(ID_COLUMN).chain(version_column);
+    let columns = std::iter::once(ID_COLUMN).chain(version_field.map(|_| RAW_COLUMN));
     let mask = ProjectionMask::columns(builder.parquet_schema(), columns);
     let reader = builder.with_projection(mask).build().map_err(|e| fail(e.into()))?;
     let mut keys = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| fail(e.into()))?;
-        let column = batch.column_by_name(ID_COLUMN).ok_or_else(|| fail("the file has no id column".into()))?;
-        let ids = column.as_string_opt::<i32>().ok_or_else(|| fail("the id column is not text".into()))?;
-        match version_column {
-            None => keys.extend(ids.iter().flatten().map(str::to_owned)),
-            Some(name) => {
-                let versions = batch
-                    .column_by_name(name)
-                    .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
-                    .ok_or_else(|| fail(format!("the file has no timestamp column {name}").into()))?;
-                for row in 0..batch.num_rows() {
-                    if ids.is_valid(row) {
-                        let version = versions.is_valid(row).then(|| versions.value(row));
-                        keys.push(row_key(true, ids.value(row), version));
-                    }
-                }
-            }
+        let text = |name: &str| {
+            let column =
+                batch.column_by_name(name).ok_or_else(|| fail(format!("the file has no {name} column").into()))?;
+            column.as_string_opt::<i32>().ok_or_else(|| fail(format!("the {name} column is not text").into()))
+        };
+        let ids = text(ID_COLUMN)?;
+        let Some(field) = version_field else {
+            keys.extend(ids.iter().flatten().map(str::to_owned));
+            continue;
+        };
+        let raws = text(RAW_COLUMN)?;
+        for row in (0..batch.num_rows()).filter(|&row| ids.is_valid(row)) {
+            let version = Record::parse(raws.value(row), field)
+                .map_err(|e| fail(format!("row {row}: {e}").into()))?
+                .time
+                .timestamp_nanos_opt();
+            keys.push(row_key(true, ids.value(row), version));
         }
     }
     Ok(keys)
@@ -381,7 +383,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.parquet");
         write_file(&path, &[batch(def.name, &states)], vec![]).unwrap();
-        let keys = read_keys("r", Bytes::from(std::fs::read(&path).unwrap()), Some("last_updated_date_time")).unwrap();
+        let keys = read_keys("r", Bytes::from(std::fs::read(&path).unwrap()), Some(def.time_field)).unwrap();
         let expected: Vec<String> = states.iter().map(|t| Record::parse(t, def.time_field).unwrap().key(def)).collect();
         assert_eq!(keys, expected);
         assert_eq!(keys[1], "r1@1795508400000000100", "two states of one detection are two rows");

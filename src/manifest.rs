@@ -12,6 +12,7 @@
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{LogicalType, TimeUnit};
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::statistics::Statistics;
 use serde::{Deserialize, Serialize};
@@ -40,17 +41,20 @@ pub(crate) mod meta {
     pub(crate) const GRAPH_QUERY: &str = "entra_archive.graph_query";
     /// Version of entra-archive that wrote the file.
     pub(crate) const VERSION: &str = "entra_archive.version";
+    /// The dataset's schema version the file was written with (absent: 1).
+    pub(crate) const SCHEMA_VERSION: &str = "entra_archive.schema_version";
 
     /// The metadata every data file carries: where its records came from.
     pub(crate) fn pairs(
-        dataset: &str,
+        def: &crate::datasets::DatasetDef,
         tenant_id: &str,
         run_id: &str,
         (start, end): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
         query: &str,
     ) -> Vec<parquet::file::metadata::KeyValue> {
         [
-            (DATASET, dataset.to_string()),
+            (DATASET, def.name.to_string()),
+            (SCHEMA_VERSION, def.schema_version.to_string()),
             (TENANT_ID, tenant_id.to_string()),
             (RUN_ID, run_id.to_string()),
             (SLICE_START, start.to_rfc3339()),
@@ -99,8 +103,19 @@ pub(crate) struct Manifest {
     pub graph_query: String,
     /// entra-archive version that wrote the data file.
     pub tool_version: String,
+    /// The dataset's schema version the data file was written with (1 for
+    /// files from before versions were recorded).
+    #[serde(default = "first_schema_version")]
+    pub schema_version: u32,
     /// When this manifest was written.
     pub written_at: DateTime<Utc>,
+}
+
+/// The schema version of files that do not record one.
+pub(crate) const FIRST_SCHEMA_VERSION: u32 = 1;
+
+fn first_schema_version() -> u32 {
+    FIRST_SCHEMA_VERSION
 }
 
 /// Hex SHA-256 over `keys` sorted, each followed by a newline: the same for
@@ -123,8 +138,7 @@ pub(crate) fn file_digest(bytes: &[u8]) -> String {
 
 /// The row keys of a data file of `def` (see [`encode::read_keys`]).
 pub(crate) fn row_keys(def: &DatasetDef, key: &str, bytes: Bytes) -> Result<Vec<String>> {
-    let version = def.versioned.then(|| column_name(def.time_field));
-    encode::read_keys(key, bytes, version.as_deref())
+    encode::read_keys(key, bytes, def.versioned.then_some(def.time_field))
 }
 
 impl Manifest {
@@ -201,6 +215,7 @@ impl Manifest {
             bytes,
             graph_query: value(meta::GRAPH_QUERY),
             tool_version: value(meta::VERSION),
+            schema_version: value(meta::SCHEMA_VERSION).parse().unwrap_or(FIRST_SCHEMA_VERSION),
             written_at,
         }
     }
@@ -220,11 +235,19 @@ impl Manifest {
     }
 }
 
-/// Min and max of a timestamp column, from the row groups' statistics.
+/// Min and max of a timestamp column, from the row groups' statistics, in
+/// the column's own unit (microseconds; nanoseconds in schema version 1).
 fn time_range(metadata: &ParquetMetaData, column: &str) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
     let schema = metadata.file_metadata().schema_descr();
     let Some(index) = schema.columns().iter().position(|c| c.path().string() == column) else {
         return (None, None);
+    };
+    let to_time: fn(i64) -> DateTime<Utc> = match schema.column(index).logical_type_ref() {
+        Some(LogicalType::Timestamp(t)) if t.unit == TimeUnit::NANOS => DateTime::from_timestamp_nanos,
+        Some(LogicalType::Timestamp(t)) if t.unit == TimeUnit::MICROS => {
+            |v| DateTime::from_timestamp_micros(v).unwrap_or_default()
+        }
+        _ => return (None, None),
     };
     let (mut min, mut max): (Option<i64>, Option<i64>) = (None, None);
     for group in metadata.row_groups() {
@@ -237,7 +260,7 @@ fn time_range(metadata: &ParquetMetaData, column: &str) -> (Option<DateTime<Utc>
             }
         }
     }
-    (min.map(DateTime::from_timestamp_nanos), max.map(DateTime::from_timestamp_nanos))
+    (min.map(to_time), max.map(to_time))
 }
 
 #[cfg(test)]
@@ -276,7 +299,7 @@ mod tests {
         assert_eq!(keys, vec!["b", "a"]);
         assert_eq!((m.records, m.row_keys, m.bytes, m.sha256.as_str()), (2, 2, info.bytes, info.sha256.as_str()));
         assert_eq!(m.row_keys_sha256, keys_digest(&keys));
-        assert_eq!(m.min_time, Some("2026-11-24T08:10:00.1234567Z".parse().unwrap()));
+        assert_eq!(m.min_time, Some("2026-11-24T08:10:00.123456Z".parse().unwrap()), "to the microsecond");
         assert_eq!(m.max_time, Some("2026-11-24T08:30:00Z".parse().unwrap()));
         assert_eq!((m.run_id.as_str(), m.graph_query.as_str()), ("run-1", "/v1.0/auditLogs/signIns?$top=1000"));
         assert_eq!(Manifest::parse(&m.to_bytes()).unwrap(), m);

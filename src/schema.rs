@@ -39,7 +39,7 @@ fn data_type(kind: &Kind) -> DataType {
         Kind::Int32 => DataType::Int32,
         Kind::Int64 => DataType::Int64,
         Kind::Float64 => DataType::Float64,
-        Kind::Timestamp => DataType::Timestamp(TimeUnit::Nanosecond, Some(UTC.into())),
+        Kind::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some(UTC.into())),
         Kind::Struct(fields) => DataType::Struct(struct_fields(fields)),
         Kind::List(item) => DataType::List(Arc::new(list_item(item))),
     }
@@ -51,4 +51,63 @@ pub(crate) fn struct_fields(fields: &[Field]) -> Fields {
 
 pub(crate) fn list_item(item: &Kind) -> ArrowField {
     ArrowField::new(LIST_ITEM, data_type(item), true)
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+    use crate::datasets::ALL;
+
+    /// Each dataset's schema as of its `schema_version`: a change to the
+    /// columns without a new version (which `upgrade` needs to find the
+    /// files to rewrite) fails here.
+    const FINGERPRINTS: &[(&str, u32, &str)] = &[
+        ("signins", 2, "1c319f2ae7e11974"),
+        ("signins_noninteractive", 2, "16e445f2d4d8253d"),
+        ("signins_service_principal", 2, "16e445f2d4d8253d"),
+        ("signins_managed_identity", 2, "16e445f2d4d8253d"),
+        ("directory_audits", 2, "eb3a3eaba1526e6e"),
+        ("provisioning", 2, "ec159dca97471f5e"),
+        ("risk_detections", 2, "52b6c64d1c115a92"),
+    ];
+
+    #[test]
+    fn a_schema_changes_only_with_its_version() {
+        let mut wrong = Vec::new();
+        for def in ALL {
+            let fields = format!("{:?}", def.fields);
+            let print = hex::encode(&Sha256::digest(fields.as_bytes())[..8]);
+            let pinned = FINGERPRINTS.iter().find(|(name, ..)| *name == def.name);
+            if pinned != Some(&(def.name, def.schema_version, print.as_str())) {
+                wrong.push(format!("(\"{}\", {}, \"{print}\"),", def.name, def.schema_version));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "a schema changed: bump the dataset's schema_version (and say what changed in docs/schema.md), then pin:\n{}",
+            wrong.join("\n")
+        );
+    }
+
+    #[test]
+    fn every_time_column_is_utc_microseconds() {
+        fn times(data_type: &DataType, out: &mut Vec<DataType>) {
+            match data_type {
+                DataType::Timestamp(..) => out.push(data_type.clone()),
+                DataType::Struct(fields) => fields.iter().for_each(|f| times(f.data_type(), out)),
+                DataType::List(item) => times(item.data_type(), out),
+                _ => {}
+            }
+        }
+        for def in ALL {
+            let mut found = Vec::new();
+            arrow_schema(def).fields().iter().for_each(|f| times(f.data_type(), &mut found));
+            assert!(!found.is_empty(), "{def}");
+            for t in found {
+                assert_eq!(t, DataType::Timestamp(TimeUnit::Microsecond, Some(UTC.into())), "{def}");
+            }
+        }
+    }
 }

@@ -1,9 +1,8 @@
 -- provisioning: failed provisioning events per source → target system and
--- error code, with an example reason. service_principal is a list (Graph
--- sends one object or a list; the archive always stores a list).
+-- error code, with an example reason.
 SELECT source_system.display_name                                   AS source_system,
        target_system.display_name                                   AS target_system,
-       service_principal[1].display_name                            AS provisioning_app,
+       service_principal.display_name                               AS provisioning_app,
        provisioning_action,
        provisioning_status_info.error_information.error_code        AS error_code,
        count(*)                                                     AS failures,

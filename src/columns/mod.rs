@@ -15,7 +15,7 @@ use std::sync::Arc;
 use arrow::array::NullBufferBuilder;
 use arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListArray, RecordBatch, StringBuilder,
-    StructArray, TimestampNanosecondBuilder,
+    StructArray, TimestampMicrosecondBuilder,
 };
 use arrow::buffer::{OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::SchemaRef;
@@ -120,7 +120,7 @@ enum Column {
     I32(Int32Builder),
     I64(Int64Builder),
     F64(Float64Builder),
-    Time(TimestampNanosecondBuilder),
+    Time(TimestampMicrosecondBuilder),
     Struct(StructColumn),
     List(ListColumn),
 }
@@ -157,7 +157,7 @@ impl Column {
             Kind::Int32 => Column::I32(Int32Builder::new()),
             Kind::Int64 => Column::I64(Int64Builder::new()),
             Kind::Float64 => Column::F64(Float64Builder::new()),
-            Kind::Timestamp => Column::Time(TimestampNanosecondBuilder::new()),
+            Kind::Timestamp => Column::Time(TimestampMicrosecondBuilder::new()),
             Kind::Struct(fields) => Column::Struct(StructColumn::new(fields)),
             Kind::List(item) => Column::List(ListColumn {
                 kind: item,

@@ -121,7 +121,7 @@ impl<'de> Visitor<'de> for IntoColumn<'_> {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         match self.0 {
             Column::Str(b) => b.append_value(v),
-            Column::Time(b) => b.append_option(parse_time(v).and_then(|t| t.timestamp_nanos_opt())),
+            Column::Time(b) => b.append_option(parse_time(v).map(|t| t.timestamp_micros())),
             Column::F64(b) => b.append_option(float_text(v)),
             other => other.append_null(),
         }

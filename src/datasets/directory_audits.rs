@@ -60,4 +60,5 @@ pub(super) static DEF: DatasetDef = DatasetDef {
     range: RangeOps::GeLe,
     throttle: Throttle::AuditLogs,
     versioned: false,
+    schema_version: 2,
 };

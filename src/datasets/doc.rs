@@ -17,7 +17,7 @@ pub(crate) fn sql_type(kind: &Kind) -> String {
         Kind::Int32 => "INTEGER".into(),
         Kind::Int64 => "BIGINT".into(),
         Kind::Float64 => "DOUBLE".into(),
-        Kind::Timestamp => "TIMESTAMP WITH TIME ZONE (ns, UTC)".into(),
+        Kind::Timestamp => "TIMESTAMP WITH TIME ZONE (µs, UTC)".into(),
         Kind::Struct(_) => "STRUCT".into(),
         Kind::List(item) => match item {
             Kind::Struct(_) => "STRUCT[]".into(),
@@ -27,7 +27,7 @@ pub(crate) fn sql_type(kind: &Kind) -> String {
 }
 
 /// The type of a value as the Glue Data Catalog (Hive DDL, read by Athena)
-/// names it. Timestamps are Parquet nanosecond UTC timestamps, which Athena
+/// names it. Timestamps are Parquet microsecond UTC timestamps, which Athena
 /// reads as `timestamp` (millisecond precision in queries).
 pub fn hive_type(kind: &Kind) -> String {
     match kind {
@@ -88,6 +88,7 @@ fn dataset(out: &mut String, def: &DatasetDef) {
     };
     let _ = writeln!(out, "- endpoint: `GET /{}?$filter=…&$top={}`, filter {filter}", def.path, def.page_size);
     let _ = writeln!(out, "- partitioned by: `{}`", column_name(def.time_field));
+    let _ = writeln!(out, "- schema version: {}", def.schema_version);
     let _ = writeln!(out, "- application permissions: {}", list(def.permissions));
     let _ = writeln!(out, "- licence: {}", def.licence.unwrap_or("none (any tenant)"));
     if def.versioned {

@@ -10,6 +10,9 @@
 //! `convert`, which never fails on an unexpected shape: the typed value
 //! becomes null and the record's `raw` column keeps what Graph sent.
 
+mod beta_types;
+#[cfg(test)]
+mod conformance;
 mod directory_audits;
 pub mod doc;
 mod provisioning;
@@ -33,7 +36,9 @@ pub enum Kind {
     Int64,
     /// 64-bit float; accepts JSON numbers and the strings `NaN`, `INF`, `-INF`.
     Float64,
-    /// An RFC 3339 date-time, stored as UTC nanoseconds.
+    /// An RFC 3339 date-time, stored as UTC microseconds: the unit every
+    /// engine reads (Spark refuses nanoseconds). Graph sends 100 ns ticks;
+    /// the 7th fractional digit is truncated here and kept exact in `raw`.
     Timestamp,
     /// A nested object with these fields.
     Struct(&'static [Field]),
@@ -115,6 +120,11 @@ pub struct DatasetDef {
     /// time (riskDetections): each version seen is a row of its own,
     /// identified by `id` and `time_field` together.
     pub versioned: bool,
+    /// Version of the typed schema, recorded in every data file and its
+    /// manifest: bumped whenever a column is added, removed or retyped, so
+    /// `upgrade` knows which files to re-derive from `raw`. Version 1 is
+    /// every file written before versions were recorded.
+    pub schema_version: u32,
 }
 
 /// Datasets are the same when their names are.

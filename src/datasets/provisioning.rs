@@ -54,9 +54,9 @@ pub(super) static DEF: DatasetDef = DatasetDef {
         field("initiatedBy", Struct(INITIATOR)),
         field("provisioningStatusInfo", Struct(STATUS_INFO)),
         field("provisioningSteps", List(&Struct(STEP))),
-        // A collection per the resource page, a single object in Graph's own
-        // examples: both are read as a list.
-        field("servicePrincipal", List(&Struct(SERVICE_PRINCIPAL))),
+        // A single object in the metadata and in every documented example
+        // (schema version 1 stored a list).
+        field("servicePrincipal", Struct(SERVICE_PRINCIPAL)),
         field("sourceIdentity", Struct(IDENTITY)),
         field("targetIdentity", Struct(IDENTITY)),
         field("sourceSystem", Struct(SYSTEM)),
@@ -68,4 +68,5 @@ pub(super) static DEF: DatasetDef = DatasetDef {
     range: RangeOps::GtLt,
     throttle: Throttle::AuditLogs,
     versioned: false,
+    schema_version: 2,
 };

@@ -51,4 +51,5 @@ pub(super) static DEF: DatasetDef = DatasetDef {
     range: RangeOps::GeLe,
     throttle: Throttle::IdentityProtection,
     versioned: true,
+    schema_version: 2,
 };

@@ -1,6 +1,8 @@
 //! `signins`: interactive user sign-ins from Graph v1.0 (`signIn`, graph-api.md §6.1).
 
-use super::types::{APPLIED_CA_POLICY, DEVICE_DETAIL, SIGN_IN_LOCATION, SIGN_IN_STATUS};
+use super::types::{
+    APPLIED_CA_POLICY, AUTHENTICATION_APP_DEVICE_DETAILS, DEVICE_DETAIL, SIGN_IN_LOCATION, SIGN_IN_STATUS,
+};
 use super::{DatasetDef, Kind, RangeOps, Throttle, field};
 use Kind::*;
 
@@ -38,9 +40,17 @@ pub(super) static DEF: DatasetDef = DatasetDef {
         field("deviceDetail", Struct(DEVICE_DETAIL)),
         field("location", Struct(SIGN_IN_LOCATION)),
         field("appliedConditionalAccessPolicies", List(&Struct(APPLIED_CA_POLICY))),
+        // Since schema version 2.
+        field("userAgent", String),
+        field("homeTenantId", String),
+        field("resourceTenantId", String),
+        field("servicePrincipalId", String),
+        field("servicePrincipalName", String),
+        field("authenticationAppDeviceDetails", Struct(AUTHENTICATION_APP_DEVICE_DETAILS)),
     ],
     filter: None,
     range: RangeOps::GeLe,
     throttle: Throttle::AuditLogs,
     versioned: false,
+    schema_version: 2,
 };

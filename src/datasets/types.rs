@@ -28,7 +28,7 @@ pub(crate) const MODIFIED_PROPERTY: &[Field] =
 pub(crate) const SIGN_IN_STATUS: &[Field] =
     &[field("errorCode", Int32), field("failureReason", String), field("additionalDetails", String)];
 
-/// `deviceDetail`.
+/// v1.0 `deviceDetail` (beta's has more: `beta_types`).
 pub(crate) const DEVICE_DETAIL: &[Field] = &[
     field("deviceId", String),
     field("displayName", String),
@@ -39,11 +39,19 @@ pub(crate) const DEVICE_DETAIL: &[Field] = &[
     field("trustType", String),
 ];
 
-/// `appliedConditionalAccessPolicy`.
+/// v1.0 `appliedConditionalAccessPolicy` (beta's has more: `beta_types`).
 pub(crate) const APPLIED_CA_POLICY: &[Field] = &[
     field("id", String),
     field("displayName", String),
     field("enforcedGrantControls", List(&String)),
     field("enforcedSessionControls", List(&String)),
     field("result", String),
+];
+
+/// `authenticationAppDeviceDetails`.
+pub(crate) const AUTHENTICATION_APP_DEVICE_DETAILS: &[Field] = &[
+    field("appVersion", String),
+    field("clientApp", String),
+    field("deviceId", String),
+    field("operatingSystem", String),
 ];

@@ -265,7 +265,7 @@ impl Importer {
             tenant_id: self.job.tenant_id.clone(),
             staging: self.dest.staging_dir().to_path_buf(),
             run_id: self.run_id.clone(),
-            metadata: meta::pairs(def.name, &self.job.tenant_id, &self.run_id, hour, "import"),
+            metadata: meta::pairs(def, &self.job.tenant_id, &self.run_id, hour, "import"),
             limits: self.job.limits,
         };
         self.cells.insert(cell, CellFiles::new(spec, known, seq, self.now));

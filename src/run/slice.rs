@@ -63,7 +63,7 @@ impl Pass<'_, '_> {
             staging: run.dest.staging_dir().to_path_buf(),
             run_id: run.run_id.clone(),
             metadata: meta::pairs(
-                def.name,
+                def,
                 run.tenant_id,
                 &run.run_id,
                 (slice.start, slice.end),

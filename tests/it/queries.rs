@@ -158,7 +158,7 @@ async fn shipped_duckdb_queries_answer_what_the_records_say() {
     let failed = provisioning.iter().filter(|p| p["provisioningStatusInfo"]["status"] == "failure").count() as i64;
     let prov = rows(&results, "provisioning_failures");
     assert_eq!(sum(&prov, "failures"), failed);
-    assert!(prov.iter().all(|r| r["provisioning_app"].is_string()), "service_principal object or list: always a list");
+    assert!(prov.iter().all(|r| r["provisioning_app"].is_string()), "service_principal is one object");
 
     // Risk detections: the latest state of each equals what Graph holds now.
     let held: HashMap<String, Value> = h

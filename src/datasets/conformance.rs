@@ -1,0 +1,201 @@
+//! The datasets' schemas checked against Microsoft's own metadata
+//! (`tests/fixtures/graph-metadata.txt`, taken from microsoftgraph/msgraph-metadata
+//! and the beta SDK models): every property of each resource, and of every
+//! complex type it reaches, has a typed column of the metadata's shape.
+//! A failure names the dataset and the property path.
+
+use std::collections::HashMap;
+
+use super::{ALL, Field, Kind};
+
+const METADATA: &str = include_str!("../../tests/fixtures/graph-metadata.txt");
+
+/// Where each dataset's resource is declared: the metadata section (by the
+/// start of its `# ` header) and the type name there. A dataset is checked
+/// against every source listed (beta `signIn` has two: the SDK models from
+/// the Prod metadata, and the USNat CSDL with exact integer widths).
+const SOURCES: &[(&str, &[(&str, &str)])] = &[
+    ("signins", &[("v1.0 (", "microsoft.graph.signIn")]),
+    ("signins_noninteractive", BETA_SIGN_IN),
+    ("signins_service_principal", BETA_SIGN_IN),
+    ("signins_managed_identity", BETA_SIGN_IN),
+    ("directory_audits", &[("v1.0 (", "microsoft.graph.directoryAudit")]),
+    ("provisioning", &[("v1.0 (", "microsoft.graph.provisioningObjectSummary")]),
+    ("risk_detections", &[("v1.0 (", "microsoft.graph.riskDetection")]),
+];
+
+const BETA_SIGN_IN: &[(&str, &str)] = &[
+    ("beta signIn (msgraph-beta-sdk-python", "sign_in"),
+    ("beta signIn (msgraph-metadata schemas/beta-USNat", "microsoft.graph.signIn"),
+];
+
+/// Columns the metadata does not declare but Microsoft's documented example
+/// responses carry, so they are kept: (type, property, where Graph shows it).
+const DOCUMENTED_EXTRAS: &[(&str, &str, &str)] = &[
+    ("microsoft.graph.userIdentity", "userType", "v1.0 directoryaudit-list.md, example 2"),
+    ("microsoft.graph.userIdentity", "homeTenantId", "v1.0 directoryaudit-list.md, example 2"),
+    ("microsoft.graph.userIdentity", "homeTenantName", "v1.0 directoryaudit-list.md, example 2"),
+];
+
+/// How an undeclared column is reported.
+const NOT_DECLARED: &str = "not in the metadata of";
+
+/// One declared property.
+struct Property<'m> {
+    name: &'m str,
+    ty: &'m str,
+    kind: &'m str,
+}
+
+/// The metadata: section header → type name → properties.
+struct Metadata<'m> {
+    sections: Vec<(&'m str, HashMap<&'m str, Vec<Property<'m>>>)>,
+}
+
+impl<'m> Metadata<'m> {
+    fn parse(text: &'m str) -> Metadata<'m> {
+        let mut sections: Vec<(&str, HashMap<&str, Vec<Property>>)> = Vec::new();
+        let mut current: Option<&str> = None;
+        for line in text.lines() {
+            if let Some(header) = line.strip_prefix("# ") {
+                sections.push((header, HashMap::new()));
+            } else if let Some(rest) = line.strip_prefix("== ") {
+                let name = rest.split_whitespace().next().expect("a type name");
+                sections.last_mut().expect("a section").1.insert(name, Vec::new());
+                current = Some(name);
+            } else if let Some(rest) = line.strip_prefix("   ") {
+                let mut words = rest.split_whitespace();
+                let (name, ty) = (words.next().expect("a name"), words.next().expect("a type"));
+                let kind = words.next().expect("a kind");
+                let types = &mut sections.last_mut().expect("a section").1;
+                types.get_mut(current.expect("a type")).expect("declared").push(Property { name, ty, kind });
+            }
+        }
+        Metadata { sections }
+    }
+
+    fn section(&self, header: &str) -> &HashMap<&'m str, Vec<Property<'m>>> {
+        let found = self.sections.iter().filter(|(h, _)| h.starts_with(header)).collect::<Vec<_>>();
+        assert_eq!(found.len(), 1, "one metadata section starts with {header:?}");
+        &found[0].1
+    }
+}
+
+/// Checks `fields` against the properties of `type_name`, recursively;
+/// problems are pushed as `path: what`.
+fn check(
+    types: &HashMap<&str, Vec<Property>>,
+    type_name: &str,
+    fields: &[Field],
+    path: &str,
+    problems: &mut Vec<String>,
+) {
+    let declared = types.get(type_name).unwrap_or_else(|| panic!("{type_name} is declared"));
+    for property in declared {
+        let at = format!("{path}{}", property.name);
+        match fields.iter().find(|f| f.json == property.name) {
+            None => problems.push(format!("{at}: missing ({} {})", property.ty, property.kind)),
+            Some(field) => check_kind(types, &field.kind, property.ty, property.kind, &at, problems),
+        }
+    }
+    for field in fields {
+        let documented = DOCUMENTED_EXTRAS.iter().any(|(t, p, _)| *t == type_name && *p == field.json);
+        if !declared.iter().any(|p| p.name == field.json) && !documented {
+            problems.push(format!("{path}{}: {NOT_DECLARED} {type_name}", field.json));
+        }
+    }
+}
+
+fn check_kind(
+    types: &HashMap<&str, Vec<Property>>,
+    kind: &Kind,
+    ty: &str,
+    meta_kind: &str,
+    at: &str,
+    problems: &mut Vec<String>,
+) {
+    if let Some(item) = ty.strip_prefix("Collection(").and_then(|t| t.strip_suffix(')')) {
+        match kind {
+            Kind::List(inner) => check_kind(types, inner, item, meta_kind, &format!("{at}[]"), problems),
+            other => problems.push(format!("{at}: a collection ({ty}) typed {other:?}")),
+        }
+        return;
+    }
+    let ok = match meta_kind {
+        "enum" | "flags-enum" => matches!(kind, Kind::String),
+        "type" => {
+            let properties = types.get(ty).unwrap_or_else(|| panic!("{ty} is declared"));
+            if properties.is_empty() {
+                // An open type: kept as its JSON text.
+                matches!(kind, Kind::Json)
+            } else if let Kind::Struct(fields) = kind {
+                check(types, ty, fields, &format!("{at}."), problems);
+                true
+            } else {
+                false
+            }
+        }
+        _ => match ty {
+            "Edm.String" | "Edm.Guid" => matches!(kind, Kind::String),
+            "Edm.Boolean" => matches!(kind, Kind::Bool),
+            "Edm.Int32" => matches!(kind, Kind::Int32),
+            "Edm.Int64" => matches!(kind, Kind::Int64),
+            // The SDK models do not say; the CSDL listing does.
+            "Edm.Int32|Int64" => matches!(kind, Kind::Int32 | Kind::Int64),
+            "Edm.Double" => matches!(kind, Kind::Float64),
+            "Edm.DateTimeOffset" => matches!(kind, Kind::Timestamp),
+            other => panic!("{at}: no rule for {other}"),
+        },
+    };
+    if !ok {
+        problems.push(format!("{at}: {ty} ({meta_kind}) typed {kind:?}"));
+    }
+}
+
+#[test]
+fn every_property_in_the_metadata_has_a_column_of_its_shape() {
+    let metadata = Metadata::parse(METADATA);
+    let mut problems = Vec::new();
+    for def in ALL {
+        let (_, sources) = SOURCES
+            .iter()
+            .find(|(name, _)| *name == def.name)
+            .unwrap_or_else(|| panic!("{}: say where its metadata is in SOURCES", def.name));
+        // A column one source lacks is fine if another declares it.
+        let mut extras: Option<Vec<String>> = None;
+        for (header, root) in *sources {
+            let mut found = Vec::new();
+            check(metadata.section(header), root, def.fields, "", &mut found);
+            let (extra, wrong): (Vec<String>, Vec<String>) = found.into_iter().partition(|p| p.contains(NOT_DECLARED));
+            problems.extend(wrong.into_iter().map(|p| format!("{} ({header}…): {p}", def.name)));
+            let path = |p: &String| p.split(':').next().unwrap_or_default().to_string();
+            extras = Some(match extras {
+                None => extra,
+                Some(before) => before.into_iter().filter(|e| extra.iter().any(|x| path(x) == path(e))).collect(),
+            });
+        }
+        problems.extend(extras.unwrap_or_default().into_iter().map(|p| format!("{}: {p}", def.name)));
+    }
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+#[test]
+fn the_checker_finds_a_missing_or_mistyped_property() {
+    let metadata = Metadata::parse(METADATA);
+    let types = metadata.section("v1.0 (");
+    const STATUS: &[Field] = &[
+        super::field("errorCode", Kind::String),
+        super::field("failureReason", Kind::String),
+        super::field("errorKind", Kind::String),
+    ];
+    let mut problems = Vec::new();
+    check(types, "microsoft.graph.signInStatus", STATUS, "status.", &mut problems);
+    assert_eq!(
+        problems,
+        [
+            "status.additionalDetails: missing (Edm.String edm)",
+            "status.errorCode: Edm.Int32 (edm) typed String",
+            "status.errorKind: not in the metadata of microsoft.graph.signInStatus",
+        ]
+    );
+}

@@ -18,6 +18,7 @@ use entra_archive::datasets::{self, column_name};
 use entra_archive::destination::{self, Access};
 use entra_archive::import::{ImportJob, import};
 use entra_archive::summary::{EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE};
+use entra_archive::upgrade::{self, UpgradeRequest};
 use entra_archive::{Archiver, Aws, Bars, Error, Mode, Observer, RetryPolicy, Services, doctor, verify};
 
 /// Archive Microsoft Entra ID sign-in and audit logs as Parquet.
@@ -96,6 +97,41 @@ enum Command {
     /// standard AWS settings. Exit status: 0 all imported, 1 failure, 2 bad
     /// settings, 3 some lines were malformed (the rest was imported).
     Import(ImportArgs),
+    /// Rewrite data files of an older schema version in the current one.
+    ///
+    /// Each file is re-derived from its raw column (the records exactly as
+    /// Graph sent them), so new typed columns fill in without asking Graph,
+    /// which has long forgotten them. Same rows, ids and raw before and
+    /// after; each file is replaced atomically, then its manifest; holds each
+    /// dataset's lease like a run. Run it right after deploying a release
+    /// that changes a schema (`entra-archive datasets` shows the versions).
+    /// Safe to stop and run again. Needs no Entra credentials; s3:// uses the
+    /// standard AWS settings. Exit status: 0 done, 1 a dataset failed, 2 bad
+    /// settings.
+    Upgrade(UpgradeArgs),
+}
+
+#[derive(Debug, Args)]
+struct UpgradeArgs {
+    /// The archive: a folder or s3://bucket/prefix.
+    #[arg(long, env = "ARCHIVE_DEST", default_value = config::DEFAULT_DEST, value_name = "DIR|S3 URL")]
+    dest: String,
+
+    /// KMS key (ID, ARN or alias) for SSE-KMS on an s3:// destination.
+    #[arg(long, env = "ARCHIVE_KMS_KEY_ID", value_name = "KEY")]
+    kms_key_id: Option<String>,
+
+    /// Datasets to upgrade, comma-separated. Default: all.
+    #[arg(long, default_value = datasets::ALL_DATASETS, value_name = "LIST")]
+    datasets: String,
+
+    /// Only count the files an upgrade would rewrite; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Print the summary as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -207,7 +243,31 @@ pub async fn main(cli: Cli, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
         }
         Command::Verify(args) => verify(args).await,
         Command::Import(args) => import_files(args).await,
+        Command::Upgrade(args) => upgrade_files(args).await,
     }
+}
+
+async fn upgrade_files(args: UpgradeArgs) -> ExitCode {
+    let json = args.json;
+    let settings = config::parse_destination(&args.dest, args.kms_key_id.as_deref())
+        .and_then(|d| Ok((d, config::parse_datasets(&args.datasets)?)));
+    let (dest, datasets) = match settings {
+        Ok(settings) => settings,
+        Err(e) => return fail(json, &e, EXIT_USAGE),
+    };
+    let access = if args.dry_run { Access::ReadOnly } else { Access::ReadWrite };
+    let dest = match destination::open(&dest, &Aws::standard(), access).await {
+        Ok(dest) => dest,
+        Err(e) => return fail(json, &e, EXIT_FAILED),
+    };
+    let request = UpgradeRequest { datasets, tenant: None, dry_run: args.dry_run, deadline: None };
+    let summary = upgrade::upgrade(dest, &request, Arc::new(Utc::now)).await;
+    if json {
+        println!("{:#}", summary.to_json());
+    } else {
+        print!("{}", summary.to_text());
+    }
+    ExitCode::from(summary.exit_code)
 }
 
 async fn import_files(args: ImportArgs) -> ExitCode {

@@ -5,6 +5,7 @@
 //! {dest}/_manifests/{dataset}/date=YYYY-MM-DD/{YYYYMMDD}T{HH}-{seq}-{tenant}.json   each data file's manifest
 //! {dest}/_state/{tenant}/{dataset}/checkpoint.json                        progress
 //! {dest}/_state/{tenant}/{dataset}/lease.json                             who is writing
+//! {dest}/_state/{tenant}/{dataset}/schema.json                            the schema version all files are at
 //! ```
 //!
 //! Time is cut into one-hour *cells* (UTC). A cell never crosses midnight, so
@@ -133,6 +134,11 @@ pub(crate) fn checkpoint_key(tenant: &str, dataset: &str) -> String {
 /// The lease object of a tenant's dataset.
 pub(crate) fn lease_key(tenant: &str, dataset: &str) -> String {
     format!("{STATE_DIR}/{tenant}/{dataset}/lease.json")
+}
+
+/// The schema marker of a tenant's dataset: the version all its files are at.
+pub(crate) fn schema_key(tenant: &str, dataset: &str) -> String {
+    format!("{STATE_DIR}/{tenant}/{dataset}/schema.json")
 }
 
 #[cfg(test)]

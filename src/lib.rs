@@ -31,6 +31,7 @@
 //! - [`lambda`]: events in, summaries out; `metrics` prints its CloudWatch metrics.
 //! - [`doctor`]: every prerequisite checked, each with its fix.
 //! - [`verify`]: re-reads an archive offline (opened read-only) and checks every file against its manifest.
+//! - [`upgrade`]: re-derives files of an older schema version from their `raw` column.
 //! - [`import`]: log files already on disk → the archive.
 //! - `progress`: the CLI's progress bars ([`Bars`]), an observer.
 //! - [`crashpoint`]: crash injection for tests, an observer the binary installs.
@@ -46,6 +47,7 @@ pub mod doctor;
 pub mod import;
 pub mod lambda;
 pub mod summary;
+pub mod upgrade;
 pub mod verify;
 
 mod assertion;

@@ -43,6 +43,8 @@ pub(crate) mod meta {
     pub(crate) const VERSION: &str = "entra_archive.version";
     /// The dataset's schema version the file was written with (absent: 1).
     pub(crate) const SCHEMA_VERSION: &str = "entra_archive.schema_version";
+    /// The `upgrade` run that re-derived the file from `raw`, if one did.
+    pub(crate) const UPGRADED_BY: &str = "entra_archive.upgraded_by";
 
     /// The metadata every data file carries: where its records came from.
     pub(crate) fn pairs(

@@ -65,9 +65,9 @@ mod tests {
     /// files to rewrite) fails here.
     const FINGERPRINTS: &[(&str, u32, &str)] = &[
         ("signins", 2, "1c319f2ae7e11974"),
-        ("signins_noninteractive", 2, "16e445f2d4d8253d"),
-        ("signins_service_principal", 2, "16e445f2d4d8253d"),
-        ("signins_managed_identity", 2, "16e445f2d4d8253d"),
+        ("signins_noninteractive", 2, "1b85d6533bff898f"),
+        ("signins_service_principal", 2, "1b85d6533bff898f"),
+        ("signins_managed_identity", 2, "1b85d6533bff898f"),
         ("directory_audits", 2, "eb3a3eaba1526e6e"),
         ("provisioning", 2, "ec159dca97471f5e"),
         ("risk_detections", 2, "52b6c64d1c115a92"),

@@ -5,7 +5,8 @@
 //! each problem (key, what, expected vs found) and a summary per dataset.
 //! Per data file: its manifest exists; size and SHA-256 match; row count and
 //! row-key hash match; no row key is in two files of the dataset (per
-//! tenant). Per manifest: its data file exists. Files are read one at a
+//! tenant); a file of an older schema version is a warning (`upgrade`
+//! rewrites it). Per manifest: its data file exists. Files are read one at a
 //! time; the row keys of the dataset being checked are held in memory for the
 //! duplicate check (about 100 bytes per record). Needs no Entra credentials
 //! and never writes to the archive (the CLI opens it read-only).
@@ -210,6 +211,15 @@ async fn verify_dataset(dest: &dyn Destination, def: &'static DatasetDef) -> Res
             }
         };
         summary.rows += actual.records;
+        if actual.schema_version < def.schema_version {
+            found(
+                &object.key,
+                Severity::Warning,
+                "older schema version",
+                format!("schema version {}", def.schema_version),
+                format!("{} (run `entra-archive upgrade`: it re-derives the file from raw)", actual.schema_version),
+            );
+        }
         if let Some(m) = &manifest {
             let checks = [
                 ("row count mismatch", m.records.to_string(), actual.records.to_string()),

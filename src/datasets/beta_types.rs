@@ -34,10 +34,19 @@ pub(super) const AGENT: &[Field] = &[
     field("parentAppId", String),
 ];
 
-/// `appliedAuthenticationEventListener`; `handlerResult` is an abstract
-/// type without declared properties, kept as JSON text.
+/// `customExtensionCalloutResult`, the one type derived from the abstract
+/// `authenticationEventHandlerResult` (beta Prod CSDL).
+const CALLOUT_RESULT: &[Field] = &[
+    field("calloutDateTime", Timestamp),
+    field("customExtensionId", String),
+    field("errorCode", Int32),
+    field("httpStatus", Int32),
+    field("numberOfAttempts", Int32),
+];
+
+/// `appliedAuthenticationEventListener`.
 pub(super) const APPLIED_EVENT_LISTENER: &[Field] =
-    &[field("eventType", String), field("executedListenerId", String), field("handlerResult", Json)];
+    &[field("eventType", String), field("executedListenerId", String), field("handlerResult", Struct(CALLOUT_RESULT))];
 
 /// `authenticationAppPolicyDetails`.
 pub(super) const AUTHENTICATION_APP_POLICY_DETAILS: &[Field] = &[

@@ -47,34 +47,46 @@ struct Property<'m> {
     kind: &'m str,
 }
 
-/// The metadata: section header → type name → properties.
+/// A declared type: its properties and the types derived from it.
+#[derive(Default)]
+struct Type<'m> {
+    properties: Vec<Property<'m>>,
+    derived: Vec<&'m str>,
+}
+
+/// The metadata: section header → type name → type.
 struct Metadata<'m> {
-    sections: Vec<(&'m str, HashMap<&'m str, Vec<Property<'m>>>)>,
+    sections: Vec<(&'m str, HashMap<&'m str, Type<'m>>)>,
 }
 
 impl<'m> Metadata<'m> {
     fn parse(text: &'m str) -> Metadata<'m> {
-        let mut sections: Vec<(&str, HashMap<&str, Vec<Property>>)> = Vec::new();
+        let mut sections: Vec<(&str, HashMap<&str, Type>)> = Vec::new();
         let mut current: Option<&str> = None;
         for line in text.lines() {
             if let Some(header) = line.strip_prefix("# ") {
                 sections.push((header, HashMap::new()));
             } else if let Some(rest) = line.strip_prefix("== ") {
                 let name = rest.split_whitespace().next().expect("a type name");
-                sections.last_mut().expect("a section").1.insert(name, Vec::new());
+                let derived = rest
+                    .split_once("derived=[")
+                    .and_then(|(_, list)| list.split_once(']'))
+                    .map(|(list, _)| list.split(',').map(str::trim).filter(|d| !d.is_empty()).collect())
+                    .unwrap_or_default();
+                sections.last_mut().expect("a section").1.insert(name, Type { properties: Vec::new(), derived });
                 current = Some(name);
             } else if let Some(rest) = line.strip_prefix("   ") {
                 let mut words = rest.split_whitespace();
                 let (name, ty) = (words.next().expect("a name"), words.next().expect("a type"));
                 let kind = words.next().expect("a kind");
                 let types = &mut sections.last_mut().expect("a section").1;
-                types.get_mut(current.expect("a type")).expect("declared").push(Property { name, ty, kind });
+                types.get_mut(current.expect("a type")).expect("declared").properties.push(Property { name, ty, kind });
             }
         }
         Metadata { sections }
     }
 
-    fn section(&self, header: &str) -> &HashMap<&'m str, Vec<Property<'m>>> {
+    fn section(&self, header: &str) -> &HashMap<&'m str, Type<'m>> {
         let found = self.sections.iter().filter(|(h, _)| h.starts_with(header)).collect::<Vec<_>>();
         assert_eq!(found.len(), 1, "one metadata section starts with {header:?}");
         &found[0].1
@@ -83,15 +95,9 @@ impl<'m> Metadata<'m> {
 
 /// Checks `fields` against the properties of `type_name`, recursively;
 /// problems are pushed as `path: what`.
-fn check(
-    types: &HashMap<&str, Vec<Property>>,
-    type_name: &str,
-    fields: &[Field],
-    path: &str,
-    problems: &mut Vec<String>,
-) {
-    let declared = types.get(type_name).unwrap_or_else(|| panic!("{type_name} is declared"));
-    for property in declared {
+fn check(types: &HashMap<&str, Type>, type_name: &str, fields: &[Field], path: &str, problems: &mut Vec<String>) {
+    let declared = properties(types, type_name);
+    for property in &declared {
         let at = format!("{path}{}", property.name);
         match fields.iter().find(|f| f.json == property.name) {
             None => problems.push(format!("{at}: missing ({} {})", property.ty, property.kind)),
@@ -106,8 +112,18 @@ fn check(
     }
 }
 
+/// A type's properties; for an abstract type without any, those of the
+/// types derived from it (what its values carry).
+fn properties<'t, 'm>(types: &'t HashMap<&str, Type<'m>>, name: &str) -> Vec<&'t Property<'m>> {
+    let declared = types.get(name).unwrap_or_else(|| panic!("{name} is declared"));
+    match declared.properties.is_empty() {
+        true => declared.derived.iter().flat_map(|d| properties(types, d)).collect(),
+        false => declared.properties.iter().collect(),
+    }
+}
+
 fn check_kind(
-    types: &HashMap<&str, Vec<Property>>,
+    types: &HashMap<&str, Type>,
     kind: &Kind,
     ty: &str,
     meta_kind: &str,
@@ -124,8 +140,7 @@ fn check_kind(
     let ok = match meta_kind {
         "enum" | "flags-enum" => matches!(kind, Kind::String),
         "type" => {
-            let properties = types.get(ty).unwrap_or_else(|| panic!("{ty} is declared"));
-            if properties.is_empty() {
+            if properties(types, ty).is_empty() {
                 // An open type: kept as its JSON text.
                 matches!(kind, Kind::Json)
             } else if let Kind::Struct(fields) = kind {

@@ -62,6 +62,19 @@ pub fn glue_json() -> String {
     serde_json::to_string_pretty(&map).expect("strings serialise")
 }
 
+/// What each schema version changed (every data file and manifest records
+/// its dataset's version; `entra-archive upgrade` rewrites older files).
+const SCHEMA_VERSIONS: &str = "\n## Schema versions\n\n\
+Every data file records its dataset's schema version (Parquet key `entra_archive.schema_version`, and its \
+manifest's `schema_version`; files without one are version 1). `entra-archive upgrade` rewrites files of an \
+older version from their `raw` column; `verify` warns about them and `doctor` counts them.\n\n\
+| version | datasets | what changed |\n|---|---|---|\n\
+| 1 | all | the first schema: timestamps in nanoseconds; the properties of Graph's documentation pages |\n\
+| 2 | all | every property of Microsoft's metadata (msgraph-metadata CSDL; beta: the Prod CSDL and the beta SDK \
+models), in its shape; timestamps (nested ones too) in microseconds, UTC, which every engine reads (Spark refuses \
+nanoseconds); `provisioning.service_principal` one struct (was a list); beta `conditional_access_audiences` a list \
+(was a string); beta sign-ins also carry v1.0's `risk_event_types` |\n";
+
 /// Every dataset, as Markdown.
 pub fn markdown() -> String {
     let mut out = String::from(
@@ -73,6 +86,7 @@ pub fn markdown() -> String {
          queried: `status.error_code` is field `error_code` of struct column `status`; `[]` marks a list, \
          whose items' fields follow it.\n",
     );
+    out.push_str(SCHEMA_VERSIONS);
     for def in ALL {
         dataset(&mut out, def);
     }

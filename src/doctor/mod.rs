@@ -4,11 +4,13 @@
 //! runs the checks in pipeline order — credentials, token and clock, permissions in
 //! the token's `roles`, a one-record probe of each dataset (licence and
 //! access), the destination (a probe object written, read and deleted) and
-//! each dataset's checkpoint and lag. A failing check never stops the
+//! each dataset's checkpoint and lag, and whether its files are at the
+//! current schema version. A failing check never stops the
 //! others; a check that needs an earlier one's result is skipped with the
 //! reason. Hands back a [`Report`]. Never prints, logs or reports the client
 //! secret, the private key or the bearer token.
 
+mod archive;
 mod inspect;
 mod report;
 
@@ -46,7 +48,7 @@ const CONSENT: &str = "In the Entra admin center open App registrations > your a
 /// variable; everything else is skipped.
 pub fn bad_settings(error: &Error) -> Report {
     let mut checks = vec![Check::new("settings", Outcome::Fail, error.to_string(), "fix the setting named above")];
-    for name in ["credentials", "token", "clock", "permissions", "licence", "destination", "checkpoint"] {
+    for name in ["credentials", "token", "clock", "permissions", "licence", "destination", "checkpoint", "schema"] {
         checks.push(Check::skip(name, "valid settings"));
     }
     Report { checks, bad_settings: true }
@@ -237,6 +239,7 @@ async fn check_destination(checks: &mut Vec<Check>, services: &Services, tenant:
             ));
             for def in &config.datasets {
                 checks.push(Check::skip(format!("checkpoint {}", def.name), "a readable destination"));
+                checks.push(Check::skip(format!("schema {}", def.name), "a readable destination"));
             }
             return;
         }
@@ -246,6 +249,7 @@ async fn check_destination(checks: &mut Vec<Check>, services: &Services, tenant:
         let name = format!("checkpoint {}", def.name);
         let Some(tenant) = tenant else {
             checks.push(Check::skip(name, "the tenant (from the credentials)"));
+            checks.push(Check::skip(format!("schema {}", def.name), "the tenant (from the credentials)"));
             continue;
         };
         checks.push(match CheckpointStore::new(dest.clone(), tenant, def.name).load().await {
@@ -267,6 +271,7 @@ async fn check_destination(checks: &mut Vec<Check>, services: &Services, tenant:
             }
             Err(e) => Check::new(name, Outcome::Fail, e.to_string(), ""),
         });
+        checks.push(archive::schema_versions(dest.as_ref(), tenant, def).await);
     }
 }
 

@@ -3,15 +3,20 @@
 //! Takes the invocation's event, decides what is asked ([`parse_event`]:
 //! an EventBridge Scheduler or EventBridge rule "Scheduled Event" means an
 //! incremental run; `{"action":"run"}` and `{"action":"backfill"}` are the
-//! custom forms; `{"action":"doctor"}` runs the `doctor` checks), runs it
+//! custom forms; `{"action":"doctor"}` runs the `doctor` checks and
+//! `{"action":"upgrade"}` rewrites files of an older schema version), runs it
 //! through an [`Archiver`] built from the same [`Settings`] the CLI uses
 //! (read from the environment) — once per execution environment, so cached
 //! credentials and tokens survive warm invocations — and returns the run
 //! summary. A failed run is returned as an error so Lambda counts it (and
 //! EventBridge retries or dead-letters it); a partial one (a dataset skipped
-//! for a licence or permission) is not. A doctor report is always the
-//! response, failed checks included: only a rejected event or a failed setup
-//! is an invocation error.
+//! for a licence or permission) is not. After an incremental run, files of
+//! an older schema version are upgraded in the time left (once a tenant's
+//! dataset is known to be current this costs one read), so a deployed stack
+//! converges by itself after a release changes a schema; the response then
+//! carries the upgrade's summary under `upgrade`. A doctor report is always
+//! the response, failed checks included: only a rejected event or a failed
+//! setup is an invocation error.
 
 mod event;
 
@@ -29,12 +34,14 @@ pub use event::{ACCEPTED, Action, parse_event};
 use crate::aws::Aws;
 use crate::compose::Services;
 use crate::config::{Config, Settings};
+use crate::datasets::{self, DatasetDef};
 use crate::deadline::Deadline;
 use crate::doctor;
 use crate::metrics;
 use crate::retry::RetryPolicy;
 use crate::run::{Archiver, Mode, Observer, Request};
-use crate::summary::{EXIT_FAILED, RunSummary};
+use crate::summary::{EXIT_FAILED, RunSummary, Status};
+use crate::upgrade::{self, UpgradeRequest, UpgradeSummary};
 
 /// The function's settings: the CLI's, and the metrics namespace.
 #[derive(Debug, Parser)]
@@ -105,11 +112,15 @@ impl App {
     /// was read is committed; the next invocation resumes.
     pub async fn handle(&self, event: Value, remaining: Option<Duration>) -> Result<Value, HandlerError> {
         let action = parse_event(&event);
-        if action == Ok(Action::Doctor {}) {
-            return self.doctor().await;
+        match action {
+            Ok(Action::Doctor {}) => return self.doctor().await,
+            Ok(Action::Upgrade { datasets }) => return self.upgrade(datasets, remaining).await,
+            _ => {}
         }
+        let incremental = matches!(action, Ok(Action::Run { .. }));
+        let deadline = self.deadline(remaining).await?;
         let summary = match action {
-            Ok(action) => self.run(action, remaining).await,
+            Ok(action) => self.run(action, deadline).await,
             Err(e) => Err(HandlerError::new(REJECTED_EVENT, format!("rejected event: {e}"))),
         };
         if let Some(namespace) = &self.metrics_namespace {
@@ -117,7 +128,67 @@ impl App {
                 println!("{line}");
             }
         }
-        summary.and_then(outcome)
+        let upgraded = match &summary {
+            Ok(s) if incremental => self.upgrade_after_run(s, deadline).await,
+            _ => None,
+        };
+        let mut response = summary.and_then(outcome)?;
+        if let Some(upgraded) = upgraded {
+            response["upgrade"] = upgraded.to_json();
+        }
+        Ok(response)
+    }
+
+    /// The invocation's deadline: its remaining time less the margin.
+    async fn deadline(&self, remaining: Option<Duration>) -> Result<Option<Deadline>, HandlerError> {
+        let margin = self.archiver().await?.config().deadline_margin;
+        Ok(remaining.map(|r| Deadline::within(r, margin)))
+    }
+
+    /// `{"action":"upgrade"}`: the function's tenant's files, as the CLI's
+    /// `upgrade` does them, within the invocation's time.
+    async fn upgrade(
+        &self,
+        datasets: Option<Vec<&'static DatasetDef>>,
+        remaining: Option<Duration>,
+    ) -> Result<Value, HandlerError> {
+        let archiver = self.archiver().await?;
+        let services = archiver.services();
+        let dest = services.destination().await.map_err(|e| HandlerError::new(RUN_FAILED, e.to_string()))?;
+        let request = UpgradeRequest {
+            datasets: datasets.unwrap_or_else(|| archiver.config().datasets.clone()),
+            tenant: Some(archiver.tenant_id().to_string()),
+            dry_run: false,
+            deadline: self.deadline(remaining).await?,
+        };
+        let summary = upgrade::upgrade(dest, &request, services.clock.clone()).await;
+        info!(files = summary.upgraded(), exit_code = summary.exit_code, "upgrade");
+        match summary.exit_code == EXIT_FAILED {
+            true => Err(HandlerError::new(RUN_FAILED, format!("upgrade failed: {}", summary.to_json()))),
+            false => Ok(summary.to_json()),
+        }
+    }
+
+    /// After an incremental run: the datasets it archived whose files may
+    /// still be at an older schema version, upgraded before the deadline.
+    /// `None` when there is nothing to upgrade (one marker read per dataset).
+    async fn upgrade_after_run(&self, run: &RunSummary, deadline: Option<Deadline>) -> Option<UpgradeSummary> {
+        let archiver = self.archiver().await.ok()?;
+        let services = archiver.services();
+        let dest = services.destination().await.ok()?;
+        let tenant = archiver.tenant_id();
+        let mut datasets = Vec::new();
+        for summary in run.datasets.iter().filter(|d| d.status == Status::Ok) {
+            let def = datasets::by_name(summary.dataset)?;
+            if upgrade::pending(dest.as_ref(), tenant, def).await.unwrap_or(false) {
+                datasets.push(def);
+            }
+        }
+        if datasets.is_empty() || deadline.as_ref().is_some_and(Deadline::reached) {
+            return None;
+        }
+        let request = UpgradeRequest { datasets, tenant: Some(tenant.to_string()), dry_run: false, deadline };
+        Some(upgrade::upgrade(dest, &request, services.clock.clone()).await)
     }
 
     /// The doctor's report as the response; failed checks are in it, not an error.
@@ -127,18 +198,18 @@ impl App {
         Ok(report.to_json())
     }
 
-    async fn run(&self, action: Action, remaining: Option<Duration>) -> Result<RunSummary, HandlerError> {
+    async fn run(&self, action: Action, deadline: Option<Deadline>) -> Result<RunSummary, HandlerError> {
         let archiver = self.archiver().await?;
         let config = archiver.config();
         let (mode, datasets) = match action {
             Action::Run { datasets } => (Mode::Incremental, datasets),
             Action::Backfill { from, to, datasets } => (Mode::Backfill { from, to }, datasets),
-            Action::Doctor {} => unreachable!("handled by App::handle"),
+            Action::Doctor {} | Action::Upgrade { .. } => unreachable!("handled by App::handle"),
         };
         let request = Request {
             datasets: datasets.unwrap_or_else(|| config.datasets.clone()),
             mode,
-            deadline: remaining.map(|r| Deadline::within(r, config.deadline_margin)),
+            deadline,
             observers: self.observers.clone(),
         };
         info!(mode = ?request.mode, datasets = request.datasets.len(), "invocation");

@@ -25,6 +25,8 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess};
 use crate::datasets::{DatasetDef, Field, Kind};
 use crate::schema::{UTC, list_item, struct_fields};
 
+#[cfg(test)]
+mod examples;
 mod read;
 #[cfg(test)]
 mod tests;

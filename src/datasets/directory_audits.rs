@@ -57,6 +57,7 @@ pub(super) static DEF: DatasetDef = DatasetDef {
         field("additionalDetails", List(&Struct(KEY_VALUE))),
     ],
     filter: None,
+    sign_in_event_type: None,
     range: RangeOps::GeLe,
     throttle: Throttle::AuditLogs,
     versioned: false,

@@ -112,6 +112,11 @@ pub struct DatasetDef {
     /// A clause ANDed to the time range in `$filter`, e.g. the beta sign-in
     /// event type.
     pub filter: Option<&'static str>,
+    /// The kind of sign-in its records are (`signInEventTypes`:
+    /// `interactiveUser`, `nonInteractiveUser`, `servicePrincipal`,
+    /// `managedIdentity`), for sign-in datasets: `import` refuses a record of
+    /// another kind.
+    pub sign_in_event_type: Option<&'static str>,
     /// The time-range operators the endpoint documents.
     pub range: RangeOps,
     /// Whose request budget its requests spend.

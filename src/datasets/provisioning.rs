@@ -64,6 +64,7 @@ pub(super) static DEF: DatasetDef = DatasetDef {
         field("modifiedProperties", List(&Struct(MODIFIED_PROPERTY))),
     ],
     filter: None,
+    sign_in_event_type: None,
     // The endpoint documents "eq, contains, gt, lt".
     range: RangeOps::GtLt,
     throttle: Throttle::AuditLogs,

@@ -48,6 +48,7 @@ pub(super) static DEF: DatasetDef = DatasetDef {
         field("additionalInfo", String),
     ],
     filter: None,
+    sign_in_event_type: None,
     range: RangeOps::GeLe,
     throttle: Throttle::IdentityProtection,
     versioned: true,

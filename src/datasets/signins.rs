@@ -49,6 +49,7 @@ pub(super) static DEF: DatasetDef = DatasetDef {
         field("authenticationAppDeviceDetails", Struct(AUTHENTICATION_APP_DEVICE_DETAILS)),
     ],
     filter: None,
+    sign_in_event_type: Some("interactiveUser"),
     range: RangeOps::GeLe,
     throttle: Throttle::AuditLogs,
     versioned: false,

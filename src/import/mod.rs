@@ -34,6 +34,7 @@ use crate::manifest::meta;
 use crate::run::new_run_id;
 use crate::schema::arrow_schema;
 
+mod kind;
 mod parse;
 use parse::{Envelope, Parsed, Parser};
 
@@ -193,8 +194,20 @@ impl Importer {
             }
             Err(_) => match serde_json::from_str::<Vec<&RawValue>>(trimmed) {
                 Ok(records) => records,
+                Err(shape) if !looks_like_lines(&text) => {
+                    // A page with a syntax error: where the parser stopped, and why.
+                    let e = serde_json::from_str::<serde_json::Value>(trimmed).err().unwrap_or(shape);
+                    let leading = text[..text.len() - text.trim_start().len()].matches('\n').count();
+                    let line = (e.line() + leading) as u64;
+                    self.malformed(
+                        path,
+                        line.max(1),
+                        &format!("not valid JSON ({e}); nothing of the file was imported"),
+                    );
+                    return Ok(());
+                }
                 Err(_) => {
-                    // Not one document: lines after all.
+                    // JSON Lines whose first line is broken.
                     for (i, line) in text.lines().enumerate() {
                         parser.line(i as u64 + 1, line.trim());
                         if parser.pending() >= self.job.limits.batch_rows {
@@ -305,6 +318,18 @@ impl Importer {
 
 /// Whether `text` is one complete JSON value (a record on one line), as
 /// opposed to the first line of a pretty-printed document.
+/// Whether a text whose first line is not a whole JSON value is JSON Lines
+/// after all (a broken first record): some of the next lines are whole
+/// records. A pretty-printed page's lines (`"id": "…",`) never are.
+fn looks_like_lines(text: &str) -> bool {
+    text.lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(10)
+        .any(|l| l.starts_with('{') && is_whole_value(l))
+}
+
 fn is_whole_value(text: &str) -> bool {
     serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
 }

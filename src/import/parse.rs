@@ -11,7 +11,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use arrow::array::RecordBatch;
+use arrow::array::{BooleanArray, RecordBatch};
+use arrow::compute::filter_record_batch;
 use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -22,6 +23,8 @@ use crate::datasets::DatasetDef;
 use crate::layout;
 use crate::record::Record;
 use crate::schema::arrow_schema;
+
+use super::kind;
 
 /// Bytes of whole lines parsed together.
 const CHUNK_BYTES: usize = 2 * 1024 * 1024;
@@ -50,12 +53,40 @@ pub(super) struct Envelope<'a> {
     pub(super) value: Option<Vec<&'a RawValue>>,
 }
 
+/// Where in its line a record was: the line itself, under `properties`, or
+/// the n-th record of a page.
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    Line,
+    Properties,
+    Value(usize),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Line => Ok(()),
+            Origin::Properties => f.write_str("properties: "),
+            Origin::Value(i) => write!(f, "value[{i}]: "),
+        }
+    }
+}
+
+/// One cell's rows of the current chunk: the builder, the rows' keys and
+/// where each came from.
+struct OpenCell {
+    cell: DateTime<Utc>,
+    rows: RowBuilder,
+    keys: Vec<String>,
+    origins: Vec<(u64, Origin)>,
+}
+
 /// Turns records' text into batches per cell; reused from chunk to chunk.
 pub(super) struct Parser {
     def: &'static DatasetDef,
     schema: SchemaRef,
     /// Cells of the current chunk, in order of first record.
-    open: Vec<(DateTime<Utc>, RowBuilder, Vec<String>)>,
+    open: Vec<OpenCell>,
     /// Builders kept for the next chunks (most chunks hold one or two cells).
     spare: Vec<RowBuilder>,
     parsed: Parsed,
@@ -94,12 +125,12 @@ impl Parser {
         }
         let time_field = self.def.time_field;
         let problem = match Record::parse(text, time_field) {
-            Ok(record) => return self.record(number, "", &record),
+            Ok(record) => return self.record(number, Origin::Line, &record),
             Err(problem) => problem,
         };
         match serde_json::from_str::<Envelope>(text) {
             Ok(Envelope { properties: Some(inner), .. }) => match Record::parse(inner.get(), time_field) {
-                Ok(record) => self.record(number, "properties: ", &record),
+                Ok(record) => self.record(number, Origin::Properties, &record),
                 Err(problem) => self.malformed(number, format!("properties: {problem}")),
             },
             Ok(Envelope { value: Some(records), .. }) => self.page(number, 0, &records),
@@ -112,19 +143,35 @@ impl Parser {
     pub(super) fn page(&mut self, line: u64, first: usize, records: &[&RawValue]) {
         for (i, raw) in records.iter().enumerate().map(|(i, raw)| (first + i, raw)) {
             match Record::parse(raw.get(), self.def.time_field) {
-                Ok(record) => self.record(line, &format!("value[{i}]: "), &record),
+                Ok(record) => self.record(line, Origin::Value(i), &record),
                 Err(problem) => self.malformed(line, format!("value[{i}]: {problem}")),
             }
         }
     }
 
-    /// Records parsed since the last call, as batches.
+    /// Records parsed since the last call, as batches. A sign-in of another
+    /// kind than the dataset holds is malformed here, its row dropped.
     pub(super) fn take(&mut self) -> Parsed {
         let mut parsed = std::mem::take(&mut self.parsed);
-        for (cell, mut rows, keys) in self.open.drain(..) {
+        for OpenCell { cell, mut rows, mut keys, origins } in self.open.drain(..) {
             // Every row was appended whole, so the columns line up.
-            let batch = rows.finish().expect("rows of one schema make a batch");
-            parsed.cells.push((cell, keys, batch));
+            let mut batch = rows.finish().expect("rows of one schema make a batch");
+            let wrong = kind::mismatches(self.def, &batch);
+            if !wrong.is_empty() {
+                let mut keep = vec![true; batch.num_rows()];
+                for (row, problem) in wrong {
+                    let (line, origin) = origins[row];
+                    parsed.malformed.push((line, format!("{origin}{problem}")));
+                    keep[row] = false;
+                }
+                parsed.records -= keep.iter().filter(|k| !**k).count() as u64;
+                let mut flags = keep.iter();
+                keys.retain(|_| *flags.next().expect("a flag per key"));
+                batch = filter_record_batch(&batch, &BooleanArray::from(keep)).expect("a mask of the batch's length");
+            }
+            if batch.num_rows() > 0 {
+                parsed.cells.push((cell, keys, batch));
+            }
             if self.spare.len() < SPARE_BUILDERS {
                 self.spare.push(rows);
             }
@@ -134,26 +181,27 @@ impl Parser {
 
     /// Records waiting for [`take`](Self::take).
     pub(super) fn pending(&self) -> usize {
-        self.open.iter().map(|(_, _, keys)| keys.len()).sum()
+        self.open.iter().map(|c| c.keys.len()).sum()
     }
 
-    fn record(&mut self, line: u64, context: &str, record: &Record) {
+    fn record(&mut self, line: u64, origin: Origin, record: &Record) {
         let cell = layout::cell_of(record.time);
-        let at = match self.open.iter().position(|(c, _, _)| *c == cell) {
+        let at = match self.open.iter().position(|c| c.cell == cell) {
             Some(at) => at,
             None => {
                 let rows = self.spare.pop().unwrap_or_else(|| RowBuilder::new(self.def, self.schema.clone()));
-                self.open.push((cell, rows, Vec::new()));
+                self.open.push(OpenCell { cell, rows, keys: Vec::new(), origins: Vec::new() });
                 self.open.len() - 1
             }
         };
-        let (_, rows, keys) = &mut self.open[at];
-        match rows.append(record.raw) {
+        let open = &mut self.open[at];
+        match open.rows.append(record.raw) {
             Ok(()) => {
-                keys.push(record.key(self.def));
+                open.keys.push(record.key(self.def));
+                open.origins.push((line, origin));
                 self.parsed.records += 1;
             }
-            Err(problem) => self.malformed(line, format!("{context}{problem}")),
+            Err(problem) => self.malformed(line, format!("{origin}{problem}")),
         }
     }
 

@@ -130,3 +130,51 @@ async fn bad_arguments_and_unreadable_files_fail_clearly() {
     assert_eq!(s["malformed"], 1);
     assert!(s["problems"][0].as_str().unwrap().starts_with(&format!("{odd}:1:")), "{s}");
 }
+
+/// Issue 13: a page with a syntax error is reported where the parser
+/// stopped (not re-read line by line as if every line were malformed), and a
+/// sign-in of another kind than the dataset's is refused, naming both kinds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_page_names_line_and_column_and_sign_ins_of_another_kind_are_refused() {
+    let archive = tempfile::tempdir().unwrap();
+    let inputs = tempfile::tempdir().unwrap();
+    let page = inputs.path().join("page.json");
+    let record = |id: &str, kind: &str| {
+        format!(
+            "    {{\n      \"id\": \"{id}\",\n      \"createdDateTime\": \"2026-11-20T01:00:00Z\",\n      \"signInEventTypes\": [\"{kind}\"]\n    }}"
+        )
+    };
+    // Microsoft's own examples have had this trailing comma.
+    let broken = format!("{{\n  \"value\": [\n{},\n  ]\n}}\n", record("x1", "nonInteractiveUser"));
+    std::fs::write(&page, &broken).unwrap();
+    let (code, summary, stderr) =
+        import(archive.path(), &["--dataset", "signins_noninteractive", page.to_str().unwrap()]).await;
+    assert_eq!(code, 3, "{summary} {stderr}");
+    assert_eq!((summary["malformed"].as_u64(), summary["imported"].as_u64()), (Some(1), Some(0)), "{summary}");
+    let problem = summary["problems"][0].as_str().unwrap();
+    assert!(
+        problem.starts_with(&format!("{}:8: not valid JSON (trailing comma at line 8 column 3)", page.display())),
+        "{problem}"
+    );
+
+    let mixed = format!(
+        "{{\n  \"value\": [\n{},\n{},\n{}\n  ]\n}}\n",
+        record("n1", "nonInteractiveUser"),
+        record("i1", "interactiveUser"),
+        record("s1", "servicePrincipal")
+    );
+    std::fs::write(&page, mixed).unwrap();
+    let (code, summary, _) =
+        import(archive.path(), &["--dataset", "signins_noninteractive", page.to_str().unwrap()]).await;
+    assert_eq!(code, 3, "{summary}");
+    assert_eq!((summary["imported"].as_u64(), summary["malformed"].as_u64()), (Some(1), Some(2)), "{summary}");
+    let problems: Vec<&str> = summary["problems"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    let at = page.display();
+    assert_eq!(
+        problems,
+        [
+            format!("{at}:1: value[1]: an interactive sign-in, not non-interactive"),
+            format!("{at}:1: value[2]: a service-principal sign-in, not non-interactive"),
+        ]
+    );
+}

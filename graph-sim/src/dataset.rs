@@ -13,8 +13,9 @@
 //! v1.0 and beta sign-ins: `/v1.0/auditLogs/signIns` serves only interactive
 //! user sign-ins. Each one is also an `interactiveUser` record of
 //! `/beta/auditLogs/signIns` — the same event (same id, same
-//! `createdDateTime`, the same v1.0 properties byte for byte less
-//! `riskEventTypes`) followed by the beta properties. The beta dataset holds
+//! `createdDateTime`, the same v1.0 properties with the same values, beta's
+//! device and policies extending v1.0's) followed by the beta properties.
+//! The beta dataset holds
 //! those twins plus the sign-ins v1.0 never shows (non-interactive user,
 //! service principal, managed identity), one segment per
 //! `signInEventTypes` value.

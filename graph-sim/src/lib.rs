@@ -29,14 +29,22 @@
 //!
 //! - **v1.0 and beta sign-ins are the same events.** Every v1.0 sign-in is
 //!   interactive (`isInteractive: true`) and is also beta's `interactiveUser`
-//!   record with the same id and `createdDateTime`: the v1.0 JSON byte for
-//!   byte less `riskEventTypes`, then the beta properties. Beta alone holds
+//!   record with the same id and `createdDateTime`: every v1.0 property with
+//!   the same value (beta's `deviceDetail` and applied policies add
+//!   properties to v1.0's), then the beta properties. Beta alone holds
 //!   the non-interactive user, service principal and managed identity
 //!   sign-ins, so v1.0 can never return one. Without a `signInEventTypes`
 //!   clause beta returns interactive sign-ins only, as Graph documents.
 //!   [`GraphSim::signins_of_type`] gives the records of one kind. Hand-written
 //!   records ([`GraphSim::insert_raw`]) are served by the dataset they are
 //!   inserted into only.
+//! - **Shapes follow Microsoft's metadata.** Every property the metadata
+//!   declares for a resource, and for each complex type it reaches, is sent
+//!   (null where Graph sends null), in the metadata's JSON shape: beta
+//!   sign-ins carry the union of the beta SDK's and the beta CSDL's
+//!   properties; provisioning's `servicePrincipal` is one object. The list
+//!   the sim is checked against is `tests/fixtures/graph-metadata.txt` of
+//!   the workspace (graph-sim's `metadata` test).
 //! - **Provisioning** takes the operators its page documents (`eq`, `gt`,
 //!   `lt`; `ge`/`le` answer 400 naming the operator). `gt`/`lt` are exclusive
 //!   at full precision (Graph's times are 100 ns ticks). Its page size is

@@ -28,6 +28,11 @@ use graph_sim::{Dataset, GraphSim, RateLimit, SimConfig};
 ///   /v1.0/auditLogs/provisioning             provisioning events ($filter gt/lt)
 ///   /v1.0/identityProtection/riskDetections  risk detections ($top ≤ 500)
 ///
+/// Records carry every property Microsoft's metadata declares for their
+/// resource and the complex types it reaches (beta sign-ins: the union of
+/// the beta SDK's and the beta CSDL's), in the metadata's JSON shape, null
+/// where Graph sends null.
+///
 /// Point a client's Graph base URL and login base URL at the printed
 /// GRAPH_SIM_URL and authenticate with the tenant id, client id and client
 /// secret below, or with a client assertion signed by the key of the

@@ -9,11 +9,24 @@
 //! so the same seed and the same sequence of calls give byte-identical
 //! records, and generating one dataset never perturbs another. Twins are
 //! rendered in the order their sources were generated, whenever the twin
-//! dataset is first used, so that moment does not change them either. JSON is
-//! produced from structs (never from `serde_json::Map`), so field order does
-//! not depend on which serde_json features the build happens to unify.
+//! dataset is first used, so that moment does not change them either.
+//! Properties modelled after the first version of a generator are drawn from
+//! a per-record stream ([`record_rng`], seeded by the record's id), so adding
+//! them moved no draw of the dataset's streams: ids, times and every earlier
+//! property stay what they were for each seed. JSON is produced from structs
+//! (never from `serde_json::Map`), so field order does not depend on which
+//! serde_json features the build happens to unify.
+//!
+//! Every property Microsoft's metadata declares for a resource (and for the
+//! complex types it reaches) is sent, in the metadata's JSON shape:
+//! collections as arrays, complex types as objects, enums as member names,
+//! flags enums as comma-separated member names, numbers as numbers, times
+//! as UTC with seven fractional digits. Beta sign-ins carry the union of the
+//! beta SDK's and the beta CSDL's properties. Where Graph sends null (no
+//! user in an app-only sign-in, no MFA step), the sim sends null too.
 
 pub mod audits;
+mod directory;
 pub mod provisioning;
 pub mod risk;
 pub mod signins;
@@ -23,10 +36,12 @@ pub mod vocab;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
 
 use crate::dataset::Dataset;
 use crate::record::{Record, Store};
 use crate::time::truncate_to_tick;
+pub use directory::Directory;
 
 /// Offset from a dataset's stream to its auxiliary stream.
 pub const AUX_STREAM: u64 = 0x100;
@@ -57,85 +72,6 @@ pub struct Ctx<'a> {
     pub dir: &'a Directory,
     /// The segment asked for, or `None` for the dataset's natural mix.
     pub segment: Option<usize>,
-}
-
-/// Per-seed identities of the simulated tenant's cast.
-#[derive(Debug)]
-pub struct Directory {
-    pub tenant_id: String,
-    /// Object id per [`vocab::PEOPLE`] entry.
-    pub user_ids: Vec<String>,
-    /// Registered device per person: (device id, display name), or none.
-    pub devices: Vec<Option<(String, String)>>,
-    /// Object id per [`vocab::POLICIES`] entry.
-    pub policy_ids: Vec<String>,
-    /// Service principal object id per [`vocab::APPS`] entry.
-    pub app_sp_ids: Vec<String>,
-    /// Object id per [`vocab::GROUPS`] entry.
-    pub group_ids: Vec<String>,
-    /// Service principal of the Device Registration Service.
-    pub device_registration_sp_id: String,
-    /// Service principal of Microsoft Substrate Management.
-    pub substrate_sp_id: String,
-    /// Home tenant of the guests.
-    pub guest_tenant_id: String,
-    /// Service principal object id per [`vocab::RESOURCES`] entry.
-    pub resource_sp_ids: Vec<String>,
-    /// Per [`signins_beta::SERVICE_PRINCIPALS`] entry: application id,
-    /// service principal id, credential key id, certificate thumbprint,
-    /// federated credential id.
-    pub workloads: Vec<[String; 5]>,
-    /// Per [`signins_beta::MANAGED_IDENTITIES`] entry: application
-    /// (client) id, service principal id.
-    pub managed_identities: Vec<[String; 2]>,
-    /// The Azure subscription the managed identities live in.
-    pub subscription_id: String,
-    /// Per [`provisioning::JOBS`] entry: service principal id, application id,
-    /// job id suffix, id of the connected system, id of Entra ID as the
-    /// job's other end.
-    pub provisioning_apps: Vec<[String; 5]>,
-}
-
-impl Directory {
-    fn new(rng: &mut ChaCha20Rng, tenant_id: &str) -> Self {
-        let user_ids = vocab::PEOPLE.iter().map(|_| guid(rng)).collect();
-        let devices = vocab::PEOPLE
-            .iter()
-            .map(|person| {
-                let first = person.name.split([' ', ',']).next().unwrap_or(person.name);
-                let name = match rng.random_range(0..4) {
-                    0 => return None,
-                    1 => format!("{first}'s iPhone"),
-                    _ => format!("LAPTOP-{}", upper_alnum(rng, 7)),
-                };
-                Some((guid(rng), name))
-            })
-            .collect();
-        Directory {
-            tenant_id: tenant_id.to_owned(),
-            user_ids,
-            devices,
-            policy_ids: vocab::POLICIES.iter().map(|_| guid(rng)).collect(),
-            app_sp_ids: vocab::APPS.iter().map(|_| guid(rng)).collect(),
-            group_ids: vocab::GROUPS.iter().map(|_| guid(rng)).collect(),
-            device_registration_sp_id: guid(rng),
-            substrate_sp_id: guid(rng),
-            // Drawn after everything above, so adding them changed nothing
-            // earlier in the stream.
-            guest_tenant_id: guid(rng),
-            resource_sp_ids: vocab::RESOURCES.iter().map(|_| guid(rng)).collect(),
-            workloads: signins_beta::SERVICE_PRINCIPALS
-                .iter()
-                .map(|_| [guid(rng), guid(rng), guid(rng), upper_hex(rng, 40), guid(rng)])
-                .collect(),
-            managed_identities: signins_beta::MANAGED_IDENTITIES.iter().map(|_| [guid(rng), guid(rng)]).collect(),
-            subscription_id: guid(rng),
-            provisioning_apps: provisioning::JOBS
-                .iter()
-                .map(|_| [guid(rng), guid(rng), lower_hex(rng, 32), guid(rng), guid(rng)])
-                .collect(),
-        }
-    }
 }
 
 /// Record generator state: the directory, two RNGs per dataset, and the
@@ -272,6 +208,14 @@ pub fn pick_time(rng: &mut ChaCha20Rng, from: DateTime<Utc>, to: DateTime<Utc>) 
         return truncate_to_tick(from);
     }
     truncate_to_tick(from) + TimeDelta::nanoseconds(rng.random_range(0..span) * 100)
+}
+
+/// A stream of its own for one record: seeded by a label (which part of the
+/// simulator draws) and the record's id, so what it yields depends on
+/// neither the dataset's stream nor the order records are drawn in.
+pub fn record_rng(label: &str, id: &str) -> ChaCha20Rng {
+    let digest = Sha256::digest(format!("{label}\0{id}"));
+    ChaCha20Rng::from_seed(digest.into())
 }
 
 /// A random (version 4 shaped) GUID.

@@ -16,9 +16,8 @@ use rand::RngExt;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 
-use super::signins_beta::user_agent;
-use super::vocab::{CITIES, PEOPLE};
-use super::{Ctx, Drawn, guid, lower_hex, pick, weighted};
+use super::vocab::{CITIES, PEOPLE, user_agent};
+use super::{Ctx, Drawn, guid, lower_hex, pick, record_rng, weighted};
 use crate::time::{format_ticks, parse_filter_datetime, truncate_to_tick};
 
 /// A kind of detection: `riskEventType`, `source`, `detectionTimingType`,
@@ -72,6 +71,8 @@ struct Location {
 
 #[derive(Serialize, Deserialize)]
 struct Geo {
+    #[serde(default)]
+    altitude: Option<f64>,
     latitude: f64,
     longitude: f64,
 }
@@ -132,9 +133,11 @@ pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> Drawn {
         city: city.0.to_owned(),
         state: city.1.to_owned(),
         country_or_region: city.2.to_owned(),
-        geo_coordinates: rng
-            .random_bool(0.8)
-            .then(|| Geo { latitude: f64::from(city.3), longitude: f64::from(city.4) }),
+        geo_coordinates: rng.random_bool(0.8).then(|| Geo {
+            altitude: None,
+            latitude: f64::from(city.3),
+            longitude: f64::from(city.4),
+        }),
     });
     let ip_address = sign_in.then(|| {
         let first = *pick(rng, &[45u8, 89, 103, 176, 185, 194]);
@@ -154,6 +157,13 @@ pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> Drawn {
     }
     info.push(Info { key: "mitreTechniques", value: Some(mitre) });
     let id = lower_hex(rng, 64);
+    // Now and then an altitude (Graph mostly sends null), from the record's
+    // own stream (see `generate`).
+    let mut location = location;
+    if let Some(geo) = location.as_mut().and_then(|l| l.geo_coordinates.as_mut()) {
+        let x = &mut record_rng("riskDetection", &id);
+        geo.altitude = x.random_bool(0.1).then(|| f64::from(x.random_range(2..900u16)));
+    }
     let record = RiskDetection {
         id: id.clone(),
         request_id: sign_in.then(|| guid(rng)),

@@ -5,10 +5,15 @@
 //! apostrophe and a comma, so byte-exact handling and escaping get exercised
 //! downstream. App ids are Microsoft's real first-party ids. Nothing here is
 //! random; per-seed identities (object ids, device ids) are drawn in
-//! [`super::Directory`].
+//! [`super::Directory`]. The user agents clients send are derived from the
+//! app and device ([`user_agent`]).
 
 /// Display name of the simulated tenant.
 pub const TENANT_NAME: &str = "Contoso";
+
+/// The tenant that owns Microsoft's first-party apps and APIs (its real id),
+/// as `appOwnerTenantId` and `resourceOwnerTenantId` name it.
+pub const MICROSOFT_TENANT_ID: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
 /// A member of the directory.
 #[derive(Debug)]
@@ -56,6 +61,10 @@ pub static PEOPLE: &[Person] = &[
     p("Test \"Quotes\" Account", "test.quotes@contoso.com", 0, false),
     Person { name: "Adele Vance (Fabrikam)", upn: "adelevance@fabrikam.com", home: 1, admin: false, guest: true },
 ];
+
+/// People who sign in with their phone number ([`PEOPLE`] index, number):
+/// their sign-ins carry it as `alternateSignInName`.
+pub static PHONE_SIGN_IN: &[(usize, &str)] = &[(7, "+1 4255550143"), (16, "+41 445550178"), (20, "+55 1155550123")];
 
 /// A sign-in location: city, state, country code, latitude, longitude.
 pub type City = (&'static str, &'static str, &'static str, f32, f32);
@@ -244,3 +253,55 @@ pub static DEPARTMENTS: &[&str] = &["Sales", "Marketing", "Finance", "R&D", "Ope
 
 /// A browser user agent seen in audit details.
 pub const USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
+
+/// `userAgent` of a user sign-in, from the app and the device the v1.0
+/// record names (legacy protocols send none).
+pub fn user_agent(app: &str, client_app_used: &str, os: &str, browser: &str) -> &'static str {
+    match app {
+        _ if client_app_used != "Browser" && client_app_used != "Mobile Apps and Desktop clients" => "",
+        "Microsoft Teams" if !browser.starts_with("Rich") => by_browser(os, browser),
+        "Microsoft Teams" => {
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0 Teams/24295.605.3225.8804/49"
+        }
+        "Microsoft Office" | "Office 365 Exchange Online" if browser.starts_with("Rich") => {
+            "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.18129; Pro)"
+        }
+        "Outlook Mobile" => "Outlook-iOS/2.0",
+        "OneDrive SyncEngine" => "Microsoft SkyDriveSync 24.215.1027.0001 ship; Windows NT 10.0 (22631)",
+        "Microsoft Azure CLI" => "python/3.11.9 (Windows-10-10.0.22631-SP0) msal/1.31.0 azure-cli/2.67.0",
+        "Microsoft Azure PowerShell" => {
+            "Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.22621.4391"
+        }
+        "Windows Sign In" => "Windows-AzureAD-Authentication-Provider/1.0",
+        _ => by_browser(os, browser),
+    }
+}
+
+fn by_browser(os: &str, browser: &str) -> &'static str {
+    let family = browser.split(' ').next().unwrap_or("");
+    match (os, family) {
+        ("MacOs", "Safari") => {
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"
+        }
+        ("MacOs", _) => {
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+        }
+        ("Ios", _) => {
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+        }
+        ("Android", _) => {
+            "Mozilla/5.0 (Linux; Android 14; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.104 Mobile Safari/537.36"
+        }
+        ("Linux", "Firefox") => "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        ("Linux", _) => {
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+        }
+        (_, "Firefox") => "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        (_, "Chrome") => {
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+        }
+        _ => {
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"
+        }
+    }
+}

@@ -8,6 +8,7 @@ mod certificate;
 mod faults;
 mod graph;
 mod licence;
+mod metadata;
 mod paging;
 mod provisioning;
 mod risk;

@@ -1,6 +1,6 @@
 //! Provisioning over HTTP: `gt`/`lt` windows are exact exclusive bounds at
 //! 100 ns ticks, `ge`/`le` are refused naming the operator, page sizes, and
-//! both `servicePrincipal` shapes on the wire.
+//! `servicePrincipal` as one object on the wire.
 
 use crate::common::*;
 use chrono::TimeDelta;
@@ -93,19 +93,16 @@ async fn page_sizes() {
 }
 
 #[tokio::test]
-async fn both_service_principal_shapes_are_served() {
+async fn service_principal_is_one_object() {
     let sim = start_provisioning().await;
     let tok = token(&sim).await;
     let r = get(&sim, &format!("{PATH}?$top=1000"), Some(&tok)).await;
     assert_eq!(r.json()["@odata.context"], format!("{}/v1.0/$metadata#auditLogs/provisioning", sim.url()));
     let values = r.json()["value"].as_array().unwrap().clone();
-    let objects = values.iter().filter(|v| v["servicePrincipal"].is_object()).count();
-    let lists = values.iter().filter(|v| v["servicePrincipal"].as_array().is_some_and(|l| l.len() == 1)).count();
-    assert_eq!(objects + lists, values.len());
-    assert!(objects > 200 && lists > 100, "{objects} objects, {lists} lists");
+    assert_eq!(values.len(), 450);
     for v in &values {
-        let sp = if v["servicePrincipal"].is_array() { &v["servicePrincipal"][0] } else { &v["servicePrincipal"] };
-        assert!(sp["id"].is_string() && sp["displayName"].is_string(), "{v}");
+        let sp = &v["servicePrincipal"];
+        assert!(sp.is_object() && sp["id"].is_string() && sp["displayName"].is_string(), "{v}");
     }
     assert!(values.iter().any(|v| v["provisioningStatusInfo"]["errorInformation"]["errorCode"].is_string()));
 }

@@ -153,7 +153,7 @@ fn remove_member_from_group<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
 fn group_lifecycle_get<'a>(d: &mut Draw<'a, '_>) -> Event<'a> {
     let mut by = user_initiator(d.rng, d.dir, d.who);
     if let Some(u) = by.user.as_mut() {
-        (u.id, u.user_principal_name) = (ZERO_GUID, None);
+        (u.id, u.display_name, u.user_principal_name) = (ZERO_GUID, None, None);
         u.ip_address = Some("10.0.0.0".to_owned());
         (u.user_type, u.home_tenant_id, u.home_tenant_name) = (Some(None), Some(None), Some(None));
     }

@@ -122,7 +122,9 @@ pub(super) fn user_initiator<'a>(rng: &mut ChaCha20Rng, dir: &'a Directory, who:
         app: None,
         user: Some(UserIdentity {
             id: &dir.user_ids[who],
-            display_name: None,
+            // Entra names the actor only in the records that carry the
+            // tenant details too.
+            display_name: extras.then_some(PEOPLE[who].name),
             user_principal_name: Some(PEOPLE[who].upn),
             ip_address: ip,
             user_type: extras.then_some(Some("Member")),
@@ -132,13 +134,15 @@ pub(super) fn user_initiator<'a>(rng: &mut ChaCha20Rng, dir: &'a Directory, who:
     }
 }
 
+/// An app as initiator; Microsoft's first-party services with an app id
+/// also carry their service principal's name.
 pub(super) fn app_initiator<'a>(name: &'a str, app_id: Option<&'a str>, sp_id: &'a str) -> Initiator<'a> {
     Initiator {
         app: Some(AppIdentity {
             app_id,
             display_name: name,
             service_principal_id: sp_id,
-            service_principal_name: None,
+            service_principal_name: app_id.map(|_| name),
         }),
         user: None,
     }

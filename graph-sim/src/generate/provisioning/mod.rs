@@ -4,11 +4,14 @@
 //! Draws a provisioning job — HR-inbound (Workday, SuccessFactors → Entra
 //! ID) or app provisioning (Entra ID → ServiceNow, Salesforce, Slack) — a
 //! person or group, an action and an outcome, then the steps, modified
-//! properties and identities that go with them (`parts`). Quirks from the
-//! docs are reproduced on purpose: `servicePrincipal` is sometimes a single
-//! object (as the examples show) and sometimes a list of one (as the resource
-//! page's "collection" says); step `details` are free-form objects of strings;
-//! `errorInformation` is null on success.
+//! properties and identities that go with them (`parts`). Shapes follow the
+//! metadata and Microsoft's examples: `servicePrincipal` is a single
+//! `{id, displayName}` object (the resource page once called it a
+//! collection; the metadata and the examples do not); `details` are open
+//! objects of strings (the connected system's app ids, a step's matching
+//! attribute, an identity's name in its system); `errorInformation` is null
+//! on success; enums are written as the metadata's member names
+//! (`stagedDelete`).
 
 mod parts;
 
@@ -19,7 +22,7 @@ use serde::Serialize;
 use super::vocab::{GROUPS, PEOPLE};
 use super::{Ctx, Drawn, guid, weighted};
 use crate::time::format_ticks;
-use parts::{Identity, Initiator, Modified, ServicePrincipal, StatusInfo, Step, System};
+use parts::{Identity, Initiator, Modified, ServicePrincipalRef, StatusInfo, Step, System};
 
 /// A provisioning job of the tenant.
 #[derive(Debug)]
@@ -73,7 +76,7 @@ struct ProvisioningObjectSummary<'a> {
     provisioning_status_info: StatusInfo,
     provisioning_steps: Vec<Step>,
     modified_properties: Vec<Modified>,
-    service_principal: ServicePrincipal<'a>,
+    service_principal: ServicePrincipalRef<'a>,
     source_system: System<'a>,
     target_system: System<'a>,
     initiated_by: Initiator<'a>,
@@ -115,17 +118,22 @@ pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> Drawn {
         provisioning_status_info: status,
         provisioning_steps: steps,
         modified_properties: parts::modified(rng, job, &subject, action),
-        // Both shapes occur: one object (the examples), or a list of one (the resource page).
-        service_principal: if rng.random_bool(1.0 / 3.0) {
-            ServicePrincipal::List([sp])
-        } else {
-            ServicePrincipal::One(sp)
+        service_principal: {
+            // The draw that once chose between an object and a list of one,
+            // kept so that every seed keeps its sequence.
+            let _ = rng.random_bool(1.0 / 3.0);
+            sp
         },
-        source_system: parts::system(if job.inbound { system_id } else { entra_id }, source_name, None),
+        // The job's app details sit with the connected system.
+        source_system: parts::system(
+            if job.inbound { system_id } else { entra_id },
+            source_name,
+            job.inbound.then_some((app_id.as_str(), sp_id.as_str(), job.app)),
+        ),
         target_system: parts::system(
             if job.inbound { entra_id } else { system_id },
             target_name,
-            Some((app_id, sp_id, job.app)),
+            (!job.inbound).then_some((app_id.as_str(), sp_id.as_str(), job.app)),
         ),
         initiated_by: parts::initiator(rng, dir),
         source_identity: source,

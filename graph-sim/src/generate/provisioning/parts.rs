@@ -50,14 +50,6 @@ pub struct ServicePrincipalRef<'a> {
     pub display_name: &'a str,
 }
 
-/// One object, or a list of one: both occur.
-#[derive(Serialize)]
-#[serde(untagged)]
-pub enum ServicePrincipal<'a> {
-    One(ServicePrincipalRef<'a>),
-    List([ServicePrincipalRef<'a>; 1]),
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Initiator<'a> {
@@ -144,7 +136,7 @@ pub fn action(rng: &mut ChaCha20Rng, inbound: bool, group: bool, outcome: Outcom
     } else if group {
         &[(30, "create"), (60, "update"), (10, "delete")]
     } else {
-        &[(30, "create"), (45, "update"), (10, "disable"), (10, "delete"), (5, "stageddelete")]
+        &[(30, "create"), (45, "update"), (10, "disable"), (10, "delete"), (5, "stagedDelete")]
     };
     weighted::<&str>(rng, table)
 }
@@ -176,18 +168,23 @@ pub fn identities(
         id: subject.id.to_owned(),
         display_name: subject.name.to_owned(),
         identity_type: subject.kind,
-        details: Details::default(),
+        details: Details(match subject.upn {
+            Some(upn) => vec![("UserPrincipalName", upn.to_owned()), ("ObjectType", subject.kind.to_owned())],
+            None => vec![("ObjectType", subject.kind.to_owned())],
+        }),
     };
+    let external_id = external_id(job.system, subject);
     let external = Identity {
-        id: external_id(job.system, subject),
+        details: Details(vec![("SystemName", job.system.to_owned()), ("ExternalId", external_id.clone())]),
+        id: external_id,
         display_name: if rng.random_bool(0.2) { String::new() } else { subject.name.to_owned() },
         identity_type: subject.kind,
-        details: Details::default(),
     };
     let (source, mut target) = if job.inbound { (external, entra) } else { (entra, external) };
     if action == "create" && outcome == Outcome::Failure {
         target.id.clear();
         target.display_name.clear();
+        target.details = Details::default();
     }
     (source, target)
 }
@@ -232,7 +229,7 @@ pub fn modified(rng: &mut ChaCha20Rng, job: &Job, subject: &Subject<'_>, action:
         m(name, Some(old), Some(if new == old { values[0] } else { new }))
     };
     match (action, subject.kind, job.inbound) {
-        ("other", ..) | ("delete" | "stageddelete", _, _) => vec![],
+        ("other", ..) | ("delete" | "stagedDelete", _, _) => vec![],
         ("create", "Group", _) => {
             vec![m("displayName", None, Some(subject.name)), m("externalId", None, Some(subject.id))]
         }
@@ -264,7 +261,7 @@ pub fn modified(rng: &mut ChaCha20Rng, job: &Job, subject: &Subject<'_>, action:
 fn verbs(action: &str) -> (&'static str, &'static str, &'static str) {
     match action {
         "create" => ("Add", "created", "create"),
-        "delete" | "stageddelete" => ("Delete", "deleted", "delete"),
+        "delete" | "stagedDelete" => ("Delete", "deleted", "delete"),
         "disable" => ("Update", "disabled", "disable"),
         _ => ("Update", "updated", "update"),
     }
@@ -277,7 +274,7 @@ fn failure(rng: &mut ChaCha20Rng, job: &Job, action: &str) -> ErrorInformation {
             reason: "The operation failed because there are multiple entries in Azure Active Directory that match \
                      the matching attribute employeeId."
                 .to_owned(),
-            additional_details: None,
+            additional_details: Some("Matching attribute: employeeId. Entries found: 2."),
             error_category: "nonServiceFailure",
             recommended_action: Some(
                 "Remove the duplicate entries, or change the matching attribute so that exactly one entry matches.",
@@ -301,12 +298,14 @@ fn failure(rng: &mut ChaCha20Rng, job: &Job, action: &str) -> ErrorInformation {
             "nonServiceFailure",
             Some("Update the admin credentials on the Provisioning page of the application and test the connection."),
         ),
-        _ => ("ServiceUnavailable", 503, "The request will be retried in the next cycle.", "transientFailure", None),
+        _ => ("ServiceUnavailable", 503, "The request will be retried in the next cycle.", "failure", None),
     };
+    let additional_details =
+        (status == 503).then_some("The provisioning service will retry the export in its next cycle.");
     ErrorInformation {
         error_code: format!("{sys}{code}"),
         reason: format!("Message: {sys} returned an error response with the HTTP status code {status}.  {text}"),
-        additional_details: None,
+        additional_details,
         error_category: category,
         recommended_action: recommended,
     }
@@ -351,7 +350,7 @@ pub fn status_and_steps(
     }
     let why = match action {
         "create" => format!("{kind} is active and assigned in {source}, but no matching {kind} was found in {target}"),
-        "delete" | "stageddelete" => format!("{kind} is no longer assigned in {source}"),
+        "delete" | "stagedDelete" => format!("{kind} is no longer assigned in {source}"),
         "disable" => format!("{kind} is not active in {source}"),
         _ => format!("{kind} is active and assigned in {source}, and a matching {kind} was found in {target}"),
     };

@@ -65,7 +65,7 @@ fn has_every_documented_property() {
         let status = &v["provisioningStatusInfo"];
         assert_eq!(status["errorInformation"].is_null(), status["status"] != "failure", "{status}");
         let action = v["provisioningAction"].as_str().unwrap();
-        assert!(["create", "update", "delete", "stageddelete", "disable", "other"].contains(&action), "{action}");
+        assert!(["create", "update", "delete", "stagedDelete", "disable", "other"].contains(&action), "{action}");
     }
 }
 
@@ -73,11 +73,22 @@ fn has_every_documented_property() {
 fn has_the_variety_downstream_must_handle() {
     let all = sample(1500);
     let any = |f: &dyn Fn(&str, &Value) -> bool| all.iter().any(|(j, v)| f(j, v));
-    // Both servicePrincipal shapes.
-    let lists = all.iter().filter(|(_, v)| v["servicePrincipal"].is_array()).count();
-    assert!((300..700).contains(&lists), "{lists}");
-    assert!(any(&|_, v| v["servicePrincipal"].is_object() && v["servicePrincipal"]["displayName"].is_string()));
-    assert!(any(&|_, v| v["servicePrincipal"].as_array().is_some_and(|l| l.len() == 1 && l[0]["id"].is_string())));
+    // servicePrincipal is one object, as the metadata declares it.
+    for (_, v) in &all {
+        let sp = &v["servicePrincipal"];
+        assert!(sp.is_object() && sp["id"].is_string() && sp["displayName"].is_string(), "{sp}");
+    }
+    // The job's app details sit with the connected system; identities name
+    // themselves in their system.
+    for (_, v) in &all {
+        let inbound = v["targetSystem"]["displayName"] == "Azure Active Directory";
+        let connected = if inbound { &v["sourceSystem"] } else { &v["targetSystem"] };
+        assert_eq!(connected["details"]["ServicePrincipalDisplayName"], v["servicePrincipal"]["displayName"]);
+        assert!(
+            v["sourceIdentity"]["details"]["ObjectType"].is_string()
+                || v["sourceIdentity"]["details"]["SystemName"].is_string()
+        );
+    }
     // HR-inbound and app provisioning, users and groups.
     assert!(any(&|_, v| v["sourceSystem"]["displayName"] == "Workday"));
     assert!(any(&|_, v| v["sourceSystem"]["displayName"] == "SuccessFactors"));
@@ -90,7 +101,9 @@ fn has_the_variety_downstream_must_handle() {
         assert!(any(&|_, v| v["provisioningStatusInfo"]["status"] == status), "{status}");
     }
     assert!(any(&|_, v| v["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "DuplicateTargetEntries"));
-    assert!(any(&|_, v| v["provisioningStatusInfo"]["errorInformation"]["errorCategory"] == "transientFailure"));
+    assert!(any(&|_, v| v["provisioningStatusInfo"]["errorInformation"]["errorCategory"] == "failure"));
+    assert!(any(&|_, v| v["provisioningStatusInfo"]["errorInformation"]["additionalDetails"].is_string()));
+    assert!(any(&|_, v| v["provisioningAction"] == "stagedDelete"));
     assert!(any(&|_, v| v["initiatedBy"]["initiatorType"] == "user"));
     assert!(any(&|j, _| j.contains(r#""displayName":"emails[type eq \"work\"].value""#)));
     assert!(any(&|j, _| j.contains("\"oldValue\":null")));

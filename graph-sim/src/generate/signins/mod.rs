@@ -4,45 +4,29 @@
 //! Draws a person, an app, a place and an outcome, then the nested pieces
 //! (`parts`) consistently with them: a 53003 failure has a failing policy,
 //! risky sign-ins tend to come from away from home, legacy clients have no
-//! browser. Property order follows Microsoft's documented example. v1.0
-//! serves only interactive sign-ins, so `isInteractive` is always true; each
-//! record is also served by beta (see `signins_beta::twin`).
+//! browser, an Authenticator device only where an MFA prompt went to the
+//! app. Property order follows Microsoft's documented example, with the
+//! properties it leaves out (`userAgent`, the tenants, the service
+//! principal, `authenticationAppDeviceDetails`) where beta's example puts
+//! them. v1.0 serves only interactive sign-ins, so `isInteractive` is always
+//! true, and a user's sign-in has an empty `servicePrincipalId` and
+//! `servicePrincipalName`; each record is also served by beta (see
+//! `signins_beta::twin`). The record's shape (`shape`) is shared with beta.
 
 pub(crate) mod parts;
+pub(crate) mod shape;
 
 use chrono::{DateTime, Utc};
 use rand::RngExt;
-use serde::Serialize;
 
-use super::vocab::{self, APPS, CITIES, FAILURES, LEGACY_CLIENTS, PEOPLE};
-use super::{Ctx, Drawn, guid, pick, weighted};
+use super::vocab::{self, APPS, CITIES, FAILURES, LEGACY_CLIENTS, PEOPLE, user_agent};
+use super::{Ctx, Directory, Drawn, guid, pick, record_rng, weighted};
 use crate::time::format_ticks;
-use parts::{AppliedPolicy, CA_BLOCKED, DeviceDetail, Location, Risk, Status};
+use parts::{CA_BLOCKED, mfa_required};
+use shape::V1SignIn;
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SignIn<'a> {
-    id: String,
-    created_date_time: String,
-    user_display_name: &'a str,
-    user_principal_name: &'a str,
-    user_id: &'a str,
-    app_id: &'a str,
-    app_display_name: &'a str,
-    ip_address: String,
-    client_app_used: &'a str,
-    correlation_id: String,
-    conditional_access_status: &'a str,
-    is_interactive: bool,
-    #[serde(flatten)]
-    risk: Risk,
-    resource_display_name: &'a str,
-    resource_id: &'a str,
-    status: Status,
-    device_detail: DeviceDetail<'a>,
-    location: Location,
-    applied_conditional_access_policies: Vec<AppliedPolicy<'a>>,
-}
+/// Label of the per-record stream v1.0 sign-ins draw later properties from.
+pub const RECORD_STREAM: &str = "signIn";
 
 /// Draws one sign-in at `time`.
 pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> Drawn {
@@ -77,34 +61,52 @@ pub fn generate(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> Drawn {
     // The draw that once decided isInteractive, kept so that every seed keeps
     // its sequence now that v1.0 sign-ins are all interactive.
     let _ = rng.random_bool(0.97);
-    let record = SignIn {
+    let mut record = V1SignIn {
         id: id.clone(),
         created_date_time: format_ticks(time),
-        user_display_name: person.name,
-        user_principal_name: person.upn,
-        user_id: &dir.user_ids[who],
-        app_id: app.id,
-        app_display_name: app.name,
+        user_display_name: Some(person.name.to_owned()),
+        user_principal_name: Some(person.upn.to_owned()),
+        user_id: dir.user_ids[who].clone(),
+        app_id: app.id.to_owned(),
+        app_display_name: app.name.to_owned(),
         ip_address,
-        client_app_used,
+        client_app_used: Some(client_app_used.to_owned()),
+        user_agent: user_agent(app.name, client_app_used, &device_detail.operating_system, &device_detail.browser)
+            .to_owned(),
         correlation_id,
-        conditional_access_status: parts::conditional_access_status(&policies),
+        conditional_access_status: parts::conditional_access_status(&policies).to_owned(),
         is_interactive: true,
-        risk,
-        resource_display_name: resource_name,
-        resource_id,
-        status,
+        resource_display_name: resource_name.to_owned(),
+        resource_id: resource_id.to_owned(),
+        resource_tenant_id: dir.tenant_id.clone(),
+        home_tenant_id: home_tenant(dir, person.guest).to_owned(),
+        service_principal_id: String::new(),
+        service_principal_name: Some(String::new()),
         device_detail,
         location,
-        applied_conditional_access_policies: policies,
+        ..V1SignIn::default()
     };
+    risk.apply(&mut record);
+    // Later properties come from the record's own stream (see `generate`).
+    let x = &mut record_rng(RECORD_STREAM, &id);
+    parts::altitude(x, &mut record.location);
+    let code = i64::from(status.error_code);
+    let second = parts::second_factor(code, status.additional_details.as_deref(), mfa_required(&policies));
+    record.authentication_app_device_details = parts::authenticator_device(x, second, code, dir.devices[who].as_ref());
+    record.status = status;
+    record.applied_conditional_access_policies = policies;
     let json = serde_json::to_string(&record).expect("a signIn always serializes");
     Drawn { id, json, segment: 0 }
 }
 
+/// A user's home tenant: the guests' for a guest, else the simulated one.
+pub fn home_tenant(dir: &Directory, guest: bool) -> &str {
+    if guest { &dir.guest_tenant_id } else { &dir.tenant_id }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::{Directory, Generator, stream};
+    use super::super::{Generator, stream};
     use super::*;
     use crate::dataset::Dataset;
     use crate::record::Store;
@@ -148,8 +150,15 @@ mod tests {
             "deviceDetail",
             "location",
             "appliedConditionalAccessPolicies",
+            "userAgent",
+            "resourceTenantId",
+            "homeTenantId",
+            "servicePrincipalId",
+            "servicePrincipalName",
+            "authenticationAppDeviceDetails",
         ];
         for v in sample(50) {
+            assert_eq!(v.as_object().unwrap().len(), PROPS.len(), "{v}");
             for p in PROPS {
                 assert!(v.get(p).is_some(), "{p} missing in {v}");
             }
@@ -178,7 +187,21 @@ mod tests {
         for code in [50126, 50053, 50074, 53003, 500121] {
             assert!(share(&|v| v["status"]["errorCode"] == code) > 0.0, "{code}");
         }
+        // An Authenticator device exactly where the Authenticator app was prompted.
+        let prompted = |v: &serde_json::Value| {
+            let code = v["status"]["errorCode"].as_i64().unwrap();
+            let by_policy = v["appliedConditionalAccessPolicies"].as_array().unwrap().iter().any(|p| {
+                p["result"] == "success" && p["enforcedGrantControls"].as_array().unwrap().iter().any(|g| g == "Mfa")
+            });
+            let second = parts::second_factor(code, v["status"]["additionalDetails"].as_str(), by_policy);
+            matches!(second, parts::SecondFactor::Prompted { .. }) && code != 50074
+        };
+        assert!(share(&|v| v["authenticationAppDeviceDetails"].is_object()) > 0.02);
+        assert!(share(&|v| v["location"]["geoCoordinates"]["altitude"].is_number()) > 0.01);
         for v in &all {
+            assert_eq!(v["authenticationAppDeviceDetails"].is_object(), prompted(v), "{v}");
+            let guest = v["userPrincipalName"].as_str().unwrap().ends_with("@fabrikam.com");
+            assert_eq!(v["homeTenantId"] == v["resourceTenantId"], !guest);
             let n = v["appliedConditionalAccessPolicies"].as_array().unwrap().len();
             assert!(n <= 3);
             let upn = v["userPrincipalName"].as_str().unwrap();

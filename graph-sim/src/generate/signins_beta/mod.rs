@@ -1,66 +1,51 @@
-//! Beta `signIn` records (graph-api.md §6.2): the v1.0 properties less
-//! `riskEventTypes`, then the beta ones ([`parts::Extras`]), in the order
-//! Microsoft's example shows them.
+//! Beta `signIn` records (graph-api.md §6.2): the v1.0 properties — with
+//! beta's `deviceDetail` and applied policies, which add to v1.0's — then
+//! the beta ones: [`extras::Extras`], in the order Microsoft's example shows
+//! them, and [`extras::Additions`]. Together they are every property of the
+//! union of the beta SDK's and the beta CSDL's `signIn`.
 //!
 //! Two ways in. [`generate`] draws the sign-ins v1.0 never serves:
-//! non-interactive user sign-ins (a client refreshing a user's token), and
-//! workload sign-ins without a user — service principals with a secret,
-//! certificate or federated assertion, and managed identities. [`twin`]
-//! renders a v1.0 (interactive) sign-in as beta serves the same event: the
-//! v1.0 bytes less `riskEventTypes`, followed by beta properties drawn to
-//! agree with what the v1.0 record says (who, which app and device, whether
-//! the password or MFA step failed).
+//! non-interactive user sign-ins (a client refreshing a user's token, now
+//! and then an AI agent acting for the user), and app-only sign-ins without
+//! a user — service principals with a secret, certificate or federated
+//! assertion (some of them agents' identities), and managed identities.
+//! [`twin`] renders a v1.0 (interactive) sign-in as beta serves the same
+//! event: every v1.0 value as it is, and beta properties drawn to agree
+//! with what the v1.0 record says (who, which app and device, whether the
+//! password or MFA step failed, which policies applied). What is drawn
+//! beyond the first version of each record comes from the record's own
+//! stream ([`super::record_rng`] with [`RECORD_STREAM`]).
 
-mod parts;
+mod app_only;
+mod evaluation;
+mod extras;
+mod policies;
+mod twin;
+mod user;
 mod workloads;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngExt;
 use rand_chacha::ChaCha20Rng;
-use serde::{Deserialize, Serialize};
 
-use super::signins::parts::{self as v1, AppliedPolicy, BetaRisk, DeviceDetail, Location, Risk, Status, mfa_required};
-use super::vocab::{APPS, CITIES, Failure, PEOPLE, RESOURCES};
-use super::{Ctx, Directory, Drawn, guid, pick, weighted};
+use super::signins::home_tenant;
+use super::signins::parts::{self as v1, Risk, SecondFactor, mfa_required};
+use super::signins::shape::{SignIn, V1SignIn};
+use super::vocab::{APPS, CITIES, Failure, PEOPLE, RESOURCES, user_agent};
+use super::{Ctx, Directory, Drawn, guid, pick, record_rng, weighted};
 use crate::dataset::SignInEventType;
-use crate::record::Record;
 use crate::time::format_ticks;
-use parts::{Extras, UserFacts};
-pub use workloads::{MANAGED_IDENTITIES, SERVICE_PRINCIPALS, user_agent};
+use extras::{BetaDevice, BetaPolicy, BetaSignIn};
+use policies::PolicyFacts;
+pub use twin::twin;
+use user::UserFacts;
+pub use workloads::{AGENTS, MANAGED_IDENTITIES, SERVICE_PRINCIPALS};
 
-/// The v1.0 part of a beta sign-in.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Base<'a> {
-    id: String,
-    created_date_time: String,
-    user_display_name: Option<&'a str>,
-    user_principal_name: Option<&'a str>,
-    user_id: &'a str,
-    app_id: &'a str,
-    app_display_name: &'a str,
-    ip_address: String,
-    client_app_used: Option<&'a str>,
-    correlation_id: String,
-    conditional_access_status: &'static str,
-    is_interactive: bool,
-    #[serde(flatten)]
-    risk: BetaRisk<'a>,
-    resource_display_name: &'a str,
-    resource_id: &'a str,
-    status: Status,
-    device_detail: DeviceDetail<'a>,
-    location: Location,
-    applied_conditional_access_policies: Vec<AppliedPolicy<'a>>,
-}
+/// Label of the per-record stream beta sign-ins draw later properties from.
+pub const RECORD_STREAM: &str = "betaSignIn";
 
-#[derive(Serialize)]
-struct BetaSignIn<'a> {
-    #[serde(flatten)]
-    base: Base<'a>,
-    #[serde(flatten)]
-    extras: Extras<'a>,
-}
+/// Why a federated credential was refused.
+const FEDERATION_MISMATCH: &str = "No matching federated identity record found for presented assertion subject. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.";
 
 /// Why a non-interactive sign-in failed: mostly a token the user must renew
 /// interactively.
@@ -89,16 +74,20 @@ static NON_INTERACTIVE_FAILURES: &[(u32, Failure)] = &[
 /// Why a service principal sign-in failed, by credential type.
 fn workload_failure(credential: &str) -> Failure {
     match credential {
-        "certificate" => (700027, "Client assertion failed signature validation.", None),
+        "certificate" => (
+            700027,
+            "Client assertion failed signature validation.",
+            Some("The certificate used to sign the assertion is not one of the application's registered certificates."),
+        ),
         "clientAssertion" => (
             700213,
-            "No matching federated identity record found for presented assertion subject. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
-            None,
+            FEDERATION_MISMATCH,
+            Some("The token's subject matches no federated credential of the application."),
         ),
         _ => (
             7000215,
             "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
-            None,
+            Some("The client secret presented has expired or is not one of the application's current secrets."),
         ),
     }
 }
@@ -160,81 +149,120 @@ fn non_interactive(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> Drawn {
     let status = v1::status(rng, failure.as_ref(), &policies);
     let id = guid(rng);
     let correlation_id = guid(rng);
+    let mfa = mfa_required(&policies);
     let facts = UserFacts {
         interactive: false,
-        upn: Some(person.upn),
+        person: Some(who),
+        upn: Some(person.upn.to_owned()),
         guest: person.guest,
-        app_name: app.name,
-        client_app_used: app.client,
-        os: device_detail.os(),
-        browser: device_detail.browser(),
-        error_code: i64::from(status.error_code()),
-        mfa: mfa_required(&policies),
-        country: city.2,
+        app_name: app.name.to_owned(),
+        client_app_used: app.client.to_owned(),
+        error_code: i64::from(status.error_code),
+        mfa,
+        mfa_policy: mfa,
+        second: SecondFactor::NotReached,
+        prompt_after: TimeDelta::zero(),
+        country: city.2.to_owned(),
         away,
-        resource_id,
-        resource_sp_id: &dir.resource_sp_ids[app.resource],
+        resource_id: resource_id.to_owned(),
+        resource_sp_id: dir.resource_sp_ids[app.resource].clone(),
+        ip_address: ip_address.clone(),
     };
-    let extras = parts::user(rng, dir, &facts, time);
-    let base = Base {
+    let mut extras = user::extras(rng, &facts, time);
+    let mut record = V1SignIn {
         id: id.clone(),
         created_date_time: format_ticks(time),
-        user_display_name: Some(person.name),
-        user_principal_name: Some(person.upn),
-        user_id: &dir.user_ids[who],
-        app_id: app.id,
-        app_display_name: app.name,
+        user_display_name: Some(person.name.to_owned()),
+        user_principal_name: Some(person.upn.to_owned()),
+        user_id: dir.user_ids[who].clone(),
+        app_id: app.id.to_owned(),
+        app_display_name: app.name.to_owned(),
         ip_address,
-        client_app_used: Some(app.client),
+        client_app_used: Some(app.client.to_owned()),
+        user_agent: user_agent(app.name, app.client, &device_detail.operating_system, &device_detail.browser)
+            .to_owned(),
         correlation_id,
-        conditional_access_status: v1::conditional_access_status(&policies),
+        conditional_access_status: v1::conditional_access_status(&policies).to_owned(),
         is_interactive: false,
-        risk: risk.beta(),
-        resource_display_name: resource_name,
-        resource_id,
+        resource_display_name: resource_name.to_owned(),
+        resource_id: resource_id.to_owned(),
+        resource_tenant_id: dir.tenant_id.clone(),
+        home_tenant_id: home_tenant(dir, person.guest).to_owned(),
+        service_principal_id: String::new(),
+        service_principal_name: Some(String::new()),
         status,
         device_detail,
         location,
         applied_conditional_access_policies: policies,
+        ..V1SignIn::default()
     };
-    let json = serialize(&BetaSignIn { base, extras });
+    risk.apply(&mut record);
+    let x = &mut record_rng(RECORD_STREAM, &id);
+    v1::altitude(x, &mut record.location);
+    // An agent acting for the user is the client.
+    let agent = app_only::agent(x, dir, true);
+    if let Some((i, _)) = &agent {
+        record.app_id.clone_from(&dir.agents[*i][0]);
+        record.app_display_name = AGENTS[*i].name.to_owned();
+        record.user_agent = AGENTS[*i].user_agent.to_owned();
+        record.client_app_used = Some("Mobile Apps and Desktop clients".to_owned());
+    }
+    let facts_p = PolicyFacts { interactive: false, second: SecondFactor::NotReached, error_code: facts.error_code };
+    let base = record
+        .map(|d, ps| (policies::device(x, d), ps.into_iter().map(|p| policies::user_policy(x, p, &facts_p)).collect()));
+    let policies = &base.applied_conditional_access_policies;
+    let additions = user::additions(x, dir, &facts, &mut extras, policies, time, agent.map(|(_, a)| a));
+    let json = serialize(&BetaSignIn { base, extras, additions });
     Drawn { id, json, segment: SignInEventType::NonInteractiveUser.segment() }
 }
 
-/// The v1.0 part of a workload sign-in: no user, no device, no policies.
+/// The v1.0 part of an app-only sign-in: no user, no device.
 struct WorkloadBase<'a> {
     app_id: &'a str,
     name: &'a str,
+    sp_id: &'a str,
+    user_agent: &'a str,
     ip_address: String,
     resource: usize,
     city: usize,
     failure: Option<Failure>,
 }
 
-fn workload_base<'a>(rng: &mut ChaCha20Rng, w: WorkloadBase<'a>, time: DateTime<Utc>, risk: &'a Risk) -> Base<'a> {
+fn workload_base(rng: &mut ChaCha20Rng, dir: &Directory, w: WorkloadBase<'_>, time: DateTime<Utc>) -> V1SignIn {
     let (resource_id, resource_name) = RESOURCES[w.resource];
     let status = v1::status(rng, w.failure.as_ref(), &[]);
-    Base {
+    let mut record = V1SignIn {
         id: guid(rng),
         created_date_time: format_ticks(time),
         user_display_name: None,
         user_principal_name: None,
-        user_id: "",
-        app_id: w.app_id,
-        app_display_name: w.name,
+        user_id: String::new(),
+        app_id: w.app_id.to_owned(),
+        app_display_name: w.name.to_owned(),
         ip_address: w.ip_address,
         client_app_used: None,
+        user_agent: w.user_agent.to_owned(),
         correlation_id: guid(rng),
-        conditional_access_status: "notApplied",
+        conditional_access_status: "notApplied".to_owned(),
         is_interactive: false,
-        risk: risk.beta(),
-        resource_display_name: resource_name,
-        resource_id,
+        resource_display_name: resource_name.to_owned(),
+        resource_id: resource_id.to_owned(),
+        resource_tenant_id: dir.tenant_id.clone(),
+        home_tenant_id: dir.tenant_id.clone(),
+        service_principal_id: w.sp_id.to_owned(),
+        service_principal_name: Some(w.name.to_owned()),
         status,
         device_detail: v1::no_device(),
         location: v1::location(rng, &CITIES[w.city]),
-        applied_conditional_access_policies: vec![],
-    }
+        ..V1SignIn::default()
+    };
+    Risk::none().apply(&mut record);
+    record
+}
+
+/// Beta's view of an app-only record, its device and `policies`.
+fn app_only_base(x: &mut ChaCha20Rng, record: V1SignIn, policies: Vec<BetaPolicy>) -> SignIn<BetaDevice, BetaPolicy> {
+    record.map(|d, _| (policies::device(x, d), policies))
 }
 
 fn service_principal(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> Drawn {
@@ -244,12 +272,40 @@ fn service_principal(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> Drawn {
     let (w, ids) = (&SERVICE_PRINCIPALS[i], &dir.workloads[i]);
     let failure = rng.random_bool(0.05).then(|| workload_failure(w.credential));
     let ip_address = workload_ip(rng, w.asn);
-    let risk = Risk::none();
-    let spec = WorkloadBase { app_id: &ids[0], name: w.name, ip_address, resource: w.resource, city: w.city, failure };
-    let base = workload_base(rng, spec, time, &risk);
-    let extras = parts::service_principal(rng, dir, w, ids, &dir.resource_sp_ids[w.resource]);
-    let id = base.id.clone();
-    let json = serialize(&BetaSignIn { base, extras });
+    let spec = WorkloadBase {
+        app_id: &ids[0],
+        name: w.name,
+        sp_id: &ids[1],
+        user_agent: w.user_agent,
+        ip_address,
+        resource: w.resource,
+        city: w.city,
+        failure,
+    };
+    let mut record = workload_base(rng, dir, spec, time);
+    let mut extras = app_only::service_principal(rng, w, ids, &dir.resource_sp_ids[w.resource]);
+    let id = record.id.clone();
+    let x = &mut record_rng(RECORD_STREAM, &id);
+    v1::altitude(x, &mut record.location);
+    // Some service principals are AI agents' identities, which sign in with
+    // their blueprint's federated credential.
+    let agent = if record.status.error_code == 0 { app_only::agent(x, dir, false) } else { None };
+    if let Some((a, _)) = &agent {
+        let row = &dir.agents[*a];
+        record.app_id.clone_from(&row[0]);
+        record.app_display_name = AGENTS[*a].name.to_owned();
+        record.service_principal_id.clone_from(&row[1]);
+        record.service_principal_name = Some(AGENTS[*a].name.to_owned());
+        record.user_agent = AGENTS[*a].user_agent.to_owned();
+        extras.client_credential_type = "federatedIdentityCredential";
+        extras.service_principal_credential_key_id = None;
+        extras.service_principal_credential_thumbprint = None;
+        extras.federated_credential_id = Some(&row[4]);
+    }
+    let policies = policies::workload_policies(x, dir);
+    let base = app_only_base(x, record, policies);
+    let additions = app_only::additions(x, dir, &mut extras, w.resource, agent.map(|(_, a)| a));
+    let json = serialize(&BetaSignIn { base, extras, additions });
     Drawn { id, json, segment: SignInEventType::ServicePrincipal.segment() }
 }
 
@@ -258,118 +314,32 @@ fn managed_identity(ctx: &mut Ctx<'_>, time: DateTime<Utc>) -> Drawn {
     let dir = ctx.dir;
     let i = weighted_index(rng, MANAGED_IDENTITIES.iter().map(|m| m.weight));
     let (m, ids) = (&MANAGED_IDENTITIES[i], &dir.managed_identities[i]);
-    let risk = Risk::none();
     // Managed identity sign-ins come from inside Azure: no client IP.
     let spec = WorkloadBase {
         app_id: &ids[0],
         name: m.name,
+        sp_id: &ids[1],
+        user_agent: "",
         ip_address: String::new(),
         resource: m.resource,
         city: m.city,
         failure: None,
     };
-    let base = workload_base(rng, spec, time, &risk);
-    let extras = parts::managed_identity(rng, dir, m, ids, &dir.resource_sp_ids[m.resource]);
-    let id = base.id.clone();
-    let json = serialize(&BetaSignIn { base, extras });
+    let mut record = workload_base(rng, dir, spec, time);
+    let mut extras = app_only::managed_identity(rng, dir, m, &dir.resource_sp_ids[m.resource]);
+    let id = record.id.clone();
+    let x = &mut record_rng(RECORD_STREAM, &id);
+    v1::altitude(x, &mut record.location);
+    // A federated identity's workload now and then presents a token whose
+    // subject matches none of its federated credentials.
+    if m.federated_issuer.is_some() && x.random_bool(0.1) {
+        let details = "The Kubernetes service account token's subject matches no federated credential of the identity.";
+        record.status = v1::failed(700213, FEDERATION_MISMATCH, Some(details));
+    }
+    let base = app_only_base(x, record, vec![]);
+    let additions = app_only::additions(x, dir, &mut extras, m.resource, None);
+    let json = serialize(&BetaSignIn { base, extras, additions });
     Drawn { id, json, segment: SignInEventType::ManagedIdentity.segment() }
-}
-
-/// What the twin reads back from a v1.0 record; every field optional, so a
-/// hand-written record still gets a (plainer) twin.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct V1View {
-    user_principal_name: Option<String>,
-    app_id: Option<String>,
-    client_app_used: Option<String>,
-    resource_id: Option<String>,
-    status: StatusView,
-    device_detail: DeviceView,
-    location: LocationView,
-    applied_conditional_access_policies: Vec<PolicyView>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct StatusView {
-    error_code: i64,
-    additional_details: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct DeviceView {
-    operating_system: Option<String>,
-    browser: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct LocationView {
-    city: Option<String>,
-    country_or_region: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct PolicyView {
-    enforced_grant_controls: Vec<String>,
-    result: Option<String>,
-}
-
-/// The v1.0 JSON of a sign-in less `"riskEventTypes":[…]`, with the beta
-/// properties (a serialized JSON object) appended.
-fn splice(v1: &str, extras: &str) -> String {
-    const LEGACY: &str = ",\"riskEventTypes\":[";
-    let mut base = v1.trim_end().to_owned();
-    if let Some(start) = base.find(LEGACY)
-        && let Some(len) = base[start..].find(']')
-    {
-        base.replace_range(start..=start + len, "");
-    }
-    let body = extras.strip_prefix('{').unwrap_or(extras);
-    match base.strip_suffix('}') {
-        Some(open) if open.trim_end().ends_with('{') => format!("{open}{body}"),
-        Some(open) => format!("{open},{body}"),
-        None => base,
-    }
-}
-
-/// Renders a v1.0 sign-in as beta serves it: the same event, an
-/// `interactiveUser` sign-in.
-pub fn twin(rng: &mut ChaCha20Rng, dir: &Directory, record: &Record) -> String {
-    let view: V1View = serde_json::from_str(&record.json).unwrap_or_default();
-    let upn = view.user_principal_name.as_deref();
-    let person = PEOPLE.iter().find(|p| Some(p.upn) == upn);
-    let app = APPS.iter().find(|a| Some(a.id) == view.app_id.as_deref());
-    let resource_id = view.resource_id.as_deref().unwrap_or("");
-    let resource = RESOURCES.iter().position(|(id, _)| *id == resource_id);
-    let error_code = view.status.error_code;
-    let mfa = matches!(error_code, 50074 | 500121)
-        || view.status.additional_details.as_deref().is_some_and(|d| d.contains("MFA"))
-        || view
-            .applied_conditional_access_policies
-            .iter()
-            .any(|p| p.result.as_deref() == Some("success") && p.enforced_grant_controls.iter().any(|g| g == "Mfa"));
-    let away = person.is_some_and(|p| view.location.city.as_deref() != Some(CITIES[p.home].0));
-    let facts = UserFacts {
-        interactive: true,
-        upn,
-        guest: person.is_some_and(|p| p.guest),
-        app_name: app.map_or("", |a| a.name),
-        client_app_used: view.client_app_used.as_deref().unwrap_or(""),
-        os: view.device_detail.operating_system.as_deref().unwrap_or(""),
-        browser: view.device_detail.browser.as_deref().unwrap_or(""),
-        error_code,
-        mfa,
-        country: view.location.country_or_region.as_deref().unwrap_or(""),
-        away,
-        resource_id,
-        resource_sp_id: resource.map_or("", |i| &dir.resource_sp_ids[i]),
-    };
-    let extras = parts::user(rng, dir, &facts, record.time);
-    splice(&record.json, &serde_json::to_string(&extras).expect("beta extras always serialize"))
 }
 
 #[cfg(test)]

@@ -3,78 +3,8 @@ use serde_json::Value;
 use super::super::Generator;
 use super::*;
 use crate::dataset::Dataset;
-use crate::record::Store;
+use crate::record::{Record, Store};
 use crate::time::parse_filter_datetime;
-
-const BETA_PROPS: &[&str] = &[
-    "signInEventTypes",
-    "userType",
-    "userAgent",
-    "originalRequestId",
-    "uniqueTokenIdentifier",
-    "sessionId",
-    "authenticationProtocol",
-    "authenticationRequirement",
-    "authenticationMethodsUsed",
-    "authenticationDetails",
-    "authenticationProcessingDetails",
-    "incomingTokenType",
-    "tokenIssuerType",
-    "tokenIssuerName",
-    "clientCredentialType",
-    "servicePrincipalId",
-    "servicePrincipalName",
-    "servicePrincipalCredentialKeyId",
-    "servicePrincipalCredentialThumbprint",
-    "federatedCredentialId",
-    "managedServiceIdentity",
-    "azureResourceId",
-    "resourceServicePrincipalId",
-    "resourceTenantId",
-    "homeTenantId",
-    "homeTenantName",
-    "crossTenantAccessType",
-    "conditionalAccessAudiences",
-    "networkLocationDetails",
-    "autonomousSystemNumber",
-    "ipAddressFromResourceProvider",
-    "isTenantRestricted",
-    "isThroughGlobalSecureAccess",
-    "globalSecureAccessIpAddress",
-    "flaggedForReview",
-    "processingTimeInMilliseconds",
-    "signInIdentifier",
-    "signInIdentifierType",
-    "signInTokenProtectionStatus",
-    "appTokenProtectionStatus",
-];
-
-/// v1.0 properties beta keeps (all but `riskEventTypes`).
-const V1_PROPS: &[&str] = &[
-    "id",
-    "createdDateTime",
-    "userDisplayName",
-    "userPrincipalName",
-    "userId",
-    "appId",
-    "appDisplayName",
-    "ipAddress",
-    "clientAppUsed",
-    "correlationId",
-    "conditionalAccessStatus",
-    "isInteractive",
-    "riskDetail",
-    "riskLevelAggregated",
-    "riskLevelDuringSignIn",
-    "riskState",
-    "riskEventTypes_v2",
-    "resourceDisplayName",
-    "resourceId",
-    "status",
-    "deviceDetail",
-    "location",
-    "appliedConditionalAccessPolicies",
-];
 
 fn window() -> (DateTime<Utc>, DateTime<Utc>) {
     (parse_filter_datetime("2026-11-22T00:00:00Z").unwrap(), parse_filter_datetime("2026-11-24T00:00:00Z").unwrap())
@@ -99,22 +29,58 @@ fn kind(v: &Value) -> &str {
     v["signInEventTypes"][0].as_str().unwrap()
 }
 
+/// Whether `small` is `big` less some object keys, at any depth.
+fn is_within(small: &Value, big: &Value) -> bool {
+    match (small, big) {
+        (Value::Object(s), Value::Object(b)) => s.iter().all(|(k, v)| b.get(k).is_some_and(|w| is_within(v, w))),
+        (Value::Array(s), Value::Array(b)) => s.len() == b.len() && s.iter().zip(b).all(|(v, w)| is_within(v, w)),
+        _ => small == big,
+    }
+}
+
+/// A record's top-level keys in the order it writes them.
+struct Keys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Keys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((k, serde::de::IgnoredAny)) = map.next_entry::<String, _>()? {
+                    keys.push(k);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+fn keys(r: &Record) -> Vec<String> {
+    serde_json::from_str::<Keys>(&r.json).unwrap().0
+}
+
 #[test]
-fn every_record_has_the_beta_schema_in_order() {
-    let (_, beta) = tenant(100, 400);
+fn every_record_has_one_shape_with_the_v1_properties_first() {
+    let (v1, beta) = tenant(100, 400);
+    let v1_keys = keys(&v1[0]);
+    let shape = keys(&beta[0]);
+    assert_eq!(shape[..v1_keys.len()], v1_keys[..], "v1.0's properties first, in v1.0's order");
+    assert!(shape.iter().any(|k| k == "riskEventTypes") && shape.iter().any(|k| k == "agent"));
     for r in &beta {
         let v = parse(r);
-        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-        for p in V1_PROPS.iter().chain(BETA_PROPS) {
-            assert!(v.get(p).is_some(), "{p} missing in {v}");
-        }
-        assert!(v.get("riskEventTypes").is_none(), "beta drops riskEventTypes: {v}");
+        assert_eq!(keys(r), shape, "{v}");
         assert_eq!(v["signInEventTypes"].as_array().unwrap().len(), 1);
-        assert!(
-            r.json.find("\"signInEventTypes\"").unwrap() > r.json.find("\"appliedConditionalAccessPolicies\"").unwrap()
-        );
         assert!(r.json.starts_with(&format!("{{\"id\":\"{}\",\"createdDateTime\":", r.id)));
-        assert_eq!(keys.len(), V1_PROPS.len() + BETA_PROPS.len(), "{keys:?}");
+        for p in v["appliedConditionalAccessPolicies"].as_array().unwrap() {
+            assert!(p.get("conditionsSatisfied").is_some() && p.get("authenticationStrength").is_some(), "{p}");
+        }
+        assert!(v["deviceDetail"].get("browserId").is_some());
     }
 }
 
@@ -131,7 +97,13 @@ fn kinds_are_realistic() {
         assert_eq!(v["isInteractive"], true);
         assert_eq!(v["clientCredentialType"], "none");
         assert!(v["managedServiceIdentity"].is_null());
-        assert_eq!(v["signInIdentifier"], v["userPrincipalName"]);
+        match v["alternateSignInName"].as_str() {
+            Some(phone) => assert_eq!(
+                (v["signInIdentifier"].as_str(), v["signInIdentifierType"].as_str()),
+                (Some(phone), Some("phoneNumber"))
+            ),
+            None => assert_eq!(v["signInIdentifier"], v["userPrincipalName"]),
+        }
     }
     for v in &non {
         assert_eq!(v["isInteractive"], false);
@@ -155,10 +127,25 @@ fn kinds_are_realistic() {
     }
     for v in &sp {
         let cred = v["clientCredentialType"].as_str().unwrap();
-        assert!(["clientSecret", "certificate", "clientAssertion"].contains(&cred), "{cred}");
+        let federated = ["clientAssertion", "federatedIdentityCredential"].contains(&cred);
+        assert!(["clientSecret", "certificate"].contains(&cred) || federated, "{cred}");
         assert!(v["managedServiceIdentity"].is_null());
-        assert_eq!(v["federatedCredentialId"].is_string(), cred == "clientAssertion");
-        assert_eq!(v["servicePrincipalCredentialThumbprint"].as_str().unwrap().len() == 40, cred == "certificate");
+        assert_eq!(v["federatedCredentialId"].is_string(), federated);
+        let thumbprint = v["servicePrincipalCredentialThumbprint"].as_str();
+        assert_eq!(thumbprint.is_some_and(|t| t.len() == 40), cred == "certificate");
+        // An agent's identity signs in with its blueprint's federated credential.
+        assert_eq!(v["agent"].is_object(), cred == "federatedIdentityCredential", "{v}");
+        assert_eq!(v["conditionalAccessAudiences"], serde_json::json!([v["resourceId"]]));
+    }
+    // Agents: a share of non-interactive and service principal sign-ins, no others.
+    let agents = |of: &[&Value]| of.iter().filter(|v| v["agent"].is_object()).count() as f64 / of.len() as f64;
+    for (kind, of) in [("nonInteractiveUser", &non), ("servicePrincipal", &sp)] {
+        assert!((0.08..0.22).contains(&agents(of)), "{kind}: {}", agents(of));
+    }
+    assert_eq!(agents(&interactive) + agents(&mi), 0.0);
+    for v in non.iter().filter(|v| v["agent"].is_object()) {
+        assert_eq!(v["agent"]["agentSubjectType"], "notAgentic");
+        assert_eq!(v["appOwnerTenantId"], v["resourceTenantId"]);
     }
     for cred in ["clientSecret", "certificate", "clientAssertion"] {
         assert!(sp.iter().any(|v| v["clientCredentialType"] == cred), "{cred}");
@@ -176,20 +163,16 @@ fn kinds_are_realistic() {
 }
 
 #[test]
-fn twins_are_the_v1_events_less_risk_event_types() {
+fn twins_are_the_v1_events_with_every_v1_value() {
     let (v1, beta) = tenant(300, 0);
     assert_eq!(v1.len(), beta.len());
     for (a, b) in v1.iter().zip(&beta) {
         assert_eq!((&a.id, a.time), (&b.id, b.time));
         let (va, vb) = (parse(a), parse(b));
-        for p in V1_PROPS {
-            assert_eq!(va[p], vb[p], "{p}");
-        }
-        // Byte for byte: the v1.0 JSON up to its end, less riskEventTypes.
-        let legacy = a.json.find(",\"riskEventTypes\":[").unwrap();
-        let end = legacy + a.json[legacy..].find(']').unwrap() + 1;
-        let v1_less = format!("{}{}", &a.json[..legacy], &a.json[end..a.json.len() - 1]);
-        assert!(b.json.starts_with(&v1_less), "{}\n{}", a.json, b.json);
+        assert!(is_within(&va, &vb), "{}\n{}", a.json, b.json);
+        // Byte for byte up to the first object beta extends.
+        let head = &a.json[..a.json.find(",\"deviceDetail\":").unwrap()];
+        assert!(b.json.starts_with(head), "{}\n{}", a.json, b.json);
         assert_eq!(kind(&vb), "interactiveUser");
         // The beta facts agree with the v1.0 ones.
         let password = &vb["authenticationDetails"][0];
@@ -199,9 +182,25 @@ fn twins_are_the_v1_events_less_risk_event_types() {
         let guest = va["userPrincipalName"].as_str().unwrap().ends_with("@fabrikam.com");
         assert_eq!(vb["userType"], if guest { "guest" } else { "member" });
         assert_eq!(vb["crossTenantAccessType"] == "b2bCollaboration", guest);
+        // The Authenticator device is v1.0's, and beta shows the prompt it answered.
+        let steps = vb["authenticationDetails"].as_array().unwrap();
+        let prompt = steps.iter().find(|s| s["authenticationMethod"] == "Mobile app notification");
+        if va["authenticationAppDeviceDetails"].is_object() {
+            let prompt = prompt.unwrap_or_else(|| panic!("{vb}"));
+            let at = |v: &Value| parse_filter_datetime(v.as_str().unwrap()).unwrap();
+            let after = at(&prompt["authenticationStepDateTime"]) - at(&vb["createdDateTime"]);
+            assert!((3..=40).contains(&after.num_seconds()), "{after}");
+            assert_eq!(vb["mfaDetail"]["authDetail"], "Microsoft Authenticator");
+            assert_eq!(vb["authenticationAppPolicyEvaluationDetails"].as_array().unwrap().len(), 2);
+        } else {
+            assert!(prompt.is_none() || va["status"]["errorCode"] == 50074, "{vb}");
+        }
     }
-    let mfa = beta.iter().map(parse).filter(|v| v["authenticationRequirement"] == "multiFactorAuthentication").count();
+    let beta: Vec<Value> = beta.iter().map(parse).collect();
+    let mfa = beta.iter().filter(|v| v["authenticationRequirement"] == "multiFactorAuthentication").count();
     assert!(mfa > 10, "{mfa}");
+    assert!(beta.iter().any(|v| v["authenticationAppDeviceDetails"].is_object()));
+    assert!(beta.iter().any(|v| v["authenticationDetails"][1]["authenticationMethod"] == "Previously satisfied"));
 }
 
 #[test]
@@ -217,14 +216,4 @@ fn twins_of_hand_written_records_still_parse() {
             assert_eq!(v["signInEventTypes"][0], "interactiveUser");
         }
     }
-}
-
-#[test]
-fn splice_drops_legacy_risk_types_and_appends() {
-    assert_eq!(
-        splice(r#"{"a":1,"riskEventTypes":["x","y"],"riskEventTypes_v2":[]}"#, r#"{"b":2}"#),
-        r#"{"a":1,"riskEventTypes_v2":[],"b":2}"#
-    );
-    assert_eq!(splice(r#"{"a":1}"#, r#"{"b":2}"#), r#"{"a":1,"b":2}"#);
-    assert_eq!(splice("{}", r#"{"b":2}"#), r#"{"b":2}"#);
 }

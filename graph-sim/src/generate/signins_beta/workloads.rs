@@ -1,6 +1,6 @@
-//! The tenant's workloads — apps that sign in as themselves and Azure
-//! resources with managed identities — and the user agents clients send, as
-//! static tables.
+//! The tenant's workloads — apps that sign in as themselves, Azure
+//! resources with managed identities, and AI agents with agent identities —
+//! and the Conditional Access policy that covers them, as static tables.
 //!
 //! Nothing here is random; per-seed identities (application ids, service
 //! principal ids, credential ids) are drawn in [`super::super::Directory`].
@@ -156,58 +156,6 @@ pub static MANAGED_IDENTITIES: &[ManagedIdentity] = &[
     },
 ];
 
-/// `userAgent` of a user sign-in, from the app and the device the v1.0
-/// record names (legacy protocols send none).
-pub fn user_agent(app: &str, client_app_used: &str, os: &str, browser: &str) -> &'static str {
-    match app {
-        _ if client_app_used != "Browser" && client_app_used != "Mobile Apps and Desktop clients" => "",
-        "Microsoft Teams" if !browser.starts_with("Rich") => by_browser(os, browser),
-        "Microsoft Teams" => {
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0 Teams/24295.605.3225.8804/49"
-        }
-        "Microsoft Office" | "Office 365 Exchange Online" if browser.starts_with("Rich") => {
-            "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.18129; Pro)"
-        }
-        "Outlook Mobile" => "Outlook-iOS/2.0",
-        "OneDrive SyncEngine" => "Microsoft SkyDriveSync 24.215.1027.0001 ship; Windows NT 10.0 (22631)",
-        "Microsoft Azure CLI" => "python/3.11.9 (Windows-10-10.0.22631-SP0) msal/1.31.0 azure-cli/2.67.0",
-        "Microsoft Azure PowerShell" => {
-            "Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.22621.4391"
-        }
-        "Windows Sign In" => "Windows-AzureAD-Authentication-Provider/1.0",
-        _ => by_browser(os, browser),
-    }
-}
-
-fn by_browser(os: &str, browser: &str) -> &'static str {
-    let family = browser.split(' ').next().unwrap_or("");
-    match (os, family) {
-        ("MacOs", "Safari") => {
-            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"
-        }
-        ("MacOs", _) => {
-            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-        }
-        ("Ios", _) => {
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
-        }
-        ("Android", _) => {
-            "Mozilla/5.0 (Linux; Android 14; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.104 Mobile Safari/537.36"
-        }
-        ("Linux", "Firefox") => "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-        ("Linux", _) => {
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-        }
-        (_, "Firefox") => "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
-        (_, "Chrome") => {
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-        }
-        _ => {
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"
-        }
-    }
-}
-
 /// Autonomous system of a user's network, by country.
 pub fn user_asn(country: &str) -> u32 {
     match country {
@@ -225,3 +173,21 @@ pub fn user_asn(country: &str) -> u32 {
         _ => 8075,
     }
 }
+
+/// An AI agent with a Microsoft Entra agent identity, created from an agent
+/// identity blueprint. It signs in as itself (a service principal sign-in)
+/// and on behalf of users (non-interactive user sign-ins).
+#[derive(Debug)]
+pub struct Agent {
+    /// The agent identity's display name.
+    pub name: &'static str,
+    pub user_agent: &'static str,
+}
+
+pub static AGENTS: &[Agent] = &[
+    Agent { name: "Contoso Expense Agent", user_agent: "Microsoft-Agents-SDK/1.1.0 (python 3.12.7; Linux)" },
+    Agent { name: "Helpdesk Triage Agent", user_agent: "Microsoft-Agents-SDK/1.1.0 (dotnet 8.0.11; Windows)" },
+];
+
+/// The Conditional Access policy for workload identities.
+pub const WORKLOAD_POLICY: &str = "Block workload identities outside trusted locations";

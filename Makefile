@@ -18,12 +18,16 @@ build: ## Build entra-archive and graph-sim (debug)
 release: ## Build optimised binaries
 	$(CARGO) build --workspace --bins --release
 
-# The Python tools the tests use (DuckDB, pyarrow, moto, sqlglot, shellcheck,
-# the AWS CLI, and the template linters), in a venv inside the repo.
+# The Python tools the tests use (DuckDB, pyarrow, pyspark, moto, sqlglot,
+# shellcheck, the AWS CLI, and the template linters), in a venv inside the
+# repo. The current DuckDB release goes beside the venv's (which is pinned
+# for its offline S3 extension), in $(VENV)/duckdb2: PYTHONPATH picks it.
 REQUIREMENTS := tests/python/requirements.txt queries/requirements.txt infra/entra/requirements.txt
-$(VENV_STAMP): $(REQUIREMENTS)
+DUCKDB_CURRENT := tests/python/duckdb-current.txt
+$(VENV_STAMP): $(REQUIREMENTS) $(DUCKDB_CURRENT)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_PY) -m pip install --quiet --disable-pip-version-check $(addprefix -r ,$(REQUIREMENTS))
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check --upgrade --target $(VENV)/duckdb2 -r $(DUCKDB_CURRENT)
 	touch $@
 
 venv: $(VENV_STAMP) ## Create the Python venv with DuckDB, pyarrow and moto

@@ -243,11 +243,11 @@ pub async fn main(cli: Cli, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
         }
         Command::Verify(args) => verify(args).await,
         Command::Import(args) => import_files(args).await,
-        Command::Upgrade(args) => upgrade_files(args).await,
+        Command::Upgrade(args) => upgrade_files(args, observers).await,
     }
 }
 
-async fn upgrade_files(args: UpgradeArgs) -> ExitCode {
+async fn upgrade_files(args: UpgradeArgs, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
     let json = args.json;
     let settings = config::parse_destination(&args.dest, args.kms_key_id.as_deref())
         .and_then(|d| Ok((d, config::parse_datasets(&args.datasets)?)));
@@ -260,7 +260,7 @@ async fn upgrade_files(args: UpgradeArgs) -> ExitCode {
         Ok(dest) => dest,
         Err(e) => return fail(json, &e, EXIT_FAILED),
     };
-    let request = UpgradeRequest { datasets, tenant: None, dry_run: args.dry_run, deadline: None };
+    let request = UpgradeRequest { datasets, tenant: None, dry_run: args.dry_run, deadline: None, observers };
     let summary = upgrade::upgrade(dest, &request, Arc::new(Utc::now)).await;
     if json {
         println!("{:#}", summary.to_json());

@@ -160,6 +160,7 @@ impl App {
             tenant: Some(archiver.tenant_id().to_string()),
             dry_run: false,
             deadline: self.deadline(remaining).await?,
+            observers: self.observers.clone(),
         };
         let summary = upgrade::upgrade(dest, &request, services.clock.clone()).await;
         info!(files = summary.upgraded(), exit_code = summary.exit_code, "upgrade");
@@ -187,7 +188,8 @@ impl App {
         if datasets.is_empty() || deadline.as_ref().is_some_and(Deadline::reached) {
             return None;
         }
-        let request = UpgradeRequest { datasets, tenant: Some(tenant.to_string()), dry_run: false, deadline };
+        let tenant = Some(tenant.to_string());
+        let request = UpgradeRequest { datasets, tenant, dry_run: false, deadline, observers: self.observers.clone() };
         Some(upgrade::upgrade(dest, &request, services.clock.clone()).await)
     }
 

@@ -37,7 +37,7 @@ use crate::error::{Error, Result};
 use crate::layout;
 use crate::lease::{Acquired, LEASE_TTL, Lease};
 use crate::manifest::Manifest;
-use crate::run::new_run_id;
+use crate::run::{Observer, new_run_id};
 use crate::summary::Status;
 pub(crate) use inventory::FileState;
 use inventory::Marker;
@@ -54,6 +54,8 @@ pub struct UpgradeRequest {
     pub dry_run: bool,
     /// When to stop starting files.
     pub deadline: Option<Deadline>,
+    /// Told of every file replaced (`file_stored`, before its manifest).
+    pub observers: Vec<Arc<dyn Observer>>,
 }
 
 /// A tenant's files of `def` and what their manifests say of their schema
@@ -89,6 +91,7 @@ pub async fn upgrade(dest: Arc<dyn Destination>, request: &UpgradeRequest, clock
                 clock: &clock,
                 deadline: request.deadline,
                 dry_run: request.dry_run,
+                observers: &request.observers,
                 summary: DatasetUpgrade::new(def.name, &tenant),
             };
             out.datasets.push(job.run(&tenant, files).await);
@@ -105,6 +108,7 @@ struct Job<'a> {
     clock: &'a Clock,
     deadline: Option<Deadline>,
     dry_run: bool,
+    observers: &'a [Arc<dyn Observer>],
     summary: DatasetUpgrade,
 }
 
@@ -215,6 +219,7 @@ impl Job<'_> {
         };
         let _ = std::fs::remove_file(&new.staged);
         moved?;
+        self.observers.iter().for_each(|o| o.file_stored(def.name, &file.key));
         let manifest_key = layout::manifest_key(&file.key).expect("a data key");
         self.dest.put(&manifest_key, new.manifest.to_bytes(), PutMode::Overwrite).await?;
         self.summary.upgraded += 1;

@@ -65,7 +65,8 @@ fn in_window(records: Vec<Record>, start: DateTime<Utc>, end: DateTime<Utc>) -> 
 
 /// A row's identity: the id, and for risk detections its version time too.
 fn row_key(name: &str, id: &str, time: DateTime<Utc>) -> String {
-    if name == "risk_detections" { format!("{id}@{}", time.timestamp_nanos_opt().unwrap()) } else { id.to_string() }
+    // Typed times are microseconds: versions are told apart to the microsecond here.
+    if name == "risk_detections" { format!("{id}@{}", time.timestamp_micros()) } else { id.to_string() }
 }
 
 fn row_time(row: &Row, time_column: &str) -> DateTime<Utc> {

@@ -72,7 +72,9 @@ async fn a_healthy_tenant_passes_every_check() {
             "licence directory_audits",
             "destination",
             "checkpoint signins",
+            "schema signins",
             "checkpoint directory_audits",
+            "schema directory_audits",
         ]
     );
     for c in checks {

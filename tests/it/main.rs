@@ -20,6 +20,7 @@ mod no_secrets;
 mod pacing;
 mod progress;
 mod queries;
+mod readers;
 mod s3;
 mod s3_archive;
 mod secrets;

@@ -172,7 +172,8 @@ impl App {
 
     /// After an incremental run: the datasets it archived whose files may
     /// still be at an older schema version, upgraded before the deadline.
-    /// `None` when there is nothing to upgrade (one marker read per dataset).
+    /// `None` when there was nothing to upgrade (one marker read per dataset
+    /// once they are all current).
     async fn upgrade_after_run(&self, run: &RunSummary, deadline: Option<Deadline>) -> Option<UpgradeSummary> {
         let archiver = self.archiver().await.ok()?;
         let services = archiver.services();
@@ -190,7 +191,8 @@ impl App {
         }
         let tenant = Some(tenant.to_string());
         let request = UpgradeRequest { datasets, tenant, dry_run: false, deadline, observers: self.observers.clone() };
-        Some(upgrade::upgrade(dest, &request, services.clock.clone()).await)
+        let summary = upgrade::upgrade(dest, &request, services.clock.clone()).await;
+        summary.worth_reporting().then_some(summary)
     }
 
     /// The doctor's report as the response; failed checks are in it, not an error.

@@ -99,6 +99,14 @@ impl UpgradeSummary {
         self
     }
 
+    /// Whether there is anything to tell: a file or manifest rewritten, old
+    /// files left, or a dataset not done.
+    pub fn worth_reporting(&self) -> bool {
+        self.datasets
+            .iter()
+            .any(|d| d.upgraded + d.manifests_rebuilt + d.remaining > 0 || d.status != Status::Ok)
+    }
+
     /// Files rewritten, over every dataset.
     pub fn upgraded(&self) -> u64 {
         self.datasets.iter().map(|d| d.upgraded).sum()

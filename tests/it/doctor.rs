@@ -248,3 +248,26 @@ async fn the_lambda_doctor_action_returns_the_report_even_when_a_check_fails() {
     );
     assert_eq!(find(&report, "destination")["result"], "ok");
 }
+
+/// Issue 13: while files of an older schema version remain, doctor says how
+/// many and the fix; after `upgrade`, it says all are current.
+#[tokio::test(flavor = "multi_thread")]
+async fn files_of_an_older_schema_version_are_counted_until_upgraded() {
+    let h = Harness::start(sim_config(73)).await;
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/archive-v1");
+    for path in walk(&fixture) {
+        let target = h.archive.join(path.strip_prefix(&fixture).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&path, target).unwrap();
+    }
+    let run = doctor(&h, &[]).await;
+    run.assert_code(0);
+    let c = assert_result(&run, "schema signins", "warn");
+    assert!(text_of(&c).contains("3 of 3 files") && text_of(&c).contains("entra-archive upgrade"), "{c}");
+
+    let upgraded: Run = h.command(&["upgrade", "--dest", h.archive.to_str().unwrap()]).output().await.unwrap().into();
+    upgraded.assert_code(0);
+    let run = doctor(&h, &[]).await;
+    let c = assert_result(&run, "schema signins", "ok");
+    assert!(text_of(&c).contains("every file at schema version 2"), "{c}");
+}

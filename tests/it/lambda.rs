@@ -237,3 +237,39 @@ async fn an_invocation_stops_at_its_deadline_and_the_next_resumes() {
     assert_eq!(second["complete"], true, "{second}");
     assert_exactly_once(&world, t(END)).await;
 }
+
+/// Issue 13: after a scheduled run, files an older release wrote are
+/// upgraded in the invocation's remaining time, so a deployed stack
+/// converges by itself; once they are, runs carry no upgrade. The `upgrade`
+/// action answers with the upgrade's summary.
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduled_runs_upgrade_files_of_an_older_schema_version() {
+    let world = World::start(sim_config(43), secret_json).await;
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/archive-v1");
+    let s3 = world.moto.s3().await;
+    for path in walk(&fixture).into_iter().filter(|p| p.extension().is_some_and(|e| e == "parquet" || e == "json")) {
+        let relative = path.strip_prefix(&fixture).unwrap().display().to_string();
+        if relative.starts_with("_state") {
+            continue;
+        }
+        let body = aws_sdk_s3::primitives::ByteStream::from(std::fs::read(&path).unwrap());
+        let key = format!("{}/{relative}", crate::common::world::PREFIX);
+        s3.put_object().bucket(crate::common::world::BUCKET).key(key).body(body).send().await.unwrap();
+    }
+    let app = world.app(world.settings(t(END)));
+    let summary = app.handle(event("eventbridge-scheduler.json"), None).await.unwrap();
+    let upgrade = &summary["upgrade"];
+    let upgraded: Vec<(String, u64)> = upgrade["datasets"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no upgrade after the run: {summary}"))
+        .iter()
+        .map(|d| (d["dataset"].as_str().unwrap().to_string(), d["upgraded"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(upgraded, [("signins".to_string(), 3), ("directory_audits".to_string(), 3)], "{upgrade}");
+
+    let next = app.handle(event("run.json"), None).await.unwrap();
+    assert!(next.get("upgrade").is_none(), "nothing left to upgrade: {next}");
+    let asked = app.handle(event("upgrade.json"), None).await.unwrap();
+    assert_eq!(asked["dry_run"], false, "{asked}");
+    assert!(asked["datasets"].as_array().unwrap().iter().all(|d| d["status"] == "ok" && d["old"] == 0), "{asked}");
+}

@@ -24,4 +24,5 @@ mod readers;
 mod s3;
 mod s3_archive;
 mod secrets;
+mod upgrade;
 mod verify;

@@ -27,7 +27,7 @@ DUCKDB_CURRENT := tests/python/duckdb-current.txt
 $(VENV_STAMP): $(REQUIREMENTS) $(DUCKDB_CURRENT)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_PY) -m pip install --quiet --disable-pip-version-check $(addprefix -r ,$(REQUIREMENTS))
-	$(VENV_PY) -m pip install --quiet --disable-pip-version-check --upgrade --target $(VENV)/duckdb2 -r $(DUCKDB_CURRENT)
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --upgrade --target $(VENV)/duckdb2 -r $(DUCKDB_CURRENT)
 	touch $@
 
 venv: $(VENV_STAMP) ## Create the Python venv with DuckDB, pyarrow and moto
@@ -73,7 +73,7 @@ demo: $(VENV_STAMP) ## Export from graph-sim on loopback into ./archive, then qu
 	$(CARGO) build --workspace --bins
 	PYTHON=$(VENV_PY) scripts/demo.sh
 
-bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, export memory, speed at Graph's throttle bound; report in target/bench-report.md
+bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, export memory, speed at Graph's throttle bound (+ upgrade with OLD_BIN=<previous release's binary>); report in target/bench-report.md
 	$(CARGO) build --workspace --bins --release
 	@{ echo "# entra-archive benchmarks, $$(date -u +%FT%TZ), $$(nproc) CPUs, $$(uname -m)"; \
 	  echo; echo "## Conversion: import vs DuckDB"; echo; \
@@ -82,6 +82,10 @@ bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, export
 	  $(VENV_PY) bench/export.py --records 100000 1000000 --hours 48; \
 	  echo; echo "## End to end at Graph's throttle bound (5 requests / 10 s)"; echo; \
 	  $(VENV_PY) bench/throttle.py --records 60000 --latency-ms 300 1500; \
+	  if [ -n "$(OLD_BIN)" ]; then \
+	    echo; echo "## Upgrade of an archive the previous release wrote (OLD_BIN=$(OLD_BIN))"; echo; \
+	    $(VENV_PY) bench/upgrade.py --old-bin "$(OLD_BIN)" --records 100000 1000000; \
+	  fi; \
 	} | tee target/bench-report.md
 
 clean: ## Remove build output and the venv (not ./archive)

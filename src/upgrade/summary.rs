@@ -102,9 +102,7 @@ impl UpgradeSummary {
     /// Whether there is anything to tell: a file or manifest rewritten, old
     /// files left, or a dataset not done.
     pub fn worth_reporting(&self) -> bool {
-        self.datasets
-            .iter()
-            .any(|d| d.upgraded + d.manifests_rebuilt + d.remaining > 0 || d.status != Status::Ok)
+        self.datasets.iter().any(|d| d.upgraded + d.manifests_rebuilt + d.remaining > 0 || d.status != Status::Ok)
     }
 
     /// Files rewritten, over every dataset.

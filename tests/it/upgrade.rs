@@ -73,8 +73,7 @@ fn assert_upgraded(archive: &Path, before: &BTreeMap<&'static str, Vec<(String, 
             leaves += assert_typed_matches(&row.typed, &json, &format!("{d}[{}]", row.id));
         }
         for file in parquet_files_under(archive, d) {
-            let reader =
-                parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&file).unwrap()).unwrap();
+            let reader = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&file).unwrap()).unwrap();
             let kv = parquet::file::reader::FileReader::metadata(&reader).file_metadata().key_value_metadata().cloned();
             let version = kv.unwrap_or_default().into_iter().find(|k| k.key == "entra_archive.schema_version");
             assert_eq!(version.and_then(|k| k.value).as_deref(), Some("2"), "{}", file.display());
@@ -129,7 +128,12 @@ async fn an_archive_of_the_previous_release_is_upgraded_in_place_and_typed() {
     assert_upgraded(&archive, &before);
     let checked = cli(&["verify", "--json", "--dest", dest], &[]).await;
     checked.assert_code(0);
-    assert_eq!(checked.json()["datasets"].as_array().unwrap().iter().map(|d| d["warnings"].as_u64().unwrap()).sum::<u64>(), 0, "{}", checked.stdout);
+    assert_eq!(
+        checked.json()["datasets"].as_array().unwrap().iter().map(|d| d["warnings"].as_u64().unwrap()).sum::<u64>(),
+        0,
+        "{}",
+        checked.stdout
+    );
     let seen = new_columns_seen_by_duckdb(&archive);
     for column in ["user_agent", "agent", "audiences", "service_principal"] {
         assert!(seen[column].as_u64().unwrap() > 0, "{column} is NULL everywhere: {seen}");
@@ -143,7 +147,8 @@ async fn an_archive_of_the_previous_release_is_upgraded_in_place_and_typed() {
 
 /// An expired lease, as time makes of a crashed holder's.
 fn expired_lease() -> Vec<u8> {
-    let body = serde_json::json!({ "run_id": "crashed", "expires_at": chrono::Utc::now() - chrono::Duration::minutes(1) });
+    let body =
+        serde_json::json!({ "run_id": "crashed", "expires_at": chrono::Utc::now() - chrono::Duration::minutes(1) });
     serde_json::to_vec(&body).unwrap()
 }
 

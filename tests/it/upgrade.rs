@@ -138,6 +138,19 @@ async fn an_archive_of_the_previous_release_is_upgraded_in_place_and_typed() {
     for column in ["user_agent", "agent", "audiences", "service_principal"] {
         assert!(seen[column].as_u64().unwrap() > 0, "{column} is NULL everywhere: {seen}");
     }
+    // pyarrow: every row into Python objects, every time column (nested too) microseconds.
+    let out = std::process::Command::new(python())
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_readers.py"))
+        .args(["pyarrow", dest])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pyarrow: {}", String::from_utf8_lossy(&out.stderr));
+    let arrow: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for d in DATASETS {
+        assert_eq!(arrow["datasets"][d]["rows"].as_u64(), Some(before[d].len() as u64), "pyarrow {d}");
+        let times = arrow["datasets"][d]["timestamps"].as_object().unwrap();
+        assert!(times.values().all(|t| t == "timestamp[us, tz=UTC]"), "pyarrow {d}: {times:?}");
+    }
 
     // Idempotent: nothing left to do, nothing rewritten.
     let again = cli(&["upgrade", "--json", "--dest", dest], &[]).await;

@@ -209,7 +209,11 @@ impl Job<'_> {
         let staged =
             self.dest.staging_dir().join(format!("{}-{}.parquet.partial", self.run_id, uuid::Uuid::new_v4().simple()));
         let (run_id, now) = (self.run_id.to_string(), self.now());
-        let new = blocking(&file.key, move || rewrite::rewrite(def, &key, bytes, &staged, &run_id, now)).await?;
+        let new = blocking(&file.key, move || {
+            let job = rewrite::Job { def, key: &key, staged: &staged, upgrade_run: &run_id, written_at: now };
+            rewrite::rewrite(&job, bytes)
+        })
+        .await?;
         let moved = match lease {
             Some(lease) => match lease.renew(self.now()).await {
                 Ok(()) => self.dest.put_file(&file.key, &new.staged).await.map(drop),

@@ -48,35 +48,31 @@ fn version_of(pairs: Option<&Vec<KeyValue>>) -> u32 {
         .unwrap_or(manifest::FIRST_SCHEMA_VERSION)
 }
 
-/// Converts the data file `key` of `def` (its bytes `old`) into the current
-/// schema, staged at `staged`; `upgrade_run` is recorded as the run that
-/// rewrote it. The staged file is removed again on any error.
-pub(super) fn rewrite(
-    def: &'static DatasetDef,
-    key: &str,
-    old: Bytes,
-    staged: &Path,
-    upgrade_run: &str,
-    written_at: DateTime<Utc>,
-) -> Result<Rewritten> {
-    let result = convert(def, key, old, staged, upgrade_run, written_at);
+/// What to rewrite and where to: the data file `key` of `def`, staged at
+/// `staged`, recorded as rewritten by `upgrade_run`.
+pub(super) struct Job<'a> {
+    pub def: &'static DatasetDef,
+    pub key: &'a str,
+    pub staged: &'a Path,
+    pub upgrade_run: &'a str,
+    pub written_at: DateTime<Utc>,
+}
+
+/// Converts the old file (its bytes `old`) into the current schema. The
+/// staged file is removed again on any error.
+pub(super) fn rewrite(job: &Job<'_>, old: Bytes) -> Result<Rewritten> {
+    let result = convert(job, old);
     if result.is_err() {
-        let _ = std::fs::remove_file(staged);
+        let _ = std::fs::remove_file(job.staged);
     }
     result
 }
 
-fn convert(
-    def: &'static DatasetDef,
-    key: &str,
-    old: Bytes,
-    staged: &Path,
-    upgrade_run: &str,
-    written_at: DateTime<Utc>,
-) -> Result<Rewritten> {
+fn convert(job: &Job<'_>, old: Bytes) -> Result<Rewritten> {
+    let (def, key, staged) = (job.def, job.key, job.staged);
     let fail = |problem: String| parquet_error(key, problem.into());
     let builder = ParquetRecordBatchReaderBuilder::try_new(old.clone()).map_err(|e| fail(e.to_string()))?;
-    let metadata = upgraded_metadata(builder.metadata().file_metadata().key_value_metadata(), def, upgrade_run);
+    let metadata = upgraded_metadata(builder.metadata().file_metadata().key_value_metadata(), def, job.upgrade_run);
     let old_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
     let mask = ProjectionMask::columns(builder.parquet_schema(), [RAW_COLUMN]);
     let batch_rows = Limits::default().batch_rows;
@@ -105,7 +101,8 @@ fn convert(
         writer.write(rows.finish().map_err(|e| fail(e.to_string()))?)?;
     }
     let info = writer.finish()?;
-    let manifest = Manifest::describe_written(def, key, staged, (info.sha256.clone(), info.bytes), &keys, written_at)?;
+    let manifest =
+        Manifest::describe_written(def, key, staged, (info.sha256.clone(), info.bytes), &keys, job.written_at)?;
     let before = manifest::keys_digest(&manifest::row_keys(def, key, old)?);
     if manifest.records != old_rows || manifest.row_keys_sha256 != before {
         return Err(fail(format!(
@@ -156,7 +153,9 @@ mod tests {
         assert_eq!(file_version("k", old.clone()).unwrap(), 1, "no recorded version is version 1");
 
         let at = "2026-12-01T00:00:00Z".parse().unwrap();
-        let new = rewrite(def, "risk/x.parquet", old, &dir.path().join("new.parquet"), "up-1", at).unwrap();
+        let staged = dir.path().join("new.parquet");
+        let job = Job { def, key: "risk/x.parquet", staged: &staged, upgrade_run: "up-1", written_at: at };
+        let new = rewrite(&job, old).unwrap();
         let bytes = Bytes::from(std::fs::read(&new.staged).unwrap());
         assert_eq!(file_version("k", bytes.clone()).unwrap(), def.schema_version);
         assert_eq!((new.manifest.records, new.manifest.schema_version), (2, def.schema_version));
@@ -173,7 +172,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let staged = dir.path().join("new.parquet");
         let at = "2026-12-01T00:00:00Z".parse().unwrap();
-        let e = rewrite(def, "signins/x.parquet", Bytes::from_static(b"PAR1 no"), &staged, "up-1", at).unwrap_err();
+        let job = Job { def, key: "signins/x.parquet", staged: &staged, upgrade_run: "up-1", written_at: at };
+        let e = rewrite(&job, Bytes::from_static(b"PAR1 no")).unwrap_err();
         assert!(e.to_string().contains("signins/x.parquet"), "{e}");
         assert!(!staged.exists());
     }

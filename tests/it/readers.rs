@@ -29,18 +29,7 @@ fn readers(engine: &str, archive: &Path, duckdb2: bool) -> Value {
 async fn spark_duckdb_and_pyarrow_open_every_dataset_with_their_defaults() {
     let h = Harness::start(sim_config(131)).await;
     h.run_to(t(TO), &["--datasets", "all"]).await.assert_code(0);
-    let rows: BTreeMap<String, u64> = [
-        "signins",
-        "signins_noninteractive",
-        "signins_service_principal",
-        "signins_managed_identity",
-        "directory_audits",
-        "provisioning",
-        "risk_detections",
-    ]
-    .iter()
-    .map(|d| (d.to_string(), h.rows(d).len() as u64))
-    .collect();
+    let rows: BTreeMap<String, u64> = DATASET_NAMES.iter().map(|d| (d.to_string(), h.rows(d).len() as u64)).collect();
     assert!(rows.values().all(|&n| n > 0), "{rows:?}");
 
     let arrow = readers("pyarrow", &h.archive, false);

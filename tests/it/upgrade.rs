@@ -12,15 +12,6 @@ use crate::common::moto::{ACCESS_KEY, Moto, REGION, SECRET_KEY};
 use crate::common::*;
 use serde_json::Value;
 
-const DATASETS: [&str; 7] = [
-    "signins",
-    "signins_noninteractive",
-    "signins_service_principal",
-    "signins_managed_identity",
-    "directory_audits",
-    "provisioning",
-    "risk_detections",
-];
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/archive-v1");
 const BUCKET: &str = "upgrade-test";
 
@@ -32,9 +23,22 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Each dataset's rows as (id, raw), sorted: what an upgrade must not change.
-fn contents(archive: &Path) -> BTreeMap<&'static str, Vec<(String, String)>> {
-    DATASETS
+/// A copy of the fixture archive (in a folder that lives as long as the
+/// guard), and what it holds.
+fn fixture_copy() -> (tempfile::TempDir, PathBuf, Contents) {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    copy_tree(Path::new(FIXTURE), &archive);
+    let before = contents(&archive);
+    (dir, archive, before)
+}
+
+/// Each dataset's rows as (id, raw), sorted.
+type Contents = BTreeMap<&'static str, Vec<(String, String)>>;
+
+/// What an upgrade must not change.
+fn contents(archive: &Path) -> Contents {
+    DATASET_NAMES
         .iter()
         .map(|d| {
             let mut rows: Vec<(String, String)> = rows_under(archive, d).into_iter().map(|r| (r.id, r.raw)).collect();
@@ -64,10 +68,10 @@ fn warnings(report: &Value, what: &str) -> usize {
 /// The upgraded archive holds what the fixture did, now typed: every value
 /// of every record's raw JSON equals its column (the check the export tests
 /// use), every file at schema version 2.
-fn assert_upgraded(archive: &Path, before: &BTreeMap<&'static str, Vec<(String, String)>>) {
+fn assert_upgraded(archive: &Path, before: &Contents) {
     assert_eq!(&contents(archive), before, "the same rows, ids and raw");
     let mut leaves = 0;
-    for d in DATASETS {
+    for d in DATASET_NAMES {
         for row in rows_under(archive, d) {
             let json: Value = serde_json::from_str(&row.raw).unwrap();
             leaves += assert_typed_matches(&row.typed, &json, &format!("{d}[{}]", row.id));
@@ -103,10 +107,7 @@ print(json.dumps({
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_archive_of_the_previous_release_is_upgraded_in_place_and_typed() {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("archive");
-    copy_tree(Path::new(FIXTURE), &archive);
-    let before = contents(&archive);
+    let (_dir, archive, before) = fixture_copy();
     let dest = archive.to_str().unwrap();
 
     let checked = cli(&["verify", "--json", "--dest", dest], &[]).await;
@@ -146,7 +147,7 @@ async fn an_archive_of_the_previous_release_is_upgraded_in_place_and_typed() {
         .unwrap();
     assert!(out.status.success(), "pyarrow: {}", String::from_utf8_lossy(&out.stderr));
     let arrow: Value = serde_json::from_slice(&out.stdout).unwrap();
-    for d in DATASETS {
+    for d in DATASET_NAMES {
         assert_eq!(arrow["datasets"][d]["rows"].as_u64(), Some(before[d].len() as u64), "pyarrow {d}");
         let times = arrow["datasets"][d]["timestamps"].as_object().unwrap();
         assert!(times.values().all(|t| t == "timestamp[us, tz=UTC]"), "pyarrow {d}: {times:?}");
@@ -184,10 +185,7 @@ async fn crash_and_resume<F: std::future::Future<Output = ()>>(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_crash_mid_upgrade_then_upgrade_again_leaves_every_record_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = dir.path().join("archive");
-    copy_tree(Path::new(FIXTURE), &archive);
-    let before = contents(&archive);
+    let (_dir, archive, before) = fixture_copy();
     let dest = archive.to_str().unwrap();
     let leases = archive.clone();
     let resumed = crash_and_resume(dest, &[], 5, || async move {

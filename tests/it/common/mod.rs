@@ -24,6 +24,16 @@ use serde_json::Value;
 
 /// Records live between these instants in every test tenant.
 pub const FROM: &str = "2026-11-20T00:00:00Z";
+/// Every dataset the archive knows, by name.
+pub const DATASET_NAMES: [&str; 7] = [
+    "signins",
+    "signins_noninteractive",
+    "signins_service_principal",
+    "signins_managed_identity",
+    "directory_audits",
+    "provisioning",
+    "risk_detections",
+];
 pub const TO: &str = "2026-11-21T00:00:00Z";
 /// The lag the tests pass.
 pub const LAG_MINUTES: i64 = 10;

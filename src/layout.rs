@@ -19,7 +19,7 @@
 //! under a table's location whatever its suffix, so a JSON file next to the
 //! Parquet files would break queries.
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 /// Folder (key prefix) of checkpoints and leases.
 pub(crate) const STATE_DIR: &str = "_state";
@@ -53,9 +53,11 @@ impl Slice {
     }
 }
 
-/// The cell holding `t`.
+/// The cell holding `t` (for any time chrono holds; a leap second belongs
+/// to the hour it ends).
 pub(crate) fn cell_of(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(CELL).expect("an hour always divides a valid timestamp")
+    let hour = t.timestamp().div_euclid(CELL.num_seconds()) * CELL.num_seconds();
+    DateTime::from_timestamp(hour, 0).expect("the start of an hour chrono holds is a time chrono holds")
 }
 
 /// Cuts `[start, end)` at cell boundaries, oldest first. Empty if `end <= start`.

@@ -48,11 +48,12 @@ impl<'a> Record<'a> {
             Some(id) if !id.is_empty() => id,
             _ => return Err("record has no string \"id\"".into()),
         };
-        let time = head
-            .time
-            .or(head.time_any_case)
-            .and_then(|t| parse_time(&t))
-            .ok_or_else(|| format!("record {id} has no valid \"{time_field}\""))?;
+        let text = head.time.or(head.time_any_case);
+        let time =
+            text.as_deref().and_then(parse_time).ok_or_else(|| format!("record {id} has no valid \"{time_field}\""))?;
+        check_instant(time).map_err(|problem| {
+            format!("record {id}: \"{time_field}\" {} is {problem}", text.as_deref().unwrap_or_default())
+        })?;
         Ok(Record { id, time, raw })
     }
 
@@ -200,6 +201,28 @@ pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
 }
 
+/// Earliest record time the archive takes (Entra's logs begin long after).
+pub(crate) const EARLIEST: DateTime<Utc> = DateTime::from_timestamp_nanos(946_684_800_000_000_000); // 2000-01-01
+/// The first record time the archive no longer takes.
+pub(crate) const LATEST: DateTime<Utc> = DateTime::from_timestamp_nanos(4_102_444_800_000_000_000); // 2100-01-01
+
+/// Whether `t` can place a record: a real instant (not a leap second, which
+/// would land in a second copy of its hour's cell) between [`EARLIEST`] and
+/// [`LATEST`]. The problem, in words, if not.
+pub(crate) fn check_instant(t: DateTime<Utc>) -> Result<(), String> {
+    if t.timestamp_subsec_nanos() >= 1_000_000_000 {
+        return Err("a leap second, which is not an instant the archive can place".into());
+    }
+    if !(EARLIEST..LATEST).contains(&t) {
+        return Err(format!(
+            "outside {} to {}, the times the archive takes",
+            EARLIEST.date_naive(),
+            LATEST.date_naive()
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +250,87 @@ mod tests {
         assert_eq!(r.unwrap().time, parse_time("2026-02-01T00:00:00Z").unwrap());
         let e = Record::parse(r#"{"id":"a","CreatedDateTime":"2026-01-01T00:00:00Z","#, "createdDateTime");
         assert!(e.unwrap_err().contains("not valid JSON"));
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    use super::*;
+    use crate::datasets::by_name;
+    use crate::layout;
+
+    /// A string shaped like an RFC 3339 time, with every field free to be out
+    /// of range (years 0000–9999, hour 24, second 60, 0–12 fraction digits,
+    /// odd zones).
+    fn rfc3339ish(rng: &mut StdRng) -> String {
+        // Mostly plausible, often not: each field in its usual range 3 times in 4.
+        let mut n = |usual: (u32, u32), max: u32, width: usize| {
+            let v = if rng.random_range(0..4) > 0 {
+                rng.random_range(usual.0..=usual.1)
+            } else {
+                rng.random_range(0..=max)
+            };
+            format!("{v:0width$}")
+        };
+        let (y, mo, d) = (n((1995, 2105), 9999, 4), n((1, 12), 19, 2), n((1, 28), 39, 2));
+        let (h, mi, s) = (n((0, 23), 29, 2), n((0, 59), 69, 2), n((0, 59), 69, 2));
+        let digits = rng.random_range(0..=12);
+        let fraction: String = (0..digits).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect();
+        let fraction = if digits > 0 { format!(".{fraction}") } else { String::new() };
+        let zone = ["Z", "+00:00", "-23:59", "+14:00", "+24:00", "z", "", " Z"][rng.random_range(0..8)];
+        format!("{y}-{mo}-{d}T{h}:{mi}:{s}{fraction}{zone}")
+    }
+
+    /// Issue 14, findings 3 and 4: no time text panics the time parser or
+    /// the functions that place a record (cell, partition, key), and a
+    /// record is accepted only at a real instant in the archive's range.
+    #[test]
+    fn no_time_text_panics_and_only_real_instants_place_records() {
+        let mut rng = StdRng::seed_from_u64(14);
+        let def = by_name("risk_detections").unwrap();
+        let mut accepted = 0;
+        for _ in 0..50_000 {
+            let text = rfc3339ish(&mut rng);
+            let Some(t) = parse_time(&text) else { continue };
+            let cell = layout::cell_of(t);
+            let _ = (layout::partition_dir(def.name, cell), layout::data_key(def.name, cell, 0, "t"));
+            let _ = row_key(true, "id", t.timestamp_nanos_opt());
+            let raw = format!(r#"{{"id":"a","lastUpdatedDateTime":"{text}"}}"#);
+            match Record::parse(&raw, def.time_field) {
+                Ok(record) => {
+                    accepted += 1;
+                    assert!(check_instant(record.time).is_ok(), "{text}");
+                    let cell = layout::cell_of(record.time);
+                    assert!(cell <= record.time && record.time < cell + layout::CELL, "{text}");
+                    assert_eq!(
+                        layout::partition_dir(def.name, cell),
+                        layout::partition_dir(def.name, cell_of_day(record.time)),
+                        "{text}"
+                    );
+                }
+                Err(e) => assert!(check_instant(t).is_err(), "{text} refused: {e}"),
+            }
+        }
+        assert!(accepted > 500, "only {accepted} times accepted: the generator is too wild");
+    }
+
+    fn cell_of_day(t: DateTime<Utc>) -> DateTime<Utc> {
+        t.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc()
+    }
+
+    #[test]
+    fn leap_seconds_and_times_out_of_range_are_refused_with_the_reason() {
+        let parse = |at: &str| {
+            let raw = format!(r#"{{"id":"a","createdDateTime":"{at}"}}"#);
+            Record::parse(&raw, "createdDateTime").map(|r| r.time)
+        };
+        assert!(parse("2026-11-24T10:59:60Z").unwrap_err().contains("leap second"));
+        assert!(parse("1600-01-01T00:00:00Z").unwrap_err().contains("outside"));
+        assert!(parse("9999-01-01T00:00:00Z").unwrap_err().contains("outside"));
+        assert!(parse("2026-11-24T24:00:00Z").is_err());
+        assert_eq!(parse("2026-11-24T10:59:59.9999999Z").unwrap().timestamp(), 1795517999);
     }
 }

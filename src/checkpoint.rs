@@ -6,7 +6,9 @@
 //! written, and only by a conditional write against the version that was read,
 //! so a run that lost a race gets [`Error::Conflict`] instead of overwriting.
 //! [`Progress`] is an incremental pass's view of it: loaded once, moved
-//! behind the slices the pass finishes, saved when asked.
+//! behind the slices the pass finishes, saved when asked. [`show`] and
+//! [`set`] are the operator's view (`entra-archive checkpoint`): a
+//! checkpoint a clock ahead wrote is set back by hand, under the lease.
 
 use std::sync::Arc;
 
@@ -15,9 +17,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::debug;
 
+use crate::datasets::DatasetDef;
 use crate::destination::{Destination, PutMode, Version};
 use crate::error::{Error, Result};
 use crate::layout;
+use crate::lease::{Acquired, LEASE_TTL, Lease};
 
 /// Format number written into checkpoints.
 pub(crate) const FORMAT: u32 = 1;
@@ -147,10 +151,109 @@ impl Progress {
     }
 }
 
+/// A dataset's checkpoint as the operator sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Shown {
+    /// Dataset name.
+    pub dataset: &'static str,
+    /// Records before this time are archived (`None`: no run yet).
+    pub archived_through: Option<DateTime<Utc>>,
+    /// When it was written.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Which run (or `checkpoint --set`) wrote it.
+    pub run_id: Option<String>,
+}
+
+/// The checkpoints of a tenant's `datasets`.
+pub async fn show(dest: Arc<dyn Destination>, tenant: &str, datasets: &[&'static DatasetDef]) -> Result<Vec<Shown>> {
+    let mut out = Vec::new();
+    for def in datasets {
+        let loaded = CheckpointStore::new(dest.clone(), tenant, def.name).load().await?.map(|(c, _)| c);
+        out.push(Shown {
+            dataset: def.name,
+            archived_through: loaded.as_ref().map(|c| c.archived_through),
+            updated_at: loaded.as_ref().map(|c| c.updated_at),
+            run_id: loaded.map(|c| c.run_id),
+        });
+    }
+    Ok(out)
+}
+
+/// Sets a tenant's dataset's checkpoint to `through`, holding the dataset's
+/// lease so no run moves it meanwhile. Moving it back is always safe (the
+/// next run re-reads from there and writes nothing twice); moving it
+/// forward skips what lies between, so `through` may not be after
+/// `now - lag` (what a run could have reached).
+pub async fn set(
+    dest: Arc<dyn Destination>,
+    tenant: &str,
+    def: &'static DatasetDef,
+    through: DateTime<Utc>,
+    (now, lag): (DateTime<Utc>, chrono::Duration),
+) -> Result<Shown> {
+    if through > now - lag {
+        return Err(Error::Config {
+            setting: "--set".into(),
+            problem: format!(
+                "{through} is after now minus the lag ({}): no run could have archived that far",
+                now - lag
+            ),
+        });
+    }
+    let run_id = format!("checkpoint-set-{}", now.format("%Y%m%dT%H%M%SZ"));
+    let key = layout::lease_key(tenant, def.name);
+    let mut lease = match Lease::acquire(dest.clone(), key, &run_id, now, LEASE_TTL).await? {
+        Acquired::Held(lease) => lease,
+        Acquired::Busy { run_id, expires_at } => {
+            return Err(Error::destination(
+                "checkpoint set",
+                def.name,
+                format!("a run ({run_id}) holds this dataset until {expires_at} at the latest; try again then"),
+            ));
+        }
+    };
+    let store = CheckpointStore::new(dest.clone(), tenant, def.name);
+    let saved = async {
+        let previous = store.load().await?.map(|(_, v)| v);
+        lease.renew(now).await?;
+        let checkpoint = Checkpoint {
+            format: FORMAT,
+            tenant_id: tenant.to_string(),
+            dataset: def.name.to_string(),
+            archived_through: through,
+            updated_at: now,
+            run_id: run_id.clone(),
+        };
+        store.save(&checkpoint, previous.as_ref()).await
+    }
+    .await;
+    if let Err(e) = lease.release(now).await {
+        tracing::warn!(dataset = def.name, error = %e, "could not release the lease; it expires by itself");
+    }
+    saved?;
+    Ok(Shown { dataset: def.name, archived_through: Some(through), updated_at: Some(now), run_id: Some(run_id) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::{local_dest as dest, t};
+
+    /// Issue 14, finding 2: a checkpoint in the future is set back by hand,
+    /// never forward past what a run could reach.
+    #[tokio::test]
+    async fn an_operator_sets_a_checkpoint_back_but_not_ahead() {
+        let (_d, dest) = dest();
+        let def = crate::datasets::by_name("signins").unwrap();
+        let store = CheckpointStore::new(dest.clone(), "t", "signins");
+        store.save(&checkpoint("2027-06-01T00:00:00Z"), None).await.unwrap();
+        let now = (t("2026-11-24T10:00:00Z"), chrono::Duration::minutes(10));
+        let e = set(dest.clone(), "t", def, t("2026-11-24T09:55:00Z"), now).await.unwrap_err();
+        assert!(e.to_string().contains("after now minus the lag"), "{e}");
+        let shown = set(dest.clone(), "t", def, t("2026-11-24T09:00:00Z"), now).await.unwrap();
+        assert_eq!(shown.archived_through, Some(t("2026-11-24T09:00:00Z")));
+        assert_eq!(show(dest.clone(), "t", &[def]).await.unwrap(), [shown]);
+    }
 
     fn checkpoint(through: &str) -> Checkpoint {
         Checkpoint {

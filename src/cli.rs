@@ -13,6 +13,7 @@ use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use entra_archive::checkpoint;
 use entra_archive::config::{self, Config, Settings};
 use entra_archive::datasets::{self, column_name};
 use entra_archive::destination::{self, Access};
@@ -109,6 +110,46 @@ enum Command {
     /// standard AWS settings. Exit status: 0 done, 1 a dataset failed, 2 bad
     /// settings.
     Upgrade(UpgradeArgs),
+    /// Show each dataset's checkpoint, or set one back.
+    ///
+    /// A run refuses a checkpoint later than now minus the lag (a host whose
+    /// clock was ahead wrote it): set it to the last time you trust with
+    /// `--dataset D --set TIME`. Moving a checkpoint back is safe — the next
+    /// run re-reads from there and writes nothing twice. Holds the dataset's
+    /// lease while it writes. Needs no Entra credentials. Exit status: 0
+    /// done, 1 failure, 2 bad settings.
+    Checkpoint(CheckpointArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckpointArgs {
+    /// Directory (tenant) ID whose checkpoints these are, a GUID.
+    #[arg(long, env = "ENTRA_TENANT_ID", value_name = "GUID")]
+    tenant_id: Option<String>,
+
+    /// The archive: a folder or s3://bucket/prefix.
+    #[arg(long, env = "ARCHIVE_DEST", default_value = config::DEFAULT_DEST, value_name = "DIR|S3 URL")]
+    dest: String,
+
+    /// Datasets to show, comma-separated. Default: all.
+    #[arg(long, default_value = datasets::ALL_DATASETS, value_name = "LIST")]
+    datasets: String,
+
+    /// Set this dataset's checkpoint (with --set).
+    #[arg(long, value_name = "NAME", requires = "set")]
+    dataset: Option<String>,
+
+    /// The time to set it to (RFC 3339); at most now minus --lag.
+    #[arg(long, value_name = "TIME", requires = "dataset")]
+    set: Option<String>,
+
+    /// The runs' lag: a checkpoint can be at most now minus this.
+    #[arg(long, env = "ARCHIVE_LAG", default_value = "10m", value_name = "DURATION")]
+    lag: String,
+
+    /// Print the checkpoints as JSON on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -212,11 +253,11 @@ struct BackfillArgs {
     #[command(flatten)]
     common: CommonArgs,
 
-    /// Start of the range (RFC 3339, inclusive).
+    /// Start of the range (RFC 3339, inclusive): within the last 30 days, what Graph keeps, unless --allow-beyond-retention.
     #[arg(long, value_name = "TIME")]
     from: String,
 
-    /// End of the range (RFC 3339, exclusive; at most now minus the lag).
+    /// End of the range (RFC 3339, exclusive): a later one is cut to now minus the lag.
     #[arg(long, value_name = "TIME")]
     to: String,
 }
@@ -244,6 +285,56 @@ pub async fn main(cli: Cli, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
         Command::Verify(args) => verify(args).await,
         Command::Import(args) => import_files(args).await,
         Command::Upgrade(args) => upgrade_files(args, observers).await,
+        Command::Checkpoint(args) => checkpoints(args).await,
+    }
+}
+
+async fn checkpoints(args: CheckpointArgs) -> ExitCode {
+    let json = args.json;
+    let parsed = (|| {
+        let dest = config::parse_destination(&args.dest, None)?;
+        let tenant = config::parse_tenant_id(args.tenant_id.as_deref())?;
+        let lag = config::parse_lag(&args.lag)?;
+        let set = match (&args.dataset, &args.set) {
+            (Some(name), Some(time)) => {
+                let [def] = config::parse_datasets(name)?[..] else {
+                    return Err(Error::Config { setting: "--dataset".into(), problem: "name one dataset".into() });
+                };
+                Some((def, config::parse_time("--set", time)?))
+            }
+            _ => None,
+        };
+        Ok((dest, tenant, lag, set, config::parse_datasets(&args.datasets)?))
+    })();
+    let (dest, tenant, lag, set, selected) = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => return fail(json, &e, EXIT_USAGE),
+    };
+    let access = if set.is_some() { Access::ReadWrite } else { Access::ReadOnly };
+    let result = async {
+        let dest = destination::open(&dest, &Aws::standard(), access).await?;
+        match set {
+            Some((def, through)) => Ok(vec![checkpoint::set(dest, &tenant, def, through, (Utc::now(), lag)).await?]),
+            None => checkpoint::show(dest, &tenant, &selected).await,
+        }
+    };
+    match result.await {
+        Ok(shown) if json => {
+            println!("{:#}", serde_json::to_value(&shown).expect("checkpoints serialise"));
+            ExitCode::from(EXIT_OK)
+        }
+        Ok(shown) => {
+            println!("{:<26} {:<32} {:<32} run", "dataset", "archived through", "updated at");
+            let text = |t: Option<chrono::DateTime<Utc>>| t.map_or("—".into(), |t| t.to_rfc3339());
+            for s in shown {
+                let run = s.run_id.unwrap_or_default();
+                println!("{:<26} {:<32} {:<32} {run}", s.dataset, text(s.archived_through), text(s.updated_at));
+            }
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e @ Error::Config { .. }) => fail(json, &e, EXIT_USAGE),
+        Err(e @ Error::NoArchive { .. }) => fail(json, &e, EXIT_USAGE),
+        Err(e) => fail(json, &e, EXIT_FAILED),
     }
 }
 
@@ -340,15 +431,11 @@ async fn run(mut args: RunArgs, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
 
 async fn backfill(args: BackfillArgs, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
     let json = args.common.json;
-    let range = match (config::parse_time("--from", &args.from), config::parse_time("--to", &args.to)) {
-        (Ok(from), Ok(to)) if from < to => (from, to),
-        (Ok(_), Ok(_)) => {
-            let e = Error::Config { setting: "--from".into(), problem: "must be before --to".into() };
-            return fail(json, &e, EXIT_USAGE);
-        }
-        (Err(e), _) | (_, Err(e)) => return fail(json, &e, EXIT_USAGE),
+    let (from, to) = match config::parse_backfill_range(&args.common.settings, &args.from, &args.to) {
+        Ok(range) => range,
+        Err(e) => return fail(json, &e, EXIT_USAGE),
     };
-    execute(args.common, Mode::Backfill { from: range.0, to: range.1 }, observers).await
+    execute(args.common, Mode::Backfill { from, to }, observers).await
 }
 
 async fn execute(common: CommonArgs, mode: Mode, mut observers: Vec<Arc<dyn Observer>>) -> ExitCode {

@@ -82,6 +82,9 @@ fn http_client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(concat!("entra-archive/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
+        // A redirect would carry the token or the secret to another origin,
+        // and its answer would be trusted: none is followed (issue 14, finding 9).
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(REQUEST_TIMEOUT)
         .build()
         .map_err(|e| Error::Http { url: "(client setup)".into(), source: e })

@@ -5,7 +5,9 @@
 //! ([`StaticCredentials`], validated by `config`) and an AWS Secrets Manager
 //! secret (`secrets_manager`), whose JSON is read by [`parse_secret_json`].
 //! Secrets are [`Secret`]s, which never print their content, and errors
-//! about a secret's JSON name the field, never its value.
+//! about a secret's JSON name the field, never its value. The client secret
+//! and private key read here are remembered by `redact`, which masks them in
+//! anything a server echoes.
 
 use std::fmt;
 
@@ -110,10 +112,13 @@ fn credential<'a>(
     let cert = field("certificate_pem")?;
     let key = field("private_key_pem")?;
     match (secret, cert, key) {
-        (Some(secret), None, None) => Ok(Credential::Secret(Secret::new(secret.trim()))),
-        (None, Some(cert), Some(key)) => Certificate::from_pem(cert, key)
-            .map(Credential::Certificate)
-            .map_err(|p| fail(format!("field \"{}\" {}", p.field, p.problem))),
+        (Some(secret), None, None) => Ok(Credential::Secret(Secret::remembered(secret.trim()))),
+        (None, Some(cert), Some(key)) => {
+            crate::redact::remember(key);
+            Certificate::from_pem(cert, key)
+                .map(Credential::Certificate)
+                .map_err(|p| fail(format!("field \"{}\" {}", p.field, p.problem)))
+        }
         (None, Some(_), None) => {
             Err(fail("field \"private_key_pem\" is missing (certificate_pem needs its key)".into()))
         }
@@ -189,6 +194,14 @@ mod tests {
             assert!(e.contains("arn:aws:secretsmanager:x"), "{e}");
             assert!(!e.contains(CANARY) && !e.contains("MII"), "value echoed: {e}");
         }
+    }
+
+    #[test]
+    fn secrets_read_from_json_are_masked_in_server_text() {
+        let secret = "Loaded~Secret.From_Json_42";
+        let json = format!(r#"{{"tenant_id":"{TENANT}","client_id":"{CLIENT}","client_secret":"{secret}"}}"#);
+        parse_secret_json("arn:s", &json).unwrap();
+        assert_eq!(crate::redact::redact(&format!("echo: {secret}")), "echo: ***");
     }
 
     #[test]

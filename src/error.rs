@@ -3,9 +3,13 @@
 //! and every message says what happened and what to do. No variant ever holds
 //! a client secret or a bearer token. [`TokenRejection`] is what the token
 //! endpoint said when it refused the credentials, with the fix for the AADSTS
-//! codes people actually hit.
+//! codes people actually hit; its text has credentials masked (`redact`),
+//! whatever the endpoint echoed. Token-endpoint failures are labelled as the
+//! token endpoint's ([`Error::TokenEndpoint`]), never as Graph's.
 
 use std::time::Duration;
+
+use crate::redact::redact;
 
 /// A boxed error from a storage backend.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -38,6 +42,20 @@ pub enum Error {
     /// The token endpoint refused the credentials.
     #[error("{0}")]
     Token(Box<TokenRejection>),
+
+    /// The token endpoint failed (5xx) or answered something that is not a
+    /// token response; retried like Graph's server errors.
+    #[error(
+        "Entra's token endpoint {url} answered HTTP {status} ({problem}); the request is retried. If this persists, check ENTRA_LOGIN_URL and Entra's service health"
+    )]
+    TokenEndpoint {
+        /// The token endpoint's URL.
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// What it said (first line, credentials masked) or what is wrong with it.
+        problem: String,
+    },
 
     /// The network failed (connection refused or reset, timeout) talking to `url`.
     #[error("could not reach {url}: {source}. Check the URL and the network; the request is retried")]
@@ -192,6 +210,69 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+
+    /// The checkpoint says the dataset is archived past now − lag.
+    #[error(
+        "{key} says {dataset} is archived through {through}, later than now minus the lag ({limit}): a host whose clock was ahead wrote it, and trusting it would skip that span for good. Set it to the last time you trust with `entra-archive checkpoint --dataset {dataset} --set <RFC 3339 time>`, or delete it and `entra-archive backfill` the span"
+    )]
+    CheckpointAhead {
+        /// The checkpoint's key.
+        key: String,
+        /// The dataset.
+        dataset: &'static str,
+        /// What it says.
+        through: chrono::DateTime<chrono::Utc>,
+        /// The latest a checkpoint can be.
+        limit: chrono::DateTime<chrono::Utc>,
+    },
+
+    /// Following `@odata.nextLink` does not end.
+    #[error(
+        "Graph's paging for {path} {problem}; stopped so as not to spend the tenant's request budget without end (the checkpoint did not move). Run again later; if it persists, report it to Microsoft with the request ids in the debug log (-v)"
+    )]
+    PagingLoop {
+        /// The query, without its paging token.
+        path: String,
+        /// How the chain went wrong.
+        problem: String,
+    },
+
+    /// A server answered with a redirect, which is never followed.
+    #[error(
+        "{server} answered HTTP {status} for {path}, redirecting to {location}: entra-archive follows no redirects (they would carry the token or the secret elsewhere). Check GRAPH_BASE_URL / ENTRA_LOGIN_URL and any proxy in between"
+    )]
+    Redirected {
+        /// `Graph` or `the token endpoint`.
+        server: &'static str,
+        /// The 3xx status.
+        status: u16,
+        /// Where it pointed (origin and path only).
+        location: String,
+        /// What was requested.
+        path: String,
+    },
+
+    /// Graph asked to wait longer than a request may.
+    #[error(
+        "Graph asked to wait {asked_secs} s before retrying (after {waited_secs} s already waited for this request), more than the {limit_secs} s a request may wait: run again later ({last})"
+    )]
+    WaitTooLong {
+        /// Seconds Graph asked for.
+        asked_secs: u64,
+        /// Seconds already waited for this request.
+        waited_secs: u64,
+        /// The most a request may wait in all.
+        limit_secs: u64,
+        /// The last error.
+        last: Box<Error>,
+    },
+
+    /// The archive to read does not exist.
+    #[error("{location} does not exist; check --dest / ARCHIVE_DEST (an unmounted volume looks like this too)")]
+    NoArchive {
+        /// The folder.
+        location: String,
+    },
 }
 
 fn retry_after_text(retry_after: Option<Duration>) -> String {
@@ -203,7 +284,11 @@ impl Error {
     pub(crate) fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Error::Http { .. } | Error::Throttled { .. } | Error::Server { .. } | Error::MalformedPage { .. }
+            Error::Http { .. }
+                | Error::Throttled { .. }
+                | Error::Server { .. }
+                | Error::MalformedPage { .. }
+                | Error::TokenEndpoint { .. }
         )
     }
 
@@ -247,7 +332,8 @@ pub struct TokenRejection {
 impl std::fmt::Display for TokenRejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let r = self;
-        f.write_str(&token_advice(r.status, &r.error, &r.codes, &r.description, &r.tenant_id, &r.client_id))
+        let advice = token_advice(r.status, &r.error, &r.codes, &r.description, &r.tenant_id, &r.client_id);
+        f.write_str(&redact(&advice))
     }
 }
 
@@ -310,5 +396,32 @@ mod tests {
         }
         let unknown = token_advice(400, "invalid_request", &[12345], "Something odd", "t", "c");
         assert!(unknown.contains("AADSTS12345") && unknown.contains("Something odd"), "{unknown}");
+    }
+
+    #[test]
+    fn token_endpoint_failures_are_labelled_as_the_token_endpoints() {
+        let e = Error::TokenEndpoint {
+            url: "https://login.microsoftonline.com/t/oauth2/v2.0/token".into(),
+            status: 500,
+            problem: "Internal Server Error".into(),
+        };
+        let text = e.to_string();
+        assert!(text.starts_with("Entra's token endpoint https://login.microsoftonline.com/t/"), "{text}");
+        assert!(text.contains("HTTP 500") && !text.contains("Graph"), "{text}");
+        assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn a_rejection_that_echoes_the_request_shows_no_credential() {
+        let rejection = TokenRejection {
+            status: 400,
+            error: "invalid_request".into(),
+            codes: vec![90000],
+            description: "AADSTS90000: echo: client_id=c&client_secret=Echoed~Secret.1&grant_type=x".into(),
+            tenant_id: "t".into(),
+            client_id: "c".into(),
+        };
+        let text = rejection.to_string();
+        assert!(text.contains("client_secret=***&grant_type") && !text.contains("Echoed"), "{text}");
     }
 }

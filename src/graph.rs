@@ -11,6 +11,7 @@
 //! whoever reads it learns what reading cost. The bearer token is never
 //! logged.
 
+use std::collections::HashSet;
 use std::ops::AddAssign;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,8 +34,9 @@ use crate::token::TokenClient;
 
 /// Graph's paging link.
 pub(crate) const NEXT_LINK: &str = "@odata.nextLink";
-/// The longest `Retry-After` honoured as sent.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+/// Pages in a row without a record, each pointing to yet another page,
+/// after which a chain counts as endless.
+const MAX_EMPTY_PAGES: u32 = 20;
 
 /// One page of a collection.
 #[derive(Debug)]
@@ -74,10 +76,17 @@ pub(crate) struct Pages<'a> {
     next: Option<Url>,
     deadline: Option<&'a Deadline>,
     requests: &'a mut RequestStats,
+    /// Every page URL followed so far: a link back to one is a loop.
+    followed: HashSet<Url>,
+    /// Pages in a row that held no record.
+    empty_in_a_row: u32,
 }
 
 impl Pages<'_> {
-    /// The next page, or `None` after the last.
+    /// The next page, or `None` after the last. A chain that loops (a
+    /// `@odata.nextLink` to a page already read) or runs on without records
+    /// is an error, so a misbehaving server cannot spend the tenant's
+    /// request budget without end.
     pub(crate) async fn next(&mut self) -> Result<Option<Page>> {
         let Some(url) = self.next.take() else { return Ok(None) };
         let page = self.graph.get_page(self.def, &url, self.deadline, self.requests).await;
@@ -88,9 +97,38 @@ impl Pages<'_> {
                 return Err(e);
             }
         };
+        self.followed.insert(url.clone());
+        self.empty_in_a_row = if page.records.is_empty() { self.empty_in_a_row + 1 } else { 0 };
+        let problem = match &page.next_link {
+            Some(next) if self.followed.contains(next) => {
+                Some("sent a @odata.nextLink to a page it had sent before: the chain loops".to_string())
+            }
+            Some(_) if self.empty_in_a_row >= MAX_EMPTY_PAGES => Some(format!(
+                "sent {MAX_EMPTY_PAGES} pages in a row without a record, each pointing to yet another page"
+            )),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Err(Error::PagingLoop { path: query_pattern(&url), problem });
+        }
         self.next = page.next_link.clone();
         Ok(Some(page))
     }
+}
+
+/// A page URL as a pattern for messages: its path and query with the value
+/// of the paging token left out.
+fn query_pattern(url: &Url) -> String {
+    let mut pattern = url.clone();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| match k.eq_ignore_ascii_case("$skiptoken") {
+            true => (k.into_owned(), "…".to_string()),
+            false => (k.into_owned(), v.into_owned()),
+        })
+        .collect();
+    pattern.query_pairs_mut().clear().extend_pairs(pairs);
+    display_path(&pattern)
 }
 
 /// Reads pages from Graph.
@@ -164,14 +202,18 @@ pub(crate) fn parse_page(body: &str) -> std::result::Result<(Vec<Box<RawValue>>,
     Ok((page.value, page.next_link))
 }
 
+/// `Retry-After` in seconds, as sent (the retry loop bounds the waits).
 fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     let seconds: u64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+    Some(Duration::from_secs(seconds))
 }
 
 /// Turns a non-success answer into the error a caller can act on.
 fn classify(def: &DatasetDef, status: StatusCode, headers: &HeaderMap, body: &str, path: String) -> Error {
     let ErrorDetail { code, message } = serde_json::from_str::<ErrorBody>(body).unwrap_or_default().error;
+    // What Graph says may echo the request (its bearer token): masked before it becomes a message.
+    let mask = crate::redact::redacted;
+    let (code, message, path) = (mask(&code), mask(&message), mask(&path));
     let status_code = status.as_u16();
     match status_code {
         429 | 503 | 504 => Error::Throttled { status: status_code, retry_after: parse_retry_after(headers), path },
@@ -195,7 +237,12 @@ fn classify(def: &DatasetDef, status: StatusCode, headers: &HeaderMap, body: &st
 }
 
 fn non_empty(message: String, body: &str) -> String {
-    if message.is_empty() { body.chars().take(300).collect() } else { message }
+    if message.is_empty() { crate::redact::redact(body).chars().take(300).collect() } else { message }
+}
+
+/// A URL's origin and path, without its query (where tokens could be).
+fn display_path_of(url: &Url) -> String {
+    format!("{}{}", url.origin().ascii_serialization(), url.path())
 }
 
 fn display_path(url: &Url) -> String {
@@ -240,7 +287,7 @@ impl GraphClient {
         deadline: Option<&'a Deadline>,
         requests: &'a mut RequestStats,
     ) -> Pages<'a> {
-        Pages { graph: self, def, next: Some(first), deadline, requests }
+        Pages { graph: self, def, next: Some(first), deadline, requests, followed: HashSet::new(), empty_in_a_row: 0 }
     }
 
     /// One page, retried as the policy says (never past the deadline); a 401
@@ -295,6 +342,11 @@ impl GraphClient {
             .map_err(http_error)?;
         let status = response.status();
         let headers = response.headers().clone();
+        if status.is_redirection() {
+            let location = headers.get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok()).unwrap_or("nowhere");
+            let location = Url::parse(location).map_or_else(|_| location.to_string(), |l| display_path_of(&l));
+            return Err(Error::Redirected { server: "Graph", status: status.as_u16(), location, path });
+        }
         let body = response.text().await.map_err(http_error)?;
         if !status.is_success() {
             return Err(classify(def, status, &headers, &body, path));
@@ -455,10 +507,11 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_bounded_and_only_in_seconds() {
+    fn retry_after_is_read_as_sent_and_only_in_seconds() {
+        // The retry loop bounds what it waits (`RetryPolicy::max_wait`).
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static("100000"));
-        assert_eq!(parse_retry_after(&h), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(100_000)));
         h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
         assert_eq!(parse_retry_after(&h), None);
     }

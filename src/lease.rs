@@ -15,6 +15,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use tracing::warn;
+
 use crate::destination::{Destination, PutMode, Version};
 use crate::error::{Error, Result};
 
@@ -22,10 +24,46 @@ use crate::error::{Error, Result};
 pub(crate) const LEASE_TTL: Duration = Duration::minutes(15);
 
 #[derive(Debug, Serialize, Deserialize)]
-struct LeaseBody {
-    run_id: String,
-    expires_at: DateTime<Utc>,
+pub(crate) struct LeaseBody {
+    /// The run holding it.
+    pub run_id: String,
+    /// When it runs out unless renewed.
+    pub expires_at: DateTime<Utc>,
 }
+
+/// Where a lease stands at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// A run holds it.
+    Held,
+    /// It ran out (or was handed back).
+    Free,
+    /// It expires later than a lease taken now could: a clock ahead wrote
+    /// it. Treated as expired, or it would block the dataset for ever.
+    FromTheFuture,
+}
+
+impl LeaseBody {
+    /// Where the lease stands at `now`, for leases lasting `ttl`.
+    pub(crate) fn standing(&self, now: DateTime<Utc>, ttl: Duration) -> Standing {
+        if self.expires_at > now + ttl + CLOCK_SLACK {
+            Standing::FromTheFuture
+        } else if self.expires_at > now {
+            Standing::Held
+        } else {
+            Standing::Free
+        }
+    }
+
+    /// Reads a stored lease.
+    pub(crate) fn parse(key: &str, bytes: &[u8]) -> Result<LeaseBody> {
+        serde_json::from_slice(bytes).map_err(|e| Error::CorruptState { key: key.to_string(), problem: e.to_string() })
+    }
+}
+
+/// Clock difference between hosts tolerated before a lease counts as from
+/// the future.
+const CLOCK_SLACK: Duration = Duration::minutes(5);
 
 /// The right to write a dataset, held until released or expired.
 #[derive(Debug)]
@@ -75,10 +113,18 @@ impl Lease {
             let Some(current) = dest.get(&key).await? else {
                 continue;
             };
-            let holder: LeaseBody = serde_json::from_slice(&current.bytes)
-                .map_err(|e| Error::CorruptState { key: key.clone(), problem: e.to_string() })?;
-            if holder.expires_at > now && holder.run_id != run_id {
-                return Ok(Acquired::Busy { run_id: holder.run_id, expires_at: holder.expires_at });
+            let holder = LeaseBody::parse(&key, &current.bytes)?;
+            match holder.standing(now, ttl) {
+                Standing::Held if holder.run_id != run_id => {
+                    return Ok(Acquired::Busy { run_id: holder.run_id, expires_at: holder.expires_at });
+                }
+                Standing::FromTheFuture => warn!(
+                    key = %key,
+                    holder = %holder.run_id,
+                    expires_at = %holder.expires_at,
+                    "the lease expires further ahead than any lease lasts: written by a host whose clock is ahead; taking it over"
+                ),
+                _ => {}
             }
             return match dest.put(&key, body, PutMode::Update(current.version)).await {
                 Ok(version) => Ok(Acquired::Held(Lease::held(dest, key, run_id, ttl, version, now))),
@@ -168,6 +214,26 @@ mod tests {
         };
         let mut b = b;
         assert!(matches!(b.renew(now + Duration::minutes(41)).await, Err(Error::Conflict { .. })));
+    }
+
+    /// Issue 14, finding 1: a lease expiring far in the future (a host with
+    /// its clock ahead wrote it) does not block its dataset for ever.
+    #[tokio::test]
+    async fn a_lease_from_the_future_is_taken_over() {
+        let (_d, dest) = dest();
+        let key = "_state/t/signins/lease.json".to_string();
+        let now = t("2026-11-24T08:00:00Z");
+        let ahead = lease_body("clock-ahead", now + Duration::days(180));
+        dest.put(&key, ahead, PutMode::Create).await.unwrap();
+        let held = Lease::acquire(dest.clone(), key.clone(), "run-a", now, LEASE_TTL).await.unwrap();
+        assert!(matches!(held, Acquired::Held(_)), "{held:?}");
+        // Within its time to live (plus clock slack) a lease still holds.
+        let (_d, dest) = crate::testing::local_dest();
+        dest.put(&key, lease_body("other", now + LEASE_TTL), PutMode::Create).await.unwrap();
+        let busy = Lease::acquire(dest.clone(), key.clone(), "run-a", now, LEASE_TTL).await.unwrap();
+        assert!(matches!(busy, Acquired::Busy { .. }), "{busy:?}");
+        let body = LeaseBody { run_id: "x".into(), expires_at: now + LEASE_TTL + Duration::minutes(6) };
+        assert_eq!(body.standing(now, LEASE_TTL), Standing::FromTheFuture);
     }
 
     #[tokio::test]

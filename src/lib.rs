@@ -13,6 +13,7 @@
 //!
 //! The pipeline, in order:
 //! - `secret`: the [`Secret`] newtype, which never prints its value.
+//! - `redact`: masks credentials (tokens, secrets, keys) in any text a server sent, before it becomes a message.
 //! - `credentials`: the app's credentials and where they come from; `secrets_manager` keeps them in AWS Secrets Manager; `assertion` signs the client assertion of a certificate.
 //! - `token`: client-credentials tokens, cached until shortly before expiry.
 //! - `graph`: paged GETs, error classification, and the page stream that counts its requests; `retry` repeats failed requests within the [`Deadline`]; `pace` keeps them within Graph's request budget.
@@ -23,7 +24,7 @@
 //! - `layout`: keys, partitions, hour cells and slices, as pure functions.
 //! - `manifest`: each data file's manifest (hashes, counts, provenance), built from the file.
 //! - [`destination`]: the storage trait, its local-folder and S3 backends, and the one place a destination is opened.
-//! - `lease`: which run may write a dataset, and when it is renewed; `checkpoint`: how far a dataset is archived.
+//! - `lease`: which run may write a dataset, and when it is renewed; [`checkpoint`]: how far a dataset is archived (and the operator's `checkpoint` command).
 //! - `run`: [`Archiver`] runs passes; each dataset's pass owns its lease, progress, summary and deadline; [`Observer`]s are told what it does.
 //! - [`summary`]: what a pass did, as text, JSON and an exit status.
 //!
@@ -39,6 +40,7 @@
 #![warn(missing_docs)]
 #![warn(unreachable_pub)]
 
+pub mod checkpoint;
 pub mod config;
 pub mod crashpoint;
 pub mod datasets;
@@ -54,7 +56,6 @@ mod assertion;
 mod aws;
 mod cell;
 mod cell_store;
-mod checkpoint;
 mod columns;
 mod compose;
 mod credentials;
@@ -69,6 +70,7 @@ mod metrics;
 mod pace;
 mod progress;
 mod record;
+mod redact;
 mod retry;
 mod run;
 mod schema;

@@ -7,7 +7,9 @@
 //! `FilesWritten`, `BytesWritten`, `Seconds`, `Pages`, `Throttled` (429s),
 //! `Retries` and — for datasets the run
 //! archived — `LagSeconds`, how far the archive is behind now. The alarms in
-//! `infra/template.yaml` watch `RunSucceeded` and `LagSeconds`.
+//! `infra/template.yaml` watch `RunSucceeded` and `LagSeconds`. Lines carry
+//! numbers, dataset names and statuses only, never an error's text (which may
+//! hold what a server echoed).
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -142,6 +144,15 @@ mod tests {
         }
         let skipped = &lines[2];
         assert!(skipped.get("LagSeconds").is_none(), "a skipped dataset reports no lag: it would hold the alarm");
+    }
+
+    #[test]
+    fn lines_carry_no_error_text() {
+        let mut s = summary(&[("signins", Status::Failed)]);
+        s.datasets[0].error = Some("echo: client_secret=Leaky~Value.1 Bearer eyJhbGciOiJub25lIn0.e30.".into());
+        for line in emf_lines("Ns", Some(&s), Utc::now()) {
+            assert!(!line.contains("Leaky") && !line.contains("eyJ") && !line.contains("echo"), "{line}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! instead, so a Lambda stops in time to commit what it has.
 
 use std::future::Future;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -26,13 +27,22 @@ pub struct RetryPolicy {
     pub min_delay: Duration,
     /// Longest backoff delay.
     pub max_delay: Duration,
+    /// Most time one request may spend waiting in all (`Retry-After` or
+    /// backoff), whether or not the run has a deadline.
+    pub max_wait: Duration,
 }
 
 impl Default for RetryPolicy {
     /// Six retries, 1 s doubling to at most 60 s: about two minutes of
-    /// trying when Graph gives no `Retry-After`.
+    /// trying when Graph gives no `Retry-After`; at most 15 minutes of
+    /// waiting for one request however long Graph asks.
     fn default() -> Self {
-        RetryPolicy { max_retries: 6, min_delay: Duration::from_secs(1), max_delay: Duration::from_secs(60) }
+        RetryPolicy {
+            max_retries: 6,
+            min_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+            max_wait: Duration::from_secs(15 * 60),
+        }
     }
 }
 
@@ -54,6 +64,8 @@ where
         .with_max_times(policy.max_retries)
         .with_jitter();
     let out_of_time = AtomicBool::new(false);
+    // Waited so far, and a wait refused for being too long (what was asked).
+    let waited = Mutex::new((Duration::ZERO, None::<Duration>));
     let result = attempt
         .retry(backoff)
         .sleep(tokio::time::sleep)
@@ -62,12 +74,25 @@ where
             let wait = delay.map(|d| e.retry_after().unwrap_or(d))?;
             let allowed = deadline.is_none_or(|dl| dl.allows_wait(wait));
             out_of_time.store(!allowed, Ordering::Relaxed);
+            let mut waited = waited.lock().expect("not poisoned");
+            if allowed && waited.0 + wait > policy.max_wait {
+                waited.1 = Some(wait);
+                return None;
+            }
+            waited.0 += wait;
             allowed.then_some(wait)
         })
         .notify(|e, delay| warn!(what, delay_ms = delay.as_millis() as u64, error = %e, "retrying"))
         .await;
+    let (waited, refused) = waited.into_inner().expect("not poisoned");
     match result {
         Err(last) if out_of_time.load(Ordering::Relaxed) => Err(Error::OutOfTime { last: Box::new(last) }),
+        Err(last) if refused.is_some() => Err(Error::WaitTooLong {
+            asked_secs: refused.unwrap_or_default().as_secs(),
+            waited_secs: waited.as_secs(),
+            limit_secs: policy.max_wait.as_secs(),
+            last: Box::new(last),
+        }),
         other => other,
     }
 }
@@ -97,6 +122,21 @@ mod tests {
         (result, calls.load(Ordering::SeqCst))
     }
 
+    /// Issue 14, finding 12: a `Retry-After` of days is not slept on; a
+    /// request's waits are bounded in all, deadline or not.
+    #[tokio::test(start_paused = true)]
+    async fn a_request_waits_at_most_its_bound_however_long_graph_asks() {
+        let begin = Instant::now();
+        let (result, calls) = run(&RetryPolicy::default(), None, vec![throttled(Some(86_400))]).await;
+        assert_eq!(calls, 1);
+        let e = result.unwrap_err();
+        assert!(matches!(e, Error::WaitTooLong { asked_secs: 86_400, limit_secs: 900, .. }), "{e}");
+        assert_eq!(begin.elapsed(), Duration::ZERO);
+        let (result, calls) = run(&RetryPolicy::default(), None, (0..6).map(|_| throttled(Some(300))).collect()).await;
+        assert_eq!(calls, 4, "300 s three times fits 15 minutes, a fourth does not");
+        assert!(matches!(result, Err(Error::WaitTooLong { waited_secs: 900, .. })), "{result:?}");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn retry_after_is_honoured() {
         let begin = Instant::now();
@@ -107,8 +147,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn without_retry_after_the_backoff_grows_up_to_the_cap() {
-        let policy =
-            RetryPolicy { max_retries: 4, min_delay: Duration::from_secs(1), max_delay: Duration::from_secs(4) };
+        let policy = RetryPolicy {
+            max_retries: 4,
+            min_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(4),
+            ..RetryPolicy::default()
+        };
         let begin = Instant::now();
         let (result, calls) = run(&policy, None, (0..4).map(|_| throttled(None)).collect()).await;
         assert_eq!((result.unwrap(), calls), (4, 5));

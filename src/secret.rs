@@ -3,7 +3,10 @@
 //!
 //! Takes the value once and hands it out only through [`Secret::expose`], for
 //! the one place that sends it; `Debug` and `Display` print `***`, so a
-//! secret inside any struct, log field or error message stays hidden.
+//! secret inside any struct, log field or error message stays hidden. A
+//! credential's value (the client secret, a private key) is made with
+//! [`Secret::remembered`], so that `redact` also masks it in whatever a
+//! server echoes back.
 
 use std::fmt;
 
@@ -15,6 +18,14 @@ impl Secret {
     /// Wraps a secret value.
     pub fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
+    }
+
+    /// Wraps a credential's value and has `redact` mask it wherever a server
+    /// echoes it (values shorter than 8 characters excepted).
+    pub(crate) fn remembered(value: impl Into<String>) -> Secret {
+        let secret = Secret::new(value);
+        crate::redact::remember(secret.expose());
+        secret
     }
 
     /// The value, for the one place that sends it.
@@ -45,5 +56,12 @@ mod tests {
         let shown = format!("{secret} {secret:?} {:?}", Some(&secret));
         assert!(!shown.contains("hunter2"), "{shown}");
         assert_eq!(secret.expose(), "hunter2-value");
+    }
+
+    #[test]
+    fn remembered_secrets_are_masked_in_server_text() {
+        let secret = Secret::remembered("remembered~Value.42");
+        assert_eq!(crate::redact::redact("echo remembered~Value.42 and remembered%7EValue.42"), "echo *** and ***");
+        assert_eq!(secret.expose(), "remembered~Value.42");
     }
 }

@@ -5,8 +5,9 @@
 //! credentials to `token`, cached for a bounded time so warm Lambda
 //! invocations do not read it every time. When Entra rejects the credentials,
 //! `refresh` drops the cache so a rotated secret is picked up at once. Never
-//! logs or returns the secret's content; errors say which permission or
-//! setting to fix.
+//! logs or returns the secret's content (the client secret and private key
+//! are remembered by `redact` as they are read); errors say which permission
+//! or setting to fix, and AWS's own text in them is masked.
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use tracing::debug;
 
 use crate::credentials::{ClientCredentials, CredentialSource, parse_secret_json};
 use crate::error::{Error, Result};
+use crate::redact::redact;
 
 /// How long credentials read from Secrets Manager are reused.
 pub(crate) const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(15 * 60);
@@ -50,12 +52,14 @@ impl SecretsManagerCredentials {
     }
 }
 
+/// What went wrong reading the secret, and the fix; AWS's text passes
+/// `redact` (an error that echoes a request shows no credential).
 fn describe<E, R>(error: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match error {
+    let text = match error {
         SdkError::ServiceError(service) => {
             let e = service.err();
             let code = e.code().unwrap_or("Unknown");
@@ -78,7 +82,8 @@ where
                 .into()
         }
         other => format!("could not be read: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(other)),
-    }
+    };
+    redact(&text).into_owned()
 }
 
 #[async_trait]

@@ -3,12 +3,15 @@
 //! Takes the per-dataset outcomes of a pass and hands on a [`RunSummary`]:
 //! JSON for `--json` (and the Lambda's answer), a short table for a terminal,
 //! and the process exit status. Reasons for skipped or failed datasets are the
-//! errors' own messages, which name the fix.
+//! errors' own messages, which name the fix; they leave through `redact`, so
+//! no credential a server echoed reaches the JSON or the table.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+use crate::redact::redact;
 
 /// Exit status: every dataset archived, left to a run already at work, or
 /// stopped at the deadline to resume next time (`complete` tells these apart).
@@ -73,7 +76,8 @@ pub struct DatasetSummary {
     pub retries: u64,
     /// The checkpoint after the run.
     pub archived_through: Option<DateTime<Utc>>,
-    /// Why it was skipped or failed.
+    /// Why it was skipped or failed (credentials masked in JSON and text).
+    #[serde(serialize_with = "masked")]
     pub error: Option<String>,
 }
 
@@ -163,11 +167,17 @@ impl RunSummary {
             );
         }
         for d in self.datasets.iter().filter(|d| d.error.is_some()) {
-            let _ =
-                writeln!(out, "\n{} {}: {}", d.dataset, status_word(d.status), d.error.as_deref().unwrap_or_default());
+            let error = redact(d.error.as_deref().unwrap_or_default());
+            let _ = writeln!(out, "\n{} {}: {error}", d.dataset, status_word(d.status));
         }
         out
     }
+}
+
+/// An error as it leaves the program: the last line of defence against a
+/// credential a server echoed.
+fn masked<S: Serializer>(error: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    error.as_deref().map(redact).serialize(serializer)
 }
 
 fn exit_code(datasets: &[DatasetSummary]) -> u8 {
@@ -245,5 +255,16 @@ mod tests {
         assert!(s.to_text().contains("signins skipped: needs a licence"));
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(12), "12 B");
+    }
+
+    #[test]
+    fn errors_leave_without_credentials() {
+        let mut d = DatasetSummary::new("signins");
+        d.status = Status::Failed;
+        d.error = Some("Graph refused (echo: Authorization: Bearer eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.)".into());
+        let s = RunSummary::new("r1".into(), "t1".into(), "d".into(), Utc::now(), vec![d]);
+        for text in [s.to_json(), s.to_text(), serde_json::to_value(&s).unwrap().to_string()] {
+            assert!(text.contains("Authorization: ***") && !text.contains("eyJ"), "{text}");
+        }
     }
 }

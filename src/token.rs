@@ -7,7 +7,10 @@
 //! before it expires. When Entra rejects the credentials, the source is asked
 //! to read them again once (a rotated secret). Token errors become
 //! [`Error::Token`], whose message names the fix for the AADSTS codes people
-//! actually hit. Never logs or returns the secret, the assertion or the token.
+//! actually hit; the endpoint's own failures (5xx, an unreadable answer)
+//! become [`Error::TokenEndpoint`]. Whatever the endpoint answers passes
+//! `redact` before it is kept, so an error that echoes the request shows no
+//! credential. Never logs or returns the secret, the assertion or the token.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +24,7 @@ use url::Url;
 
 use crate::credentials::{Credential, CredentialSource};
 use crate::error::{Error, Result, TokenRejection};
+use crate::redact::{self, redact};
 use crate::secret::Secret;
 
 /// `client_assertion_type` of a certificate credential.
@@ -170,7 +174,10 @@ impl TokenClient {
             ("grant_type", "client_credentials"),
         ];
         match &creds.credential {
-            Credential::Secret(secret) => form.push(("client_secret", secret.expose())),
+            Credential::Secret(secret) => {
+                redact::remember(secret.expose());
+                form.push(("client_secret", secret.expose()));
+            }
             Credential::Certificate(certificate) => {
                 assertion = certificate.client_assertion(&creds.client_id, endpoint.as_str(), Utc::now());
                 form.push(("client_assertion_type", JWT_BEARER));
@@ -194,27 +201,29 @@ impl TokenClient {
             .map(|t| t.with_timezone(&Utc));
         let body = response.text().await.map_err(|e| Error::Http { url: url.clone(), source: e.without_url() })?;
         if status.is_server_error() {
-            return Err(Error::Server {
-                status: status.as_u16(),
-                code: "token endpoint".into(),
-                message: first_line(&body).into(),
-                path: url,
-            });
+            let said = first_line(&redact(&body)).to_string();
+            let problem = if said.is_empty() { "no error text".to_string() } else { said };
+            return Err(Error::TokenEndpoint { url, status: status.as_u16(), problem });
         }
         if !status.is_success() {
-            let parsed: TokenErrorBody = serde_json::from_str(&body).unwrap_or_default();
+            let parsed: Option<TokenErrorBody> = serde_json::from_str(&body).ok();
+            let (error, codes, description) = match parsed {
+                Some(p) => (p.error, p.error_codes, p.error_description),
+                None => (String::new(), Vec::new(), body),
+            };
             return Err(Error::Token(Box::new(TokenRejection {
                 status: status.as_u16(),
-                error: parsed.error,
-                codes: parsed.error_codes,
-                description: first_line(&parsed.error_description).into(),
+                error: redact(&error).into_owned(),
+                codes,
+                description: first_line(&redact(&description)).into(),
                 tenant_id: creds.tenant_id,
                 client_id: creds.client_id,
             })));
         }
-        let parsed: TokenResponse = serde_json::from_str(&body).map_err(|e| Error::MalformedPage {
-            path: url.clone(),
-            problem: format!("token response is not the expected JSON: {e}"),
+        let parsed: TokenResponse = serde_json::from_str(&body).map_err(|e| Error::TokenEndpoint {
+            url: url.clone(),
+            status: status.as_u16(),
+            problem: redact(&format!("not the expected token response: {e}")).into_owned(),
         })?;
         let seconds = match parsed.expires_in {
             StringOrNumber::Number(n) => n,

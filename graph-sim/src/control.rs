@@ -1,7 +1,7 @@
 //! The knobs a test turns while the simulator runs: tenant-wide switches
-//! (licence, the app's granted permissions, Graph's rate limits and a
-//! page-size cap), one-shot faults, and what was served: the request log and
-//! counters.
+//! (licence, the app's granted permissions, Graph's rate limits, a
+//! page-size cap, errors that echo the request), one-shot faults, and what
+//! was served: the request log and counters.
 //!
 //! These are plain values; the server reads switches on every Graph data
 //! request and pops at most one queued fault per data request (token requests
@@ -65,6 +65,29 @@ pub struct Switches {
     /// `@odata.nextLink` regardless). nextLinks keep the client's `$top`.
     /// `Some(0)` is treated as 1. Default `None`: pages are `$top` long.
     pub max_page_size: Option<usize>,
+    /// Error answers that echo the request back, as a misbehaving server or
+    /// proxy may: a client must not print them verbatim. Default `None`.
+    pub echo_request: Option<Echo>,
+}
+
+/// Which endpoint echoes the request, and how ([`Switches::echo_request`]).
+/// The request itself is judged no further: no token is issued, no page
+/// served, no queued [`Fault`] consumed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Echo {
+    /// Every token request is answered 500 `text/plain` whose body is the
+    /// request's form body verbatim (`…&client_secret=…` or
+    /// `…&client_assertion=eyJ…`).
+    TokenServerError,
+    /// Every token request is answered 400 `invalid_request` AADSTS90000,
+    /// whose `error_description` is `AADSTS90000: echo: <form body>`.
+    TokenInvalidRequest,
+    /// Every authenticated Graph data request is answered with this status
+    /// (400 and 500 are the useful ones) and Graph's error envelope, code
+    /// `BadRequest` (`InternalServerError` for a 5xx), message
+    /// `echo: Authorization: <the request's Authorization header>` — the
+    /// bearer token. Tokens are still issued.
+    Graph(u16),
 }
 
 impl Switches {

@@ -9,11 +9,19 @@
 //! the flag and variable to fix, as clap knows them. The client secret is
 //! never a flag: [`Settings::with_env_secret`] reads it from
 //! `ENTRA_CLIENT_SECRET`, and nothing here ever echoes it.
+//!
+//! Settings are checked against each other and against now (`--now`, else the
+//! clock) here, before anything is read or written: times lie between 2000
+//! and a day from now, a first run's start within what Graph keeps, a run's
+//! time longer than its commit margin.
 
 mod values;
 
-use chrono::{DateTime, Duration, Utc};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use clap::{Args, Command};
+use tracing::warn;
 use url::Url;
 
 pub use crate::cell::Limits;
@@ -23,7 +31,7 @@ use crate::destination::Location;
 use crate::error::{Error, Result};
 use crate::pace::Budget;
 use crate::secret::Secret;
-use values::{base_url, byte_size, dataset_list, destination, duration, guid, std_duration, time};
+use values::{base_url, byte_size, dataset_list, destination, duration, guid, rfc3339, std_duration, time, time_until};
 
 /// Default of `--dest`.
 pub const DEFAULT_DEST: &str = "./archive";
@@ -34,8 +42,17 @@ pub(crate) const CLIENT_SECRET_VAR: &str = "ENTRA_CLIENT_SECRET";
 /// Set by the Lambda runtime; its presence selects the Lambda face.
 const LAMBDA_RUNTIME_VAR: &str = "AWS_LAMBDA_RUNTIME_API";
 
+/// How long Microsoft Graph keeps sign-ins and audits: 30 days on Entra ID
+/// P1/P2, 7 on free tenants.
+const GRAPH_RETENTION: Duration = Duration::days(30);
 /// Longest overlap accepted: Graph keeps at most 30 days.
-const MAX_OVERLAP: Duration = Duration::days(30);
+const MAX_OVERLAP: Duration = GRAPH_RETENTION;
+/// Longest lag accepted.
+const MAX_LAG: Duration = Duration::days(1);
+/// Longest commit margin accepted.
+const MAX_DEADLINE_MARGIN: Duration = Duration::minutes(10);
+/// Longest `--max-duration` accepted.
+const MAX_RUN: Duration = Duration::days(7);
 
 /// Every setting of a run, as given: flags and their environment variables,
 /// with their defaults. Validated by [`Config::from_settings`].
@@ -104,6 +121,10 @@ pub struct Settings {
     /// Pretend it is this time (RFC 3339): for tests and replays.
     #[arg(long, hide = true, value_name = "TIME")]
     pub now: Option<String>,
+
+    /// Accept a `run --since` or `backfill --from` more than 30 days back, beyond what Graph keeps (default: refused).
+    #[arg(long, env = "ARCHIVE_ALLOW_BEYOND_RETENTION")]
+    pub allow_beyond_retention: bool,
 
     /// Where a first run starts (RFC 3339): `run --since` only.
     #[arg(skip)]
@@ -198,6 +219,11 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// The HOME directory a leading `~` of a destination stands for.
+fn home() -> Option<PathBuf> {
+    env_var("HOME").map(PathBuf::from)
+}
+
 /// Whether the process runs under the AWS Lambda runtime.
 pub fn in_lambda() -> bool {
     env_var(LAMBDA_RUNTIME_VAR).is_some()
@@ -207,7 +233,7 @@ pub fn in_lambda() -> bool {
 /// (`./archive` or `s3://bucket/prefix`), for commands that need no
 /// credentials (`verify`, `import`).
 pub fn parse_destination(value: &str, kms_key_id: Option<&str>) -> Result<Location> {
-    destination(value, kms_key_id)
+    destination(value, kms_key_id, home().as_deref())
 }
 
 /// Validates a tenant ID alone (lower-cases the GUID).
@@ -225,9 +251,83 @@ pub fn parse_datasets(value: &str) -> Result<Vec<&'static DatasetDef>> {
     dataset_list(value)
 }
 
-/// Validates an RFC 3339 time given to `setting` (`--from`, `--to`).
+/// Validates a lag (`--lag`) alone (`entra-archive checkpoint`).
+pub fn parse_lag(value: &str) -> Result<Duration> {
+    duration("lag", value, Duration::days(1))
+}
+
+/// Validates an RFC 3339 time given to `setting`.
 pub fn parse_time(setting: &'static str, value: &str) -> Result<DateTime<Utc>> {
     time(setting, value)
+}
+
+/// Validates `backfill --from/--to` with the run's `settings` (`--now`, the
+/// lag, `--allow-beyond-retention`): both from 2000 to a day after now,
+/// `from` before `to`, before now − lag, and within what Graph keeps. A `to`
+/// after now − lag is accepted: the window ends there (`run::window`).
+pub fn parse_backfill_range(settings: &Settings, from: &str, to: &str) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    backfill_range(settings, from, to, Utc::now())
+}
+
+/// [`parse_backfill_range`] with the clock's reading `clock`.
+fn backfill_range(
+    settings: &Settings,
+    from: &str,
+    to: &str,
+    clock: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    let now = pinned_now(settings, clock)?.unwrap_or(clock);
+    let lag = duration("lag", &settings.lag, MAX_LAG)?;
+    let (from, to) = (time_until("--from", from, now)?, time_until("--to", to, now)?);
+    if from >= to {
+        return Err(invalid("--from", format!("{} must be before --to {}", rfc3339(from), rfc3339(to))));
+    }
+    window_start("--from", from, now, lag, settings.allow_beyond_retention)?;
+    Ok((from, to))
+}
+
+/// `--now`, if given: from 2000 to a day after `clock`.
+fn pinned_now(settings: &Settings, clock: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    settings.now.as_deref().map(|t| time_until("now", t, clock)).transpose()
+}
+
+/// Checks where a window asked for starts (`--since`, `--from`): before its
+/// end, now − lag, and, unless `beyond_retention` is allowed, no more than
+/// Graph's 30 days before now.
+fn window_start(
+    setting: &str,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+    lag: Duration,
+    beyond_retention: bool,
+) -> Result<()> {
+    let end = (now - lag).trunc_subsecs(0);
+    if start >= end {
+        return Err(invalid(
+            setting,
+            format!(
+                "{} is not before now − lag ({}), where every window ends: there is nothing to archive yet; give an earlier time",
+                rfc3339(start),
+                rfc3339(end)
+            ),
+        ));
+    }
+    let kept = now - GRAPH_RETENTION;
+    if start < kept && !beyond_retention {
+        return Err(invalid(
+            setting,
+            format!(
+                "{} is more than 30 days before now ({}): Microsoft Graph keeps sign-ins and audits 30 days at most \
+                 (Entra ID P1/P2; 7 days on free tenants), so older requests return nothing and still cost requests. \
+                 Give a time after {} (to re-read a specific range, `backfill --from … --to …`), or pass {} to ask anyway",
+                rfc3339(start),
+                rfc3339(now),
+                rfc3339(kept),
+                label("allow_beyond_retention")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A setting is missing or malformed; `setting` is a [`Settings`] field or
@@ -237,30 +337,58 @@ pub(crate) fn invalid(setting: &str, problem: impl Into<String>) -> Error {
 }
 
 impl Config {
-    /// Validates `settings`.
+    /// Validates `settings`, measuring times from `--now` or the clock.
     pub fn from_settings(settings: Settings) -> Result<Config> {
+        Config::from_settings_at(settings, Utc::now())
+    }
+
+    /// Validates `settings` with the clock's reading `clock`.
+    fn from_settings_at(settings: Settings, clock: DateTime<Utc>) -> Result<Config> {
         let s = &settings;
         let budget = |id: &str, text: &str| text.parse::<Budget>().map_err(|e| invalid(id, e));
-        Ok(Config {
+        let now = pinned_now(s, clock)?;
+        let lag = duration("lag", &s.lag, MAX_LAG)?;
+        let since = |t: &str| {
+            let since = time_until("--since", t, now.unwrap_or(clock))?;
+            window_start("--since", since, now.unwrap_or(clock), lag, s.allow_beyond_retention).map(|()| since)
+        };
+        let config = Config {
             credentials: credential_config(s)?,
-            dest: destination(&s.dest, s.kms_key_id.as_deref())?,
+            dest: destination(&s.dest, s.kms_key_id.as_deref(), home().as_deref())?,
             datasets: dataset_list(&s.datasets)?,
             graph_url: base_url("graph_url", &s.graph_url)?,
             login_url: base_url("login_url", &s.login_url)?,
-            since: s.since.as_deref().map(|t| time("--since", t)).transpose()?,
-            lag: duration("lag", &s.lag, Duration::days(1))?,
+            since: s.since.as_deref().map(since).transpose()?,
+            lag,
             overlap: duration("overlap", &s.overlap, MAX_OVERLAP)?,
-            now: s.now.as_deref().map(|t| time("now", t)).transpose()?,
+            now,
             graph_budget: budget("graph_budget", &s.graph_budget)?,
             identity_protection_budget: budget("identity_protection_budget", &s.identity_protection_budget)?,
-            deadline_margin: std_duration("deadline_margin", &s.deadline_margin, Duration::minutes(10))?,
+            deadline_margin: std_duration("deadline_margin", &s.deadline_margin, MAX_DEADLINE_MARGIN)?,
             file_limits: parse_file_limits(&s.file_size)?,
-            max_duration: s
-                .max_duration
-                .as_deref()
-                .map(|d| std_duration("max_duration", d, Duration::days(7)))
-                .transpose()?,
-        })
+            max_duration: s.max_duration.as_deref().map(|d| std_duration("max_duration", d, MAX_RUN)).transpose()?,
+        };
+        if let Some(max) = config.max_duration
+            && max <= config.deadline_margin
+        {
+            return Err(invalid(
+                "max_duration",
+                format!(
+                    "{} is not longer than {} {}, the time kept at its end to commit: no work could ever start; \
+                     give a longer --max-duration or a shorter --deadline-margin",
+                    humantime::format_duration(max),
+                    label("deadline_margin"),
+                    humantime::format_duration(config.deadline_margin)
+                ),
+            ));
+        }
+        if config.overlap.is_zero() {
+            warn!(
+                overlap = %s.overlap,
+                "no overlap: records Graph makes visible after the lag has passed them will be missed; keep the default 1h unless you know they never come late"
+            );
+        }
+        Ok(config)
     }
 }
 

@@ -1,5 +1,6 @@
 use super::*;
 use crate::destination::Sse;
+use crate::testing::t;
 
 const TENANT: &str = "6F1C2D3E-4A5B-4C6D-8E7F-90A1B2C3D4E5";
 const CLIENT: &str = "0a1b2c3d-1111-4222-8333-444455556666";
@@ -142,4 +143,280 @@ fn duplicate_datasets_are_kept_once_in_the_given_order() {
         Config::from_settings(Settings { datasets: "directory_audits, signins,directory_audits".into(), ..settings() })
             .unwrap();
     assert_eq!(c.datasets.iter().map(|d| d.name).collect::<Vec<_>>(), ["directory_audits", "signins"]);
+}
+
+/// The clock in the tests below: now, unless `--now` says otherwise.
+const CLOCK: &str = "2026-11-24T10:00:00Z";
+
+/// `Ok` or the error's text, measured from [`CLOCK`].
+fn check_at(settings: Settings) -> std::result::Result<Config, String> {
+    Config::from_settings_at(settings, t(CLOCK)).map_err(|e| e.to_string())
+}
+
+fn since(since: &str) -> Settings {
+    Settings { since: Some(since.into()), ..settings() }
+}
+
+/// Asserts `outcome` is `Ok` when `needles` is empty, else an error holding each needle.
+fn assert_outcome<T>(case: &str, outcome: std::result::Result<T, String>, needles: &[&str]) {
+    match (outcome, needles) {
+        (Ok(_), []) => {}
+        (Ok(_), _) => panic!("{case}: accepted, expected an error with {needles:?}"),
+        (Err(e), []) => panic!("{case}: refused: {e}"),
+        (Err(e), _) => assert!(needles.iter().all(|n| e.contains(n)), "{case}: {e} lacks one of {needles:?}"),
+    }
+}
+
+#[test]
+fn times_lie_between_2000_and_a_day_from_now_within_what_graph_keeps() {
+    let retention = ["--since", "30 days", "7 days on free tenants", "return nothing", "backfill"];
+    let cases: Vec<(&str, Settings, Vec<&str>)> = vec![
+        (
+            "issue 14 finding 11: a --since centuries back is refused, not a panic after the lease",
+            since("1600-01-01T00:00:00Z"),
+            vec!["--since", "before 2000-01-01T00:00:00Z"],
+        ),
+        ("issue 14 finding 11: year 1 is refused", since("0001-01-01T00:00:00Z"), vec!["--since", "2000"]),
+        (
+            "issue 14 finding 11: a --since in the future archives nothing, so it is refused",
+            since("2026-11-30T00:00:00Z"),
+            vec!["--since", "in the future"],
+        ),
+        (
+            "issue 14 finding 11: a --since after now − lag is refused",
+            since("2026-11-24T09:55:00Z"),
+            vec!["--since", "not before now − lag (2026-11-24T09:50:00Z)"],
+        ),
+        ("issue 14 finding 11: just before now − lag is fine", since("2026-11-24T09:49:59Z"), vec![]),
+        (
+            "issue 14 finding 11: a --since decades back would cost a million requests",
+            since("2000-01-01T00:00:00Z"),
+            [&retention[..], &["--allow-beyond-retention / ARCHIVE_ALLOW_BEYOND_RETENTION"]].concat(),
+        ),
+        ("issue 14 finding 11: 31 days back is beyond retention", since("2026-10-24T10:00:00Z"), retention.to_vec()),
+        ("issue 14 finding 11: exactly 30 days back is kept", since("2026-10-25T10:00:00Z"), vec![]),
+        (
+            "issue 14 finding 11: --allow-beyond-retention lets an old --since through",
+            Settings { allow_beyond_retention: true, ..since("2001-01-01T00:00:00Z") },
+            vec![],
+        ),
+        (
+            "issue 14 finding 11: --allow-beyond-retention does not allow year 1600",
+            Settings { allow_beyond_retention: true, ..since("1600-01-01T00:00:00Z") },
+            vec!["--since", "2000"],
+        ),
+        (
+            "issue 14 finding 11: --now far in the future is refused",
+            Settings { now: Some("2100-01-01T00:00:00Z".into()), ..settings() },
+            vec!["--now", "in the future"],
+        ),
+        (
+            "issue 14 finding 11: --now before 2000 is refused",
+            Settings { now: Some("1999-12-31T23:59:59Z".into()), ..settings() },
+            vec!["--now", "2000"],
+        ),
+        (
+            "issue 14 finding 11: --now within a day of the clock is fine",
+            Settings { now: Some("2026-11-25T09:00:00Z".into()), ..settings() },
+            vec![],
+        ),
+        (
+            "issue 14 finding 11: --since is measured from --now, not the clock",
+            Settings { now: Some("2026-11-21T00:10:00Z".into()), ..since("2026-11-22T00:00:00Z") },
+            vec!["--since", "not before now − lag (2026-11-21T00:00:00Z)"],
+        ),
+        (
+            "issue 14 finding 11: a replay with --now keeps its own 30 days",
+            Settings { now: Some("2026-11-21T00:10:00Z".into()), ..since("2026-11-20T00:00:00Z") },
+            vec![],
+        ),
+    ];
+    for (case, settings, needles) in cases {
+        assert_outcome(case, check_at(settings), &needles);
+    }
+}
+
+#[test]
+fn backfill_ranges_lie_within_what_graph_keeps() {
+    let with =
+        |extra: Settings, from: &str, to: &str| backfill_range(&extra, from, to, t(CLOCK)).map_err(|e| e.to_string());
+    let allowed = Settings { allow_beyond_retention: true, ..settings() };
+    let cases: Vec<(&str, Settings, &str, &str, Vec<&str>)> = vec![
+        (
+            "issue 14 finding 11: backfill --from year 1 is refused, not a panic after the lease",
+            settings(),
+            "0001-01-01T00:00:00Z",
+            "2026-11-20T00:00:00Z",
+            vec!["--from", "before 2000-01-01T00:00:00Z"],
+        ),
+        (
+            "issue 14 finding 11: --to far in the future is refused",
+            settings(),
+            "2026-11-20T00:00:00Z",
+            "2100-01-01T00:00:00Z",
+            vec!["--to", "in the future"],
+        ),
+        (
+            "issue 14 finding 11: --to before --from",
+            settings(),
+            "2026-11-21T00:00:00Z",
+            "2026-11-20T00:00:00Z",
+            vec!["--from", "before --to"],
+        ),
+        (
+            "issue 14 finding 11: --from beyond retention is refused",
+            settings(),
+            "2026-10-01T00:00:00Z",
+            "2026-10-02T00:00:00Z",
+            vec!["--from", "30 days", "--allow-beyond-retention"],
+        ),
+        (
+            "issue 14 finding 11: --allow-beyond-retention lets an old --from through",
+            allowed,
+            "2026-10-01T00:00:00Z",
+            "2026-10-02T00:00:00Z",
+            vec![],
+        ),
+        (
+            "issue 14 finding 11: --from after now − lag has nothing to read",
+            settings(),
+            "2026-11-24T09:55:00Z",
+            "2026-11-24T12:00:00Z",
+            vec!["--from", "not before now − lag"],
+        ),
+        (
+            "issue 14 finding 11: --to after now − lag is accepted; the window ends at now − lag",
+            settings(),
+            "2026-11-24T00:00:00Z",
+            "2026-11-24T12:00:00Z",
+            vec![],
+        ),
+        (
+            "issue 14 finding 11: --now is checked for a backfill too",
+            Settings { now: Some("2100-01-01T00:00:00Z".into()), ..settings() },
+            "2026-11-20T00:00:00Z",
+            "2026-11-21T00:00:00Z",
+            vec!["--now"],
+        ),
+    ];
+    for (case, extra, from, to, needles) in cases {
+        assert_outcome(case, with(extra, from, to), &needles);
+    }
+    assert_eq!(
+        with(settings(), "2026-11-24T00:00:00Z", "2026-11-24T12:00:00Z").unwrap(),
+        (t("2026-11-24T00:00:00Z"), t("2026-11-24T12:00:00Z")),
+        "the range as given; run::window cuts the end"
+    );
+}
+
+#[test]
+fn durations_are_checked_against_their_maximum_and_each_other() {
+    let cases: Vec<(&str, Settings, Vec<&str>)> = vec![
+        (
+            "issue 14 finding 11: the deadline-margin maximum is 10m, not \"0h\"",
+            Settings { deadline_margin: "11m".into(), ..settings() },
+            vec!["--deadline-margin / ARCHIVE_DEADLINE_MARGIN", "at most 10m"],
+        ),
+        (
+            "issue 14 finding 11: 10m is the margin's maximum",
+            Settings { deadline_margin: "10m".into(), ..settings() },
+            vec![],
+        ),
+        (
+            "issue 14 finding 11: the lag's maximum",
+            Settings { lag: "25h".into(), ..settings() },
+            vec!["--lag", "at most 1day"],
+        ),
+        (
+            "issue 14 finding 11: the overlap's maximum",
+            Settings { overlap: "31d".into(), ..settings() },
+            vec!["--overlap", "at most 30days"],
+        ),
+        (
+            "issue 14 finding 11: the max-duration's maximum",
+            Settings { max_duration: Some("8d".into()), ..settings() },
+            vec!["--max-duration", "at most 7days"],
+        ),
+        (
+            "issue 14 finding 2: --max-duration under --deadline-margin could never start work",
+            Settings { max_duration: Some("30s".into()), ..settings() },
+            vec!["--max-duration", "--deadline-margin / ARCHIVE_DEADLINE_MARGIN 1m", "no work could ever start"],
+        ),
+        (
+            "issue 14 finding 2: --max-duration equal to --deadline-margin likewise",
+            Settings { max_duration: Some("5m".into()), deadline_margin: "5m".into(), ..settings() },
+            vec!["--max-duration"],
+        ),
+        (
+            "issue 14 finding 2: a second to spare is enough",
+            Settings { max_duration: Some("61s".into()), ..settings() },
+            vec![],
+        ),
+        (
+            "issue 14 finding 4: --overlap 0 is accepted (with a warning)",
+            Settings { overlap: "0s".into(), ..settings() },
+            vec![],
+        ),
+    ];
+    for (case, settings, needles) in cases {
+        assert_outcome(case, check_at(settings), &needles);
+    }
+}
+
+#[test]
+fn dataset_names_are_case_insensitive_everywhere() {
+    let names = |list: &str| parse_datasets(list).map(|defs| defs.iter().map(|d| d.name).collect::<Vec<_>>());
+    let cases: Vec<(&str, &str, std::result::Result<Vec<&str>, ()>)> = vec![
+        ("issue 14 finding 11: SignIns names signins", "SignIns", Ok(vec!["signins"])),
+        (
+            "issue 14 finding 11: mixed case in a list",
+            " Directory_Audits ,SIGNINS",
+            Ok(vec!["directory_audits", "signins"]),
+        ),
+        ("issue 14 finding 11: ALL is all", "ALL", Ok(crate::datasets::ALL.iter().map(|d| d.name).collect())),
+        ("issue 14 finding 11: an unknown name is still refused", "SignOns", Err(())),
+    ];
+    for (case, list, expected) in cases {
+        match (names(list), expected) {
+            (Ok(got), Ok(expected)) => assert_eq!(got, expected, "{case}"),
+            (Err(e), Err(())) => assert!(e.to_string().contains("unknown dataset \"SignOns\""), "{case}: {e}"),
+            (got, _) => panic!("{case}: {got:?}"),
+        }
+    }
+    let c = Config::from_settings(Settings { datasets: "SignIns".into(), ..settings() }).unwrap();
+    assert_eq!(c.datasets[0].name, "signins", "issue 14 finding 11: --datasets too");
+    let event = serde_json::json!({"action": "run", "datasets": ["SignIns", "DIRECTORY_AUDITS", "signins"]});
+    let crate::lambda::Action::Run { datasets: Some(defs) } = crate::lambda::parse_event(&event).unwrap() else {
+        panic!("issue 14 finding 11: a Lambda event's datasets are case-insensitive too")
+    };
+    assert_eq!(defs.iter().map(|d| d.name).collect::<Vec<_>>(), ["signins", "directory_audits"]);
+}
+
+#[test]
+fn a_leading_tilde_is_the_home_directory() {
+    let home = std::path::Path::new("/home/ana");
+    let cases: Vec<(&str, &str, Option<&std::path::Path>, std::result::Result<&str, &str>)> = vec![
+        (
+            "issue 14 finding 11: ~/archive is under HOME, not a folder named ~",
+            "~/archive",
+            Some(home),
+            Ok("/home/ana/archive"),
+        ),
+        ("issue 14 finding 11: ~ alone is HOME", "~", Some(home), Ok("/home/ana")),
+        ("issue 14 finding 11: ~/ is HOME", "~/", Some(home), Ok("/home/ana/")),
+        ("issue 14 finding 11: a ~ further in is a name", "./~/archive", Some(home), Ok("./~/archive")),
+        ("issue 14 finding 11: no HOME, no guess", "~/archive", None, Err("HOME is not set")),
+        ("issue 14 finding 11: ~user is not supported", "~ana/archive", Some(home), Err("~user is not supported")),
+        ("issue 14 finding 11: nor ~user alone", "~ana", Some(home), Err("~user is not supported")),
+    ];
+    for (case, dest, home, expected) in cases {
+        match (values::destination(dest, None, home), expected) {
+            (Ok(got), Ok(path)) => assert_eq!(got, Location::Local(path.into()), "{case}"),
+            (Err(e), Err(needle)) => {
+                let e = e.to_string();
+                assert!(e.contains("--dest / ARCHIVE_DEST") && e.contains(needle), "{case}: {e}");
+            }
+            (got, _) => panic!("{case}: {got:?}"),
+        }
+    }
 }

@@ -2,9 +2,9 @@
 //! setting's id (a [`Settings`](super::Settings) field, or another flag's
 //! name), and returns a typed value or an error naming the setting.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use url::{Host, Url};
 
 use super::invalid;
@@ -21,8 +21,15 @@ pub(super) fn guid(setting: &str, value: Option<&str>, expected: &str) -> Result
     normalise_guid(value).ok_or_else(|| invalid(setting, format!("{value:?} is not a GUID; expected {expected}")))
 }
 
-/// `./archive` or `s3://bucket/prefix`.
-pub(super) fn destination(value: &str, kms_key_id: Option<&str>) -> Result<Location> {
+/// The earliest time a setting may name: older ones are surely typos (Graph
+/// keeps 30 days), and time arithmetic on them can overflow.
+pub(super) const EARLIEST: DateTime<Utc> = DateTime::from_timestamp(946_684_800, 0).expect("2000-01-01 is a time");
+/// How far past now a time setting may lie (clocks disagree, time zones).
+pub(super) const FUTURE_SLACK: Duration = Duration::days(1);
+
+/// `./archive`, `~/archive` (with `home`, the HOME directory) or
+/// `s3://bucket/prefix`.
+pub(super) fn destination(value: &str, kms_key_id: Option<&str>, home: Option<&Path>) -> Result<Location> {
     let value = value.trim();
     if value.is_empty() {
         return Err(invalid("dest", "empty; give a folder such as ./archive or s3://bucket/prefix"));
@@ -45,7 +52,26 @@ pub(super) fn destination(value: &str, kms_key_id: Option<&str>) -> Result<Locat
     if kms.is_some() {
         return Err(invalid("kms_key_id", "applies only to s3:// destinations"));
     }
-    Ok(Location::Local(PathBuf::from(value)))
+    Ok(Location::Local(expand_home(value, home)?))
+}
+
+/// A folder with a leading `~` or `~/` replaced by `home`, as a shell would
+/// (a quoted or environment value reaches us unexpanded); never a folder
+/// literally named `~`.
+fn expand_home(value: &str, home: Option<&Path>) -> Result<PathBuf> {
+    let Some(rest) = value.strip_prefix('~') else {
+        return Ok(PathBuf::from(value));
+    };
+    let Some(rest) = rest.strip_prefix('/').or(rest.is_empty().then_some("")) else {
+        return Err(invalid(
+            "dest",
+            format!("{value:?}: ~user is not supported (only ~ and ~/ for the HOME directory); give the full path"),
+        ));
+    };
+    let home = home.ok_or_else(|| {
+        invalid("dest", format!("{value:?} starts with ~ but HOME is not set; give the full path or set HOME"))
+    })?;
+    Ok(home.join(rest))
 }
 
 fn valid_bucket(name: &str) -> bool {
@@ -64,7 +90,7 @@ pub(super) fn dataset_list(value: &str) -> Result<Vec<&'static DatasetDef>> {
             datasets::ALL.to_vec()
         } else {
             vec![
-                datasets::by_name(name)
+                datasets::by_name(&name.to_ascii_lowercase())
                     .ok_or_else(|| invalid("datasets", format!("unknown dataset {name:?}; known: all, {}", known())))?,
             ]
         };
@@ -114,12 +140,38 @@ pub(super) fn time(setting: &str, value: &str) -> Result<DateTime<Utc>> {
         .map_err(|e| invalid(setting, format!("{value:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z ({e})")))
 }
 
+/// A [`time`] from 2000-01-01 to a day after `now`.
+pub(super) fn time_until(setting: &str, value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    let t = time(setting, value)?;
+    let latest = now + FUTURE_SLACK;
+    if t < EARLIEST {
+        return Err(invalid(
+            setting,
+            format!("{value:?} is before {}, the earliest time accepted; give a recent time", rfc3339(EARLIEST)),
+        ));
+    }
+    if t > latest {
+        return Err(invalid(
+            setting,
+            format!("{value:?} is in the future: more than a day after now ({}); give a past time", rfc3339(now)),
+        ));
+    }
+    Ok(t)
+}
+
+/// A time as RFC 3339 in UTC (`2026-11-01T00:00:00Z`; fractions of a second
+/// only if it has any).
+pub(super) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
 pub(super) fn duration(setting: &str, value: &str, max: Duration) -> Result<Duration> {
     let parsed = humantime::parse_duration(value.trim())
         .map_err(|e| invalid(setting, format!("{value:?} is not a duration such as 10m or 1h ({e})")))?;
     let d = Duration::from_std(parsed).map_err(|_| invalid(setting, format!("{value:?} is too long")))?;
     if d > max {
-        return Err(invalid(setting, format!("{value:?} is longer than the maximum {}h", max.num_hours())));
+        let max = humantime::format_duration(max.to_std().expect("maximums are positive"));
+        return Err(invalid(setting, format!("{value:?} is too long: at most {max}")));
     }
     Ok(d)
 }
@@ -173,13 +225,13 @@ mod tests {
 
     #[test]
     fn destinations_are_folders_or_s3_urls() {
-        assert_eq!(destination("./archive", None).unwrap(), Location::Local("./archive".into()));
+        assert_eq!(destination("./archive", None, None).unwrap(), Location::Local("./archive".into()));
         assert_eq!(
-            destination("s3://my-bucket/entra/logs/", None).unwrap(),
+            destination("s3://my-bucket/entra/logs/", None, None).unwrap(),
             Location::S3 { bucket: "my-bucket".into(), prefix: "entra/logs".into(), sse: Sse::BucketDefault }
         );
         assert_eq!(
-            destination("s3://my.bucket", Some("alias/archive")).unwrap(),
+            destination("s3://my.bucket", Some("alias/archive"), None).unwrap(),
             Location::S3 {
                 bucket: "my.bucket".into(),
                 prefix: String::new(),
@@ -187,8 +239,8 @@ mod tests {
             }
         );
         for bad in ["s3://My_Bucket/x", "s3://ab", "s3://-bucket", "gs://bucket/x", ""] {
-            assert!(destination(bad, None).unwrap_err().to_string().contains("ARCHIVE_DEST"), "{bad}");
+            assert!(destination(bad, None, None).unwrap_err().to_string().contains("ARCHIVE_DEST"), "{bad}");
         }
-        assert!(destination("./archive", Some("k")).unwrap_err().to_string().contains("ARCHIVE_KMS_KEY_ID"));
+        assert!(destination("./archive", Some("k"), None).unwrap_err().to_string().contains("ARCHIVE_KMS_KEY_ID"));
     }
 }

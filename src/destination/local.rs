@@ -55,7 +55,7 @@ impl LocalFolder {
             Ok(m) if m.is_dir() => None,
             Ok(_) => Some("is not a folder".to_string()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Some("does not exist; check --dest / ARCHIVE_DEST (an unmounted volume looks like this too)".into())
+                return Err(Error::NoArchive { location: root.display().to_string() });
             }
             Err(e) => Some(e.to_string()),
         };

@@ -1,11 +1,14 @@
 //! The doctor's report: one row per check (check, result, evidence, fix), as
 //! a table for people and as JSON, with the exit status it implies. Holds no
-//! secrets: rows are built from messages that never contain them.
+//! secrets: rows are built from messages that never contain them, and every
+//! row's text passes `redact` when it is made and again when it is printed
+//! (a server that echoes the request shows nothing of it here).
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::redact::{redact, redacted};
 use crate::summary::{EXIT_FAILED, EXIT_USAGE};
 
 /// How a check came out.
@@ -41,8 +44,10 @@ pub struct Check {
     /// Its outcome.
     pub result: Outcome,
     /// What was seen.
+    #[serde(serialize_with = "masked")]
     pub evidence: String,
     /// What to do (empty when there is nothing to do).
+    #[serde(serialize_with = "masked")]
     pub fix: String,
 }
 
@@ -54,7 +59,7 @@ impl Check {
         evidence: impl Into<String>,
         fix: impl Into<String>,
     ) -> Check {
-        Check { check: check.into(), result, evidence: evidence.into(), fix: fix.into() }
+        Check { check: check.into(), result, evidence: redacted(&evidence.into()), fix: redacted(&fix.into()) }
     }
 
     /// A passed check.
@@ -66,6 +71,11 @@ impl Check {
     pub(crate) fn skip(check: impl Into<String>, needs: &str) -> Check {
         Check::new(check, Outcome::Skip, format!("skipped: needs {needs}"), "")
     }
+}
+
+/// A row's text as it leaves the program.
+fn masked<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&redact(text))
 }
 
 /// Every check of one doctor pass.
@@ -104,9 +114,9 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(out, "{:width$}  {:6}  EVIDENCE / FIX", "CHECK", "RESULT");
         for c in &self.checks {
-            let _ = writeln!(out, "{:width$}  {:6}  {}", c.check, c.result.label(), c.evidence);
+            let _ = writeln!(out, "{:width$}  {:6}  {}", c.check, c.result.label(), redact(&c.evidence));
             if !c.fix.is_empty() {
-                let _ = writeln!(out, "{:width$}  {:6}  fix: {}", "", "", c.fix);
+                let _ = writeln!(out, "{:width$}  {:6}  fix: {}", "", "", redact(&c.fix));
             }
         }
         let failed = self.checks.iter().filter(|c| c.result == Outcome::Fail).count();
@@ -135,5 +145,16 @@ mod tests {
         assert_eq!(json["ok"], false);
         assert_eq!(json["checks"][1]["result"], "warn");
         assert!(report.to_text().contains("fix: fix it"));
+    }
+
+    #[test]
+    fn rows_show_no_credentials_however_they_are_made() {
+        let echo = "HTTP 500 (client_id=c&client_secret=Echo~Secret.Value&grant_type=client_credentials)";
+        let made = Check::new("token", Outcome::Fail, echo, format!("retry; {echo}"));
+        let direct = Check { check: "token".into(), result: Outcome::Fail, evidence: echo.into(), fix: echo.into() };
+        let report = Report { checks: vec![made, direct], ..Default::default() };
+        for text in [report.to_text(), report.to_json().to_string()] {
+            assert!(text.contains("client_secret=***&grant_type") && !text.contains("Echo~Secret"), "{text}");
+        }
     }
 }

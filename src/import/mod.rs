@@ -9,10 +9,12 @@
 //! blobs) or a whole page per line. A malformed line is reported with its
 //! file and line number and counted, never written; the rest of the file
 //! goes on. Holds the dataset's lease while it writes, like a run; never
-//! moves the checkpoint. Memory is bounded by [`MAX_OPEN_CELLS`] cells'
-//! batches and row groups, whatever the size or order of the input.
+//! moves the checkpoint. Each hour cell is written once, in as few files as
+//! `--file-size` allows, whatever the order of the input (`cells`: records
+//! in order go straight into their files, records out of order wait in a
+//! spill file in the staging area); memory is bounded by [`MAX_OPEN_CELLS`]
+//! cells' batches and row groups, whatever the size or order of the input.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -34,12 +36,16 @@ use crate::manifest::meta;
 use crate::run::new_run_id;
 use crate::schema::arrow_schema;
 
+mod cells;
 mod kind;
 mod parse;
-use parse::{Envelope, Parsed, Parser};
+mod spill;
+use cells::{Cells, Store};
+use parse::{Envelope, Lines, Parsed, Parser};
 
 /// Hour cells written at the same time; the least recently used is closed
-/// (its file finished and moved in) when another is needed.
+/// when another is needed (its last file held back, or its rows spilled,
+/// until the end of the import).
 pub const MAX_OPEN_CELLS: usize = 2;
 /// Threads parsing an input at most.
 const MAX_PARSERS: usize = 4;
@@ -105,41 +111,78 @@ pub async fn import(dest: Arc<dyn Destination>, job: ImportJob, now: DateTime<Ut
             ));
         }
     };
-    let handle = Handle::current();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_PARSERS);
     let worker = {
-        let dest = dest.clone();
+        let cells = Cells::new(job.def, job.limits, dest.staging_dir(), &run_id, threads);
         let summary = ImportSummary { dataset: job.def.name.to_string(), ..Default::default() };
-        let cells = HashMap::new();
-        let importer = Importer { dest, job, run_id, lease, handle, now, cells, recent: Vec::new(), summary };
+        let store = Archive {
+            dest: dest.clone(),
+            def: job.def,
+            tenant_id: job.tenant_id.clone(),
+            limits: job.limits,
+            run_id,
+            lease,
+            handle: Handle::current(),
+            now,
+            written: Written::default(),
+        };
+        let importer = Importer { job, threads, store, cells: Some(cells), summary };
         tokio::task::spawn_blocking(move || importer.run())
     };
     worker.await.map_err(|e| Error::destination("import", "worker", e.to_string()))?
 }
 
 struct Importer {
-    dest: Arc<dyn Destination>,
     job: ImportJob,
+    /// Parser threads.
+    threads: usize,
+    store: Archive,
+    /// Until they are finished.
+    cells: Option<Cells>,
+    summary: ImportSummary,
+}
+
+/// The archive's side of an import: what a cell holds, files moved in
+/// under the lease.
+struct Archive {
+    dest: Arc<dyn Destination>,
+    def: &'static DatasetDef,
+    tenant_id: String,
+    limits: Limits,
     /// Id of this import, in staged names and file metadata.
     run_id: String,
     lease: Lease,
     handle: Handle,
     now: DateTime<Utc>,
-    cells: HashMap<DateTime<Utc>, CellFiles>,
-    /// Cells by last use, oldest first.
-    recent: Vec<DateTime<Utc>>,
-    summary: ImportSummary,
+    written: Written,
+}
+
+/// What was moved in.
+#[derive(Default)]
+struct Written {
+    files: u64,
+    bytes: u64,
+    rows: u64,
 }
 
 impl Importer {
     fn run(mut self) -> Result<ImportSummary> {
         let began = Instant::now();
         let outcome = self.read_all();
-        let outcome = outcome.and_then(|()| self.close_all());
-        let released = self.handle.block_on(self.lease.release(Utc::now()));
+        let cells = self.cells.take().expect("finished once");
+        // On failure the cells are dropped, their held and spill files removed.
+        let outcome = outcome.and_then(|()| cells.finish(&mut self.store));
+        let released = self.store.handle.block_on(self.store.lease.release(Utc::now()));
         outcome?;
         if let Err(e) = released {
             tracing::warn!(error = %e, "could not release the lease; it expires by itself");
         }
+        let Written { files, bytes, rows } = self.store.written;
+        self.summary.files = files;
+        self.summary.bytes = bytes;
+        self.summary.imported = rows;
+        // Every valid record was written or was held already (or came twice).
+        self.summary.duplicates = self.summary.records - rows;
         self.summary.seconds = began.elapsed().as_secs_f64();
         Ok(self.summary)
     }
@@ -170,8 +213,7 @@ impl Importer {
         // What the BufReader read ahead belongs to the first chunk.
         head.extend_from_slice(reader.buffer());
         let file = reader.into_inner();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_PARSERS);
-        parse::parse_lines(self.job.def, head, file, threads, |parsed| self.take(path, parsed))
+        parse::parse_lines(self.job.def, head, file, Lines::Input, self.threads, |parsed| self.take(path, parsed))
     }
 
     /// A whole file holding one page (or an array of records), or else
@@ -225,21 +267,18 @@ impl Importer {
         Ok(())
     }
 
-    /// Files what was parsed: malformed lines counted, rows into their cells.
+    /// Files what was parsed: malformed lines counted, rows into their
+    /// cells. Keeps the lease alive, as files may be moved in only at the end.
     fn take(&mut self, path: &Path, parsed: Parsed) -> Result<()> {
         for (line, problem) in &parsed.malformed {
             self.malformed(path, *line, problem);
         }
         self.summary.records += parsed.records;
+        let cells = self.cells.as_mut().expect("reading");
         for (cell, keys, batch) in parsed.cells {
-            let rows = keys.len() as u64;
-            let added = self.cell(cell)?.push_batch(keys, batch)? as u64;
-            self.summary.imported += added;
-            self.summary.duplicates += rows - added;
-            let finished = self.cells.get_mut(&cell).expect("opened above").take_finished();
-            self.deliver(finished)?;
+            cells.add(&mut self.store, cell, keys, batch)?;
         }
-        Ok(())
+        self.store.handle.block_on(self.store.lease.keep_alive(Utc::now()))
     }
 
     fn malformed(&mut self, path: &Path, line: u64, problem: &str) {
@@ -248,56 +287,25 @@ impl Importer {
             self.summary.problems.push(format!("{}:{line}: {problem}", path.display()));
         }
     }
+}
 
-    /// The cell's files, opened if need be (closing the least recently
-    /// used cell if [`MAX_OPEN_CELLS`] are open).
-    fn cell(&mut self, cell: DateTime<Utc>) -> Result<&mut CellFiles> {
-        if !self.cells.contains_key(&cell) {
-            self.open(cell)?;
-        }
-        if self.recent.last() != Some(&cell) {
-            self.recent.retain(|c| *c != cell);
-            self.recent.push(cell);
-        }
-        Ok(self.cells.get_mut(&cell).expect("opened above"))
-    }
-
-    fn open(&mut self, cell: DateTime<Utc>) -> Result<()> {
-        while self.cells.len() >= MAX_OPEN_CELLS {
-            let oldest = self.recent.remove(0);
-            self.close(oldest)?;
-        }
-        let def = self.job.def;
+impl Store for Archive {
+    fn open(&mut self, cell: DateTime<Utc>) -> Result<CellFiles> {
+        let def = self.def;
         let (known, seq) =
-            self.handle.block_on(cell_store::contents(self.dest.as_ref(), def, cell, &self.job.tenant_id, self.now))?;
+            self.handle.block_on(cell_store::contents(self.dest.as_ref(), def, cell, &self.tenant_id, self.now))?;
         let hour = (cell, cell + chrono::Duration::hours(1));
         let spec = CellSpec {
             def,
             schema: arrow_schema(def),
             cell,
-            tenant_id: self.job.tenant_id.clone(),
+            tenant_id: self.tenant_id.clone(),
             staging: self.dest.staging_dir().to_path_buf(),
             run_id: self.run_id.clone(),
-            metadata: meta::pairs(def, &self.job.tenant_id, &self.run_id, hour, "import"),
-            limits: self.job.limits,
+            metadata: meta::pairs(def, &self.tenant_id, &self.run_id, hour, "import"),
+            limits: self.limits,
         };
-        self.cells.insert(cell, CellFiles::new(spec, known, seq, self.now));
-        Ok(())
-    }
-
-    fn close(&mut self, cell: DateTime<Utc>) -> Result<()> {
-        if let Some(mut files) = self.cells.remove(&cell) {
-            let finished = files.finish()?;
-            self.deliver(finished)?;
-        }
-        Ok(())
-    }
-
-    fn close_all(&mut self) -> Result<()> {
-        for cell in std::mem::take(&mut self.recent) {
-            self.close(cell)?;
-        }
-        Ok(())
+        Ok(CellFiles::new(spec, known, seq, self.now))
     }
 
     /// Moves finished files in, each after renewing the lease (so an import
@@ -309,8 +317,9 @@ impl Importer {
                 cell_store::store_file(dest, &mut self.lease, Utc::now(), &file).await?;
                 cell_store::store_manifest(dest, &file).await
             })?;
-            self.summary.files += 1;
-            self.summary.bytes += file.info.bytes;
+            self.written.files += 1;
+            self.written.bytes += file.info.bytes;
+            self.written.rows += file.info.rows as u64;
         }
         Ok(())
     }

@@ -5,7 +5,8 @@
 //! new rows as one Arrow batch with their row keys, plus the malformed
 //! lines with their numbers and problems. Knows nothing of the archive:
 //! deduplication and files are `cell`'s. Chunks are parsed in parallel (one
-//! parser per core), so converting JSON is not bound to one core.
+//! parser per core), so converting JSON is not bound to one core. Reads a
+//! spill file (`spill`) the same way, its lines being records.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -24,10 +25,19 @@ use crate::layout;
 use crate::record::Record;
 use crate::schema::arrow_schema;
 
-use super::kind;
+use super::{kind, spill};
 
 /// Bytes of whole lines parsed together.
 const CHUNK_BYTES: usize = 2 * 1024 * 1024;
+
+/// What a file's lines are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Lines {
+    /// An input's: records, records under `properties`, pages.
+    Input,
+    /// A spill file's: one record each, as `spill` wrote it.
+    Spilled,
+}
 
 /// What a chunk (or part of a document) held.
 #[derive(Default)]
@@ -113,6 +123,20 @@ impl Parser {
                 Err(e) => self.malformed(number, format!("not UTF-8 text: {e}")),
             }
             start = end + 1;
+        }
+        self.parsed.lines = number;
+        self.take()
+    }
+
+    /// Parses a chunk of a spill file's lines (see [`chunk`](Self::chunk)).
+    pub(super) fn spilled(&mut self, bytes: &[u8]) -> Parsed {
+        let mut number = 0;
+        for line in bytes.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
+            number += 1;
+            match std::str::from_utf8(&spill::unescape(line)) {
+                Ok(text) => self.line(number, text),
+                Err(e) => self.malformed(number, format!("not UTF-8 text: {e}")),
+            }
         }
         self.parsed.lines = number;
         self.take()
@@ -211,7 +235,8 @@ impl Parser {
 }
 
 /// Reads `file` in chunks of whole lines (what was read of it already in
-/// `head`) and parses them on `threads` parsers, handing each chunk's
+/// `head`; the `lines` of an input or of a spill file) and parses them on
+/// `threads` parsers, handing each chunk's
 /// [`Parsed`] to `take` in input order, its line numbers counted from the
 /// file's start. Stops at the first error of `take` (returned as the inner
 /// error) or of reading.
@@ -219,6 +244,7 @@ pub(super) fn parse_lines<E: Send>(
     def: &'static DatasetDef,
     head: Vec<u8>,
     file: File,
+    lines: Lines,
     threads: usize,
     mut take: impl FnMut(Parsed) -> Result<(), E>,
 ) -> io::Result<Result<(), E>> {
@@ -231,7 +257,7 @@ pub(super) fn parse_lines<E: Send>(
             let (parsed, from_parser) = sync_channel::<Parsed>(1);
             std::thread::Builder::new()
                 .name("import-parse".into())
-                .spawn_scoped(scope, move || parse_all(def, chunks, parsed))?;
+                .spawn_scoped(scope, move || parse_all(def, lines, chunks, parsed))?;
             inputs.push(to_parser);
             outputs.push(from_parser);
         }
@@ -259,10 +285,14 @@ pub(super) fn parse_lines<E: Send>(
     })
 }
 
-fn parse_all(def: &'static DatasetDef, chunks: Receiver<Vec<u8>>, parsed: SyncSender<Parsed>) {
+fn parse_all(def: &'static DatasetDef, lines: Lines, chunks: Receiver<Vec<u8>>, parsed: SyncSender<Parsed>) {
     let mut parser = Parser::new(def);
     for chunk in chunks {
-        if parsed.send(parser.chunk(&chunk)).is_err() {
+        let done = match lines {
+            Lines::Input => parser.chunk(&chunk),
+            Lines::Spilled => parser.spilled(&chunk),
+        };
+        if parsed.send(done).is_err() {
             return;
         }
     }

@@ -102,7 +102,7 @@ fn dataset_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<&'static D
         Vec::<String>::deserialize(d).map_err(|_| de::Error::custom("\"datasets\" must be a list of dataset names"))?;
     let mut out: Vec<&'static DatasetDef> = Vec::new();
     for name in &names {
-        let def = datasets::by_name(name)
+        let def = datasets::by_name(&name.to_ascii_lowercase())
             .ok_or_else(|| de::Error::custom(format!("unknown dataset {name:?}; known: {}", known())))?;
         if !out.contains(&def) {
             out.push(def);

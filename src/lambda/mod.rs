@@ -249,8 +249,10 @@ pub struct HandlerError {
 }
 
 impl HandlerError {
+    /// An error whose message leaves with every credential masked (`redact`):
+    /// it goes to Lambda's logs and to whoever invoked the function.
     fn new(kind: &'static str, message: String) -> Self {
-        HandlerError { kind, message }
+        HandlerError { kind, message: crate::redact::redacted(&message) }
     }
 }
 

@@ -67,6 +67,11 @@ impl<'r, 'a> Pass<'r, 'a> {
             if progress.through().is_some() && self.run.plan.since.is_some() {
                 info!(dataset = self.def.name, "a checkpoint exists, so --since is ignored");
             }
+            let limit = self.run.plan.now - self.run.plan.lag;
+            if let Some(through) = progress.through().filter(|t| *t > limit) {
+                let key = crate::layout::checkpoint_key(self.run.tenant_id, self.def.name);
+                return Err(Error::CheckpointAhead { key, dataset: self.def.name, through, limit });
+            }
             self.progress = Some(progress);
         }
         let window = self.window();

@@ -83,8 +83,12 @@ impl Scenario {
             Target::Local(_) => Aws::standard(),
             Target::S3 { aws, .. } => Aws::given((**aws).clone()),
         };
-        let retry =
-            RetryPolicy { max_retries: 8, min_delay: Duration::from_millis(5), max_delay: Duration::from_millis(40) };
+        let retry = RetryPolicy {
+            max_retries: 8,
+            min_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(40),
+            ..RetryPolicy::default()
+        };
         archiver(settings, aws, retry).await
     }
 

@@ -178,3 +178,65 @@ async fn a_broken_page_names_line_and_column_and_sign_ins_of_another_kind_are_re
         ]
     );
 }
+
+/// Issue 14, finding 12: unordered input multiplied files (a shuffled dump
+/// of 30,000 sign-ins made 1,055 files, in order 48). The same records
+/// imported in order and shuffled (with some twice, and a malformed line)
+/// give the same rows, and each hour cell is one file either way.
+#[tokio::test(flavor = "multi_thread")]
+async fn shuffled_input_writes_each_hour_once_like_ordered_input() {
+    use graph_sim::SimConfig;
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+
+    let h = Harness::start(SimConfig { signins: 30_000, ..sim_config(14) }).await;
+    let mut records = h.sim.records(Dataset::SignIns);
+    records.sort_by_key(|r| r.time);
+    let hours: std::collections::HashSet<i64> = records.iter().map(|r| r.time.timestamp() / 3600).collect();
+    let inputs = tempfile::tempdir().unwrap();
+    let ordered = inputs.path().join("ordered.jsonl");
+    let lines: Vec<&str> = records.iter().map(|r| r.json.as_str()).collect();
+    std::fs::write(&ordered, lines.join("\n") + "\n").unwrap();
+    let shuffled = inputs.path().join("shuffled.jsonl");
+    let mut lines: Vec<&str> = lines.iter().chain(&lines[..300]).copied().collect();
+    lines.shuffle(&mut rand::rngs::StdRng::seed_from_u64(14));
+    lines.insert(999, r#"{"id":"broken","createdDateTime":"#);
+    std::fs::write(&shuffled, lines.join("\n") + "\n").unwrap();
+
+    let in_order = h.archive.clone();
+    let out_of_order = h.dir.path().join("shuffled-archive");
+    let (code, s, stderr) = import(&in_order, &["--dataset", "signins", ordered.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{s} {stderr}");
+    assert_eq!(s["imported"].as_u64().unwrap() as usize, records.len(), "{s}");
+    let (code, s, stderr) = import(&out_of_order, &["--dataset", "signins", shuffled.to_str().unwrap()]).await;
+    assert_eq!(code, 3, "{s} {stderr}");
+    assert_eq!(s["records"].as_u64().unwrap() as usize, records.len() + 300, "{s}");
+    assert_eq!(s["imported"].as_u64().unwrap() as usize, records.len(), "{s}");
+    assert_eq!(s["duplicates"], 300, "{s}");
+    assert_eq!(s["malformed"], 1, "{s}");
+    let problem = s["problems"][0].as_str().unwrap();
+    assert!(problem.starts_with(&format!("{}:1000: ", shuffled.display())), "{problem}");
+
+    // The same rows, byte for byte, each once.
+    let rows = |archive: &Path| {
+        let mut rows: Vec<(String, String)> =
+            rows_under(archive, "signins").into_iter().map(|r| (r.id, r.raw)).collect();
+        rows.sort();
+        rows
+    };
+    let expected = rows(&in_order);
+    assert_eq!(expected.len(), records.len());
+    assert!(rows(&out_of_order) == expected, "the same rows in both archives");
+    let files = |archive: &Path| parquet_files_under(archive, "signins").len();
+    assert_eq!(files(&in_order), hours.len(), "in order: one file per hour");
+    assert_eq!(files(&out_of_order), hours.len(), "shuffled: no more files than in order");
+    assert_eq!(s["files"].as_u64().unwrap() as usize, hours.len());
+    let staged: Vec<_> = std::fs::read_dir(out_of_order.join("_staging")).unwrap().collect();
+    assert!(staged.is_empty(), "spill files removed: {staged:?}");
+
+    // Again, shuffled: everything is there already.
+    let (code, s, _) = import(&out_of_order, &["--dataset", "signins", shuffled.to_str().unwrap()]).await;
+    assert_eq!(code, 3);
+    assert_eq!((s["imported"].as_u64(), s["files"].as_u64()), (Some(0), Some(0)), "{s}");
+    assert_eq!(s["duplicates"].as_u64().unwrap() as usize, records.len() + 300, "{s}");
+}

@@ -3,8 +3,9 @@
 //! error Graph would give instead.
 //!
 //! Order of checks: method, page delay, bearer token, rate limit (of the
-//! dataset's throttle group), queued fault, switches (permission, then
-//! licence), query options, page (capped by `max_page_size`). The page body
+//! dataset's throttle group), the echo switch ([`Echo::Graph`]), queued
+//! fault, switches (permission, then licence), query options, page (capped
+//! by `max_page_size`). The page body
 //! is built by concatenating stored record JSON verbatim. Datasets with a
 //! `Link` notice (beta) carry it on every response. The state lock is taken
 //! in short sections and never held across a sleep.
@@ -19,7 +20,7 @@ use futures_util::stream;
 
 use super::reply::{ODATA_JSON, Reply, graph_error};
 use super::state::{Ids, Shared, State, lock};
-use crate::control::Fault;
+use crate::control::{Echo, Fault};
 use crate::dataset::Dataset;
 use crate::query::{next_link, parse_query};
 use crate::throttle::retry_after_secs;
@@ -99,6 +100,15 @@ fn fault_reply(fault: &Fault, ids: &Ids) -> Option<Reply> {
         }
         Fault::TruncatedBody | Fault::DropConnection | Fault::Delay(_) | Fault::ExpireTokens => return None,
     })
+}
+
+/// The error [`Echo::Graph`] asks for: `status`, with the request's
+/// `Authorization` header (the bearer token) in Graph's error message.
+fn echo(status: u16, headers: &HeaderMap, ids: &Ids) -> Reply {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let code = if status.is_server_error() { "InternalServerError" } else { "BadRequest" };
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    graph_error(status, code, &format!("echo: Authorization: {authorization}"), ids)
 }
 
 /// Switches, query and page: everything after authentication and faults.
@@ -208,6 +218,9 @@ async fn respond(shared: &Shared, ds: Dataset, method: &Method, uri: &Uri, heade
         let mut s = lock(shared);
         if let Err(reply) = authenticate(&s, headers, &ids).and_then(|()| admit(&mut s, ds, &ids)) {
             return reply.into_graph_response(&ids);
+        }
+        if let Some(Echo::Graph(status)) = s.switches.echo_request {
+            return echo(status, headers, &ids).into_graph_response(&ids);
         }
         let fault = s.faults.pop_front();
         s.stats.faults_injected += u64::from(fault.is_some());

@@ -4,7 +4,7 @@
 //! Handlers build a [`Reply`] (status, content type, body, extra headers);
 //! this module turns it into an HTTP response with the correlation headers
 //! Microsoft sends. Error bodies carry ids and timestamps, never a secret or
-//! a token.
+//! a token (except the errors the `Echo` switch makes on purpose).
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};

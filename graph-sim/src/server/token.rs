@@ -6,11 +6,12 @@
 //! and answers either a token or an AADSTS error body. Client authentication
 //! is a [`Credential`]: a secret (body or HTTP Basic) compared here, or a
 //! certificate-signed client assertion checked by `assertion`. Neither the
-//! secret nor the assertion is ever echoed or logged.
+//! secret nor the assertion is ever logged, nor echoed unless the
+//! [`Echo`] switch asks for an error that echoes the request.
 
 use std::time::Instant;
 
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
@@ -20,6 +21,7 @@ use super::assertion::{self, Expected};
 use super::jwt::{self, TokenSpec};
 use super::reply::{AAD_JSON, AadError, Reply};
 use super::state::{Ids, Issued, State};
+use crate::control::Echo;
 
 const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
 const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
@@ -77,7 +79,28 @@ fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
 
 /// Answers one token request.
 pub fn handle(state: &mut State, tenant: &str, method: &Method, headers: &HeaderMap, body: &[u8], ids: &Ids) -> Reply {
+    if let Some(reply) = echo(state.switches.echo_request, body, ids) {
+        return reply;
+    }
     issue(state, tenant, method, headers, body).unwrap_or_else(|e| e.into_reply(ids))
+}
+
+/// The error that echoes the request's form body, when [`Echo`] asks for one.
+fn echo(echo: Option<Echo>, body: &[u8], ids: &Ids) -> Option<Reply> {
+    let echo = echo?;
+    let form = String::from_utf8_lossy(body).into_owned();
+    match echo {
+        Echo::TokenServerError => Some(Reply {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            content_type: "text/plain; charset=utf-8",
+            body: form,
+            headers: vec![],
+        }),
+        Echo::TokenInvalidRequest => {
+            Some(AadError::bad_request("invalid_request", 90000, format!("echo: {form}")).into_reply(ids))
+        }
+        Echo::Graph(_) => None,
+    }
 }
 
 fn issue(
@@ -256,7 +279,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::config::SimConfig;
-    use axum::http::StatusCode;
 
     fn state() -> State {
         let config = SimConfig::default().empty();
@@ -318,6 +340,24 @@ mod tests {
         assert_eq!(v["error_codes"][0], 7000215);
         assert!(!v.to_string().contains("Wrong"));
         assert!(!v.to_string().contains(&s.config.client_secret));
+    }
+
+    #[test]
+    fn the_echo_switch_answers_errors_that_echo_the_form() {
+        let mut s = state();
+        let body = good(&s);
+        let tenant = s.config.tenant_id.clone();
+        s.switches.echo_request = Some(Echo::TokenServerError);
+        let r = handle(&mut s, &tenant, &Method::POST, &HeaderMap::new(), body.as_bytes(), &ids());
+        assert_eq!((r.status, r.body.as_str()), (StatusCode::INTERNAL_SERVER_ERROR, body.as_str()));
+        s.switches.echo_request = Some(Echo::TokenInvalidRequest);
+        let (status, v) = post(&mut s, &body);
+        assert_eq!((status, v["error_codes"][0].as_u64()), (StatusCode::BAD_REQUEST, Some(90000)));
+        let description = v["error_description"].as_str().unwrap();
+        assert!(description.starts_with(&format!("AADSTS90000: echo: {body}\r\n")), "{description}");
+        s.switches.echo_request = Some(Echo::Graph(400));
+        assert_eq!(post(&mut s, &body).0, StatusCode::OK, "a Graph echo leaves tokens alone");
+        assert!(s.tokens.len() == 1);
     }
 
     #[test]

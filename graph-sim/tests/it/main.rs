@@ -5,6 +5,7 @@ mod common;
 
 mod beta;
 mod certificate;
+mod echo;
 mod faults;
 mod graph;
 mod licence;

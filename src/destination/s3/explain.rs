@@ -6,7 +6,7 @@
 //! and message, with the fix: the IAM permission and resource, the bucket, the
 //! credentials, the region, the endpoint. The SDK's own `Display` ("service
 //! error") says too little. Never puts credentials (or URL user info) in a
-//! message.
+//! message: S3's own text passes `redact`.
 
 use std::fmt::Write;
 use std::sync::{Arc, Mutex};
@@ -144,8 +144,17 @@ impl Call {
 }
 
 /// One line saying which call failed on what, why, and what to do.
-/// `object` is the full object key (or key prefix, for a list).
+/// `object` is the full object key (or key prefix, for a list). What S3
+/// said passes `redact`, so an error that echoes a request shows no
+/// credential.
 pub(super) fn message<E>(d: &S3Destination, call: Call, object: &str, err: &SdkError<E>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    crate::redact::redacted(&unmasked(d, call, object, err))
+}
+
+fn unmasked<E>(d: &S3Destination, call: Call, object: &str, err: &SdkError<E>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {

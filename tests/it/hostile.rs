@@ -1,0 +1,157 @@
+//! Issue 14: servers that misbehave in ways graph-sim does not — a Graph on
+//! loopback (axum) whose paging never ends or that redirects elsewhere —
+//! against the real binary: the dataset fails with the reason (exit 1), the
+//! checkpoint does not move, and the tenant's request budget is not spent
+//! without end.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::common::*;
+
+const TENANT: &str = "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5";
+const CLIENT: &str = "0a1b2c3d-1111-4222-8333-444455556666";
+
+/// How the fake Graph answers `/v1.0/auditLogs/signIns`.
+#[derive(Clone, Copy)]
+enum Behaviour {
+    /// A page whose `@odata.nextLink` is the URL just requested.
+    LinkToItself,
+    /// Empty pages, each linking to a new one.
+    EmptyForEver,
+    /// A 302 to another origin.
+    RedirectElsewhere,
+}
+
+struct Fake {
+    behaviour: Behaviour,
+    base: String,
+    elsewhere: String,
+    requests: AtomicUsize,
+}
+
+async fn token() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "fake-token"}))
+}
+
+async fn signins(State(fake): State<Arc<Fake>>, RawQuery(query): RawQuery) -> Response {
+    let n = fake.requests.fetch_add(1, Ordering::SeqCst);
+    let here = format!("{}/v1.0/auditLogs/signIns?{}", fake.base, query.unwrap_or_default());
+    match fake.behaviour {
+        Behaviour::LinkToItself => {
+            let record = r#"{"id":"a","createdDateTime":"2026-11-20T00:30:00Z"}"#;
+            let body = format!(r#"{{"value":[{record}],"@odata.nextLink":"{here}"}}"#);
+            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Behaviour::EmptyForEver => {
+            let next = format!("{}/v1.0/auditLogs/signIns?$skiptoken=page{n}", fake.base);
+            let body = format!(r#"{{"value":[],"@odata.nextLink":"{next}"}}"#);
+            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Behaviour::RedirectElsewhere => {
+            let mut headers = HeaderMap::new();
+            let location = format!("{}/v1.0/auditLogs/signIns?stolen=1", fake.elsewhere);
+            headers.insert(header::LOCATION, location.parse().unwrap());
+            (StatusCode::FOUND, headers).into_response()
+        }
+    }
+}
+
+/// Serves a fake Graph (and token endpoint) on loopback; answers its URL
+/// and the shared state (request count).
+async fn serve(behaviour: Behaviour, elsewhere: String) -> Arc<Fake> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let fake = Arc::new(Fake { behaviour, base, elsewhere, requests: AtomicUsize::new(0) });
+    let app = Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route("/v1.0/auditLogs/signIns", get(signins))
+        .with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    fake
+}
+
+/// A server that counts what it is sent and answers 200 (where a redirect
+/// must never lead).
+async fn elsewhere() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let app = Router::new().fallback(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { axum::Json(serde_json::json!({"value": []})) }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, hits)
+}
+
+async fn run_against(graph: &str, archive: &std::path::Path) -> Run {
+    let now = now_for_end(t("2026-11-20T02:00:00Z"));
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_entra-archive"))
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .env("ENTRA_TENANT_ID", TENANT)
+        .env("ENTRA_CLIENT_ID", CLIENT)
+        .env("ENTRA_CLIENT_SECRET", "a-client-secret-value-0123456789")
+        .env("GRAPH_BASE_URL", graph)
+        .env("ENTRA_LOGIN_URL", graph)
+        .env("ARCHIVE_GRAPH_BUDGET", "1000/1s")
+        .args(["run", "--json", "--datasets", "signins", "--dest", archive.to_str().unwrap()])
+        .args(["--since", "2026-11-20T00:00:00Z", "--now", &now])
+        .output()
+        .await
+        .unwrap()
+        .into()
+}
+
+fn assert_failed_without_checkpoint(run: &Run, archive: &std::path::Path, reason: &str) {
+    run.assert_code(1);
+    let signins = run.dataset("signins");
+    assert_eq!(signins["status"], "failed", "{}", run.stdout);
+    let error = signins["error"].as_str().unwrap();
+    assert!(error.contains(reason), "{error}");
+    let checkpoint = archive.join(format!("_state/{TENANT}/signins/checkpoint.json"));
+    assert!(!checkpoint.exists(), "the checkpoint must not move");
+}
+
+/// Issue 14, finding 5: a nextLink back to the page just read is not
+/// followed for ever (it was: 1,434 requests in 45 s).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_next_link_that_loops_fails_the_dataset_at_once() {
+    let fake = serve(Behaviour::LinkToItself, String::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_against(&fake.base, dir.path()).await;
+    assert_failed_without_checkpoint(&run, dir.path(), "the chain loops");
+    assert!(run.dataset("signins")["error"].as_str().unwrap().contains("/v1.0/auditLogs/signIns?"));
+    assert_eq!(fake.requests.load(Ordering::SeqCst), 1, "one request, then the loop is seen");
+}
+
+/// Issue 14, finding 5: a chain of empty pages that never ends is cut off.
+#[tokio::test(flavor = "multi_thread")]
+async fn endless_empty_pages_fail_the_dataset() {
+    let fake = serve(Behaviour::EmptyForEver, String::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_against(&fake.base, dir.path()).await;
+    assert_failed_without_checkpoint(&run, dir.path(), "without a record");
+    assert_eq!(fake.requests.load(Ordering::SeqCst), 20);
+}
+
+/// Issue 14, finding 9: a redirect to another origin is not followed (its
+/// answer was trusted: slice ok, checkpoint moved).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_is_refused_and_never_followed() {
+    let (other, hits) = elsewhere().await;
+    let fake = serve(Behaviour::RedirectElsewhere, other.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_against(&fake.base, dir.path()).await;
+    assert_failed_without_checkpoint(&run, dir.path(), "follows no redirects");
+    assert!(run.dataset("signins")["error"].as_str().unwrap().contains(&other));
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the other origin got nothing");
+}

@@ -18,6 +18,19 @@ use crate::error::{Error, Result};
 use crate::layout;
 use crate::lease::Lease;
 use crate::manifest::{self, Manifest};
+use crate::quarantine;
+
+/// What a cell's files hold.
+#[derive(Debug, Default)]
+pub(crate) struct Contents {
+    /// The row keys.
+    pub keys: KeySet,
+    /// The `seq` the cell's next file gets.
+    pub next_seq: u32,
+    /// Files that could not be read, moved to quarantine (where to), whose
+    /// records are read again from Graph.
+    pub quarantined: Vec<String>,
+}
 
 /// The row keys a cell's files hold, and the `seq` its next file gets.
 /// A file found without its manifest (a crash came between the two) gets
@@ -29,7 +42,22 @@ pub(crate) async fn contents(
     tenant_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(KeySet, u32)> {
+    let read = read(dest, def, cell, tenant_id, now).await?;
+    Ok((read.keys, read.next_seq))
+}
+
+/// [`contents`], saying which unreadable files were moved to quarantine: a
+/// corrupt or empty Parquet file would otherwise fail every run over its
+/// cell for ever. `next_seq` stays past it, so its name is never reused.
+pub(crate) async fn read(
+    dest: &dyn Destination,
+    def: &'static DatasetDef,
+    cell: DateTime<Utc>,
+    tenant_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Contents> {
     let mut ids = KeySet::default();
+    let mut quarantined = Vec::new();
     let mut next_seq = 0;
     let manifests: HashSet<String> =
         dest.list(&layout::cell_manifest_prefix(def.name, cell)).await?.into_iter().map(|m| m.key).collect();
@@ -42,26 +70,33 @@ pub(crate) async fn contents(
             continue;
         };
         let manifest_key = layout::manifest_key(&object.key).expect("a data key");
-        let key = object.key.clone();
+        let (key, bytes) = (object.key.clone(), file.bytes.clone());
         let read_error =
             |e: tokio::task::JoinError| Error::Parquet { op: "read", key: object.key.clone(), source: e.into() };
-        let read = match manifests.contains(&manifest_key) {
-            true => tokio::task::spawn_blocking(move || manifest::row_keys(def, &key, file.bytes))
-                .await
-                .map_err(read_error)??,
-            false => {
-                let (manifest, keys) =
-                    tokio::task::spawn_blocking(move || Manifest::describe(def, &key, file.bytes, now))
-                        .await
-                        .map_err(read_error)??;
+        let has_manifest = manifests.contains(&manifest_key);
+        let read = tokio::task::spawn_blocking(move || match has_manifest {
+            true => manifest::row_keys(def, &key, bytes).map(|keys| (None, keys)),
+            false => Manifest::describe(def, &key, bytes, now).map(|(m, keys)| (Some(m), keys)),
+        })
+        .await
+        .map_err(read_error)?;
+        let keys = match read {
+            Ok((None, keys)) => keys,
+            Ok((Some(manifest), keys)) => {
                 dest.put(&manifest_key, manifest.to_bytes(), PutMode::Overwrite).await?;
                 info!(dataset = def.name, key = %object.key, "manifest written for a file that had none");
                 keys
             }
+            Err(e @ Error::Parquet { .. }) => {
+                let reason = format!("unreadable when its cell was read again: {e}");
+                quarantined.push(quarantine::file(dest, def, &object.key, file.bytes, &reason, now).await?);
+                continue;
+            }
+            Err(e) => return Err(e),
         };
-        ids.extend(read);
+        ids.extend(keys);
     }
-    Ok((ids, next_seq))
+    Ok(Contents { keys: ids, next_seq, quarantined })
 }
 
 /// Moves a finished file into `dest` after renewing `lease` (so a run whose

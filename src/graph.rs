@@ -29,6 +29,7 @@ use crate::datasets::{DatasetDef, RangeOps};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::pace::Pacers;
+use crate::quarantine::Rejected;
 use crate::retry::{RetryPolicy, retrying};
 use crate::token::TokenClient;
 
@@ -43,6 +44,9 @@ const MAX_EMPTY_PAGES: u32 = 20;
 pub(crate) struct Page {
     /// Each record's JSON text, exactly as sent.
     pub records: Vec<Box<RawValue>>,
+    /// Records whose bytes are not UTF-8 text: `raw` could not hold them
+    /// exactly, so they go to quarantine, never altered.
+    pub rejected: Vec<Rejected>,
     /// The next page, if any.
     pub next_link: Option<Url>,
 }
@@ -202,6 +206,53 @@ pub(crate) fn parse_page(body: &str) -> std::result::Result<(Vec<Box<RawValue>>,
     Ok((page.value, page.next_link))
 }
 
+/// Parses a page's bytes: as [`parse_page`] when they are UTF-8 (always,
+/// from a sound server); otherwise each record whose own bytes are not UTF-8
+/// is set aside whole ([`Rejected`]) and the others are kept exactly. Never
+/// replaces a byte of a record that is kept.
+pub(crate) fn parse_page_bytes(
+    body: &[u8],
+) -> std::result::Result<(Vec<Box<RawValue>>, Vec<Rejected>, Option<String>), String> {
+    if let Ok(text) = std::str::from_utf8(body) {
+        return parse_page(text).map(|(records, next)| (records, Vec::new(), next));
+    }
+    // Stand each invalid byte in for a '?' (one byte for one, so offsets
+    // hold), parse that, and take each record's bytes from the original.
+    let mut masked = body.to_vec();
+    let mut at = 0;
+    while let Err(e) = std::str::from_utf8(&masked[at..]) {
+        let bad = at + e.valid_up_to();
+        let len = e.error_len().unwrap_or(masked.len() - bad);
+        masked[bad..bad + len].fill(b'?');
+        at = bad + len;
+    }
+    let masked = String::from_utf8(masked).expect("every invalid byte was replaced");
+    #[derive(Deserialize)]
+    struct Borrowed<'a> {
+        #[serde(rename = "@odata.nextLink")]
+        next_link: Option<String>,
+        #[serde(borrow)]
+        value: Vec<&'a RawValue>,
+    }
+    let page: Borrowed = serde_json::from_str(&masked).map_err(|e| e.to_string())?;
+    let (mut records, mut rejected) = (Vec::new(), Vec::new());
+    for raw in page.value {
+        let start = raw.get().as_ptr() as usize - masked.as_ptr() as usize;
+        let original = &body[start..start + raw.get().len()];
+        match std::str::from_utf8(original) {
+            Ok(text) => records.push(RawValue::from_string(text.to_string()).map_err(|e| e.to_string())?),
+            Err(e) => rejected.push(Rejected {
+                bytes: original.to_vec(),
+                reason: format!(
+                    "the record's text is not UTF-8 (byte {} of it): raw could not hold it exactly",
+                    e.valid_up_to()
+                ),
+            }),
+        }
+    }
+    Ok((records, rejected, page.next_link))
+}
+
 /// `Retry-After` in seconds, as sent (the retry loop bounds the waits).
 fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     let seconds: u64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
@@ -347,12 +398,12 @@ impl GraphClient {
             let location = Url::parse(location).map_or_else(|_| location.to_string(), |l| display_path_of(&l));
             return Err(Error::Redirected { server: "Graph", status: status.as_u16(), location, path });
         }
-        let body = response.text().await.map_err(http_error)?;
+        let body = response.bytes().await.map_err(http_error)?;
         if !status.is_success() {
-            return Err(classify(def, status, &headers, &body, path));
+            return Err(classify(def, status, &headers, &String::from_utf8_lossy(&body), path));
         }
-        let (records, next) =
-            parse_page(&body).map_err(|problem| Error::MalformedPage { path: path.clone(), problem })?;
+        let (records, rejected, next) =
+            parse_page_bytes(&body).map_err(|problem| Error::MalformedPage { path: path.clone(), problem })?;
         let next_link = match next {
             None => None,
             Some(link) => {
@@ -376,7 +427,7 @@ impl GraphClient {
             }
         };
         debug!(dataset = def.name, records = records.len(), more = next_link.is_some(), "page");
-        Ok(Page { records, next_link })
+        Ok(Page { records, rejected, next_link })
     }
 }
 
@@ -504,6 +555,21 @@ mod tests {
         );
         assert!(!c(403, &graph_error("Other"), &none).is_retryable());
         assert!(c(404, "<html>", &none).to_string().contains("<html>"));
+    }
+
+    /// Issue 14, finding 12: text that is not UTF-8 is never altered into
+    /// `raw`: the record is set aside, the others kept byte for byte.
+    #[test]
+    fn a_record_that_is_not_utf8_is_set_aside_and_the_others_kept_exactly() {
+        let body = b"{\"value\":[{\"id\":\"a\",\"n\":\"Zo\xc3\xab\"},{\"id\":\"b\",\"n\":\"\xff\xfe\"},{\"id\":\"c\"}],\"@odata.nextLink\":\"https://g/x\"}";
+        let (records, rejected, next) = parse_page_bytes(body).unwrap();
+        let kept: Vec<&str> = records.iter().map(|r| r.get()).collect();
+        assert_eq!(kept, ["{\"id\":\"a\",\"n\":\"Zoë\"}", "{\"id\":\"c\"}"]);
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].bytes, b"{\"id\":\"b\",\"n\":\"\xff\xfe\"}");
+        assert!(rejected[0].reason.contains("not UTF-8"), "{}", rejected[0].reason);
+        assert_eq!(next.as_deref(), Some("https://g/x"));
+        assert!(parse_page_bytes(b"{\"value\":[\xff]}").is_err(), "outside a record: a malformed page");
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! - `encode`: Arrow → zstd Parquet files, and row keys back out of them.
 //! - `cell`: one hour cell's new files, in memory and on local disk; `cell_store`: what a cell holds in the destination, and moving its files in.
 //! - `layout`: keys, partitions, hour cells and slices, as pure functions.
+//! - `quarantine`: records and files the archive cannot take, kept aside with the reason.
 //! - `manifest`: each data file's manifest (hashes, counts, provenance), built from the file.
 //! - [`destination`]: the storage trait, its local-folder and S3 backends, and the one place a destination is opened.
 //! - `lease`: which run may write a dataset, and when it is renewed; [`checkpoint`]: how far a dataset is archived (and the operator's `checkpoint` command).
@@ -69,6 +70,7 @@ mod manifest;
 mod metrics;
 mod pace;
 mod progress;
+mod quarantine;
 mod record;
 mod redact;
 mod retry;

@@ -37,6 +37,7 @@ pub(crate) fn emf_lines(namespace: &str, summary: Option<&RunSummary>, now: Date
             ("Pages", "Count"),
             ("Throttled", "Count"),
             ("Retries", "Count"),
+            ("Quarantined", "Count"),
         ];
         let lag = match (d.status, d.archived_through) {
             (Status::Ok | Status::Stopped, Some(through)) => Some((now - through).num_seconds().max(0)),
@@ -56,6 +57,7 @@ pub(crate) fn emf_lines(namespace: &str, summary: Option<&RunSummary>, now: Date
             "Pages": d.pages,
             "Throttled": d.throttled,
             "Retries": d.retries,
+            "Quarantined": d.quarantined,
         });
         if let Some(lag) = lag {
             line["LagSeconds"] = json!(lag);

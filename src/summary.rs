@@ -79,6 +79,14 @@ pub struct DatasetSummary {
     /// Why it was skipped or failed (credentials masked in JSON and text).
     #[serde(serialize_with = "masked")]
     pub error: Option<String>,
+    /// Records Graph sent that the archive cannot take (no string `id`, no
+    /// valid time, text that is not UTF-8), and damaged files found, each
+    /// kept under `_quarantine/` with the reason: the run exits 3.
+    pub quarantined: u64,
+    /// What the operator should know though the dataset was archived
+    /// (a record or file quarantined, and where).
+    #[serde(serialize_with = "masked_all")]
+    pub warnings: Vec<String>,
 }
 
 impl DatasetSummary {
@@ -97,6 +105,8 @@ impl DatasetSummary {
             retries: 0,
             archived_through: None,
             error: None,
+            quarantined: 0,
+            warnings: Vec::new(),
         }
     }
 }
@@ -166,6 +176,11 @@ impl RunSummary {
                 d.retries
             );
         }
+        for d in &self.datasets {
+            for warning in &d.warnings {
+                let _ = writeln!(out, "\n{} warning: {}", d.dataset, redact(warning));
+            }
+        }
         for d in self.datasets.iter().filter(|d| d.error.is_some()) {
             let error = redact(d.error.as_deref().unwrap_or_default());
             let _ = writeln!(out, "\n{} {}: {error}", d.dataset, status_word(d.status));
@@ -180,11 +195,15 @@ fn masked<S: Serializer>(error: &Option<String>, serializer: S) -> Result<S::Ok,
     error.as_deref().map(redact).serialize(serializer)
 }
 
+fn masked_all<S: Serializer>(warnings: &[String], serializer: S) -> Result<S::Ok, S::Error> {
+    warnings.iter().map(|w| redact(w)).collect::<Vec<_>>().serialize(serializer)
+}
+
 fn exit_code(datasets: &[DatasetSummary]) -> u8 {
     let any = |s: Status| datasets.iter().any(|d| d.status == s);
     if any(Status::Failed) || (any(Status::Skipped) && !any(Status::Ok)) {
         EXIT_FAILED
-    } else if any(Status::Skipped) {
+    } else if any(Status::Skipped) || datasets.iter().any(|d| d.quarantined > 0) {
         EXIT_PARTIAL
     } else {
         EXIT_OK
@@ -240,6 +259,10 @@ mod tests {
         for (statuses, code) in table {
             assert_eq!(exit_code(&with(statuses)), *code, "{statuses:?}");
         }
+        // Issue 14, finding 10: a quarantined record makes the run partial.
+        let mut quarantined = with(&[Ok, Ok]);
+        quarantined[1].quarantined = 1;
+        assert_eq!(exit_code(&quarantined), EXIT_PARTIAL);
     }
 
     #[test]

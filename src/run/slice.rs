@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::graph::{self, Page, RequestStats};
 use crate::layout::Slice;
 use crate::manifest::meta;
+use crate::quarantine::{self, Rejected};
 use crate::record::Record;
 
 /// What the reading hands the writing.
@@ -52,9 +53,17 @@ impl Pass<'_, '_> {
     /// blocking thread), so Graph's request slots never wait for the CPU.
     pub(super) async fn slice(&mut self, slice: Slice) -> Result<SliceOutcome> {
         let (def, run) = (self.def, self.run);
-        let (known, seq) = cell_store::contents(run.dest.as_ref(), def, slice.cell, run.tenant_id, run.now()).await?;
+        let contents = cell_store::read(run.dest.as_ref(), def, slice.cell, run.tenant_id, run.now()).await?;
+        for aside in &contents.quarantined {
+            self.summary.quarantined += 1;
+            self.summary.warnings.push(format!(
+                "an unreadable data file was moved to {aside}; its records are read again from Graph (while Graph still holds them)"
+            ));
+        }
+        let (known, seq) = (contents.keys, contents.next_seq);
         let graph = &run.services.graph;
         let url = graph::slice_url(graph.base(), def, slice.start, slice.end);
+        let page_path = url[url::Position::BeforePath..url::Position::AfterPath].to_string();
         let spec = CellSpec {
             def,
             schema: self.schema.clone(),
@@ -104,16 +113,22 @@ impl Pass<'_, '_> {
                     Read::Page(_) => None,
                     Read::End { complete } => Some(complete),
                 };
-                let finished;
-                (cell, finished) = blocking(def, move || {
-                    let finished = match read {
-                        Read::Page(page) => add_page(&mut cell, def, slice, &page).map(|()| cell.take_finished()),
-                        Read::End { .. } => cell.finish(),
+                let done;
+                (cell, done) = blocking(def, move || {
+                    let done = match read {
+                        Read::Page(page) => {
+                            add_page(&mut cell, def, slice, page).map(|bad| (cell.take_finished(), bad))
+                        }
+                        Read::End { .. } => cell.finish().map(|files| (files, Vec::new())),
                     };
-                    (cell, finished)
+                    (cell, done)
                 })
                 .await?;
-                for file in finished? {
+                let (finished, rejected) = done?;
+                for bad in rejected {
+                    self.quarantine(&bad, &page_path).await?;
+                }
+                for file in finished {
                     self.deliver(file).await?;
                     wrote = true;
                 }
@@ -143,6 +158,20 @@ impl Pass<'_, '_> {
         }
     }
 
+    /// Keeps a record the archive cannot take aside and says so in the
+    /// summary (the run then exits 3), unless it was kept before.
+    async fn quarantine(&mut self, bad: &Rejected, source: &str) -> Result<()> {
+        let (dest, def, tenant) = (self.run.dest.as_ref(), self.def, self.run.tenant_id);
+        if quarantine::record(dest, def, tenant, bad, source, self.run.now()).await? {
+            self.summary.quarantined += 1;
+            let warning = format!("a record was kept aside in _quarantine/{}/: {}", def.name, bad.reason);
+            if !self.summary.warnings.contains(&warning) {
+                self.summary.warnings.push(warning);
+            }
+        }
+        Ok(())
+    }
+
     fn count(&mut self, requests: RequestStats) {
         self.summary.pages += requests.pages;
         self.summary.throttled += requests.throttled;
@@ -164,16 +193,21 @@ impl Pass<'_, '_> {
     }
 }
 
-/// Adds a page's records that fall inside `slice` to the cell.
-fn add_page(cell: &mut CellFiles, def: &'static DatasetDef, slice: Slice, page: &Page) -> Result<()> {
+/// Adds a page's records that fall inside `slice` to the cell; hands back
+/// those the archive cannot take (no string `id`, no valid time, not UTF-8),
+/// for quarantine.
+fn add_page(cell: &mut CellFiles, def: &'static DatasetDef, slice: Slice, page: Page) -> Result<Vec<Rejected>> {
+    let mut rejected = page.rejected;
     for raw in &page.records {
-        let record = Record::parse(raw.get(), def.time_field)
-            .map_err(|problem| Error::InvalidRecord { dataset: def.name, problem })?;
-        if slice.contains(record.time) {
-            cell.push(&record)?;
+        match Record::parse(raw.get(), def.time_field) {
+            Ok(record) if slice.contains(record.time) => {
+                cell.push(&record)?;
+            }
+            Ok(_) => {}
+            Err(reason) => rejected.push(Rejected { bytes: raw.get().as_bytes().to_vec(), reason }),
         }
     }
-    Ok(())
+    Ok(rejected)
 }
 
 /// Runs CPU work off the async threads.

@@ -27,6 +27,9 @@ enum Behaviour {
     EmptyForEver,
     /// A 302 to another origin.
     RedirectElsewhere,
+    /// Two good records and three the archive cannot take: no `id`, a leap
+    /// second, text that is not UTF-8.
+    BadRecords,
 }
 
 struct Fake {
@@ -52,6 +55,16 @@ async fn signins(State(fake): State<Arc<Fake>>, RawQuery(query): RawQuery) -> Re
         Behaviour::EmptyForEver => {
             let next = format!("{}/v1.0/auditLogs/signIns?$skiptoken=page{n}", fake.base);
             let body = format!(r#"{{"value":[],"@odata.nextLink":"{next}"}}"#);
+            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Behaviour::BadRecords => {
+            let mut body = br#"{"value":[{"id":"good-1","createdDateTime":"2026-11-20T00:30:00Z"},"#.to_vec();
+            body.extend_from_slice(br#"{"createdDateTime":"2026-11-20T00:31:00Z"},"#);
+            body.extend_from_slice(br#"{"id":"leap","createdDateTime":"2026-11-20T00:59:60Z"},"#);
+            body.extend_from_slice(
+                b"{\"id\":\"latin1\",\"createdDateTime\":\"2026-11-20T00:32:00Z\",\"userDisplayName\":\"Zo\xeb\"},",
+            );
+            body.extend_from_slice(br#"{"id":"good-2","createdDateTime":"2026-11-20T00:33:00Z"}]}"#);
             ([(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
         Behaviour::RedirectElsewhere => {
@@ -154,4 +167,72 @@ async fn a_redirect_is_refused_and_never_followed() {
     assert_failed_without_checkpoint(&run, dir.path(), "follows no redirects");
     assert!(run.dataset("signins")["error"].as_str().unwrap().contains(&other));
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the other origin got nothing");
+}
+
+/// Issue 14, finding 10 (and 12, bytes that are not UTF-8): one record the
+/// archive cannot take no longer fails every run for ever; it is kept in
+/// `_quarantine/` with the reason, the rest of the window is archived, and
+/// the run exits 3 naming it. Read again by a later run, it is not kept twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn records_the_archive_cannot_take_are_quarantined_and_the_rest_archived() {
+    let fake = serve(Behaviour::BadRecords, String::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_against(&fake.base, dir.path()).await;
+    run.assert_code(3);
+    let signins = run.dataset("signins");
+    assert_eq!((signins["status"].as_str(), signins["records"].as_u64()), (Some("ok"), Some(2)), "{}", run.stdout);
+    assert_eq!(signins["quarantined"], 3, "{}", run.stdout);
+    let warnings = signins["warnings"].to_string();
+    for reason in ["\\\"id\\\"", "leap second", "not UTF-8"] {
+        assert!(warnings.contains(reason), "{reason} in {warnings}");
+    }
+    let kept: Vec<_> = walk(&dir.path().join("_quarantine/signins")).into_iter().collect();
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    let latin1 = kept
+        .iter()
+        .map(|p| serde_json::from_slice::<serde_json::Value>(&std::fs::read(p).unwrap()).unwrap())
+        .find(|q| q["record"].is_null())
+        .expect("the record that is not UTF-8 is kept as base64");
+    assert!(latin1["record_base64"].as_str().unwrap().len() > 40, "{latin1}");
+    let ids: Vec<String> = rows_under(dir.path(), "signins").into_iter().map(|r| r.id).collect();
+    assert_eq!(ids, ["good-1", "good-2"]);
+
+    let again = run_against(&fake.base, dir.path()).await;
+    again.assert_code(0);
+    assert_eq!(again.dataset("signins")["quarantined"], 0, "kept once: {}", again.stdout);
+    assert_eq!(walk(&dir.path().join("_quarantine/signins")).len(), 3);
+}
+
+/// Issue 14, finding 10: a corrupt or empty Parquet file in a cell being
+/// read again is moved aside to `_quarantine/` with the reason; the cell's
+/// records are read again from Graph and the archive ends exact.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_file_in_a_cell_read_again_is_quarantined_and_its_records_read_again() {
+    let h = Harness::start(sim_config(141)).await;
+    let end = t("2026-11-20T12:00:00Z");
+    h.run_to(end, &[]).await.assert_code(0);
+    let files = h.parquet_files("signins");
+    let victim = files.iter().find(|f| f.to_string_lossy().contains("20261120T11-0000")).expect("the last hour's file");
+    std::fs::write(victim, b"").unwrap();
+
+    let run = h.run_to(end + chrono::Duration::hours(1), &[]).await;
+    run.assert_code(3);
+    let signins = run.dataset("signins");
+    assert_eq!(signins["quarantined"], 1, "{}", run.stdout);
+    assert!(signins["warnings"].to_string().contains("read again from Graph"), "{}", run.stdout);
+    let aside = h.archive.join("_quarantine/signins/files").join(victim.strip_prefix(&h.archive).unwrap());
+    assert!(aside.exists() && aside.with_extension("parquet.reason.json").exists(), "{}", aside.display());
+    let expected = h.expected(graph_sim::Dataset::SignIns, t(FROM), end + chrono::Duration::hours(1));
+    let mut ids: Vec<String> = h.rows("signins").into_iter().map(|r| r.id).collect();
+    ids.sort();
+    let mut want: Vec<String> = expected.into_iter().map(|r| r.id).collect();
+    want.sort();
+    assert_eq!(ids, want, "every record once, the unreadable file's read again");
+    let verified: Run = tokio::process::Command::new(env!("CARGO_BIN_EXE_entra-archive"))
+        .args(["verify", "--dest", h.archive.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap()
+        .into();
+    verified.assert_code(0);
 }

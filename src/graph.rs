@@ -206,6 +206,9 @@ pub(crate) fn parse_page(body: &str) -> std::result::Result<(Vec<Box<RawValue>>,
     Ok((page.value, page.next_link))
 }
 
+/// A page's records, the records set aside, and its `@odata.nextLink`.
+pub(crate) type PageParts = (Vec<Box<RawValue>>, Vec<Rejected>, Option<String>);
+
 /// Parses a page's bytes: as [`parse_page`] when they are UTF-8 (always,
 /// from a sound server); otherwise each record whose own bytes are not UTF-8
 /// is set aside whole ([`Rejected`]) and the others are kept exactly. Never

@@ -213,9 +213,7 @@ pub(crate) type PageParts = (Vec<Box<RawValue>>, Vec<Rejected>, Option<String>);
 /// from a sound server); otherwise each record whose own bytes are not UTF-8
 /// is set aside whole ([`Rejected`]) and the others are kept exactly. Never
 /// replaces a byte of a record that is kept.
-pub(crate) fn parse_page_bytes(
-    body: &[u8],
-) -> std::result::Result<(Vec<Box<RawValue>>, Vec<Rejected>, Option<String>), String> {
+pub(crate) fn parse_page_bytes(body: &[u8]) -> std::result::Result<PageParts, String> {
     if let Ok(text) = std::str::from_utf8(body) {
         return parse_page(text).map(|(records, next)| (records, Vec::new(), next));
     }

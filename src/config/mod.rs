@@ -20,6 +20,7 @@ mod values;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
+use clap::builder::BoolishValueParser;
 use clap::{Args, Command};
 use tracing::warn;
 use url::Url;
@@ -123,7 +124,7 @@ pub struct Settings {
     pub now: Option<String>,
 
     /// Accept a `run --since` or `backfill --from` more than 30 days back, beyond what Graph keeps (default: refused).
-    #[arg(long, env = "ARCHIVE_ALLOW_BEYOND_RETENTION")]
+    #[arg(long, env = "ARCHIVE_ALLOW_BEYOND_RETENTION", value_parser = BoolishValueParser::new())]
     pub allow_beyond_retention: bool,
 
     /// Where a first run starts (RFC 3339): `run --since` only.
@@ -253,7 +254,7 @@ pub fn parse_datasets(value: &str) -> Result<Vec<&'static DatasetDef>> {
 
 /// Validates a lag (`--lag`) alone (`entra-archive checkpoint`).
 pub fn parse_lag(value: &str) -> Result<Duration> {
-    duration("lag", value, Duration::days(1))
+    duration("lag", value, MAX_LAG)
 }
 
 /// Validates an RFC 3339 time given to `setting`.

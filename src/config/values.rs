@@ -159,10 +159,9 @@ pub(super) fn time_until(setting: &str, value: &str, now: DateTime<Utc>) -> Resu
     Ok(t)
 }
 
-/// A time as RFC 3339 in UTC (`2026-11-01T00:00:00Z`; fractions of a second
-/// only if it has any).
+/// A time in messages: RFC 3339 in UTC, to the second (`2026-11-01T00:00:00Z`).
 pub(super) fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 pub(super) fn duration(setting: &str, value: &str, max: Duration) -> Result<Duration> {

@@ -40,7 +40,9 @@ async fn refused_settings_exit_2_naming_the_setting_before_any_lease_or_request(
     let now = now();
     let run = |extra: &[&str]| owned(&[&["run", "--since", FROM, "--now", now.as_str()][..], extra].concat());
     let backfill = |from: &str, to: &str| owned(&["backfill", "--from", from, "--to", to, "--now", &now]);
-    let cases: Vec<(&str, Vec<String>, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    // (case, arguments, environment added, what the error names)
+    type Case<'a> = (&'a str, Vec<String>, Vec<(&'a str, &'a str)>, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             "issue 14 finding 11: run --since 1600 exits 2, not 101 after taking the lease",
             owned(&["run", "--since", "1600-01-01T00:00:00Z", "--now", &now]),

@@ -92,7 +92,7 @@ pub enum Error {
     },
 
     /// A page arrived but is not a complete Graph collection page.
-    #[error("Graph sent an unreadable page for {path}: {problem}; the page is requested again")]
+    #[error("Graph sent an unreadable page for {}: {}; the page is requested again", redact(.path), redact(.problem))]
     MalformedPage {
         /// Request path.
         path: String,
@@ -409,6 +409,16 @@ mod tests {
         assert!(text.starts_with("Entra's token endpoint https://login.microsoftonline.com/t/"), "{text}");
         assert!(text.contains("HTTP 500") && !text.contains("Graph"), "{text}");
         assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn an_unreadable_page_shows_no_token_it_carried() {
+        let e = Error::MalformedPage {
+            path: "/v1.0/x?$skiptoken=1&client_secret=Leaked~1".into(),
+            problem: "invalid type: string \"eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.\", expected a sequence".into(),
+        };
+        let text = e.to_string();
+        assert!(!text.contains("eyJ") && !text.contains("Leaked") && text.contains("client_secret=***"), "{text}");
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub(crate) struct Contents {
     /// Files that could not be read, moved to quarantine (where to), whose
     /// records are read again from Graph.
     pub quarantined: Vec<String>,
+    /// Files found without a manifest (a crash came between the two), which
+    /// got it now: key and rows. The pass that finds them commits them.
+    pub adopted: Vec<(String, u64)>,
 }
 
 /// The row keys a cell's files hold, and the `seq` its next file gets.
@@ -58,6 +61,7 @@ pub(crate) async fn read(
 ) -> Result<Contents> {
     let mut ids = KeySet::default();
     let mut quarantined = Vec::new();
+    let mut adopted = Vec::new();
     let mut next_seq = 0;
     let manifests: HashSet<String> =
         dest.list(&layout::cell_manifest_prefix(def.name, cell)).await?.into_iter().map(|m| m.key).collect();
@@ -85,6 +89,7 @@ pub(crate) async fn read(
             Ok((Some(manifest), keys)) => {
                 dest.put(&manifest_key, manifest.to_bytes(), PutMode::Overwrite).await?;
                 info!(dataset = def.name, key = %object.key, "manifest written for a file that had none");
+                adopted.push((object.key.clone(), manifest.records));
                 keys
             }
             Err(e @ Error::Parquet { .. }) => {
@@ -96,7 +101,7 @@ pub(crate) async fn read(
         };
         ids.extend(keys);
     }
-    Ok(Contents { keys: ids, next_seq, quarantined })
+    Ok(Contents { keys: ids, next_seq, quarantined, adopted })
 }
 
 /// Moves a finished file into `dest` after renewing `lease` (so a run whose

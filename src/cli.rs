@@ -16,7 +16,7 @@ use tracing_subscriber::EnvFilter;
 use entra_archive::checkpoint;
 use entra_archive::config::{self, Config, Settings};
 use entra_archive::datasets::{self, column_name};
-use entra_archive::destination::{self, Access};
+use entra_archive::destination::{self, Access, Location};
 use entra_archive::import::{ImportJob, import};
 use entra_archive::summary::{EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE};
 use entra_archive::upgrade::{self, UpgradeRequest};
@@ -215,6 +215,12 @@ struct VerifyArgs {
     /// Datasets to check, comma-separated. Default: all.
     #[arg(long, default_value = datasets::ALL_DATASETS, value_name = "LIST")]
     datasets: String,
+
+    /// First write a ledger for each tenant's dataset that has none, from its
+    /// manifests (archives written before the ledger existed); the one case
+    /// in which verify writes.
+    #[arg(long)]
+    rebuild_ledger: bool,
 
     /// Print the report as one JSON object on stdout.
     #[arg(long)]
@@ -483,8 +489,20 @@ async fn verify(args: VerifyArgs) -> ExitCode {
         Ok(settings) => settings,
         Err(e) => return fail(json, &e, EXIT_USAGE),
     };
+    let access = if args.rebuild_ledger { Access::ReadWrite } else { Access::ReadOnly };
     let report = async {
-        verify::verify(&*destination::open(&dest, &Aws::standard(), Access::ReadOnly).await?, &selected).await
+        if args.rebuild_ledger
+            && let Location::Local(path) = &dest
+            && !path.exists()
+        {
+            return Err(Error::NoArchive { location: path.display().to_string() });
+        }
+        let dest = destination::open(&dest, &Aws::standard(), access).await?;
+        if args.rebuild_ledger {
+            let written = verify::rebuild_ledgers(dest.clone(), &selected, Utc::now()).await?;
+            eprintln!("ledger: {written} entries written from the manifests");
+        }
+        verify::verify(dest.as_ref(), &selected).await
     };
     match report.await {
         Ok(report) if json => {
@@ -495,6 +513,7 @@ async fn verify(args: VerifyArgs) -> ExitCode {
             print!("{}", report.to_text());
             ExitCode::from(report.exit_code())
         }
+        Err(e @ Error::NoArchive { .. }) => fail(json, &e, EXIT_USAGE),
         Err(e) => fail(json, &e, EXIT_FAILED),
     }
 }

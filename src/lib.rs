@@ -25,6 +25,7 @@
 //! - `quarantine`: records and files the archive cannot take, kept aside with the reason.
 //! - `manifest`: each data file's manifest (hashes, counts, provenance), built from the file.
 //! - [`destination`]: the storage trait, its local-folder and S3 backends, and the one place a destination is opened.
+//! - `ledger`: the time ranges the archive claims to hold, an entry per committed range, for `verify`.
 //! - `lease`: which run may write a dataset, and when it is renewed; [`checkpoint`]: how far a dataset is archived (and the operator's `checkpoint` command).
 //! - `run`: [`Archiver`] runs passes; each dataset's pass owns its lease, progress, summary and deadline; [`Observer`]s are told what it does.
 //! - [`summary`]: what a pass did, as text, JSON and an exit status.
@@ -66,6 +67,7 @@ mod error;
 mod graph;
 mod layout;
 mod lease;
+mod ledger;
 mod manifest;
 mod metrics;
 mod pace;

@@ -135,6 +135,7 @@ mod tests {
                 "Pages",
                 "Throttled",
                 "Retries",
+                "Quarantined",
                 "LagSeconds"
             ]
         );

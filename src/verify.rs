@@ -8,8 +8,10 @@
 //! tenant); a file of an older schema version is a warning (`upgrade`
 //! rewrites it). Per manifest: its data file exists. Files are read one at a
 //! time; the row keys of the dataset being checked are held in memory for the
-//! duplicate check (about 100 bytes per record). Needs no Entra credentials
-//! and never writes to the archive (the CLI opens it read-only).
+//! duplicate check (about 100 bytes per record). The ledger (`ledger`) is
+//! checked too: its ranges join up, every file it names is there, and every
+//! file is named. Needs no Entra credentials and never writes to the archive
+//! (the CLI opens it read-only), but for [`rebuild_ledgers`] when asked.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -20,6 +22,7 @@ use crate::datasets::DatasetDef;
 use crate::destination::Destination;
 use crate::error::{Error, Result};
 use crate::layout::{self, PARQUET_SUFFIX};
+use crate::ledger;
 use crate::manifest::{self, Manifest};
 
 /// How bad a finding is.
@@ -128,6 +131,20 @@ impl Report {
     }
 }
 
+/// Writes a ledger for every tenant's dataset of `datasets` that has none,
+/// from its manifests (`verify --rebuild-ledger`); answers the entries written.
+pub async fn rebuild_ledgers(
+    dest: std::sync::Arc<dyn Destination>,
+    datasets: &[&'static DatasetDef],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize> {
+    let mut written = 0;
+    for def in datasets {
+        written += ledger::rebuild(dest.clone(), def, now).await?.len();
+    }
+    Ok(written)
+}
+
 /// Checks every data file and manifest of `datasets` in `dest`.
 pub async fn verify(dest: &dyn Destination, datasets: &[&'static DatasetDef]) -> Result<Report> {
     let mut report = Report { dest: dest.describe(), ..Report::default() };
@@ -152,6 +169,8 @@ async fn verify_dataset(dest: &dyn Destination, def: &'static DatasetDef) -> Res
     let mut manifests: HashSet<String> =
         dest.list(&layout::manifest_prefix(def.name)).await?.into_iter().map(|m| m.key).collect();
     summary.manifests = manifests.len() as u64;
+    let all_manifests = manifests.clone();
+    let mut data_keys: HashSet<String> = HashSet::new();
     let mut seen = Seen::default();
     let mut found = |key: &str, severity, what: &str, expected: String, got: String| {
         findings.push(Finding {
@@ -171,6 +190,7 @@ async fn verify_dataset(dest: &dyn Destination, def: &'static DatasetDef) -> Res
             continue; // deleted while we listed
         };
         summary.files += 1;
+        data_keys.insert(object.key.clone());
         let manifest_key = layout::manifest_key(&object.key).expect("a .parquet key");
         let manifest = match manifests.remove(&manifest_key) {
             false => {
@@ -259,6 +279,11 @@ async fn verify_dataset(dest: &dyn Destination, def: &'static DatasetDef) -> Res
             found(&object.key, Severity::Problem, what, "each row key in one file only".into(), got);
         }
     }
+    let ledgers = ledger::load(dest, def).await?;
+    for problem in check_ledger(&ledgers, &data_keys, &all_manifests) {
+        let (key, severity, what, expected, got) = problem;
+        found(&key, severity, what, expected, got);
+    }
     let mut orphans: Vec<String> = manifests.into_iter().collect();
     orphans.sort();
     for manifest_key in orphans {
@@ -272,6 +297,100 @@ async fn verify_dataset(dest: &dyn Destination, def: &'static DatasetDef) -> Res
         }
     }
     Ok((summary, findings))
+}
+
+/// A finding about the ledger: key, severity, what, expected, found.
+type LedgerFinding = (String, Severity, &'static str, String, String);
+
+/// What the ledger says against what the archive holds: ranges that join up
+/// from the first run on, every file an entry names still there (or
+/// archived again by a later pass: at least as many rows in its cell), and
+/// no file the ledger does not name.
+fn check_ledger(
+    ledgers: &BTreeMap<String, Vec<ledger::Entry>>,
+    data_keys: &HashSet<String>,
+    manifests: &HashSet<String>,
+) -> Vec<LedgerFinding> {
+    let mut out = Vec::new();
+    let present =
+        |key: &str| data_keys.contains(key) && layout::manifest_key(key).is_some_and(|m| manifests.contains(&m));
+    let mut named: HashSet<&str> = HashSet::new();
+    for (tenant, entries) in ledgers {
+        for (start, end) in ledger::gaps(entries) {
+            out.push((
+                format!("{}/{tenant}/…/ledger", layout::STATE_DIR),
+                Severity::Problem,
+                "gap in the ledger",
+                "committed ranges that join up from the first run on".into(),
+                format!(
+                    "nothing committed for [{start}, {end}): run `entra-archive backfill --from {} --to {}`",
+                    start.to_rfc3339(),
+                    end.to_rfc3339()
+                ),
+            ));
+        }
+        for entry in entries {
+            for file in &entry.files {
+                named.insert(&file.key);
+                if present(&file.key) {
+                    continue;
+                }
+                // Archived again since: a later entry wrote at least as many
+                // rows into the same cell (a backfill over the range).
+                let cell = ledger::cell_of_key(&file.key);
+                let again: Vec<&ledger::FileRows> = entries
+                    .iter()
+                    .filter(|e| e.committed_at > entry.committed_at)
+                    .flat_map(|e| e.files.iter())
+                    .filter(|f| ledger::cell_of_key(&f.key) == cell && present(&f.key))
+                    .collect();
+                let committed =
+                    format!("{} rows, committed by {} for [{}, {})", file.rows, entry.run_id, entry.start, entry.end);
+                if !again.is_empty() && again.iter().map(|f| f.rows).sum::<u64>() >= file.rows {
+                    let keys: Vec<&str> = again.iter().map(|f| f.key.as_str()).collect();
+                    let got = format!("its cell's records were written again, to {}", keys.join(", "));
+                    out.push((
+                        file.key.clone(),
+                        Severity::Warning,
+                        "file in the ledger is gone, archived again",
+                        committed,
+                        got,
+                    ));
+                } else {
+                    let got = "no such data file (or no manifest): run `entra-archive backfill` over its range while Graph still holds it";
+                    out.push((
+                        file.key.clone(),
+                        Severity::Problem,
+                        "file in the ledger is missing",
+                        committed,
+                        got.into(),
+                    ));
+                }
+            }
+        }
+    }
+    let mut unnamed: Vec<&String> = data_keys.iter().filter(|k| !named.contains(k.as_str())).collect();
+    unnamed.sort();
+    if ledgers.is_empty() && !unnamed.is_empty() {
+        out.push((
+            "ledger".into(),
+            Severity::Warning,
+            "no ledger",
+            "a ledger of committed ranges (written by runs since it exists)".into(),
+            format!("none for {} data files: run `entra-archive verify --rebuild-ledger` once", unnamed.len()),
+        ));
+    } else {
+        for key in unnamed {
+            out.push((
+                key.clone(),
+                Severity::Warning,
+                "file not in the ledger",
+                "named by a ledger entry".into(),
+                "not named (an import, or a slice a deadline cut short)".into(),
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

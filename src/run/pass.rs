@@ -22,6 +22,7 @@ use crate::deadline::Deadline;
 use crate::error::{Error, Result};
 use crate::layout::{self, Slice};
 use crate::lease::Lease;
+use crate::ledger;
 use crate::schema::arrow_schema;
 use crate::summary::{DatasetSummary, Status, Window};
 
@@ -35,12 +36,14 @@ pub(super) struct Pass<'r, 'a> {
     progress: Option<Progress>,
     pub(super) summary: DatasetSummary,
     pub(super) deadline: Option<Deadline>,
+    /// What was committed since the last ledger entry.
+    pub(super) ledger: ledger::Pending,
 }
 
 impl<'r, 'a> Pass<'r, 'a> {
     pub(super) fn new(run: &'r Exporter<'a>, def: &'static DatasetDef, lease: Lease, summary: DatasetSummary) -> Self {
         let schema = arrow_schema(def);
-        Pass { run, def, schema, lease, progress: None, summary, deadline: run.deadline }
+        Pass { run, def, schema, lease, progress: None, summary, deadline: run.deadline, ledger: Default::default() }
     }
 
     /// Exports the window and hands the lease back; the summary says how it went.
@@ -78,16 +81,14 @@ impl<'r, 'a> Pass<'r, 'a> {
         self.summary.window = Some(window);
         self.summary.archived_through = self.progress.as_ref().and_then(Progress::through);
         let outcome = self.slices(window).await;
+        // Slices finished before a failure are complete: record them and
+        // keep that progress, so the next run does not read them again.
+        match (&outcome, self.commit().await) {
+            (Ok(()), committed) => committed?,
+            (Err(_), Err(e)) => warn!(dataset = self.def.name, error = %e, "could not save progress after a failure"),
+            (Err(_), Ok(())) => {}
+        }
         if self.progress.is_some() {
-            // Slices finished before a failure are complete: keep that
-            // progress so the next run does not read them again.
-            match (&outcome, self.save_checkpoint().await) {
-                (Ok(()), saved) => saved?,
-                (Err(_), Err(e)) => {
-                    warn!(dataset = self.def.name, error = %e, "could not save progress after a failure")
-                }
-                (Err(_), Ok(())) => {}
-            }
             self.summary.archived_through = self.progress.as_ref().and_then(Progress::through);
         }
         outcome
@@ -113,12 +114,13 @@ impl<'r, 'a> Pass<'r, 'a> {
                 }
                 Err(e) => return Err(e),
             };
-            if done.complete
-                && let Some(progress) = self.progress.as_mut()
-            {
-                progress.finished(slice.end);
+            if done.complete {
+                self.ledger.complete(slice.start, slice.end);
+                if let Some(progress) = self.progress.as_mut() {
+                    progress.finished(slice.end);
+                }
                 if done.wrote {
-                    self.save_checkpoint().await?;
+                    self.commit().await?;
                 }
             }
             self.slice_done(window, slice, done.complete);
@@ -140,9 +142,25 @@ impl<'r, 'a> Pass<'r, 'a> {
         self.run.tell(|o| o.slice_done(self.def.name, window, through, records));
     }
 
+    /// Records what was committed since the last time in the ledger, then
+    /// moves the checkpoint over it (each after renewing the lease, so a run
+    /// whose lease was taken over records and moves nothing).
+    async fn commit(&mut self) -> Result<()> {
+        let kind = match self.run.plan.mode {
+            super::Mode::Incremental => ledger::Kind::Run,
+            super::Mode::Backfill { .. } => ledger::Kind::Backfill,
+        };
+        let who = (self.def.name, self.run.tenant_id, self.run.run_id.as_str());
+        if let Some(entry) = self.ledger.take(who, kind, self.run.now()) {
+            self.lease.renew(self.run.now()).await?;
+            ledger::append(self.run.dest.as_ref(), &entry).await?;
+        }
+        self.save_checkpoint().await
+    }
+
     /// Saves the checkpoint if finished slices moved it (renewing the lease
     /// first, so a run whose lease was taken over moves nothing).
-    pub(super) async fn save_checkpoint(&mut self) -> Result<()> {
+    async fn save_checkpoint(&mut self) -> Result<()> {
         let Some(through) = self.progress.as_ref().and_then(Progress::unsaved) else {
             return Ok(());
         };

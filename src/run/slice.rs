@@ -60,6 +60,9 @@ impl Pass<'_, '_> {
                 "an unreadable data file was moved to {aside}; its records are read again from Graph (while Graph still holds them)"
             ));
         }
+        for (key, rows) in &contents.adopted {
+            self.ledger.file(key, *rows);
+        }
         let (known, seq) = (contents.keys, contents.next_seq);
         let graph = &run.services.graph;
         let url = graph::slice_url(graph.base(), def, slice.start, slice.end);
@@ -185,6 +188,7 @@ impl Pass<'_, '_> {
         cell_store::store_file(dest, &mut self.lease, self.run.now(), &file).await?;
         self.run.tell(|o| o.file_stored(self.def.name, &file.key));
         cell_store::store_manifest(dest, &file).await?;
+        self.ledger.file(&file.key, file.info.rows as u64);
         info!(dataset = self.def.name, key = %file.key, records = file.info.rows, bytes = file.info.bytes, "file written");
         self.summary.records += file.info.rows as u64;
         self.summary.files += 1;

@@ -129,12 +129,7 @@ async fn an_archive_of_the_previous_release_is_upgraded_in_place_and_typed() {
     assert_upgraded(&archive, &before);
     let checked = cli(&["verify", "--json", "--dest", dest], &[]).await;
     checked.assert_code(0);
-    assert_eq!(
-        checked.json()["datasets"].as_array().unwrap().iter().map(|d| d["warnings"].as_u64().unwrap()).sum::<u64>(),
-        0,
-        "{}",
-        checked.stdout
-    );
+    assert_eq!(warnings(&checked.json(), "older schema version"), 0, "{}", checked.stdout);
     let seen = new_columns_seen_by_duckdb(&archive);
     for column in ["user_agent", "agent", "audiences", "service_principal"] {
         assert!(seen[column].as_u64().unwrap() > 0, "{column} is NULL everywhere: {seen}");

@@ -139,8 +139,11 @@ async fn a_deleted_file_leaves_a_manifest_without_data() {
     let found = findings(&run);
     let manifest_key = key_of(&h, &manifest_path(&h, &file));
     assert!(has(&found, &manifest_key, "manifest without data file"), "{found:#?}");
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(found[0]["expected"], key_of(&h, &file));
+    // The ledger names the file too, with its range.
+    assert!(has(&found, &key_of(&h, &file), "file in the ledger is missing"), "{found:#?}");
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let orphan = found.iter().find(|f| f["what"] == "manifest without data file").unwrap();
+    assert_eq!(orphan["expected"], key_of(&h, &file));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -183,12 +186,16 @@ async fn a_crash_between_file_and_manifest_is_a_warning_the_next_run_repairs() {
     let run = verify(&h.archive, &[]).await;
     run.assert_code(0);
     let found = findings(&run);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(
-        (found[0]["what"].as_str(), found[0]["severity"].as_str()),
-        (Some("file without manifest"), Some("warning"))
-    );
+    // The file is there, without its manifest and not yet committed in the
+    // ledger: two warnings, nothing lost.
+    assert_eq!(found.len(), 2, "{found:#?}");
     let orphan = found[0]["key"].as_str().unwrap().to_string();
+    for (f, what) in found.iter().zip(["file without manifest", "file not in the ledger"]) {
+        assert_eq!(
+            (f["what"].as_str(), f["severity"].as_str(), f["key"].as_str()),
+            (Some(what), Some("warning"), Some(orphan.as_str()))
+        );
+    }
 
     // The next run, once the crashed run's lease has expired, re-reads that
     // slice (the checkpoint did not move), writes the manifest and nothing twice.
@@ -264,7 +271,8 @@ async fn a_missing_folder_is_an_error_and_verify_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("archive-typo");
     let run = verify(&missing, &[]).await;
-    run.assert_code(1);
+    // Issue 14, finding 7: exit 2, like any other bad setting.
+    run.assert_code(2);
     assert!(run.json()["error"].as_str().unwrap().contains("does not exist"), "{}", run.stdout);
     assert!(!missing.exists(), "verify created the folder");
 
@@ -275,4 +283,97 @@ async fn a_missing_folder_is_an_error_and_verify_writes_nothing() {
     verify(&h.archive, &[]).await.assert_code(0);
     assert!(!staging.exists(), "verify created a staging folder");
     assert_eq!(h.snapshot(), before, "verify changed the archive");
+}
+
+/// Issue 14, finding 8: deleting a data file *and* its manifest lost its
+/// records with `verify` clean. The ledger names every committed file:
+/// verify reports the missing file and its range (exit 1); a backfill of the
+/// range archives the records again and verify is clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ledger_proves_the_archive_complete_and_backfill_repairs_it() {
+    let h = archived().await;
+    let ledger = h.archive.join(format!("_state/{}/signins/ledger", h.sim.config().tenant_id));
+    assert!(walk(&ledger).len() > 1, "runs write ledger entries");
+    let victim = h.parquet_files("signins").into_iter().find(|f| f.to_string_lossy().contains("T03-0000")).unwrap();
+    let key = key_of(&h, &victim);
+    std::fs::remove_file(manifest_path(&h, &victim)).unwrap();
+    std::fs::remove_file(&victim).unwrap();
+    let run = verify(&h.archive, &[]).await;
+    run.assert_code(1);
+    let missing = findings(&run).into_iter().find(|f| f["key"] == key.as_str()).expect("the missing file is named");
+    assert_eq!(missing["what"], "file in the ledger is missing", "{missing}");
+    assert!(missing["expected"].as_str().unwrap().contains("rows, committed by"), "{missing}");
+
+    let backfill: Run = h
+        .command(&[
+            "backfill",
+            "--json",
+            "--from",
+            "2026-11-20T03:00:00Z",
+            "--to",
+            "2026-11-20T04:00:00Z",
+            "--now",
+            &now_for_end(t(END)),
+        ])
+        .output()
+        .await
+        .unwrap()
+        .into();
+    backfill.assert_code(0);
+    let run = verify(&h.archive, &[]).await;
+    run.assert_code(0);
+    let expected = h.expected(Dataset::SignIns, t(FROM), t(END)).len();
+    assert_eq!(h.rows("signins").len(), expected, "every record again, once");
+
+    // A range nobody committed is a gap, until a backfill commits it.
+    let entry = walk(&ledger).into_iter().find(|p| p.to_string_lossy().contains("/20261120T020000Z_")).unwrap();
+    std::fs::remove_file(entry).unwrap();
+    let run = verify(&h.archive, &[]).await;
+    run.assert_code(1);
+    let gap = findings(&run).into_iter().find(|f| f["what"] == "gap in the ledger").expect("a gap");
+    assert!(gap["found"].as_str().unwrap().contains("2026-11-20 02:00:00 UTC"), "{gap}");
+    let backfill: Run = h
+        .command(&[
+            "backfill",
+            "--from",
+            "2026-11-20T02:00:00Z",
+            "--to",
+            "2026-11-20T03:00:00Z",
+            "--now",
+            &now_for_end(t(END)),
+        ])
+        .output()
+        .await
+        .unwrap()
+        .into();
+    backfill.assert_code(0);
+    verify(&h.archive, &[]).await.assert_code(0);
+}
+
+/// Issue 14, finding 8: an archive from before the ledger gets one from its
+/// manifests with `verify --rebuild-ledger`.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_archive_without_a_ledger_gets_one_from_its_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/archive-v1");
+    for path in walk(&fixture) {
+        let target = dir.path().join(path.strip_prefix(&fixture).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&path, target).unwrap();
+    }
+    let run = verify(dir.path(), &[]).await;
+    run.assert_code(0);
+    assert!(findings(&run).iter().any(|f| f["what"] == "no ledger"), "{}", run.stdout);
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_entra-archive"));
+    cmd.env_clear().args(["verify", "--json", "--rebuild-ledger", "--dest"]).arg(dir.path());
+    let rebuilt: Run = cmd.output().await.unwrap().into();
+    rebuilt.assert_code(0);
+    assert!(rebuilt.stderr.contains("7 entries written"), "{}", rebuilt.stderr);
+    let after = verify(dir.path(), &[]).await;
+    after.assert_code(0);
+    assert!(
+        !findings(&after).iter().any(|f| f["what"] == "no ledger" || f["what"] == "file not in the ledger"),
+        "{}",
+        after.stdout
+    );
 }

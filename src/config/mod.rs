@@ -148,7 +148,7 @@ impl Settings {
 
     /// The settings with the client secret read from `ENTRA_CLIENT_SECRET`.
     pub fn with_env_secret(self) -> Settings {
-        Settings { client_secret: env_var(CLIENT_SECRET_VAR).map(Secret::new), ..self }
+        Settings { client_secret: env_var(CLIENT_SECRET_VAR).map(Secret::remembered), ..self }
     }
 }
 

@@ -27,6 +27,9 @@ use crate::error::{Error, Result};
 const STAGING: &str = "_staging";
 /// Staged files older than this are leftovers of a crashed run.
 const STALE_STAGING: Duration = Duration::from_secs(24 * 3600);
+/// Age after which a state write's temp file can only be a failed write's
+/// leftover (they live for milliseconds).
+const STALE_STATE_TEMP: Duration = Duration::from_secs(10 * 60);
 
 /// A folder on a local (or mounted) file system.
 #[derive(Debug, Clone)]
@@ -44,6 +47,7 @@ impl LocalFolder {
         fs::create_dir_all(&staging).map_err(|e| Error::destination("open", root.display().to_string(), e))?;
         let folder = LocalFolder { root, staging };
         folder.clear_stale_staging();
+        clear_stale_temps(&folder.root.join(crate::layout::STATE_DIR));
         Ok(folder)
     }
 
@@ -109,6 +113,27 @@ fn read_versioned(path: &Path) -> io::Result<Option<(Vec<u8>, Version)>> {
     file.read_to_end(&mut bytes)?;
     let version = version_of(ino, &bytes);
     Ok(Some((bytes, version)))
+}
+
+/// Removes the temp files a failed state write left (`.lease.json.….tmp`
+/// after a full disk) below `dir`, once they are older than a run could be
+/// writing them.
+fn clear_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_dir() {
+            clear_stale_temps(&path);
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = meta.modified().is_ok_and(|t| now.duration_since(t).unwrap_or_default() > STALE_STATE_TEMP);
+        if name.starts_with('.') && name.ends_with(".tmp") && stale {
+            let _ = fs::remove_file(path);
+        }
+    }
 }
 
 fn temp_path(target: &Path) -> PathBuf {
@@ -277,6 +302,23 @@ impl Destination for LocalFolder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 14, finding 12: temp files of state writes a failure left are
+    /// removed by the next open, once stale (never a fresh one in use).
+    #[test]
+    fn stale_temp_files_of_state_writes_are_cleaned() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("_state/t/signins");
+        fs::create_dir_all(&state).unwrap();
+        let (old, fresh) = (state.join(".lease.json.abc.tmp"), state.join(".checkpoint.json.def.tmp"));
+        fs::write(&old, b"{").unwrap();
+        fs::write(&fresh, b"{").unwrap();
+        fs::write(state.join("lease.json"), b"{}").unwrap();
+        let long_ago = SystemTime::now() - STALE_STATE_TEMP - std::time::Duration::from_secs(60);
+        File::options().write(true).open(&old).unwrap().set_modified(long_ago).unwrap();
+        LocalFolder::open(dir.path()).unwrap();
+        assert!(!old.exists() && fresh.exists() && state.join("lease.json").exists());
+    }
 
     fn folder() -> (tempfile::TempDir, LocalFolder) {
         let dir = tempfile::tempdir().unwrap();

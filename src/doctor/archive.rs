@@ -1,8 +1,13 @@
-//! Doctor checks of what the archive holds, beyond its checkpoint: whether
-//! every data file is at its dataset's current schema version.
+//! Doctor checks of what the archive holds, beyond its checkpoint: who holds
+//! a dataset's lease, and whether every data file is at its dataset's
+//! current schema version.
+
+use chrono::{DateTime, Utc};
 
 use crate::datasets::DatasetDef;
 use crate::destination::Destination;
+use crate::layout;
+use crate::lease::{LEASE_TTL, LeaseBody, Standing};
 use crate::upgrade;
 
 use super::{Check, Outcome};
@@ -35,4 +40,46 @@ pub(super) async fn schema_versions(dest: &dyn Destination, tenant: &str, def: &
         ),
         "run `entra-archive upgrade --dest <the archive>` (a scheduled Lambda upgrades them after its runs, in the time it has left)",
     )
+}
+
+/// Who holds the dataset's lease: free, a run at work (or one that crashed,
+/// until the lease runs out), or a lease from the future (a host whose clock
+/// is ahead wrote it; runs take it over, the clock needs fixing).
+pub(super) async fn lease(dest: &dyn Destination, tenant: &str, def: &DatasetDef, now: DateTime<Utc>) -> Check {
+    let name = format!("lease {}", def.name);
+    let key = layout::lease_key(tenant, def.name);
+    let body = match dest.get(&key).await {
+        Ok(None) => return Check::ok(name, "free: no run has held it yet"),
+        Ok(Some(object)) => LeaseBody::parse(&key, &object.bytes),
+        Err(e) => return Check::new(name, Outcome::Fail, e.to_string(), ""),
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => {
+            return Check::new(
+                name,
+                Outcome::Fail,
+                e.to_string(),
+                "delete the lease file; the next run writes a new one",
+            );
+        }
+    };
+    let (holder, until) = (&body.run_id, body.expires_at);
+    match body.standing(now, LEASE_TTL) {
+        Standing::Free => Check::ok(name, format!("free (last held by {holder}, until {until})")),
+        Standing::Held => Check::new(
+            name,
+            Outcome::Warn,
+            format!("held by run {holder} until {until}: a run is at work, or crashed and its lease runs out then"),
+            "nothing to do if a run is at work; runs in between report the dataset as busy",
+        ),
+        Standing::FromTheFuture => Check::new(
+            name,
+            Outcome::Warn,
+            format!(
+                "held by {holder} until {until}, further ahead than any lease lasts: a host whose clock is ahead wrote it"
+            ),
+            "runs take it over; fix that host's clock (NTP)",
+        ),
+    }
 }

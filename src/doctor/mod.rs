@@ -48,7 +48,9 @@ const CONSENT: &str = "In the Entra admin center open App registrations > your a
 /// variable; everything else is skipped.
 pub fn bad_settings(error: &Error) -> Report {
     let mut checks = vec![Check::new("settings", Outcome::Fail, error.to_string(), "fix the setting named above")];
-    for name in ["credentials", "token", "clock", "permissions", "licence", "destination", "checkpoint", "schema"] {
+    for name in
+        ["credentials", "token", "clock", "permissions", "licence", "destination", "checkpoint", "lease", "schema"]
+    {
         checks.push(Check::skip(name, "valid settings"));
     }
     Report { checks, bad_settings: true }
@@ -239,6 +241,7 @@ async fn check_destination(checks: &mut Vec<Check>, services: &Services, tenant:
             ));
             for def in &config.datasets {
                 checks.push(Check::skip(format!("checkpoint {}", def.name), "a readable destination"));
+                checks.push(Check::skip(format!("lease {}", def.name), "a readable destination"));
                 checks.push(Check::skip(format!("schema {}", def.name), "a readable destination"));
             }
             return;
@@ -249,6 +252,7 @@ async fn check_destination(checks: &mut Vec<Check>, services: &Services, tenant:
         let name = format!("checkpoint {}", def.name);
         let Some(tenant) = tenant else {
             checks.push(Check::skip(name, "the tenant (from the credentials)"));
+            checks.push(Check::skip(format!("lease {}", def.name), "the tenant (from the credentials)"));
             checks.push(Check::skip(format!("schema {}", def.name), "the tenant (from the credentials)"));
             continue;
         };
@@ -256,6 +260,19 @@ async fn check_destination(checks: &mut Vec<Check>, services: &Services, tenant:
             Ok(None) => {
                 Check::new(name, Outcome::Warn, "no checkpoint yet: the first run archives the last 30 days", "")
             }
+            Ok(Some((checkpoint, _))) if checkpoint.archived_through > now - config.lag => Check::new(
+                name,
+                Outcome::Fail,
+                format!(
+                    "archived through {}, later than now minus the lag ({}): a host whose clock was ahead wrote it; runs refuse it, and trusting it would skip that span",
+                    checkpoint.archived_through,
+                    now - config.lag
+                ),
+                format!(
+                    "set it to the last time you trust: `entra-archive checkpoint --dataset {} --set <RFC 3339 time>` (or delete it and backfill), and fix that host's clock (NTP)",
+                    def.name
+                ),
+            ),
             Ok(Some((checkpoint, _))) => {
                 let lag = now - checkpoint.archived_through;
                 let evidence = format!("archived through {} ({} behind)", checkpoint.archived_through, human(lag));
@@ -271,6 +288,8 @@ async fn check_destination(checks: &mut Vec<Check>, services: &Services, tenant:
             }
             Err(e) => Check::new(name, Outcome::Fail, e.to_string(), ""),
         });
+        // Leases are written with the wall clock, whatever --now says.
+        checks.push(archive::lease(dest.as_ref(), tenant, def, (services.clock)()).await);
         checks.push(archive::schema_versions(dest.as_ref(), tenant, def).await);
     }
 }

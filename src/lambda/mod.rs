@@ -33,7 +33,7 @@ pub use event::{ACCEPTED, Action, parse_event};
 
 use crate::aws::Aws;
 use crate::compose::Services;
-use crate::config::{Config, Settings};
+use crate::config::{self, Config, Settings};
 use crate::datasets::{self, DatasetDef};
 use crate::deadline::Deadline;
 use crate::doctor;
@@ -207,7 +207,13 @@ impl App {
         let config = archiver.config();
         let (mode, datasets) = match action {
             Action::Run { datasets } => (Mode::Incremental, datasets),
-            Action::Backfill { from, to, datasets } => (Mode::Backfill { from, to }, datasets),
+            Action::Backfill { from, to, datasets } => {
+                // The CLI's rules for a backfill's range (2000 to a day
+                // after now, before now − lag, within Graph's retention).
+                config::parse_backfill_range(&self.settings, &from.to_rfc3339(), &to.to_rfc3339())
+                    .map_err(|e| HandlerError::new(REJECTED_EVENT, format!("rejected event: {e}")))?;
+                (Mode::Backfill { from, to }, datasets)
+            }
             Action::Doctor {} | Action::Upgrade { .. } => unreachable!("handled by App::handle"),
         };
         let request = Request {

@@ -69,7 +69,7 @@ impl DatasetUpgrade {
     pub(super) fn fail(&mut self, e: &Error) {
         tracing::warn!(dataset = self.dataset, error = %e, "upgrade failed");
         self.status = Status::Failed;
-        self.error = Some(e.to_string());
+        self.error = Some(crate::redact::redact(&e.to_string()).into_owned());
     }
 }
 

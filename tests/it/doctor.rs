@@ -72,8 +72,10 @@ async fn a_healthy_tenant_passes_every_check() {
             "licence directory_audits",
             "destination",
             "checkpoint signins",
+            "lease signins",
             "schema signins",
             "checkpoint directory_audits",
+            "lease directory_audits",
             "schema directory_audits",
         ]
     );

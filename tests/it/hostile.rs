@@ -236,3 +236,77 @@ async fn an_unreadable_file_in_a_cell_read_again_is_quarantined_and_its_records_
         .into();
     verified.assert_code(0);
 }
+
+/// Issue 14, finding 1: a lease expiring far in the future (a host with its
+/// clock ahead) blocked its dataset for ever, every run `busy` with exit 0.
+/// Runs take it over; doctor says whose clock to fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_from_the_future_does_not_block_the_dataset() {
+    let h = Harness::start(sim_config(142)).await;
+    let tenant = &h.sim.config().tenant_id;
+    let lease = h.archive.join(format!("_state/{tenant}/signins/lease.json"));
+    std::fs::create_dir_all(lease.parent().unwrap()).unwrap();
+    std::fs::write(&lease, br#"{"run_id":"clock-ahead","expires_at":"2027-06-01T00:00:00Z"}"#).unwrap();
+    let now = now_for_end(t("2026-11-20T06:00:00Z"));
+    let doctor: Run = h.command(&["doctor", "--json", "--now", &now]).output().await.unwrap().into();
+    let check =
+        doctor.json()["checks"].as_array().unwrap().iter().find(|c| c["check"] == "lease signins").cloned().unwrap();
+    assert_eq!(check["result"], "warn", "{check}");
+    assert!(check["evidence"].as_str().unwrap().contains("further ahead than any lease lasts"), "{check}");
+    let run = h.run_to(t("2026-11-20T06:00:00Z"), &[]).await;
+    run.assert_code(0);
+    assert_eq!(run.dataset("signins")["status"], "ok", "{}", run.stdout);
+    assert!(run.stderr.contains("taking it over"), "{}", run.stderr);
+}
+
+/// Issue 14, finding 2: a checkpoint in the future was accepted (empty
+/// window, `ok`, exit 0, for ever). Runs refuse it with the fix, doctor
+/// fails it, and `entra-archive checkpoint --set` puts it back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checkpoint_from_the_future_is_refused_until_set_back() {
+    let h = Harness::start(sim_config(143)).await;
+    let end = t("2026-11-20T06:00:00Z");
+    h.run_to(end, &[]).await.assert_code(0);
+    let tenant = h.sim.config().tenant_id.clone();
+    let key = h.archive.join(format!("_state/{tenant}/signins/checkpoint.json"));
+    let mut checkpoint: serde_json::Value = serde_json::from_slice(&std::fs::read(&key).unwrap()).unwrap();
+    checkpoint["archived_through"] = "2027-06-01T00:00:00Z".into();
+    std::fs::write(&key, serde_json::to_vec(&checkpoint).unwrap()).unwrap();
+
+    let later = end + chrono::Duration::hours(2);
+    let run = h.run_to(later, &[]).await;
+    run.assert_code(1);
+    let error = run.dataset("signins")["error"].as_str().unwrap().to_string();
+    assert!(error.contains("later than now minus the lag") && error.contains("entra-archive checkpoint"), "{error}");
+    let now = now_for_end(later);
+    let doctor: Run = h.command(&["doctor", "--json", "--now", &now]).output().await.unwrap().into();
+    doctor.assert_code(1);
+    let check = doctor.json()["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "checkpoint signins")
+        .cloned()
+        .unwrap();
+    assert_eq!(check["result"], "fail", "{check}");
+
+    let set: Run = h
+        .command(&[
+            "checkpoint",
+            "--dataset",
+            "signins",
+            "--set",
+            &end.to_rfc3339(),
+            "--dest",
+            h.archive.to_str().unwrap(),
+        ])
+        .output()
+        .await
+        .unwrap()
+        .into();
+    set.assert_code(0);
+    let run = h.run_to(later, &[]).await;
+    run.assert_code(0);
+    let expected = h.expected(graph_sim::Dataset::SignIns, t(FROM), later).len();
+    assert_eq!(h.rows("signins").len(), expected, "exact after the checkpoint was set back");
+}

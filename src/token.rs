@@ -187,12 +187,22 @@ impl TokenClient {
         let url = endpoint.to_string();
         let response = self
             .http
-            .post(endpoint)
+            .post(endpoint.clone())
             .form(&form)
             .send()
             .await
             .map_err(|e| Error::Http { url: url.clone(), source: e.without_url() })?;
         let status = response.status();
+        if status.is_redirection() {
+            // Never followed: it would carry the secret or assertion elsewhere.
+            let location = response.headers().get(reqwest::header::LOCATION).and_then(|l| l.to_str().ok());
+            let location = location.and_then(|l| url::Url::parse(l).ok()).map_or_else(
+                || "an unreadable location".to_string(),
+                |l| format!("{}{}", l.origin().ascii_serialization(), l.path()),
+            );
+            let path = endpoint.path().to_string();
+            return Err(Error::Redirected { server: "the token endpoint", status: status.as_u16(), location, path });
+        }
         let server_date = response
             .headers()
             .get(reqwest::header::DATE)

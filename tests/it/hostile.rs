@@ -30,6 +30,8 @@ enum Behaviour {
     /// Two good records and three the archive cannot take: no `id`, a leap
     /// second, text that is not UTF-8.
     BadRecords,
+    /// The token endpoint answers 307 to another origin.
+    TokenRedirect,
 }
 
 struct Fake {
@@ -39,8 +41,14 @@ struct Fake {
     requests: AtomicUsize,
 }
 
-async fn token() -> impl IntoResponse {
+async fn token(State(fake): State<Arc<Fake>>) -> Response {
+    if let Behaviour::TokenRedirect = fake.behaviour {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::LOCATION, format!("{}/steal/token", fake.elsewhere).parse().unwrap());
+        return (StatusCode::TEMPORARY_REDIRECT, headers).into_response();
+    }
     axum::Json(serde_json::json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "fake-token"}))
+        .into_response()
 }
 
 async fn signins(State(fake): State<Arc<Fake>>, RawQuery(query): RawQuery) -> Response {
@@ -67,6 +75,7 @@ async fn signins(State(fake): State<Arc<Fake>>, RawQuery(query): RawQuery) -> Re
             body.extend_from_slice(br#"{"id":"good-2","createdDateTime":"2026-11-20T00:33:00Z"}]}"#);
             ([(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
+        Behaviour::TokenRedirect => StatusCode::NOT_FOUND.into_response(),
         Behaviour::RedirectElsewhere => {
             let mut headers = HeaderMap::new();
             let location = format!("{}/v1.0/auditLogs/signIns?stolen=1", fake.elsewhere);
@@ -309,4 +318,23 @@ async fn a_checkpoint_from_the_future_is_refused_until_set_back() {
     run.assert_code(0);
     let expected = h.expected(graph_sim::Dataset::SignIns, t(FROM), later).len();
     assert_eq!(h.rows("signins").len(), expected, "exact after the checkpoint was set back");
+}
+
+/// Issue 14, finding 9: the token endpoint's redirect is not followed
+/// either (a 307 would carry the client secret in the form to the new
+/// origin); the run fails naming where it pointed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_endpoint_redirect_is_refused_and_the_secret_goes_nowhere() {
+    let (other, hits) = elsewhere().await;
+    let fake = serve(Behaviour::TokenRedirect, other.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_against(&fake.base, dir.path()).await;
+    run.assert_code(1);
+    let error = run.json()["error"].as_str().unwrap_or_default().to_string();
+    assert!(
+        error.contains("the token endpoint") && error.contains("follows no redirects") && error.contains(&other),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the other origin got nothing");
 }

@@ -73,11 +73,13 @@ demo: $(VENV_STAMP) ## Export from graph-sim on loopback into ./archive, then qu
 	$(CARGO) build --workspace --bins
 	PYTHON=$(VENV_PY) scripts/demo.sh
 
-bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, export memory, speed at Graph's throttle bound (+ upgrade with OLD_BIN=<previous release's binary>); report in target/bench-report.md
+bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, import in order vs shuffled, export memory, speed at Graph's throttle bound (+ upgrade with OLD_BIN=<previous release's binary>); report in target/bench-report.md
 	$(CARGO) build --workspace --bins --release
 	@{ echo "# entra-archive benchmarks, $$(date -u +%FT%TZ), $$(nproc) CPUs, $$(uname -m)"; \
 	  echo; echo "## Conversion: import vs DuckDB"; echo; \
 	  $(VENV_PY) bench/convert.py --records 100000 1000000 --rounds 3 --python $(VENV_PY); \
+	  echo; echo "## Import: records in order vs shuffled"; echo; \
+	  $(VENV_PY) bench/import_order.py --records 300000 --rounds 3; \
 	  echo; echo "## Export through graph-sim (no throttling): memory"; echo; \
 	  $(VENV_PY) bench/export.py --records 100000 1000000 --hours 48; \
 	  echo; echo "## End to end at Graph's throttle bound (5 requests / 10 s)"; echo; \

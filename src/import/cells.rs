@@ -27,6 +27,7 @@ use crate::schema::RAW_COLUMN;
 
 use super::MAX_OPEN_CELLS;
 use super::parse::{self, Lines};
+use super::rows::CellRows;
 use super::spill::Spills;
 
 /// Parquet bytes of held-back files after which the oldest is moved in
@@ -47,9 +48,9 @@ pub(super) trait Store {
 enum State {
     /// Among the last used: its rows go into its files, once enough have
     /// come to be worth a file (until then they wait here).
-    Open(Open),
+    Open(Box<Open>),
     /// Closed to make room, its last file held back.
-    Held(Finished),
+    Held(Box<Finished>),
     /// Come back to after it was closed: its rows wait in its spill file.
     Spilled,
     /// Closed, every file moved in.
@@ -120,21 +121,21 @@ impl Cells {
         }
     }
 
-    /// Adds rows of `cell` (`keys` are their row keys, in order).
-    pub(super) fn add(
-        &mut self,
-        store: &mut impl Store,
-        cell: DateTime<Utc>,
-        keys: Vec<String>,
-        batch: RecordBatch,
-    ) -> Result<()> {
+    /// Notes that the input is out of order (before its rows are added).
+    pub(super) fn out_of_order(&mut self) {
+        self.unordered = true;
+    }
+
+    /// Adds rows of a cell.
+    pub(super) fn add(&mut self, store: &mut impl Store, rows: CellRows) -> Result<()> {
+        let cell = rows.cell;
         match self.states.get(&cell) {
             None => {
                 while self.recent.len() >= MAX_OPEN_CELLS {
                     let oldest = self.recent.remove(0);
                     self.close(store, oldest)?;
                 }
-                self.states.insert(cell, State::Open(Open::default()));
+                self.states.insert(cell, State::Open(Box::default()));
                 self.recent.push(cell);
             }
             Some(State::Open(_)) => {
@@ -145,13 +146,13 @@ impl Cells {
             }
             Some(_) => {
                 self.unordered = true;
-                return self.spill(store, cell, &batch);
+                return self.spill(store, &rows);
             }
         }
         let Some(State::Open(open)) = self.states.get_mut(&cell) else { unreachable!("opened above") };
-        open.rows += batch.num_rows();
-        open.json_bytes += json_bytes(&batch);
-        open.waiting.push((keys, batch));
+        open.rows += rows.len();
+        open.json_bytes += rows.json_bytes();
+        open.waiting.push(rows.into_batch());
         if open.files.is_some() || open.rows >= self.limits.batch_rows || open.json_bytes >= self.limits.file_bytes {
             write_waiting(store, cell, open)?;
         }
@@ -181,7 +182,7 @@ impl Cells {
         let Some(State::Open(mut open)) = self.states.remove(&cell) else { return Ok(()) };
         if open.files.is_none() && self.unordered {
             for (_, batch) in &open.waiting {
-                self.spills.append(cell, batch)?;
+                self.spills.append(cell, raws(batch))?;
             }
             self.states.insert(cell, State::Spilled);
             return Ok(());
@@ -193,7 +194,8 @@ impl Cells {
 
     /// Rows of a cell closed before: into its spill file, with its held
     /// file's rows; converted once they make a file's worth.
-    fn spill(&mut self, store: &mut impl Store, cell: DateTime<Utc>, batch: &RecordBatch) -> Result<()> {
+    fn spill(&mut self, store: &mut impl Store, rows: &CellRows) -> Result<()> {
+        let cell = rows.cell;
         if let Some(State::Held(file)) = self.states.insert(cell, State::Spilled) {
             self.held.retain(|c| *c != cell);
             self.held_bytes -= file.info.bytes;
@@ -201,7 +203,7 @@ impl Cells {
             let _ = std::fs::remove_file(&file.staged);
             spilled?;
         }
-        self.spills.append(cell, batch)?;
+        self.spills.append(cell, rows.raws())?;
         if self.spills.json_bytes(cell) >= self.limits.file_bytes {
             self.convert(store, cell, Last::Hold)?;
         }
@@ -210,15 +212,16 @@ impl Cells {
 
     /// Writes a cell's spill file into its files in one pass, and removes it.
     fn convert(&mut self, store: &mut impl Store, cell: DateTime<Utc>, last: Last) -> Result<()> {
-        let Some(spill) = self.spills.take(cell) else { return Ok(()) };
+        let Some(spill) = self.spills.take(cell)? else { return Ok(()) };
         let mut files = store.open(cell)?;
         let input = spill.open()?;
         let read = parse::parse_lines(self.def, Vec::new(), input, Lines::Spilled, self.threads, |parsed| {
             if let Some((line, problem)) = parsed.malformed.first() {
                 return Err(spill.error(format!("line {line} no longer reads as a record: {problem}")));
             }
-            for (at, keys, batch) in parsed.cells {
-                debug_assert_eq!(at, cell, "a spill file holds one cell's records");
+            for rows in parsed.cells {
+                debug_assert_eq!(rows.cell, cell, "a spill file holds one cell's records");
+                let (keys, batch) = rows.into_batch();
                 files.push_batch(keys, batch)?;
                 store.deliver(files.take_finished())?;
             }
@@ -248,7 +251,7 @@ impl Cells {
         };
         self.held_bytes += last.info.bytes;
         self.held.push_back(cell);
-        self.states.insert(cell, State::Held(last));
+        self.states.insert(cell, State::Held(Box::new(last)));
         while self.held_bytes > self.held_limit
             && let Some(oldest) = self.held.pop_front()
         {
@@ -260,7 +263,7 @@ impl Cells {
     fn deliver_held(&mut self, store: &mut impl Store, cell: DateTime<Utc>) -> Result<()> {
         if let Some(State::Held(file)) = self.states.insert(cell, State::Done) {
             self.held_bytes -= file.info.bytes;
-            store.deliver(vec![file])?;
+            store.deliver(vec![*file])?;
         }
         Ok(())
     }
@@ -280,12 +283,9 @@ fn write_waiting(store: &mut impl Store, cell: DateTime<Utc>, open: &mut Open) -
     Ok(())
 }
 
-/// JSON bytes of a batch's rows.
-fn json_bytes(batch: &RecordBatch) -> u64 {
-    batch.column_by_name(RAW_COLUMN).map_or(0, |raw| {
-        let offsets = raw.as_string::<i32>().value_offsets();
-        (offsets[offsets.len() - 1] - offsets[0]) as u64
-    })
+/// The JSON text of a batch's rows.
+fn raws(batch: &RecordBatch) -> impl Iterator<Item = &str> {
+    batch.column_by_name(RAW_COLUMN).expect("the dataset's schema has raw").as_string::<i32>().iter().flatten()
 }
 
 #[cfg(test)]

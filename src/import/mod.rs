@@ -39,6 +39,7 @@ use crate::schema::arrow_schema;
 mod cells;
 mod kind;
 mod parse;
+mod rows;
 mod spill;
 use cells::{Cells, Store};
 use parse::{Envelope, Lines, Parsed, Parser};
@@ -182,7 +183,7 @@ impl Importer {
         self.summary.bytes = bytes;
         self.summary.imported = rows;
         // Every valid record was written or was held already (or came twice).
-        self.summary.duplicates = self.summary.records - rows;
+        self.summary.duplicates = self.summary.records.saturating_sub(rows);
         self.summary.seconds = began.elapsed().as_secs_f64();
         Ok(self.summary)
     }
@@ -275,8 +276,11 @@ impl Importer {
         }
         self.summary.records += parsed.records;
         let cells = self.cells.as_mut().expect("reading");
-        for (cell, keys, batch) in parsed.cells {
-            cells.add(&mut self.store, cell, keys, batch)?;
+        if parsed.interleaved {
+            cells.out_of_order();
+        }
+        for rows in parsed.cells {
+            cells.add(&mut self.store, rows)?;
         }
         self.store.handle.block_on(self.store.lease.keep_alive(Utc::now()))
     }

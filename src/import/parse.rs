@@ -1,9 +1,10 @@
 //! Input text → Arrow batches per hour cell, on several threads.
 //!
 //! Takes an input file's text in chunks of whole lines (or a whole
-//! document) and hands back, per chunk and in input order, each hour cell's
-//! new rows as one Arrow batch with their row keys, plus the malformed
-//! lines with their numbers and problems. Knows nothing of the archive:
+//! document) and hands back, per chunk and in input order, the chunk's rows
+//! as one Arrow batch and each hour cell's share of it with their row keys
+//! (`rows`), plus the malformed lines with their numbers and problems. One
+//! builder per parser, whatever the number of hours. Knows nothing of the archive:
 //! deduplication and files are `cell`'s. Chunks are parsed in parallel (one
 //! parser per core), so converting JSON is not bound to one core. Reads a
 //! spill file (`spill`) the same way, its lines being records.
@@ -12,9 +13,6 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use arrow::array::{BooleanArray, RecordBatch};
-use arrow::compute::filter_record_batch;
-use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -25,6 +23,7 @@ use crate::layout;
 use crate::record::Record;
 use crate::schema::arrow_schema;
 
+use super::rows::CellRows;
 use super::{kind, spill};
 
 /// Bytes of whole lines parsed together.
@@ -47,10 +46,13 @@ pub(super) struct Parsed {
     pub lines: u64,
     /// Valid records found.
     pub records: u64,
-    /// Each hour cell's rows: their row keys and the batch.
-    pub cells: Vec<(DateTime<Utc>, Vec<String>, RecordBatch)>,
+    /// Each hour cell's rows, in order of their first.
+    pub cells: Vec<CellRows>,
     /// `(line, problem)` of each malformed line (or record of a page).
     pub malformed: Vec<(u64, String)>,
+    /// Whether an hour's rows came apart, another hour's between them: the
+    /// input is not in order.
+    pub interleaved: bool,
 }
 
 /// A line (or document) that is not a record itself: a record under
@@ -82,32 +84,28 @@ impl std::fmt::Display for Origin {
     }
 }
 
-/// One cell's rows of the current chunk: the builder, the rows' keys and
-/// where each came from.
-struct OpenCell {
-    cell: DateTime<Utc>,
-    rows: RowBuilder,
-    keys: Vec<String>,
-    origins: Vec<(u64, Origin)>,
-}
-
 /// Turns records' text into batches per cell; reused from chunk to chunk.
 pub(super) struct Parser {
     def: &'static DatasetDef,
-    schema: SchemaRef,
-    /// Cells of the current chunk, in order of first record.
-    open: Vec<OpenCell>,
-    /// Builders kept for the next chunks (most chunks hold one or two cells).
-    spare: Vec<RowBuilder>,
+    /// Rows since the last [`take`](Self::take), in input order.
+    rows: RowBuilder,
+    /// Each row's hour, key, and where it came from.
+    cells: Vec<DateTime<Utc>>,
+    keys: Vec<String>,
+    origins: Vec<(u64, Origin)>,
     parsed: Parsed,
 }
 
-/// Spare builders kept by a parser.
-const SPARE_BUILDERS: usize = 2;
-
 impl Parser {
     pub(super) fn new(def: &'static DatasetDef) -> Parser {
-        Parser { def, schema: arrow_schema(def), open: Vec::new(), spare: Vec::new(), parsed: Parsed::default() }
+        Parser {
+            def,
+            rows: RowBuilder::new(def, arrow_schema(def)),
+            cells: Vec::new(),
+            keys: Vec::new(),
+            origins: Vec::new(),
+            parsed: Parsed::default(),
+        }
     }
 
     /// Parses a chunk of whole lines (each ending in `\n` but perhaps the
@@ -173,56 +171,59 @@ impl Parser {
         }
     }
 
-    /// Records parsed since the last call, as batches. A sign-in of another
-    /// kind than the dataset holds is malformed here, its row dropped.
+    /// Records parsed since the last call, as one batch shared out by
+    /// hour. A sign-in of another kind than the dataset holds is malformed
+    /// here, its row left out.
     pub(super) fn take(&mut self) -> Parsed {
         let mut parsed = std::mem::take(&mut self.parsed);
-        for OpenCell { cell, mut rows, mut keys, origins } in self.open.drain(..) {
-            // Every row was appended whole, so the columns line up.
-            let mut batch = rows.finish().expect("rows of one schema make a batch");
-            let wrong = kind::mismatches(self.def, &batch);
-            if !wrong.is_empty() {
-                let mut keep = vec![true; batch.num_rows()];
-                for (row, problem) in wrong {
-                    let (line, origin) = origins[row];
-                    parsed.malformed.push((line, format!("{origin}{problem}")));
-                    keep[row] = false;
-                }
-                parsed.records -= keep.iter().filter(|k| !**k).count() as u64;
-                let mut flags = keep.iter();
-                keys.retain(|_| *flags.next().expect("a flag per key"));
-                batch = filter_record_batch(&batch, &BooleanArray::from(keep)).expect("a mask of the batch's length");
-            }
-            if batch.num_rows() > 0 {
-                parsed.cells.push((cell, keys, batch));
-            }
-            if self.spare.len() < SPARE_BUILDERS {
-                self.spare.push(rows);
-            }
+        if self.keys.is_empty() {
+            return parsed;
         }
+        // Every row was appended whole, so the columns line up.
+        let batch = self.rows.finish().expect("rows of one schema make a batch");
+        let mut keep = vec![true; batch.num_rows()];
+        for (row, problem) in kind::mismatches(self.def, &batch) {
+            let (line, origin) = self.origins[row];
+            parsed.malformed.push((line, format!("{origin}{problem}")));
+            parsed.records -= 1;
+            keep[row] = false;
+        }
+        // Each hour's rows, hours in order of their first row.
+        let mut shares: Vec<(DateTime<Utc>, Vec<String>, Vec<u32>)> = Vec::new();
+        let mut at = 0;
+        for (row, (cell, key)) in self.cells.drain(..).zip(self.keys.drain(..)).enumerate() {
+            if !keep[row] {
+                continue;
+            }
+            if shares.get(at).is_none_or(|share| share.0 != cell) {
+                let found = shares.iter().position(|share| share.0 == cell);
+                parsed.interleaved |= found.is_some();
+                at = found.unwrap_or_else(|| {
+                    shares.push((cell, Vec::new(), Vec::new()));
+                    shares.len() - 1
+                });
+            }
+            shares[at].1.push(key);
+            shares[at].2.push(row as u32);
+        }
+        self.origins.clear();
+        parsed.malformed.sort_by_key(|(line, _)| *line);
+        parsed.cells =
+            shares.into_iter().map(|(cell, keys, rows)| CellRows::new(cell, keys, batch.clone(), rows)).collect();
         parsed
     }
 
     /// Records waiting for [`take`](Self::take).
     pub(super) fn pending(&self) -> usize {
-        self.open.iter().map(|c| c.keys.len()).sum()
+        self.keys.len()
     }
 
     fn record(&mut self, line: u64, origin: Origin, record: &Record) {
-        let cell = layout::cell_of(record.time);
-        let at = match self.open.iter().position(|c| c.cell == cell) {
-            Some(at) => at,
-            None => {
-                let rows = self.spare.pop().unwrap_or_else(|| RowBuilder::new(self.def, self.schema.clone()));
-                self.open.push(OpenCell { cell, rows, keys: Vec::new(), origins: Vec::new() });
-                self.open.len() - 1
-            }
-        };
-        let open = &mut self.open[at];
-        match open.rows.append(record.raw) {
+        match self.rows.append(record.raw) {
             Ok(()) => {
-                open.keys.push(record.key(self.def));
-                open.origins.push((line, origin));
+                self.cells.push(layout::cell_of(record.time));
+                self.keys.push(record.key(self.def));
+                self.origins.push((line, origin));
                 self.parsed.records += 1;
             }
             Err(problem) => self.malformed(line, format!("{origin}{problem}")),
@@ -339,14 +340,13 @@ fn read_chunks(
 mod tests {
     use super::*;
     use crate::datasets::by_name;
-    use arrow::array::AsArray;
 
     fn signin(id: &str, time: &str) -> String {
         format!(r#"{{"id":"{id}","createdDateTime":"{time}","userId":"u"}}"#)
     }
 
     fn ids(parsed: &Parsed) -> Vec<(DateTime<Utc>, Vec<String>)> {
-        parsed.cells.iter().map(|(cell, keys, _)| (*cell, keys.clone())).collect()
+        parsed.cells.iter().map(|rows| (rows.cell, rows.keys.clone())).collect()
     }
 
     #[test]
@@ -372,8 +372,9 @@ mod tests {
                 (hour("2026-11-20T02:00:00Z"), vec!["b".to_string()]),
             ]
         );
-        let raw = parsed.cells[1].2.column_by_name("raw").unwrap().as_string::<i32>().value(0).to_string();
-        assert_eq!(raw, signin("b", "2026-11-20T02:00:00Z"), "the record, unwrapped");
+        assert!(parsed.interleaved, "hour 1, hour 2, hour 1 again");
+        let raw: Vec<&str> = parsed.cells[1].raws().collect();
+        assert_eq!(raw, [signin("b", "2026-11-20T02:00:00Z")], "the record, unwrapped");
         let problems: Vec<(u64, &str)> = parsed.malformed.iter().map(|(l, p)| (*l, p.as_str())).collect();
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert_eq!(problems[0].0, 4);

@@ -45,10 +45,6 @@ impl Fake {
         std::fs::read_dir(self.staging.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect()
     }
 
-    fn spilled(&self) -> bool {
-        self.staged().iter().any(|name| name.contains("spill"))
-    }
-
     /// Files per cell.
     fn files(&self) -> Vec<usize> {
         self.moved.values().map(Vec::len).collect()
@@ -104,13 +100,13 @@ fn hour(h: u32) -> DateTime<Utc> {
 }
 
 /// Sign-ins `ids` of hour `h` (all of one length), as the parser hands them on.
-fn rows(h: u32, ids: &[u32]) -> (DateTime<Utc>, Vec<String>, RecordBatch) {
+fn rows(h: u32, ids: &[u32]) -> CellRows {
     let def = by_name("signins").unwrap();
     let texts: Vec<String> = ids
         .iter()
         .map(|i| format!(r#"{{"id":"h{h:02}-{i:04}","createdDateTime":"2026-11-20T{h:02}:{:02}:00Z"}}"#, i % 60))
         .collect();
-    (hour(h), ids.iter().map(|i| format!("h{h:02}-{i:04}")).collect(), batch_of(def, &texts))
+    CellRows::whole(hour(h), ids.iter().map(|i| format!("h{h:02}-{i:04}")).collect(), batch_of(def, &texts))
 }
 
 fn ids(h: u32, range: std::ops::Range<u32>) -> Vec<String> {
@@ -119,7 +115,7 @@ fn ids(h: u32, range: std::ops::Range<u32>) -> Vec<String> {
 
 /// Bytes of one record of [`rows`].
 fn one() -> u64 {
-    rows(1, &[0]).2.column_by_name(RAW_COLUMN).unwrap().as_string::<i32>().value(0).len() as u64
+    rows(1, &[0]).json_bytes()
 }
 
 #[test]
@@ -128,9 +124,8 @@ fn records_in_order_go_straight_into_their_files_and_are_never_spilled() {
     let mut cells = store.cells();
     for h in 1..=4 {
         for part in 0..5 {
-            let (cell, keys, batch) = rows(h, &[part * 3, part * 3 + 1, part * 3 + 2]);
-            cells.add(&mut store, cell, keys, batch).unwrap();
-            assert!(!store.spilled(), "hour {h}, part {part}");
+            cells.add(&mut store, rows(h, &[part * 3, part * 3 + 1, part * 3 + 2])).unwrap();
+            assert!(cells.spills.cells().is_empty(), "hour {h}, part {part}");
         }
     }
     cells.finish(&mut store).unwrap();
@@ -149,13 +144,11 @@ fn records_out_of_order_make_one_file_per_cell_and_each_record_once() {
     let mut spilled = false;
     for round in 0..8 {
         for h in [5, 1, 4, 2, 3] {
-            let (cell, keys, batch) = rows(h, &[round * 2, round * 2 + 1]);
-            cells.add(&mut store, cell, keys, batch).unwrap();
-            spilled |= store.spilled();
+            cells.add(&mut store, rows(h, &[round * 2, round * 2 + 1])).unwrap();
+            spilled |= !cells.spills.cells().is_empty();
         }
         // Some records come twice.
-        let (cell, keys, batch) = rows(1, &[0, round * 2]);
-        cells.add(&mut store, cell, keys, batch).unwrap();
+        cells.add(&mut store, rows(1, &[0, round * 2])).unwrap();
     }
     assert!(spilled, "records out of order wait in spill files");
     assert!(store.moved.is_empty(), "nothing moved in before the end: {:?}", store.files());
@@ -174,8 +167,7 @@ fn a_spill_holding_a_file_s_worth_is_written_before_the_end() {
     let mut cells = store.cells();
     for round in 0..10 {
         for h in [1, 2, 3] {
-            let (cell, keys, batch) = rows(h, &[round]);
-            cells.add(&mut store, cell, keys, batch).unwrap();
+            cells.add(&mut store, rows(h, &[round])).unwrap();
         }
     }
     assert!(!store.moved.is_empty(), "full files moved in while reading");
@@ -195,12 +187,10 @@ fn held_files_beyond_the_limit_are_moved_in_and_a_cell_come_back_to_gets_one_mor
     let mut cells = store.cells();
     cells.held_limit = 0;
     for h in 1..=4 {
-        let (cell, keys, batch) = rows(h, &[0, 1]);
-        cells.add(&mut store, cell, keys, batch).unwrap();
+        cells.add(&mut store, rows(h, &[0, 1])).unwrap();
     }
     assert_eq!(store.files(), [1, 1], "hours 1 and 2 closed and moved in");
-    let (cell, keys, batch) = rows(1, &[1, 2]);
-    cells.add(&mut store, cell, keys, batch).unwrap();
+    cells.add(&mut store, rows(1, &[1, 2])).unwrap();
     cells.finish(&mut store).unwrap();
     assert_eq!(store.files(), [2, 1, 1, 1]);
     assert_eq!(store.moved[&hour(1)][1].1, ["h01-0002"], "the record moved in before is not written again");
@@ -208,18 +198,34 @@ fn held_files_beyond_the_limit_are_moved_in_and_a_cell_come_back_to_gets_one_mor
 
 #[test]
 fn a_failed_import_leaves_nothing_in_the_staging_area() {
-    // Hours 3 and 4 stay open (and waiting), 1 and 2 are spilled.
-    let mut store = Fake::new(Limits { batch_rows: 100, file_bytes: 1 << 20 });
+    // Hours 3 and 4 stay open (and waiting), 1 and 2 are spilled, enough
+    // of them to be written out.
+    let mut store = Fake::new(Limits { batch_rows: 10_000, file_bytes: 1 << 20 });
     store.broken = Some(hour(4));
     let mut cells = store.cells();
     for round in 0..4 {
         for h in [1, 2, 3, 4] {
-            let (cell, keys, batch) = rows(h, &[round]);
-            cells.add(&mut store, cell, keys, batch).unwrap();
+            cells.add(&mut store, rows(h, &(round * 400..(round + 1) * 400).collect::<Vec<_>>())).unwrap();
         }
     }
-    assert!(!store.staged().is_empty(), "held and spill files");
+    assert_eq!(store.staged().len(), 2, "spill files: {:?}", store.staged());
     let e = cells.finish(&mut store).unwrap_err();
     assert!(e.to_string().contains("broken"), "{e}");
     assert!(store.staged().is_empty(), "{:?}", store.staged());
+}
+
+#[test]
+fn once_the_input_is_out_of_order_a_small_cell_closed_is_spilled_not_written() {
+    let mut store = Fake::new(Limits { batch_rows: 4, file_bytes: 1 << 20 });
+    let mut cells = store.cells();
+    cells.out_of_order();
+    for h in 1..=5 {
+        cells.add(&mut store, rows(h, &[0, 1])).unwrap();
+    }
+    assert_eq!(store.opened, 0, "no cell read from the archive yet");
+    assert!(store.staged().is_empty(), "no Parquet file: {:?}", store.staged());
+    assert_eq!(cells.spills.cells(), [hour(1), hour(2), hour(3)], "4 and 5 open");
+    cells.finish(&mut store).unwrap();
+    assert_eq!(store.files(), [1, 1, 1, 1, 1]);
+    assert_eq!(store.keys().len(), 10);
 }

@@ -310,7 +310,7 @@ mod tests {
             .iter()
             .map(|f| {
                 let bytes = Bytes::from(std::fs::read(&f.staged).unwrap());
-                (f.key.clone(), read_keys(&f.key, bytes, None).unwrap())
+                (f.key.clone(), read_keys(&f.key, bytes, def).unwrap())
             })
             .collect();
         let expected = |seq: u32, ids: &[usize]| {

@@ -60,7 +60,8 @@ impl Services {
         let http = http_client()?;
         let tokens =
             Arc::new(TokenClient::new(http.clone(), &config.login_url, &config.graph_url, credentials.clone()));
-        let pacers = Arc::new(Pacers::new(config.graph_budget, config.identity_protection_budget));
+        let budgets = (config.graph_budget, config.identity_protection_budget, config.network_access_budget);
+        let pacers = Arc::new(Pacers::new(budgets));
         let graph = GraphClient::new(http, config.graph_url.clone(), tokens.clone(), retry.clone(), pacers);
         Ok(Services { config, aws, retry, clock, credentials, tokens, graph, dest: OnceCell::new() })
     }

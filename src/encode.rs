@@ -30,6 +30,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
+use crate::datasets::{DatasetDef, column_name};
 use crate::error::{BoxError, Error, Result};
 use crate::record::{Record, row_key};
 use crate::schema::{ID_COLUMN, RAW_COLUMN};
@@ -312,14 +313,17 @@ fn text_bytes(column: &ArrayRef) -> usize {
     })
 }
 
-/// The row keys a file holds (see `record::row_key`): its `id` column, or
-/// for a versioned dataset (`version_field`: its time property) each row's
-/// id and version together. The version is read from the row's `raw` text,
-/// which is exact to Graph's 100 ns tick whatever the time column's unit.
-pub(crate) fn read_keys(key: &str, bytes: Bytes, version_field: Option<&str>) -> Result<Vec<String>> {
+/// The row keys a file of `def` holds (see `record::row_key`): its key
+/// column (`id`, or `transaction_id`…), or for a versioned dataset each
+/// row's key and version (its time) together. The version is read from the
+/// row's `raw` text, which is exact to Graph's 100 ns tick whatever the time
+/// column's unit.
+pub(crate) fn read_keys(key: &str, bytes: Bytes, def: &DatasetDef) -> Result<Vec<String>> {
     let fail = |source: BoxError| Error::Parquet { op: "read", key: key.to_string(), source };
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| fail(e.into()))?;
-    let columns = std::iter::once(ID_COLUMN).chain(version_field.map(|_| RAW_COLUMN));
+    let id_column = column_name(def.key);
+    let version_field = def.versioned.then_some(def.time_field);
+    let columns = std::iter::once(id_column.as_str()).chain(version_field.map(|_| RAW_COLUMN));
     let mask = ProjectionMask::columns(builder.parquet_schema(), columns);
     let reader = builder.with_projection(mask).build().map_err(|e| fail(e.into()))?;
     let mut keys = Vec::new();
@@ -330,14 +334,14 @@ pub(crate) fn read_keys(key: &str, bytes: Bytes, version_field: Option<&str>) ->
                 batch.column_by_name(name).ok_or_else(|| fail(format!("the file has no {name} column").into()))?;
             column.as_string_opt::<i32>().ok_or_else(|| fail(format!("the {name} column is not text").into()))
         };
-        let ids = text(ID_COLUMN)?;
+        let ids = text(&id_column)?;
         let Some(field) = version_field else {
             keys.extend(ids.iter().flatten().map(str::to_owned));
             continue;
         };
         let raws = text(RAW_COLUMN)?;
         for row in (0..batch.num_rows()).filter(|&row| ids.is_valid(row)) {
-            let version = Record::parse(raws.value(row), field)
+            let version = Record::parse_keyed(raws.value(row), def.key, field)
                 .map_err(|e| fail(format!("row {row}: {e}").into()))?
                 .time
                 .timestamp_nanos_opt();
@@ -383,7 +387,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.parquet");
         write_file(&path, &[batch(def.name, &states)], vec![]).unwrap();
-        let keys = read_keys("r", Bytes::from(std::fs::read(&path).unwrap()), Some(def.time_field)).unwrap();
+        let keys = read_keys("r", Bytes::from(std::fs::read(&path).unwrap()), def).unwrap();
         let expected: Vec<String> = states.iter().map(|t| Record::parse(t, def.time_field).unwrap().key(def)).collect();
         assert_eq!(keys, expected);
         assert_eq!(keys[1], "r1@1795508400000000100", "two states of one detection are two rows");
@@ -405,7 +409,10 @@ mod tests {
         assert_eq!(info.bytes, bytes.len() as u64);
         assert_eq!(info.sha256, hex::encode(Sha256::digest(&bytes)));
         assert_eq!(info.rows, 3);
-        assert_eq!(read_keys("f", Bytes::from(bytes.clone()), None).unwrap(), vec!["b", "c", "a"]);
+        assert_eq!(
+            read_keys("f", Bytes::from(bytes.clone()), by_name("signins").unwrap()).unwrap(),
+            vec!["b", "c", "a"]
+        );
         let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
         let column = reader.metadata().row_group(0).column(0);
         assert!(matches!(column.compression(), Compression::ZSTD(_)));
@@ -426,7 +433,7 @@ mod tests {
         let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
         let groups: Vec<i64> = reader.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
         assert_eq!(groups, vec![ROW_GROUP_ROWS as i64, 70_000 - ROW_GROUP_ROWS as i64]);
-        let keys = read_keys("f", Bytes::from(std::fs::read(&path).unwrap()), None).unwrap();
+        let keys = read_keys("f", Bytes::from(std::fs::read(&path).unwrap()), by_name("signins").unwrap()).unwrap();
         assert!(keys.iter().enumerate().all(|(i, k)| *k == i.to_string()), "every row once, in order");
         // The typed columns and raw line up row for row across row groups.
         let file = Bytes::from(std::fs::read(&path).unwrap());
@@ -448,7 +455,8 @@ mod tests {
 
     #[test]
     fn unreadable_files_are_errors_not_empty_id_sets() {
-        let e = read_keys("signins/x.parquet", Bytes::from_static(b"PAR1 not really"), None).unwrap_err();
+        let e = read_keys("signins/x.parquet", Bytes::from_static(b"PAR1 not really"), by_name("signins").unwrap())
+            .unwrap_err();
         assert!(e.to_string().contains("signins/x.parquet"), "{e}");
     }
 }

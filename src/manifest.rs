@@ -140,7 +140,7 @@ pub(crate) fn file_digest(bytes: &[u8]) -> String {
 
 /// The row keys of a data file of `def` (see [`encode::read_keys`]).
 pub(crate) fn row_keys(def: &DatasetDef, key: &str, bytes: Bytes) -> Result<Vec<String>> {
-    encode::read_keys(key, bytes, def.versioned.then_some(def.time_field))
+    encode::read_keys(key, bytes, def)
 }
 
 impl Manifest {

@@ -61,12 +61,18 @@ impl FromStr for Budget {
 pub(crate) struct Pacers {
     audit_logs: Pacer,
     identity_protection: Pacer,
+    network_access: Pacer,
 }
 
 impl Pacers {
-    /// Pacers for the `/auditLogs` and `identityProtection` budgets.
-    pub(crate) fn new(audit_logs: Budget, identity_protection: Budget) -> Pacers {
-        Pacers { audit_logs: Pacer::new(audit_logs), identity_protection: Pacer::new(identity_protection) }
+    /// Pacers for the `/auditLogs`, `identityProtection` and `networkAccess`
+    /// budgets.
+    pub(crate) fn new((audit_logs, identity_protection, network_access): (Budget, Budget, Budget)) -> Pacers {
+        Pacers {
+            audit_logs: Pacer::new(audit_logs),
+            identity_protection: Pacer::new(identity_protection),
+            network_access: Pacer::new(network_access),
+        }
     }
 
     /// The pacer of `group`.
@@ -74,6 +80,7 @@ impl Pacers {
         match group {
             Throttle::AuditLogs => &self.audit_logs,
             Throttle::IdentityProtection => &self.identity_protection,
+            Throttle::NetworkAccess => &self.network_access,
         }
     }
 }

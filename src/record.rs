@@ -34,10 +34,23 @@ impl<'a> Record<'a> {
     /// The error says which is missing. Reading stops once both are found,
     /// so the rest of the text is checked where it is converted
     /// (`columns::RowBuilder::append`) or already was (a page).
+    #[cfg(test)]
     pub(crate) fn parse(raw: &'a str, time_field: &str) -> Result<Record<'a>, String> {
+        Record::parse_keyed(raw, "id", time_field)
+    }
+
+    /// A record of `def`: identified by its key property (`id`, or
+    /// `transactionId` for traffic logs) and placed by its time field.
+    pub(crate) fn of(raw: &'a str, def: &DatasetDef) -> Result<Record<'a>, String> {
+        Record::parse_keyed(raw, def.key, def.time_field)
+    }
+
+    /// [`parse`](Self::parse) with another key property than `id`.
+    pub(crate) fn parse_keyed(raw: &'a str, key_field: &str, time_field: &str) -> Result<Record<'a>, String> {
         let mut head = Found { id: None, time: None, time_any_case: None, object: false };
         let mut reader = serde_json::Deserializer::from_str(raw);
-        let read = Head { time_field, found: &mut head }.deserialize(&mut reader).and_then(|()| reader.end());
+        let read =
+            Head { key_field, time_field, found: &mut head }.deserialize(&mut reader).and_then(|()| reader.end());
         match read {
             Ok(()) if !head.object => return Err("record is not a JSON object".into()),
             Ok(()) => {}
@@ -46,7 +59,7 @@ impl<'a> Record<'a> {
         }
         let id = match head.id {
             Some(id) if !id.is_empty() => id,
-            _ => return Err("record has no string \"id\"".into()),
+            _ => return Err(format!("record has no string \"{key_field}\"")),
         };
         let text = head.time.or(head.time_any_case);
         let time =
@@ -106,6 +119,7 @@ impl Found<'_> {
 /// rest, and stops (with an error the caller sees through) once both are
 /// found.
 struct Head<'f, 'r, 'de> {
+    key_field: &'f str,
     time_field: &'f str,
     found: &'r mut Found<'de>,
 }
@@ -130,7 +144,7 @@ impl<'de> Visitor<'de> for Head<'_, '_, 'de> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
-            let slot = if name == "id" && found.id.is_none() {
+            let slot = if name == self.key_field && found.id.is_none() {
                 &mut found.id
             } else if name == self.time_field && found.time.is_none() {
                 &mut found.time

@@ -71,6 +71,10 @@ mod tests {
         ("directory_audits", 2, "eb3a3eaba1526e6e"),
         ("provisioning", 2, "ec159dca97471f5e"),
         ("risk_detections", 2, "52b6c64d1c115a92"),
+        ("service_principal_risk_detections", 2, "7d5de1eb1567e70e"),
+        ("custom_security_attribute_audits", 2, "7320cc9f604dfd64"),
+        ("signups", 2, "b4eabdb9409040ff"),
+        ("network_access_traffic", 2, "ebd627a06a6b561b"),
     ];
 
     #[test]

@@ -25,6 +25,10 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("v1.0-provisioningobjectsummary-list-2.json", "provisioning"),
     ("v1.0-riskdetection-list-1.json", "risk_detections"),
     ("v1.0-riskdetection-get-1.json", "risk_detections"),
+    ("v1.0-identityprotectionroot-list-serviceprincipalriskdetections-1.json", "service_principal_risk_detections"),
+    ("beta-auditlogroot-list-customsecurityattributeaudits-1.json", "custom_security_attribute_audits"),
+    ("beta-selfservicesignup-list-1.json", "signups"),
+    ("beta-networkaccess-logs-list-traffic-1.json", "network_access_traffic"),
 ];
 
 /// Properties the examples send that no metadata declares (so no column
@@ -36,6 +40,9 @@ const UNDECLARED: &[(&str, &str, &str)] = &[
         "initiatedBy.initiatingType",
         "v1.0 provisioningobjectsummary-list.md: metadata says initiatorType",
     ),
+    ("signups", "userSnapshot", "beta selfservicesignup-list.md: the beta Prod CSDL has userId instead"),
+    ("network_access_traffic", "policy", "beta networkaccess-logs-list-traffic.md: not in the CSDL"),
+    ("network_access_traffic", "policyRule", "beta networkaccess-logs-list-traffic.md: not in the CSDL"),
 ];
 
 fn fixture(name: &str) -> String {

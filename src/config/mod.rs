@@ -107,6 +107,10 @@ pub struct Settings {
     #[arg(long, env = "ARCHIVE_IDENTITY_PROTECTION_BUDGET", default_value = "1/1s", value_name = "N/WINDOW")]
     pub identity_protection_budget: String,
 
+    /// Requests allowed per window to networkAccess (Global Secure Access traffic; Graph documents no limit of its own).
+    #[arg(long, env = "ARCHIVE_NETWORK_ACCESS_BUDGET", default_value = "10/1s", value_name = "N/WINDOW")]
+    pub network_access_budget: String,
+
     /// Stop starting new work after this long (e.g. 50m) and commit what was read; the next run resumes.
     #[arg(long, value_name = "DURATION")]
     pub max_duration: Option<String>,
@@ -207,6 +211,8 @@ pub struct Config {
     pub(crate) graph_budget: Budget,
     /// Requests allowed per window to `identityProtection`.
     pub(crate) identity_protection_budget: Budget,
+    /// Requests allowed per window to `networkAccess`.
+    pub(crate) network_access_budget: Budget,
     /// Time kept free before a deadline to commit what was read.
     pub(crate) deadline_margin: std::time::Duration,
     /// Longest run, if limited.
@@ -365,6 +371,7 @@ impl Config {
             now,
             graph_budget: budget("graph_budget", &s.graph_budget)?,
             identity_protection_budget: budget("identity_protection_budget", &s.identity_protection_budget)?,
+            network_access_budget: budget("network_access_budget", &s.network_access_budget)?,
             deadline_margin: std_duration("deadline_margin", &s.deadline_margin, MAX_DEADLINE_MARGIN)?,
             file_limits: parse_file_limits(&s.file_size)?,
             max_duration: s.max_duration.as_deref().map(|d| std_duration("max_duration", d, MAX_RUN)).transpose()?,

@@ -22,6 +22,16 @@ const SOURCES: &[(&str, &[(&str, &str)])] = &[
     ("directory_audits", &[("v1.0 (", "microsoft.graph.directoryAudit")]),
     ("provisioning", &[("v1.0 (", "microsoft.graph.provisioningObjectSummary")]),
     ("risk_detections", &[("v1.0 (", "microsoft.graph.riskDetection")]),
+    (
+        "service_principal_risk_detections",
+        &[("v1.0 servicePrincipalRiskDetection", "microsoft.graph.servicePrincipalRiskDetection")],
+    ),
+    (
+        "custom_security_attribute_audits",
+        &[("beta customSecurityAttributeAudit", "microsoft.graph.customSecurityAttributeAudit")],
+    ),
+    ("signups", &[("beta selfServiceSignUp", "microsoft.graph.selfServiceSignUp")]),
+    ("network_access_traffic", &[("beta networkAccessTraffic", "microsoft.graph.networkaccess.networkAccessTraffic")]),
 ];
 
 const BETA_SIGN_IN: &[(&str, &str)] = &[
@@ -64,8 +74,10 @@ impl<'m> Metadata<'m> {
         let mut sections: Vec<(&str, HashMap<&str, Type>)> = Vec::new();
         let mut current: Option<&str> = None;
         for line in text.lines() {
-            if let Some(header) = line.strip_prefix("# ") {
+            if let Some(header) = line.strip_prefix("# ").filter(|h| !h.starts_with(' ')) {
                 sections.push((header, HashMap::new()));
+            } else if line.starts_with('#') {
+                // An indented comment inside a section.
             } else if let Some(rest) = line.strip_prefix("== ") {
                 let name = rest.split_whitespace().next().expect("a type name");
                 let derived = rest

@@ -1,16 +1,9 @@
 //! `directory_audits`: the Entra audit log from Graph v1.0 (`directoryAudit`,
 //! graph-api.md §6.4).
 
-use super::types::{KEY_VALUE, MODIFIED_PROPERTY};
+use super::types::{APP_IDENTITY, KEY_VALUE, TARGET_RESOURCE};
 use super::{DatasetDef, Field, Kind, RangeOps, Throttle, field};
 use Kind::*;
-
-const APP_IDENTITY: &[Field] = &[
-    field("appId", String),
-    field("displayName", String),
-    field("servicePrincipalId", String),
-    field("servicePrincipalName", String),
-];
 
 const USER_IDENTITY: &[Field] = &[
     field("id", String),
@@ -24,15 +17,6 @@ const USER_IDENTITY: &[Field] = &[
 
 const INITIATOR: &[Field] = &[field("app", Struct(APP_IDENTITY)), field("user", Struct(USER_IDENTITY))];
 
-const TARGET_RESOURCE: &[Field] = &[
-    field("id", String),
-    field("displayName", String),
-    field("type", String),
-    field("userPrincipalName", String),
-    field("groupType", String),
-    field("modifiedProperties", List(&Struct(MODIFIED_PROPERTY))),
-];
-
 /// The dataset definition.
 pub(super) static DEF: DatasetDef = DatasetDef {
     name: "directory_audits",
@@ -41,7 +25,9 @@ pub(super) static DEF: DatasetDef = DatasetDef {
     time_field: "activityDateTime",
     page_size: 1000,
     permissions: &["AuditLog.Read.All", "Directory.Read.All"],
+    permission_optional: false,
     licence: None,
+    key: "id",
     fields: &[
         field("id", String),
         field("activityDateTime", Timestamp),
@@ -57,6 +43,7 @@ pub(super) static DEF: DatasetDef = DatasetDef {
         field("additionalDetails", List(&Struct(KEY_VALUE))),
     ],
     filter: None,
+    filter_documented: true,
     sign_in_event_type: None,
     range: RangeOps::GeLe,
     throttle: Throttle::AuditLogs,

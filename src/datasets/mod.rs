@@ -13,12 +13,16 @@
 mod beta_types;
 #[cfg(test)]
 mod conformance;
+mod custom_security_attribute_audits;
 mod directory_audits;
 pub mod doc;
+mod network_access_traffic;
 mod provisioning;
 mod risk_detections;
+mod service_principal_risk;
 mod signins;
 mod signins_beta;
+mod signups;
 pub(crate) mod types;
 
 use std::fmt;
@@ -73,6 +77,9 @@ pub enum Throttle {
     /// `identityProtection`: 1 request per second per tenant, 429s without
     /// `Retry-After`.
     IdentityProtection,
+    /// `networkAccess`: no limit of its own is documented (Graph's global
+    /// one applies); paced by `--network-access-budget`.
+    NetworkAccess,
 }
 
 /// One property of a Graph resource.
@@ -105,9 +112,17 @@ pub struct DatasetDef {
     pub page_size: u32,
     /// Microsoft Graph application permissions the app needs.
     pub permissions: &'static [&'static str],
+    /// Whether those permissions are optional for an archive (granted only
+    /// when asked for: `register-app.sh --with …`): with the default
+    /// selection, an app without them makes the dataset `not applicable`
+    /// (with the fix) instead of skipped.
+    pub permission_optional: bool,
     /// The licence the tenant needs, if any.
     pub licence: Option<&'static str>,
-    /// Typed columns, in order. An `id` field is required.
+    /// The property identifying a record (`id`; `transactionId` for traffic
+    /// logs, which have no `id`). A field of that name is required.
+    pub key: &'static str,
+    /// Typed columns, in order.
     pub fields: &'static [Field],
     /// A clause ANDed to the time range in `$filter`, e.g. the beta sign-in
     /// event type.
@@ -117,8 +132,12 @@ pub struct DatasetDef {
     /// `managedIdentity`), for sign-in datasets: `import` refuses a record of
     /// another kind.
     pub sign_in_event_type: Option<&'static str>,
-    /// The time-range operators the endpoint documents.
+    /// The time-range operators used.
     pub range: RangeOps,
+    /// Whether Microsoft documents those operators on `time_field` for this
+    /// endpoint; if not (inferred), Graph's 400 to the filter skips the
+    /// dataset with that said instead of failing the run.
+    pub filter_documented: bool,
     /// Whose request budget its requests spend.
     pub throttle: Throttle,
     /// Records change after creation and `time_field` is their last-change
@@ -156,6 +175,10 @@ pub static ALL: &[&DatasetDef] = &[
     &directory_audits::DEF,
     &provisioning::DEF,
     &risk_detections::DEF,
+    &service_principal_risk::DEF,
+    &custom_security_attribute_audits::DEF,
+    &signups::DEF,
+    &network_access_traffic::DEF,
 ];
 
 /// The word that selects every dataset.
@@ -222,10 +245,18 @@ mod tests {
     }
 
     #[test]
-    fn every_dataset_has_id_and_time_fields_and_unique_columns() {
+    fn every_dataset_has_key_and_time_fields_and_unique_columns() {
         for def in ALL {
             let names: Vec<String> = def.fields.iter().map(|f| column_name(f.json)).collect();
-            assert!(names.contains(&"id".to_string()), "{def} lacks id");
+            assert!(
+                def.fields.iter().any(|f| f.json == def.key && matches!(f.kind, Kind::String)),
+                "{def} lacks its key {}",
+                def.key
+            );
+            assert_eq!(def.fields[0].json, def.key, "{def}: the key is the first column");
+            if let Some(kind) = def.sign_in_event_type {
+                assert!(def.filter.is_none_or(|f| f.contains(kind)), "{def}: filter and kind agree");
+            }
             assert!(
                 def.fields.iter().any(|f| f.json == def.time_field && matches!(f.kind, Kind::Timestamp)),
                 "{def} time field must be a Timestamp field"
@@ -254,6 +285,8 @@ mod tests {
         for def in ALL {
             let expected = if def.path.contains("/identityProtection/") {
                 Throttle::IdentityProtection
+            } else if def.path.contains("/networkAccess/") {
+                Throttle::NetworkAccess
             } else {
                 Throttle::AuditLogs
             };

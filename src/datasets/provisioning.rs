@@ -41,7 +41,9 @@ pub(super) static DEF: DatasetDef = DatasetDef {
     time_field: "activityDateTime",
     page_size: 1000,
     permissions: &["AuditLog.Read.All", "Directory.Read.All"],
+    permission_optional: false,
     licence: None,
+    key: "id",
     fields: &[
         field("id", String),
         field("activityDateTime", Timestamp),
@@ -64,6 +66,7 @@ pub(super) static DEF: DatasetDef = DatasetDef {
         field("modifiedProperties", List(&Struct(MODIFIED_PROPERTY))),
     ],
     filter: None,
+    filter_documented: true,
     sign_in_event_type: None,
     // The endpoint documents "eq, contains, gt, lt".
     range: RangeOps::GtLt,

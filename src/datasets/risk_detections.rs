@@ -23,7 +23,9 @@ pub(super) static DEF: DatasetDef = DatasetDef {
     // "The maximum with $top is 500."
     page_size: 500,
     permissions: &["IdentityRiskEvent.Read.All"],
+    permission_optional: false,
     licence: Some("Microsoft Entra ID P1 or P2 (P2 for every detection type)"),
+    key: "id",
     fields: &[
         field("id", String),
         field("lastUpdatedDateTime", Timestamp),
@@ -48,6 +50,7 @@ pub(super) static DEF: DatasetDef = DatasetDef {
         field("additionalInfo", String),
     ],
     filter: None,
+    filter_documented: false,
     sign_in_event_type: None,
     range: RangeOps::GeLe,
     throttle: Throttle::IdentityProtection,

@@ -14,7 +14,9 @@ pub(super) static DEF: DatasetDef = DatasetDef {
     time_field: "createdDateTime",
     page_size: 1000,
     permissions: &["AuditLog.Read.All", "Directory.Read.All"],
+    permission_optional: false,
     licence: Some("Microsoft Entra ID P1 or P2"),
+    key: "id",
     fields: &[
         field("id", String),
         field("createdDateTime", Timestamp),
@@ -49,6 +51,7 @@ pub(super) static DEF: DatasetDef = DatasetDef {
         field("authenticationAppDeviceDetails", Struct(AUTHENTICATION_APP_DEVICE_DETAILS)),
     ],
     filter: None,
+    filter_documented: true,
     sign_in_event_type: Some("interactiveUser"),
     range: RangeOps::GeLe,
     throttle: Throttle::AuditLogs,

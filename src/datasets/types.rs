@@ -55,3 +55,21 @@ pub(crate) const AUTHENTICATION_APP_DEVICE_DETAILS: &[Field] = &[
     field("deviceId", String),
     field("operatingSystem", String),
 ];
+
+/// `appIdentity`.
+pub(crate) const APP_IDENTITY: &[Field] = &[
+    field("appId", String),
+    field("displayName", String),
+    field("servicePrincipalId", String),
+    field("servicePrincipalName", String),
+];
+
+/// `targetResource`.
+pub(crate) const TARGET_RESOURCE: &[Field] = &[
+    field("id", String),
+    field("displayName", String),
+    field("type", String),
+    field("userPrincipalName", String),
+    field("groupType", String),
+    field("modifiedProperties", List(&Struct(MODIFIED_PROPERTY))),
+];

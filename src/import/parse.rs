@@ -145,13 +145,12 @@ impl Parser {
         if text.is_empty() {
             return;
         }
-        let time_field = self.def.time_field;
-        let problem = match Record::parse(text, time_field) {
+        let problem = match Record::of(text, self.def) {
             Ok(record) => return self.record(number, Origin::Line, &record),
             Err(problem) => problem,
         };
         match serde_json::from_str::<Envelope>(text) {
-            Ok(Envelope { properties: Some(inner), .. }) => match Record::parse(inner.get(), time_field) {
+            Ok(Envelope { properties: Some(inner), .. }) => match Record::of(inner.get(), self.def) {
                 Ok(record) => self.record(number, Origin::Properties, &record),
                 Err(problem) => self.malformed(number, format!("properties: {problem}")),
             },
@@ -164,7 +163,7 @@ impl Parser {
     /// `first`-th.
     pub(super) fn page(&mut self, line: u64, first: usize, records: &[&RawValue]) {
         for (i, raw) in records.iter().enumerate().map(|(i, raw)| (first + i, raw)) {
-            match Record::parse(raw.get(), self.def.time_field) {
+            match Record::of(raw.get(), self.def) {
                 Ok(record) => self.record(line, Origin::Value(i), &record),
                 Err(problem) => self.malformed(line, format!("value[{i}]: {problem}")),
             }

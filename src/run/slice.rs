@@ -203,7 +203,7 @@ impl Pass<'_, '_> {
 fn add_page(cell: &mut CellFiles, def: &'static DatasetDef, slice: Slice, page: Page) -> Result<Vec<Rejected>> {
     let mut rejected = page.rejected;
     for raw in &page.records {
-        match Record::parse(raw.get(), def.time_field) {
+        match Record::of(raw.get(), def) {
             Ok(record) if slice.contains(record.time) => {
                 cell.push(&record)?;
             }

@@ -89,7 +89,7 @@ fn convert(job: &Job<'_>, old: Bytes) -> Result<Rewritten> {
                 return Err(fail(format!("row {row} has no raw text to re-derive it from")));
             }
             let text = raw.value(row);
-            let record = Record::parse(text, def.time_field).map_err(|e| fail(format!("row {row}: {e}")))?;
+            let record = Record::of(text, def).map_err(|e| fail(format!("row {row}: {e}")))?;
             keys.push(record.key(def));
             rows.append(text).map_err(|e| fail(format!("row {row}: {e}")))?;
         }

@@ -84,7 +84,7 @@ impl Store for Fake {
         for file in files {
             let bytes = Bytes::from(std::fs::read(&file.staged).unwrap());
             std::fs::remove_file(&file.staged).unwrap();
-            let keys = read_keys(&file.key, bytes, None).unwrap();
+            let keys = read_keys(&file.key, bytes, crate::datasets::by_name("signins").unwrap()).unwrap();
             let cell = (0..24)
                 .map(|h| t("2026-11-20T00:00:00Z") + chrono::Duration::hours(h))
                 .find(|c| layout::parse_seq(&file.key, "signins", *c, "t").is_some())

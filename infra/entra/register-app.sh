@@ -6,8 +6,11 @@
 #   1. finds the app registration by display name, or creates it (single tenant);
 #   2. creates its service principal if missing;
 #   3. adds the Microsoft Graph application permissions AuditLog.Read.All,
-#      Directory.Read.All and IdentityRiskEvent.Read.All (those not yet there);
-#   4. grants admin consent, and checks that the three are granted;
+#      Directory.Read.All and IdentityRiskEvent.Read.All (those not yet there),
+#      and, only when asked for with --with, those of the optional datasets:
+#      CustomSecAttributeAuditLogs.Read.All (custom-security-attributes) and
+#      NetworkAccess-Reports.Read.All (network-access);
+#   4. grants admin consent for those, and checks that they are granted;
 #   5. adds a credential: a new self-signed certificate (RSA 2048, made here
 #      with openssl; only its public part goes to Entra), or with --secret a
 #      client secret;
@@ -15,7 +18,9 @@
 #      (or "client_secret") into the Secrets Manager secret.
 #
 # Running it again reuses the app and its permissions and adds a NEW credential
-# (existing ones are kept): that is how to rotate. Secret material is never
+# (existing ones are kept): that is how to rotate. It never removes a
+# permission, and never grants one it was not asked for in this run (a run
+# without --with leaves those of an earlier --with as they are). Secret material is never
 # printed or passed on a command line; it lives only in a private temporary
 # directory, removed on exit.
 #
@@ -38,21 +43,27 @@ Usage: infra/entra/register-app.sh --secret-id <arn-or-name> [options]
   --kms-key-id KEY    KMS key for a secret this script creates (default: aws/secretsmanager).
   --region REGION     AWS region of the secret (default: from the ARN, else the AWS CLI's).
   --skip-consent      Do not grant admin consent (someone with the role will; see README.md).
+  --with NAMES        Also add and grant the optional permissions of these datasets, comma-separated:
+                        custom-security-attributes  CustomSecAttributeAuditLogs.Read.All
+                                                    (custom_security_attribute_audits)
+                        network-access              NetworkAccess-Reports.Read.All
+                                                    (network_access_traffic)
+                      Without it they are neither added nor removed.
   -h, --help          This help.
 EOF
 }
 
 GRAPH_APP_ID=00000003-0000-0000-c000-000000000000
-# Microsoft Graph application permissions (app roles): ids and names, in step.
+# Microsoft Graph application permissions (app roles), by value; their ids are
+# looked up in Microsoft Graph's service principal (preflight, below).
 # (Plain arrays, no associative ones: macOS still ships bash 3.2.)
-ROLE_IDS=(b0afded3-3588-46d8-8b3d-9842eff778da 7ab1d382-f21e-4acd-a863-ba3e13f7da61 6e472fd1-ad78-48da-a0f0-97ab2c6b769e)
-ROLE_NAMES=(AuditLog.Read.All Directory.Read.All IdentityRiskEvent.Read.All)
+BASE_ROLES=(AuditLog.Read.All Directory.Read.All IdentityRiskEvent.Read.All)
+# Optional ones, only with --with NAME: names and permissions, in step.
+WITH_NAMES=(custom-security-attributes network-access)
+WITH_ROLES=(CustomSecAttributeAuditLogs.Read.All NetworkAccess-Reports.Read.All)
+# The value of a Microsoft Graph app role id (the id itself if unknown).
 role_name() {
-    local i
-    for i in "${!ROLE_IDS[@]}"; do
-        [ "${ROLE_IDS[$i]}" != "$1" ] || { echo "${ROLE_NAMES[$i]}"; return; }
-    done
-    echo "$1"
+    jq -r --arg id "$1" 'first(.appRoles[] | select(.id == $id) | .value) // $id' "$tmp/graph-sp.json"
 }
 # The role ids of a whitespace-separated list ($2) missing from another ($1).
 missing_from() {
@@ -70,6 +81,7 @@ use_secret=false
 kms_key_id=
 region=
 skip_consent=false
+with=
 # Pause between retries while Entra replicates a new app (the offline test sets 0).
 retry_seconds=${REGISTER_APP_RETRY_SECONDS:-10}
 
@@ -85,6 +97,7 @@ while [ $# -gt 0 ]; do
         --kms-key-id) kms_key_id=${2:?--kms-key-id needs a value}; shift 2 ;;
         --region) region=${2:?--region needs a value}; shift 2 ;;
         --skip-consent) skip_consent=true; shift ;;
+        --with) with+=${with:+,}${2:?--with needs a value}; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -93,6 +106,19 @@ done
 [ -n "$secret_id" ] || { usage >&2; die "--secret-id (or ENTRA_SECRET_ID) is required"; }
 [[ $days =~ ^[0-9]+$ ]] && [ "$days" -ge 1 ] && [ "$days" -le 730 ] \
     || die "--days must be a whole number of days from 1 to 730 (Entra's recommended maximum for secrets is 730), got '$days'"
+# The permissions this run wants, by value: the base ones, and those of --with.
+wanted=("${BASE_ROLES[@]}")
+if [ -n "$with" ]; then
+    IFS=, read -r -a asked <<<"${with// /}"
+    for w in "${asked[@]}"; do
+        role=
+        for i in "${!WITH_NAMES[@]}"; do
+            [ "${WITH_NAMES[$i]}" != "$w" ] || role=${WITH_ROLES[$i]}
+        done
+        [ -n "$role" ] || die "unknown --with name '$w': the known names are $(printf '%s, ' "${WITH_NAMES[@]}" | sed 's/, $//')"
+        [[ " ${wanted[*]} " == *" $role "* ]] || wanted+=("$role")
+    done
+fi
 for tool in az aws openssl jq; do
     command -v "$tool" >/dev/null || die "$tool is not installed (see infra/entra/README.md)"
 done
@@ -112,6 +138,22 @@ tenant_id=$(az account show --query tenantId -o tsv) \
 graph_url=$(az cloud show --query endpoints.microsoftGraphResourceId -o tsv)
 graph_url=${graph_url%/}
 say "tenant $tenant_id, app '$name', Graph $graph_url"
+
+# Microsoft Graph's service principal: its object id, and its app roles, where
+# each wanted permission's id is looked up by value.
+az ad sp show --id "$GRAPH_APP_ID" -o json >"$tmp/graph-sp.json" \
+    || die "cannot read Microsoft Graph's service principal ($GRAPH_APP_ID) with az"
+graph_sp_id=$(jq -r .id "$tmp/graph-sp.json")
+ROLE_IDS=()
+ROLE_NAMES=()
+for value in "${wanted[@]}"; do
+    id=$(jq -r --arg v "$value" \
+        'first(.appRoles[] | select(.value == $v and (.allowedMemberTypes | index("Application")) and .isEnabled != false) | .id) // empty' \
+        "$tmp/graph-sp.json")
+    [ -n "$id" ] || die "Microsoft Graph ($graph_url) has no application permission $value in this tenant's cloud"
+    ROLE_IDS+=("$id")
+    ROLE_NAMES+=("$value")
+done
 
 secret_exists=true
 if ! aws_sm describe-secret --secret-id "$secret_id" --query ARN --output text >"$tmp/describe" 2>"$tmp/describe.err"; then
@@ -154,8 +196,20 @@ if [ -z "$sp_id" ]; then
 fi
 
 # --- 3. Microsoft Graph application permissions ------------------------------
-present=$(az ad app permission list --id "$client_id" \
-    --query "[?resourceAppId=='$GRAPH_APP_ID'].resourceAccess[].id" -o tsv)
+az ad app permission list --id "$client_id" -o json >"$tmp/requested.json"
+present=$(jq -r --arg api "$GRAPH_APP_ID" \
+    '.[] | select(.resourceAppId == $api) | .resourceAccess[] | select(.type == "Role") | .id' "$tmp/requested.json")
+# What the app requests beyond this run's permissions (an earlier --with, or
+# added by hand) stays as it is: requested, and granted or not.
+extra=$(jq -r --arg api "$GRAPH_APP_ID" --arg wanted "${ROLE_IDS[*]}" --slurpfile sp "$tmp/graph-sp.json" '
+    ($wanted | split(" ")) as $w | $sp[0] as $graph
+    | .[] | .resourceAppId as $app | .resourceAccess[] | .id as $id
+    | select($app != $api or .type != "Role" or (any($w[]; . == $id) | not))
+    | if $app != $api then "\($id) (\(.type)) of API \($app)"
+      elif .type == "Role" then first($graph.appRoles[] | select(.id == $id) | .value) // $id
+      else (first($graph.oauth2PermissionScopes[]? | select(.id == $id) | .value) // $id) + " (delegated)"
+      end' "$tmp/requested.json")
+[ -z "$extra" ] || say "left as they are (requested, but not asked for in this run): $(paste -sd ' ' - <<<"$extra")"
 missing=()
 for role in $(missing_from "$present" "${ROLE_IDS[*]}"); do
     missing+=("$role=Role")
@@ -173,7 +227,6 @@ fi
 # --- 4. admin consent ----------------------------------------------------------
 # Granted application permissions are app role assignments of our service
 # principal on Microsoft Graph's; listing them shows what is granted.
-graph_sp_id=$(az ad sp show --id "$GRAPH_APP_ID" --query id -o tsv)
 granted() {
     az rest --method GET --uri "$graph_url/v1.0/servicePrincipals/$sp_id/appRoleAssignments" \
         --query "value[?resourceId=='$graph_sp_id'].appRoleId" -o tsv
@@ -189,20 +242,25 @@ else
     todo=$(ungranted)
     if [ -n "$todo" ]; then
         say "granting admin consent"
-        # admin-consent uses the portal's API and can lag behind a new app: retry, then
-        # grant the remaining roles directly (POST appRoleAssignedTo, what consent does).
         : >"$tmp/consent.err"
-        for attempt in 1 2 3; do
-            az ad app permission admin-consent --id "$client_id" 2>"$tmp/consent.err" && break
-            [ "$attempt" -eq 3 ] || sleep "$retry_seconds"
-        done
+        if [ -n "$extra" ]; then
+            # admin-consent grants everything the app requests: only what this run asks for.
+            say "  one permission at a time, as admin-consent would grant what was not asked for"
+        else
+            # admin-consent uses the portal's API and can lag behind a new app: retry, then
+            # grant the remaining roles directly (POST appRoleAssignedTo, what consent does).
+            for attempt in 1 2 3; do
+                az ad app permission admin-consent --id "$client_id" 2>"$tmp/consent.err" && break
+                [ "$attempt" -eq 3 ] || sleep "$retry_seconds"
+            done
+        fi
         for role in $(ungranted); do
             say "  granting $(role_name "$role") directly"
             az rest --method POST --uri "$graph_url/v1.0/servicePrincipals/$graph_sp_id/appRoleAssignedTo" \
                 --headers Content-Type=application/json \
                 --body "{\"principalId\": \"$sp_id\", \"resourceId\": \"$graph_sp_id\", \"appRoleId\": \"$role\"}" \
                 -o none \
-                || die "could not grant $(role_name "$role"): granting application permissions needs the Privileged Role Administrator or Global Administrator role ($(head -c 300 "$tmp/consent.err"))"
+                || die "could not grant $(role_name "$role"): granting Microsoft Graph application permissions needs the Privileged Role Administrator or Global Administrator role$([ ! -s "$tmp/consent.err" ] || echo " ($(head -c 300 "$tmp/consent.err"))")"
         done
         todo=$(ungranted)
         [ -z "$todo" ] || die "admin consent is still missing for: $(for r in $todo; do printf '%s ' "$(role_name "$r")"; done)"
@@ -272,6 +330,17 @@ Next steps:
     or try it from here:  ENTRA_SECRET_ID='$secret_id' entra-archive run --datasets directory_audits --dest ./archive
   - Sign-in logs and risk detections need an Entra ID P1/P2 licence; without one, set
     ARCHIVE_DATASETS=directory_audits,provisioning.
+EOF
+not_asked=
+for i in "${!WITH_NAMES[@]}"; do
+    [[ " ${wanted[*]} " == *" ${WITH_ROLES[$i]} "* ]] || not_asked+=${not_asked:+,}${WITH_NAMES[$i]}
+done
+[ -z "$not_asked" ] || cat <<EOF
+  - custom_security_attribute_audits and network_access_traffic need permissions granted only when
+    asked for: to archive them, run this again with --with $not_asked (or the one you need; see
+    infra/entra/README.md for the roles).
+EOF
+cat <<EOF
   - Before the credential expires, run this script again (it adds a new credential and updates the
     secret), then remove the old credential under Certificates & secrets.
 EOF

@@ -10,11 +10,15 @@
 #     signs in to graph-sim with it (the certificate, then a client secret) and
 #     archives directory audits.
 #
-# Checks: first run creates the app, service principal, the three permissions,
-# consent, a certificate and the secret; a second run reuses all of it, falls
-# back to granting roles directly when admin-consent fails, and rotates to a
-# client secret; two apps of the same name are refused; no secret material
-# reaches a command line, the az call log or the output.
+# Checks: first run creates the app, service principal, exactly the three base
+# permissions, consent, a certificate and the secret; a second run reuses all
+# of it, falls back to granting roles directly when admin-consent fails, and
+# rotates to a client secret; --with custom-security-attributes,network-access
+# adds and grants exactly those two permissions (ids looked up by value in
+# Graph's app roles), a run without --with neither removes nor re-grants them,
+# --with network-access grants only its own, an unknown --with name is refused
+# before az is called; two apps of the same name are refused; no secret
+# material reaches a command line, the az call log or the output.
 #
 # Needs: target/debug/{entra-archive,graph-sim} (make build), .venv with moto
 # (make venv) and the AWS CLI (infra/entra/requirements.txt; else `aws` on
@@ -27,6 +31,15 @@ VENV=${VENV:-.venv}
 TENANT=6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5   # graph-sim's built-in tenant and client
 CLIENT=0a1b2c3d-1111-4222-8333-444455556666
 SECRET_NAME=entra-archive/test-register-app
+GRAPH_APP=00000003-0000-0000-c000-000000000000
+# Microsoft Graph application permissions: the app role ids Graph lists (the
+# script finds them by value; these ids only fill the stand-in and the checks).
+AUDIT_LOG=b0afded3-3588-46d8-8b3d-9842eff778da        # AuditLog.Read.All
+DIRECTORY=7ab1d382-f21e-4acd-a863-ba3e13f7da61        # Directory.Read.All
+RISK_EVENT=6e472fd1-ad78-48da-a0f0-97ab2c6b769e       # IdentityRiskEvent.Read.All
+CSA_AUDIT=2a4f026d-e829-4e84-bdbf-d981a2703059        # CustomSecAttributeAuditLogs.Read.All
+NETWORK_REPORTS=40049381-3cc1-42af-94ec-5ce755db4b0d  # NetworkAccess-Reports.Read.All
+BASE=("$AUDIT_LOG" "$DIRECTORY" "$RISK_EVENT")
 
 for need in "$BIN/entra-archive" "$BIN/graph-sim" "$VENV/bin/moto_server"; do
     [ -x "$need" ] || { echo "test-register-app: $need is missing (make build, make venv)" >&2; exit 1; }
@@ -75,7 +88,12 @@ case "$1 $2" in
                 echo "$AZ_CLIENT" >"$state/apps"; echo "$AZ_CLIENT" ;;
             permission)
                 case $4 in
-                    list) [ -f "$state/permissions" ] && cat "$state/permissions" || true ;;
+                    list) # requiredResourceAccess, as az prints it with -o json
+                        touch "$state/permissions"
+                        jq -R -s --arg api 00000003-0000-0000-c000-000000000000 \
+                            'split("\n") | map(select(. != "") | {id: ., type: "Role"})
+                             | if length > 0 then [{resourceAppId: $api, resourceAccess: .}] else [] end' \
+                            "$state/permissions" ;;
                     add)
                         [ "$(arg --api "$@")" = 00000003-0000-0000-c000-000000000000 ] || { echo "not Graph" >&2; exit 2; }
                         shift 4
@@ -111,7 +129,7 @@ case "$1 $2" in
         case $3 in
             list) [ -f "$state/sp" ] && cat "$state/sp" || true ;;
             create) echo 99999999-8888-7777-6666-555555555555 | tee "$state/sp" ;;
-            show) [ "$(arg --id "$@")" = 00000003-0000-0000-c000-000000000000 ] && echo "$graph_sp" ;;
+            show) [ "$(arg --id "$@")" = 00000003-0000-0000-c000-000000000000 ] && cat "$AZ_GRAPH_SP" ;;
             *) echo "stand-in az: unexpected call: $*" >&2; exit 2 ;;
         esac ;;
     "rest --method")
@@ -125,6 +143,22 @@ case "$1 $2" in
 esac
 AZ
 chmod +x "$work/bin/az"
+# Microsoft Graph's service principal as `az ad sp show -o json` prints it, cut
+# down: the five app roles the script may ask for, an unrelated one, and
+# delegated scopes of the same names (which must not be taken for app roles).
+jq -n --arg sp 11111111-2222-3333-4444-555555555555 --arg app "$GRAPH_APP" \
+    --arg audit "$AUDIT_LOG" --arg dir "$DIRECTORY" --arg risk "$RISK_EVENT" --arg csa "$CSA_AUDIT" --arg net "$NETWORK_REPORTS" '
+    def role($id; $value): {allowedMemberTypes: ["Application"], id: $id, isEnabled: true, value: $value};
+    def scope($id; $value): {id: $id, isEnabled: true, type: "Admin", value: $value};
+    {id: $sp, appId: $app, displayName: "Microsoft Graph",
+     appRoles: [role("df021288-bdef-4463-88db-98f22de89214"; "User.Read.All"),
+                role($audit; "AuditLog.Read.All"), role($dir; "Directory.Read.All"),
+                role($risk; "IdentityRiskEvent.Read.All"), role($csa; "CustomSecAttributeAuditLogs.Read.All"),
+                role($net; "NetworkAccess-Reports.Read.All")],
+     oauth2PermissionScopes: [scope("e4c9e354-4dc5-45b8-9e7c-e1393b0b1a20"; "AuditLog.Read.All"),
+                              scope("1fcdeaab-b519-44dd-bffc-ed1fd15a24e0"; "CustomSecAttributeAuditLogs.Read.All"),
+                              scope("b0c61509-cfc3-42bd-9bd4-66d81785fee4"; "NetworkAccess-Reports.Read.All")]}' \
+    >"$work/graph-sp.json"
 ln -s "$(cd "$(dirname "$aws_cli")" && pwd)/$(basename "$aws_cli")" "$work/bin/aws"
 aws() { "$work/bin/aws" "$@"; }
 
@@ -135,13 +169,22 @@ port=$(free_port)
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
-export AZ_STATE=$work/tenant AZ_TENANT=$TENANT AZ_CLIENT=$CLIENT
+export AZ_STATE=$work/tenant AZ_TENANT=$TENANT AZ_CLIENT=$CLIENT AZ_GRAPH_SP=$work/graph-sp.json
 SECRET_VALUE="sim~Rotated.$(openssl rand -hex 12)"
 export AZ_SECRET_VALUE=$SECRET_VALUE
 
 register() { PATH="$work/bin:$PATH" REGISTER_APP_RETRY_SECONDS=0 infra/entra/register-app.sh "$@"; }
 secret_json() { aws secretsmanager get-secret-value --secret-id "$SECRET_NAME" --query SecretString --output text; }
 lines() { if [ -f "$1" ]; then grep -c . "$1"; else echo 0; fi; }
+# Role ids as one sorted line, to compare sets (duplicates kept, so they show).
+sorted() { printf '%s\n' "$@" | sort | paste -sd ' ' -; }
+requested() { sort "$AZ_STATE/permissions" | paste -sd ' ' -; }
+granted() { sort "$AZ_STATE/granted" | paste -sd ' ' -; }
+# The role ids that `az ad app permission add` was asked for since call $1 of az's call log.
+added_since() {
+    tail -n +"$(($1 + 1))" "$AZ_STATE/calls" | grep "ad app permission add" | grep -o '[0-9a-f-]*=Role' \
+        | sed 's/=Role$//' | sort | paste -sd ' ' - || true
+}
 
 # entra-archive reads the secret and signs in to graph-sim with it.
 archive_with_secret() {
@@ -166,11 +209,10 @@ register --secret-id "$SECRET_NAME" --days 30 >"$work/run1.out" 2>"$work/run1.er
     || fail "first run failed: $(cat "$work/run1.err")"
 [ "$(lines "$AZ_STATE/apps")" = 1 ] && [ "$(cat "$AZ_STATE/apps")" = "$CLIENT" ] || fail "app not created"
 [ -s "$AZ_STATE/sp" ] || fail "service principal not created"
-for role in b0afded3-3588-46d8-8b3d-9842eff778da 7ab1d382-f21e-4acd-a863-ba3e13f7da61 6e472fd1-ad78-48da-a0f0-97ab2c6b769e; do
-    grep -qx "$role" "$AZ_STATE/permissions" || fail "permission $role not requested"
-    grep -qx "$role" "$AZ_STATE/granted" || fail "permission $role not consented"
-done
-check "app, service principal, AuditLog.Read.All, Directory.Read.All, IdentityRiskEvent.Read.All requested and consented"
+{ [ "$(added_since 0)" = "$(sorted "${BASE[@]}")" ] && [ "$(requested)" = "$(sorted "${BASE[@]}")" ]; } \
+    || fail "a run without --with requested [$(requested)], not exactly the three base permissions [$(sorted "${BASE[@]}")]"
+[ "$(granted)" = "$(sorted "${BASE[@]}")" ] || fail "consented [$(granted)], not exactly [$(sorted "${BASE[@]}")]"
+check "app, service principal, exactly AuditLog.Read.All, Directory.Read.All, IdentityRiskEvent.Read.All requested and consented"
 [ "$(find "$AZ_STATE/certs" -type f | wc -l)" = 1 ] || fail "no certificate uploaded"
 json=$(secret_json)
 [ "$(jq -r 'keys | join(",")' <<<"$json")" = "certificate_pem,client_id,private_key_pem,tenant_id" ] || fail "secret fields: $(jq -r 'keys' <<<"$json")"
@@ -198,6 +240,56 @@ json=$(secret_json)
 check "reused app and permissions, granted roles directly, kept the certificate, secret updated with client_secret"
 GRAPH_SIM_CLIENT_SECRET=$SECRET_VALUE archive_with_secret client-secret
 check "entra-archive signed in with the client secret from the secret"
+
+echo "== --with: the optional permissions, only when asked for"
+calls_before=$(lines "$AZ_STATE/calls")
+register --secret-id "$SECRET_NAME" --secret --with custom-security-attributes,network-access \
+    >"$work/run-with-both.out" 2>"$work/run-with-both.err" || fail "run with --with failed: $(cat "$work/run-with-both.err")"
+[ "$(added_since "$calls_before")" = "$(sorted $CSA_AUDIT $NETWORK_REPORTS)" ] \
+    || fail "--with custom-security-attributes,network-access asked az to add [$(added_since "$calls_before")], not exactly CustomSecAttributeAuditLogs.Read.All and NetworkAccess-Reports.Read.All [$(sorted $CSA_AUDIT $NETWORK_REPORTS)]"
+[ "$(requested)" = "$(sorted "${BASE[@]}" $CSA_AUDIT $NETWORK_REPORTS)" ] && [ "$(granted)" = "$(sorted "${BASE[@]}" $CSA_AUDIT $NETWORK_REPORTS)" ] \
+    || fail "after --with: requested [$(requested)], granted [$(granted)]"
+grep -q "adding Microsoft Graph application permissions: CustomSecAttributeAuditLogs.Read.All NetworkAccess-Reports.Read.All" "$work/run-with-both.out" \
+    || fail "the run does not name the permissions it adds: $(cat "$work/run-with-both.out")"
+check "--with custom-security-attributes,network-access added exactly CustomSecAttributeAuditLogs.Read.All and NetworkAccess-Reports.Read.All (by their app role ids) and granted them"
+
+calls_before=$(lines "$AZ_STATE/calls")
+register --secret-id "$SECRET_NAME" --secret >"$work/run-without-with.out" 2>"$work/run-without-with.err" \
+    || fail "run without --with failed: $(cat "$work/run-without-with.err")"
+tail -n +"$((calls_before + 1))" "$AZ_STATE/calls" | grep "permission add\|permission delete\|admin-consent\|--method POST\|--method DELETE" \
+    && fail "a run without --with changed the app's permissions"
+[ "$(requested)" = "$(sorted "${BASE[@]}" $CSA_AUDIT $NETWORK_REPORTS)" ] && [ "$(granted)" = "$(sorted "${BASE[@]}" $CSA_AUDIT $NETWORK_REPORTS)" ] \
+    || fail "after a run without --with: requested [$(requested)], granted [$(granted)]"
+grep -q "left as they are .*: CustomSecAttributeAuditLogs.Read.All NetworkAccess-Reports.Read.All" "$work/run-without-with.out" \
+    || fail "the run does not say it left the optional permissions: $(cat "$work/run-without-with.out")"
+check "a run without --with kept them requested and granted, and said so"
+
+: >"$AZ_STATE/granted"   # consent revoked, the permissions still requested
+calls_before=$(lines "$AZ_STATE/calls")
+register --secret-id "$SECRET_NAME" --secret >"$work/run-without-with-revoked.out" 2>"$work/run-without-with-revoked.err" \
+    || fail "run without --with, consent revoked, failed: $(cat "$work/run-without-with-revoked.err")"
+tail -n +"$((calls_before + 1))" "$AZ_STATE/calls" | grep "permission add\|admin-consent" \
+    && fail "a run without --with added permissions or used admin-consent (which grants every requested permission)"
+[ "$(granted)" = "$(sorted "${BASE[@]}")" ] || fail "a run without --with granted [$(granted)], not exactly the three base permissions"
+[ "$(requested)" = "$(sorted "${BASE[@]}" $CSA_AUDIT $NETWORK_REPORTS)" ] || fail "a run without --with removed permissions: [$(requested)]"
+check "consent revoked, a run without --with granted the three base permissions one by one, not the optional ones"
+
+calls_before=$(lines "$AZ_STATE/calls")
+register --secret-id "$SECRET_NAME" --secret --with network-access >"$work/run-with-one.out" 2>"$work/run-with-one.err" \
+    || fail "run with --with network-access failed: $(cat "$work/run-with-one.err")"
+[ -z "$(added_since "$calls_before")" ] || fail "permissions already requested were added again: [$(added_since "$calls_before")]"
+[ "$(granted)" = "$(sorted "${BASE[@]}" $NETWORK_REPORTS)" ] || fail "--with network-access granted [$(granted)], not the base ones and NetworkAccess-Reports.Read.All"
+check "--with network-access granted NetworkAccess-Reports.Read.All, not CustomSecAttributeAuditLogs.Read.All"
+
+calls_before=$(lines "$AZ_STATE/calls")
+status=0
+register --secret-id "$SECRET_NAME" --with network-access,custom-security-attribute \
+    >"$work/run-with-unknown.out" 2>"$work/run-with-unknown.err" || status=$?
+[ "$status" = 1 ] || fail "an unknown --with name: exit status $status, expected 1"
+grep -qx "register-app.sh: unknown --with name 'custom-security-attribute': the known names are custom-security-attributes, network-access" \
+    "$work/run-with-unknown.err" || fail "unclear refusal of an unknown --with name: $(cat "$work/run-with-unknown.err")"
+[ "$(lines "$AZ_STATE/calls")" = "$calls_before" ] || fail "az was called before the --with names were checked"
+check "an unknown --with name refused (exit status 1) before any az call, naming the known ones"
 
 echo "== third run: two apps with the same name are refused"
 echo "22222222-3333-4444-5555-666666666666" >>"$AZ_STATE/apps"

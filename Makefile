@@ -79,7 +79,7 @@ bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, import
 	  echo; echo "## Conversion: import vs DuckDB"; echo; \
 	  $(VENV_PY) bench/convert.py --records 100000 1000000 --rounds 3 --python $(VENV_PY); \
 	  echo; echo "## Import: records in order vs shuffled"; echo; \
-	  $(VENV_PY) bench/import_order.py --records 300000 --rounds 3; \
+	  $(VENV_PY) bench/import_order.py --records 300000 --hours 48 744 --rounds 3; \
 	  echo; echo "## Export through graph-sim (no throttling): memory"; echo; \
 	  $(VENV_PY) bench/export.py --records 100000 1000000 --hours 48; \
 	  echo; echo "## End to end at Graph's throttle bound (5 requests / 10 s)"; echo; \

@@ -385,6 +385,22 @@ mod tests {
     }
 
     #[test]
+    fn a_spill_file_s_lines_are_its_records_exactly() {
+        let def = by_name("signins").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let hour = "2026-11-20T01:00:00Z".parse().unwrap();
+        let pretty = "{\n  \"id\": \"p\",\r\n  \"createdDateTime\": \"2026-11-20T01:20:00Z\"\n}";
+        let plain = signin("a", "2026-11-20T01:10:00Z");
+        let mut spills = spill::Spills::new(dir.path(), "run");
+        spills.append(hour, [plain.as_str(), pretty]).unwrap();
+        let spill = spills.take(hour).unwrap().unwrap();
+        let parsed = Parser::new(def).spilled(&std::fs::read(spill.path()).unwrap());
+        assert_eq!((parsed.lines, parsed.records, parsed.malformed.len()), (2, 2, 0));
+        assert_eq!(ids(&parsed), [(hour, vec!["a".to_string(), "p".to_string()])]);
+        assert_eq!(parsed.cells[0].raws().collect::<Vec<_>>(), [plain.as_str(), pretty], "byte for byte");
+    }
+
+    #[test]
     fn chunks_end_at_line_ends_whatever_the_line_lengths() {
         let mut text = Vec::new();
         for i in 0..200 {

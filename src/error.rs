@@ -123,7 +123,7 @@ pub enum Error {
 
     /// The tenant lacks the licence a dataset needs.
     #[error(
-        "{dataset}: the tenant has no {licence} licence, which Graph requires for this log ({code}). Assign Entra ID P1 or P2 to the tenant, or leave {dataset} out of --datasets; the other datasets are still archived"
+        "{dataset}: this tenant has no {licence}, which Graph requires for this log ({code}). Once it has, the next run archives it; or leave {dataset} out of --datasets. The other datasets are still archived"
     )]
     Licence {
         /// Dataset name.
@@ -267,6 +267,20 @@ pub enum Error {
         last: Box<Error>,
     },
 
+    /// Graph refused a time filter its documentation does not list for the
+    /// endpoint (the archive inferred it).
+    #[error(
+        "{dataset}: Graph refused the filter `{filter}` (HTTP 400: {message}). Microsoft does not document these operators for this endpoint; entra-archive inferred them from its sibling APIs, and Graph has not taken them. The dataset is skipped, the others are archived. Please report this message (and the request id in the debug log, -v) at the entra-archive issue tracker"
+    )]
+    FilterRefused {
+        /// Dataset name.
+        dataset: &'static str,
+        /// The `$filter` sent.
+        filter: String,
+        /// Graph's message.
+        message: String,
+    },
+
     /// The archive to read does not exist.
     #[error("{location} does not exist; check --dest / ARCHIVE_DEST (an unmounted volume looks like this too)")]
     NoArchive {
@@ -301,9 +315,10 @@ impl Error {
     }
 
     /// Whether the dataset cannot be read with this tenant's licence or the
-    /// app's permissions: the dataset is skipped and the run goes on.
+    /// app's permissions, or Graph refuses the filter the archive had to
+    /// infer: the dataset is skipped and the run goes on.
     pub(crate) fn is_access_denied(&self) -> bool {
-        matches!(self, Error::Licence { .. } | Error::Permission { .. })
+        matches!(self, Error::Licence { .. } | Error::Permission { .. } | Error::FilterRefused { .. })
     }
 
     /// Wraps a destination backend error.

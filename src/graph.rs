@@ -270,8 +270,20 @@ fn classify(def: &DatasetDef, status: StatusCode, headers: &HeaderMap, body: &st
     match status_code {
         429 | 503 | 504 => Error::Throttled { status: status_code, retry_after: parse_retry_after(headers), path },
         401 => Error::Unauthorized { code, message, path },
-        403 if code == "Authentication_RequestFromNonPremiumTenantOrB2CTenant" => {
+        // No licence for the log, or a tenant of another kind (sign-ups
+        // exist only in External ID tenants).
+        403 if matches!(
+            code.as_str(),
+            "Authentication_RequestFromNonPremiumTenantOrB2CTenant" | "Authentication_RequestFromUnsupportedTenantType"
+        ) =>
+        {
             Error::Licence { dataset: def.name, licence: def.licence.unwrap_or("Microsoft Entra ID P1 or P2"), code }
+        }
+        // A time filter Microsoft does not document for this endpoint.
+        400 if !def.filter_documented && path.contains("$filter=") => {
+            let filter = path.split("$filter=").nth(1).unwrap_or_default();
+            let filter = filter.split("&$").next().unwrap_or(filter).to_string();
+            Error::FilterRefused { dataset: def.name, filter, message: non_empty(message, body) }
         }
         403 if matches!(
             code.as_str(),

@@ -32,6 +32,11 @@ pub enum Status {
     Ok,
     /// Not readable with this licence or these permissions; see `error`.
     Skipped,
+    /// Selected through `all`, but the tenant is not licensed for it, is not
+    /// of the kind it exists in, or the app was not given its optional
+    /// permission: nothing to archive, and not a partial run. The next run
+    /// tries again (a licence that appears is picked up). See `error`.
+    NotApplicable,
     /// Another run holds the dataset's lease; this run left it alone.
     Busy,
     /// The run's deadline came first; committed slices stay committed and
@@ -139,7 +144,7 @@ impl RunSummary {
         started_at: DateTime<Utc>,
         datasets: Vec<DatasetSummary>,
     ) -> Self {
-        let complete = datasets.iter().all(|d| d.status == Status::Ok);
+        let complete = datasets.iter().all(|d| matches!(d.status, Status::Ok | Status::NotApplicable));
         let exit_code = exit_code(&datasets);
         RunSummary { run_id, tenant_id, destination, started_at, complete, datasets, exit_code }
     }
@@ -214,6 +219,7 @@ fn status_word(status: Status) -> &'static str {
     match status {
         Status::Ok => "ok",
         Status::Skipped => "skipped",
+        Status::NotApplicable => "n/a",
         Status::Busy => "busy",
         Status::Stopped => "stopped",
         Status::Failed => "FAILED",
@@ -250,6 +256,9 @@ mod tests {
             (&[Ok, Ok], EXIT_OK),
             (&[Ok, Busy], EXIT_OK),
             (&[Ok, Stopped], EXIT_OK),
+            // Issue 15: a log this tenant cannot have does not make the run partial.
+            (&[Ok, NotApplicable], EXIT_OK),
+            (&[Skipped, NotApplicable, Ok], EXIT_PARTIAL),
             (&[Skipped, Ok], EXIT_PARTIAL),
             (&[Skipped], EXIT_FAILED),
             (&[Skipped, Busy], EXIT_FAILED),

@@ -32,7 +32,10 @@ use crate::destination::Location;
 use crate::error::{Error, Result};
 use crate::pace::Budget;
 use crate::secret::Secret;
-use values::{base_url, byte_size, dataset_list, destination, duration, guid, rfc3339, std_duration, time, time_until};
+use values::{
+    base_url, byte_size, dataset_list, destination, duration, guid, named_datasets, rfc3339, std_duration, time,
+    time_until,
+};
 
 /// Default of `--dest`.
 pub const DEFAULT_DEST: &str = "./archive";
@@ -195,6 +198,9 @@ pub struct Config {
     pub(crate) dest: Location,
     /// Datasets to export, in order.
     pub(crate) datasets: Vec<&'static DatasetDef>,
+    /// Those named one by one (not through `all`): one the tenant's licence
+    /// or kind rules out is `skipped` (exit 3), not `not applicable`.
+    pub(crate) named: Vec<&'static str>,
     /// Microsoft Graph base URL, without a trailing slash.
     pub(crate) graph_url: Url,
     /// Entra login base URL.
@@ -363,6 +369,7 @@ impl Config {
             credentials: credential_config(s)?,
             dest: destination(&s.dest, s.kms_key_id.as_deref(), home().as_deref())?,
             datasets: dataset_list(&s.datasets)?,
+            named: named_datasets(&s.datasets),
             graph_url: base_url("graph_url", &s.graph_url)?,
             login_url: base_url("login_url", &s.login_url)?,
             since: s.since.as_deref().map(since).transpose()?,

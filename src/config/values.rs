@@ -106,6 +106,16 @@ pub(super) fn dataset_list(value: &str) -> Result<Vec<&'static DatasetDef>> {
     Ok(out)
 }
 
+/// The datasets a list names one by one (not through `all`).
+pub(super) fn named_datasets(value: &str) -> Vec<&'static str> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(datasets::ALL_DATASETS))
+        .filter_map(|n| datasets::by_name(&n.to_ascii_lowercase()).map(|d| d.name))
+        .collect()
+}
+
 pub(super) fn base_url(setting: &str, value: &str) -> Result<Url> {
     let url = Url::parse(value.trim()).map_err(|e| invalid(setting, format!("{value:?} is not a URL: {e}")))?;
     let loopback = match url.host() {

@@ -75,13 +75,16 @@ pub async fn examine(services: &Services) -> Report {
         }
     };
     match &roles {
-        Some(roles) => checks.push(check_roles(roles.as_deref(), &config.datasets)),
+        Some(roles) => checks.push(check_roles(roles.as_deref(), &config.datasets, &config.named)),
         None => checks.push(Check::skip("permissions", "a token")),
     }
     for def in &config.datasets {
         let name = format!("licence {}", def.name);
         match roles {
-            Some(_) => checks.push(probe(&services.graph, def, now - config.lag, name).await),
+            Some(_) => {
+                let named = config.named.contains(&def.name);
+                checks.push(probe(&services.graph, def, now - config.lag, name, named).await)
+            }
             None => checks.push(Check::skip(name, "a token")),
         }
     }
@@ -177,18 +180,38 @@ async fn check_token(checks: &mut Vec<Check>, tokens: &TokenClient) -> Option<Op
     Some(token_roles(issued.token.expose()))
 }
 
-fn check_roles(roles: Option<&[String]>, datasets: &[&'static DatasetDef]) -> Check {
+fn check_roles(roles: Option<&[String]>, datasets: &[&'static DatasetDef], named: &[&str]) -> Check {
     let Some(roles) = roles else {
         return Check::new("permissions", Outcome::Warn, "the access token is not a readable JWT; roles unknown", "");
     };
+    let held = |p: &&str| roles.iter().any(|r| r.eq_ignore_ascii_case(p));
+    // Optional permissions of datasets selected through `all`: their lack
+    // only makes those datasets not applicable.
+    let optional = |d: &&&DatasetDef| d.permission_optional && !named.contains(&d.name);
     let mut required: Vec<&str> = BASE_PERMISSIONS.to_vec();
-    for p in datasets.iter().flat_map(|d| d.permissions.iter()) {
-        if !required.contains(p) {
-            required.push(p);
+    let mut wanted: Vec<&str> = Vec::new();
+    for d in datasets {
+        let list = if optional(&d) { &mut wanted } else { &mut required };
+        for p in d.permissions {
+            if !list.contains(p) {
+                list.push(p);
+            }
         }
     }
-    let missing: Vec<&str> =
-        required.iter().copied().filter(|p| !roles.iter().any(|r| r.eq_ignore_ascii_case(p))).collect();
+    let missing: Vec<&str> = required.iter().copied().filter(|p| !held(p)).collect();
+    let not_given: Vec<&str> = wanted.iter().copied().filter(|p| !held(p) && !required.contains(p)).collect();
+    if missing.is_empty() && !not_given.is_empty() {
+        let datasets: Vec<&str> = datasets.iter().filter(|d| optional(d)).map(|d| d.name).collect();
+        return Check::new(
+            "permissions",
+            Outcome::Warn,
+            format!("token roles include {}; not the optional {}", required.join(", "), not_given.join(", ")),
+            format!(
+                "{} are not applicable without them: to archive those logs, add them (infra/entra/register-app.sh --with custom-security-attributes,network-access) and grant admin consent",
+                datasets.join(", ")
+            ),
+        );
+    }
     if missing.is_empty() {
         return Check::ok("permissions", format!("token roles include {}", required.join(", ")));
     }
@@ -200,7 +223,7 @@ fn check_roles(roles: Option<&[String]>, datasets: &[&'static DatasetDef]) -> Ch
     )
 }
 
-async fn probe(graph: &GraphClient, def: &'static DatasetDef, end: DateTime<Utc>, name: String) -> Check {
+async fn probe(graph: &GraphClient, def: &'static DatasetDef, end: DateTime<Utc>, name: String, named: bool) -> Check {
     let start = end - TimeDelta::hours(1);
     let mut url = slice_url(graph.base(), def, start, end);
     let pairs: Vec<(String, String)> =
@@ -212,11 +235,29 @@ async fn probe(graph: &GraphClient, def: &'static DatasetDef, end: DateTime<Utc>
             name,
             format!("readable ({} records in the probe hour, $top=1, {start} to {end})", page.records.len()),
         ),
+        Err(e @ Error::Licence { .. }) if !named => Check::new(
+            name,
+            Outcome::Warn,
+            format!("not applicable to this tenant: {e}"),
+            format!("nothing to do unless the tenant should have {}", def.licence.unwrap_or("the licence")),
+        ),
         Err(e @ Error::Licence { .. }) => Check::new(
             name,
             Outcome::Fail,
-            format!("needs Microsoft Entra ID P1 or P2: {e}"),
-            format!("assign Entra ID P1 or P2 to the tenant, or leave {} out of --datasets", def.name),
+            format!("needs {}: {e}", def.licence.unwrap_or("a licence")),
+            format!("get {} for the tenant, or leave {} out of --datasets", def.licence.unwrap_or("it"), def.name),
+        ),
+        Err(e @ Error::Permission { .. }) if def.permission_optional && !named => Check::new(
+            name,
+            Outcome::Warn,
+            format!("not applicable: the app was not given the optional {}", def.permissions.join(" and ")),
+            format!("to archive this log, add it and grant admin consent. ({e})"),
+        ),
+        Err(e @ Error::FilterRefused { .. }) => Check::new(
+            name,
+            Outcome::Fail,
+            e.to_string(),
+            "report it (see the message); the other datasets are archived",
         ),
         Err(e @ Error::Permission { .. }) => Check::new(
             name,

@@ -198,7 +198,7 @@ impl Exporter<'_> {
                     "another run ({run_id}) holds this dataset until {expires_at} at the latest; this run left it alone"
                 ));
             }
-            Err(e) => summary.failed(&e),
+            Err(e) => summary.failed(&e, def, self.named(def)),
         }
         summary.seconds = began.elapsed().as_secs_f64();
         info!(
@@ -216,17 +216,35 @@ impl Exporter<'_> {
         summary
     }
 
+    /// Whether `def` was named one by one in `--datasets` (not through `all`).
+    fn named(&self, def: &DatasetDef) -> bool {
+        self.services.config.named.contains(&def.name)
+    }
+
     fn tell(&self, event: impl Fn(&dyn Observer)) {
         self.observers.iter().for_each(|o| event(o.as_ref()));
     }
 }
 
 impl DatasetSummary {
-    /// Marks the dataset as not archived because of `e`: skipped when the
-    /// licence or a permission is missing, failed otherwise.
-    fn failed(&mut self, e: &crate::error::Error) {
-        self.status = if e.is_access_denied() { Status::Skipped } else { Status::Failed };
-        warn!(dataset = self.dataset, error = %e, "dataset not archived");
+    /// Marks `def` as not archived because of `e`: `not applicable` when it
+    /// was selected through `all` (not `named`) and the tenant's licence or
+    /// kind rules it out, or the app was not given its optional permission;
+    /// skipped for any other missing licence or permission (or a refused
+    /// inferred filter); failed otherwise.
+    fn failed(&mut self, e: &crate::error::Error, def: &DatasetDef, named: bool) {
+        use crate::error::Error;
+        let out_of_scope =
+            matches!(e, Error::Licence { .. }) || (def.permission_optional && matches!(e, Error::Permission { .. }));
+        self.status = match (out_of_scope && !named, e.is_access_denied()) {
+            (true, _) => Status::NotApplicable,
+            (false, true) => Status::Skipped,
+            (false, false) => Status::Failed,
+        };
+        match self.status {
+            Status::NotApplicable => info!(dataset = self.dataset, reason = %e, "not applicable to this tenant"),
+            _ => warn!(dataset = self.dataset, error = %e, "dataset not archived"),
+        }
         self.error = Some(e.to_string());
     }
 }

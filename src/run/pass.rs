@@ -50,7 +50,7 @@ impl<'r, 'a> Pass<'r, 'a> {
     pub(super) async fn run(mut self) -> DatasetSummary {
         let result = self.export().await;
         if let Err(e) = &result {
-            self.summary.failed(e);
+            self.summary.failed(e, self.def, self.run.named(self.def));
         }
         if let Err(e) = self.lease.release(self.run.now()).await {
             warn!(dataset = self.def.name, error = %e, "could not release the lease; it expires by itself");

@@ -240,3 +240,33 @@ async fn shuffled_input_writes_each_hour_once_like_ordered_input() {
     assert_eq!((s["imported"].as_u64(), s["files"].as_u64()), (Some(0), Some(0)), "{s}");
     assert_eq!(s["duplicates"].as_u64().unwrap() as usize, records.len() + 300, "{s}");
 }
+
+/// Issue 14, finding 3: a leap-second time (`…T10:59:60Z`) made a second
+/// cell whose file collided with the real hour's, losing records with
+/// `verify` clean. It is a malformed line now, and the hour's file holds
+/// every other record.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leap_second_is_a_malformed_line_not_a_second_cell() {
+    let archive = tempfile::tempdir().unwrap();
+    let inputs = tempfile::tempdir().unwrap();
+    let path = inputs.path().join("leap.jsonl");
+    let line = |id: &str, at: &str| format!(r#"{{"id":"{id}","createdDateTime":"{at}"}}"#);
+    let lines = [
+        line("a", "2026-11-20T10:15:00Z"),
+        line("leap", "2026-11-20T10:59:60Z"),
+        line("b", "2026-11-20T10:59:59.9999999Z"),
+        line("old", "1600-01-01T00:00:00Z"),
+    ];
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let (code, summary, _) = import(archive.path(), &["--dataset", "signins", path.to_str().unwrap()]).await;
+    assert_eq!(code, 3, "{summary}");
+    assert_eq!((summary["imported"].as_u64(), summary["malformed"].as_u64()), (Some(2), Some(2)), "{summary}");
+    let problems = summary["problems"].to_string();
+    assert!(problems.contains(":2: ") && problems.contains("leap second"), "{problems}");
+    assert!(problems.contains(":4: ") && problems.contains("outside"), "{problems}");
+    let files = parquet_files_under(archive.path(), "signins");
+    assert_eq!(files.len(), 1, "one cell, one file: {files:?}");
+    let mut ids: Vec<String> = rows_under(archive.path(), "signins").into_iter().map(|r| r.id).collect();
+    ids.sort();
+    assert_eq!(ids, ["a", "b"]);
+}

@@ -1,10 +1,13 @@
 //! What a simulated tenant looks like before it starts: seed, identities,
-//! token lifetime, and how many records of each dataset to hold over which
-//! time range.
+//! token lifetime, how many records of each dataset to hold over which time
+//! range, the licences and kind of tenant the optional logs depend on, and
+//! the optional permissions granted to the app.
 //!
-//! `SimConfig::default()` is the demo tenant. It stays cheap to start: the
-//! datasets added after v1.0 signIns and directoryAudits (beta sign-ins,
-//! provisioning, risk detections) are generated on first use, not at start. The client secret is held as a
+//! `SimConfig::default()` is the demo tenant: a workforce tenant with Entra
+//! ID P1/P2 and Workload ID Premium, not onboarded to Global Secure Access,
+//! whose app holds none of the optional permissions. It stays cheap to
+//! start: the datasets added after v1.0 signIns and directoryAudits are
+//! generated on first use, not at start. The client secret is held as a
 //! plain `String` because tests need to hand it to the exporter, but the
 //! `Debug` output redacts it, and nothing in the simulator ever logs it. The
 //! app's certificate is public material, but `Debug` shows only whether one
@@ -14,6 +17,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
+use crate::control::{OPTIONAL_PERMISSIONS, known_permission};
 use crate::dataset::{Dataset, SignInEventType};
 
 /// Demo tenant id.
@@ -62,6 +66,38 @@ pub struct SimConfig {
     /// Number of risk detections (by `lastUpdatedDateTime` in
     /// `[from, to)`). Default 200.
     pub risk_detections: usize,
+    /// Number of service principal risk detections (by
+    /// `lastUpdatedDateTime` in `[from, to)`). Default 200.
+    pub service_principal_risk_detections: usize,
+    /// Number of custom security attribute audits. Default 300.
+    pub custom_security_attribute_audits: usize,
+    /// Number of External ID self-service sign-up events. Default 150.
+    pub signups: usize,
+    /// Number of Global Secure Access traffic log entries. Default 2000.
+    pub network_access_traffic: usize,
+    /// The tenant has Microsoft Entra Workload ID Premium. Without it
+    /// `/v1.0/identityProtection/servicePrincipalRiskDetections` answers 403
+    /// `Authentication_RequestFromNonPremiumTenantOrB2CTenant`. Default
+    /// `true`.
+    pub workload_id_premium: bool,
+    /// The tenant is a Microsoft Entra External ID (external, customer)
+    /// tenant, the only kind with self-service sign-up logs. Otherwise
+    /// `/beta/auditLogs/signUps` answers 403
+    /// `Authentication_RequestFromUnsupportedTenantType`. Default `false`: a
+    /// workforce tenant.
+    pub external_id_tenant: bool,
+    /// The tenant is onboarded to Global Secure Access with a Microsoft
+    /// Entra Internet Access or Private Access licence. Otherwise
+    /// `/beta/networkAccess/logs/traffic` answers 403
+    /// `Authentication_RequestFromNonPremiumTenantOrB2CTenant`. Default
+    /// `false`.
+    pub global_secure_access: bool,
+    /// Optional application permissions granted to the app
+    /// ([`OPTIONAL_PERMISSIONS`]: `CustomSecAttributeAuditLogs.Read.All`,
+    /// `NetworkAccess-Reports.Read.All`; any case), on top of
+    /// [`crate::control::GRANTED_PERMISSIONS`]. Any other name makes
+    /// [`crate::GraphSim::start`] fail. Default: none.
+    pub extra_permissions: Vec<String>,
 }
 
 impl SimConfig {
@@ -79,6 +115,23 @@ impl SimConfig {
             ],
             Dataset::Provisioning => vec![(None, self.provisioning)],
             Dataset::RiskDetections => vec![(None, self.risk_detections)],
+            Dataset::ServicePrincipalRiskDetections => vec![(None, self.service_principal_risk_detections)],
+            Dataset::CustomSecurityAttributeAudits => vec![(None, self.custom_security_attribute_audits)],
+            Dataset::SignUps => vec![(None, self.signups)],
+            Dataset::NetworkAccessTraffic => vec![(None, self.network_access_traffic)],
+        }
+    }
+
+    /// Refuses what the simulator cannot model: an extra permission that is
+    /// not one of [`OPTIONAL_PERMISSIONS`] (or
+    /// [`crate::control::GRANTED_PERMISSIONS`], which are held anyway).
+    pub(crate) fn check(&self) -> Result<(), String> {
+        match self.extra_permissions.iter().find(|p| known_permission(p).is_none()) {
+            None => Ok(()),
+            Some(p) => Err(format!(
+                "extra permission '{p}' is not one the simulator models; grant one of {}",
+                OPTIONAL_PERMISSIONS.join(", ")
+            )),
         }
     }
 
@@ -93,6 +146,10 @@ impl SimConfig {
             signins_managed_identity: 0,
             provisioning: 0,
             risk_detections: 0,
+            service_principal_risk_detections: 0,
+            custom_security_attribute_audits: 0,
+            signups: 0,
+            network_access_traffic: 0,
             ..self
         }
     }
@@ -124,6 +181,14 @@ impl Default for SimConfig {
             signins_managed_identity: 300,
             provisioning: 500,
             risk_detections: 200,
+            service_principal_risk_detections: 200,
+            custom_security_attribute_audits: 300,
+            signups: 150,
+            network_access_traffic: 2000,
+            workload_id_premium: true,
+            external_id_tenant: false,
+            global_secure_access: false,
+            extra_permissions: Vec::new(),
         }
     }
 }
@@ -146,6 +211,14 @@ impl std::fmt::Debug for SimConfig {
             .field("signins_managed_identity", &self.signins_managed_identity)
             .field("provisioning", &self.provisioning)
             .field("risk_detections", &self.risk_detections)
+            .field("service_principal_risk_detections", &self.service_principal_risk_detections)
+            .field("custom_security_attribute_audits", &self.custom_security_attribute_audits)
+            .field("signups", &self.signups)
+            .field("network_access_traffic", &self.network_access_traffic)
+            .field("workload_id_premium", &self.workload_id_premium)
+            .field("external_id_tenant", &self.external_id_tenant)
+            .field("global_secure_access", &self.global_secure_access)
+            .field("extra_permissions", &self.extra_permissions)
             .finish()
     }
 }
@@ -153,6 +226,7 @@ impl std::fmt::Debug for SimConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::control::GRANTED_PERMISSIONS;
 
     #[test]
     fn default_window_is_48h_ending_on_a_minute() {
@@ -160,6 +234,19 @@ mod tests {
         let (from, to) = SimConfig::default_window(now);
         assert_eq!(to.to_rfc3339(), "2026-11-24T10:17:00+00:00");
         assert_eq!(from.to_rfc3339(), "2026-11-22T10:17:00+00:00");
+    }
+
+    #[test]
+    fn only_modelled_permissions_can_be_granted() {
+        let ok = SimConfig {
+            extra_permissions: vec!["networkaccess-reports.read.all".into(), "AuditLog.Read.All".into()],
+            ..SimConfig::default()
+        };
+        assert_eq!(ok.check(), Ok(()));
+        let bad = SimConfig { extra_permissions: vec!["User.Read.All".into()], ..SimConfig::default() };
+        let e = bad.check().unwrap_err();
+        assert!(e.contains("User.Read.All") && e.contains("CustomSecAttributeAuditLogs.Read.All"), "{e}");
+        assert!(GRANTED_PERMISSIONS.iter().all(|p| !OPTIONAL_PERMISSIONS.contains(p)));
     }
 
     #[test]

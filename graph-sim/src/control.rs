@@ -1,7 +1,8 @@
 //! The knobs a test turns while the simulator runs: tenant-wide switches
 //! (licence, the app's granted permissions, Graph's rate limits, a
-//! page-size cap, errors that echo the request), one-shot faults, and what
-//! was served: the request log and counters.
+//! page-size cap, refusing undocumented filters, errors that echo the
+//! request), one-shot faults, and what was served: the request log and
+//! counters.
 //!
 //! These are plain values; the server reads switches on every Graph data
 //! request and pops at most one queued fault per data request (token requests
@@ -18,6 +19,22 @@ use std::time::Duration;
 /// order.
 pub const GRANTED_PERMISSIONS: &[&str] = &["AuditLog.Read.All", "Directory.Read.All", "IdentityRiskEvent.Read.All"];
 
+/// Application permissions the app holds only when granted
+/// ([`crate::SimConfig::extra_permissions`],
+/// [`crate::GraphSim::grant_permission`]), as an administrator adds them for
+/// the optional datasets: custom security attribute audits (which even a
+/// Global Administrator cannot read by default) and Global Secure Access
+/// traffic. Tokens carry the granted ones as `roles` after
+/// [`GRANTED_PERMISSIONS`], in this order.
+pub const OPTIONAL_PERMISSIONS: &[&str] = &["CustomSecAttributeAuditLogs.Read.All", "NetworkAccess-Reports.Read.All"];
+
+/// `name` (ignoring ASCII case and surrounding space) spelled as Graph
+/// spells it, if it is one of [`GRANTED_PERMISSIONS`] or
+/// [`OPTIONAL_PERMISSIONS`].
+pub fn known_permission(name: &str) -> Option<&'static str> {
+    GRANTED_PERMISSIONS.iter().chain(OPTIONAL_PERMISSIONS).copied().find(|p| p.eq_ignore_ascii_case(name.trim()))
+}
+
 /// Standing conditions of the simulated tenant.
 #[derive(Clone, Debug, Default)]
 pub struct Switches {
@@ -31,14 +48,17 @@ pub struct Switches {
     /// answers 403 `Authentication_MSGraphPermissionMissing`, and new tokens
     /// lack the role.
     pub missing_permission: bool,
-    /// Application permissions (of [`GRANTED_PERMISSIONS`], compared ignoring
-    /// ASCII case) the app does not hold. A data request whose dataset needs
-    /// one answers 403 — `Authentication_MSGraphPermissionMissing` naming it
-    /// under `/auditLogs`, `Authorization_RequestDenied` "Insufficient
-    /// privileges to complete the operation." under `/identityProtection` —
-    /// and tokens issued afterwards lack the role. The permission check comes
-    /// before the licence check. `Directory.Read.All` only changes the
-    /// `roles` claim. Default: none revoked.
+    /// Application permissions (of [`GRANTED_PERMISSIONS`] or granted
+    /// [`OPTIONAL_PERMISSIONS`], compared ignoring ASCII case) the app does
+    /// not hold. A data request whose dataset needs one answers 403 with the
+    /// dataset's denial — `Authentication_MSGraphPermissionMissing` naming it
+    /// under `/auditLogs` (sign-ins, audits, provisioning, sign-ups),
+    /// `Authorization_RequestDenied` "Insufficient privileges to complete the
+    /// operation." under `/identityProtection`, the same code naming the
+    /// permission for the optional ones — and tokens issued afterwards lack
+    /// the role. The permission check comes before the licence check.
+    /// `Directory.Read.All` only changes the `roles` claim. Revoking wins
+    /// over granting. Default: none revoked.
     pub revoked_permissions: Vec<String>,
     /// The app's client secret has expired: the token endpoint answers
     /// AADSTS7000222.
@@ -55,11 +75,17 @@ pub struct Switches {
     /// A throttled request consumes no queued [`Fault`]. Default `None`: no
     /// limit. [`RateLimit::AUDIT_LOGS`] is Graph's documented budget.
     pub rate_limit: Option<RateLimit>,
-    /// The same for Identity Protection (riskDetections), a separate budget
-    /// whose 429s carry no `Retry-After` (as at Graph: clients must back off
-    /// on their own). Default `None`: no limit.
-    /// [`RateLimit::IDENTITY_PROTECTION`] is Graph's documented budget.
+    /// The same for Identity Protection (riskDetections and
+    /// servicePrincipalRiskDetections), a separate budget whose 429s carry
+    /// no `Retry-After` (as at Graph: clients must back off on their own).
+    /// Default `None`: no limit. [`RateLimit::IDENTITY_PROTECTION`] is
+    /// Graph's documented budget.
     pub identity_protection_rate_limit: Option<RateLimit>,
+    /// The same for `/networkAccess` (Global Secure Access traffic), a
+    /// separate budget whose 429s carry `Retry-After`. Graph documents no
+    /// limit for it beyond its global one, so the sim's default is none.
+    /// Default `None`: no limit.
+    pub network_access_rate_limit: Option<RateLimit>,
     /// Largest page the server returns, even when `$top` asks for more (Graph
     /// may return fewer records than `$top`; clients must follow
     /// `@odata.nextLink` regardless). nextLinks keep the client's `$top`.
@@ -68,6 +94,16 @@ pub struct Switches {
     /// Error answers that echo the request back, as a misbehaving server or
     /// proxy may: a client must not print them verbatim. Default `None`.
     pub echo_request: Option<Echo>,
+    /// Accept only the `$filter` operators Microsoft documents where the sim
+    /// otherwise accepts more: `/beta/networkAccess/logs/traffic` (only `eq`
+    /// on `createdDateTime` is documented) and
+    /// `/v1.0/identityProtection/servicePrincipalRiskDetections` (no
+    /// operator is documented on `lastUpdatedDateTime`; `eq` stays
+    /// accepted) then answer `ge`/`le` on their time field with 400
+    /// `BadRequest` "Invalid filter clause: …" naming the operator, as a
+    /// Graph that kept to its documentation would. Default `false`: `ge`,
+    /// `le` and `eq` are accepted.
+    pub refuse_undocumented_filters: bool,
 }
 
 /// Which endpoint echoes the request, and how ([`Switches::echo_request`]).
@@ -91,17 +127,22 @@ pub enum Echo {
 }
 
 impl Switches {
-    /// Whether the app holds `permission` (ignoring ASCII case).
-    pub fn grants(&self, permission: &str) -> bool {
-        GRANTED_PERMISSIONS.iter().any(|p| p.eq_ignore_ascii_case(permission))
-            && !(self.missing_permission && permission.eq_ignore_ascii_case("AuditLog.Read.All"))
-            && !self.revoked_permissions.iter().any(|r| r.eq_ignore_ascii_case(permission))
+    /// Whether the app holds `permission` (ignoring ASCII case): one of
+    /// [`GRANTED_PERMISSIONS`], or of [`OPTIONAL_PERMISSIONS`] when listed in
+    /// `extra` (the tenant's grants, [`crate::SimConfig::extra_permissions`]),
+    /// and not revoked.
+    pub fn grants(&self, extra: &[String], permission: &str) -> bool {
+        let is = |p: &str| p.eq_ignore_ascii_case(permission);
+        let held = GRANTED_PERMISSIONS.iter().any(|p| is(p))
+            || (OPTIONAL_PERMISSIONS.iter().any(|p| is(p)) && extra.iter().any(|e| is(e.trim())));
+        held && !(self.missing_permission && is("AuditLog.Read.All")) && !self.revoked_permissions.iter().any(|r| is(r))
     }
 
-    /// The permissions the app holds now, in [`GRANTED_PERMISSIONS`] order:
-    /// the `roles` of tokens issued now.
-    pub fn granted_permissions(&self) -> Vec<&'static str> {
-        GRANTED_PERMISSIONS.iter().copied().filter(|p| self.grants(p)).collect()
+    /// The permissions the app holds now, given the tenant's grants
+    /// (`extra`), in [`GRANTED_PERMISSIONS`] then [`OPTIONAL_PERMISSIONS`]
+    /// order: the `roles` of tokens issued now.
+    pub fn granted_permissions(&self, extra: &[String]) -> Vec<&'static str> {
+        GRANTED_PERMISSIONS.iter().chain(OPTIONAL_PERMISSIONS).copied().filter(|p| self.grants(extra, p)).collect()
     }
 }
 
@@ -241,14 +282,37 @@ mod tests {
     #[test]
     fn granted_permissions_follow_the_switches() {
         let mut s = Switches::default();
-        assert_eq!(s.granted_permissions(), GRANTED_PERMISSIONS);
+        assert_eq!(s.granted_permissions(&[]), GRANTED_PERMISSIONS);
         s.missing_permission = true;
-        assert_eq!(s.granted_permissions(), ["Directory.Read.All", "IdentityRiskEvent.Read.All"]);
-        assert!(!s.grants("auditlog.read.all"));
+        assert_eq!(s.granted_permissions(&[]), ["Directory.Read.All", "IdentityRiskEvent.Read.All"]);
+        assert!(!s.grants(&[], "auditlog.read.all"));
         s.missing_permission = false;
         s.revoked_permissions = vec!["identityriskevent.read.all".to_owned(), "Nonsense.Read".to_owned()];
-        assert_eq!(s.granted_permissions(), ["AuditLog.Read.All", "Directory.Read.All"]);
-        assert!(!s.grants("IdentityRiskEvent.Read.All"));
-        assert!(!s.grants("User.Read.All"), "only GRANTED_PERMISSIONS are ever held");
+        assert_eq!(s.granted_permissions(&[]), ["AuditLog.Read.All", "Directory.Read.All"]);
+        assert!(!s.grants(&[], "IdentityRiskEvent.Read.All"));
+        assert!(!s.grants(&[], "User.Read.All"), "only known permissions are ever held");
+    }
+
+    #[test]
+    fn optional_permissions_are_held_only_when_granted() {
+        let mut s = Switches::default();
+        for p in OPTIONAL_PERMISSIONS {
+            assert!(!s.grants(&[], p), "{p} is not held by default");
+        }
+        let extra = vec!["networkaccess-reports.read.all".to_owned(), "User.Read.All".to_owned()];
+        assert!(s.grants(&extra, "NetworkAccess-Reports.Read.All"));
+        assert!(!s.grants(&extra, "User.Read.All"), "only OPTIONAL_PERMISSIONS can be granted");
+        assert_eq!(
+            s.granted_permissions(&extra),
+            ["AuditLog.Read.All", "Directory.Read.All", "IdentityRiskEvent.Read.All", "NetworkAccess-Reports.Read.All"]
+        );
+        s.revoked_permissions = vec!["NetworkAccess-Reports.Read.All".to_owned()];
+        assert!(!s.grants(&extra, "NetworkAccess-Reports.Read.All"), "revoking wins");
+        assert_eq!(
+            known_permission(" customsecattributeauditlogs.read.all "),
+            Some("CustomSecAttributeAuditLogs.Read.All")
+        );
+        assert_eq!(known_permission("AuditLog.Read.All"), Some("AuditLog.Read.All"));
+        assert_eq!(known_permission("User.Read.All"), None);
     }
 }

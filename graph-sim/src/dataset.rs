@@ -1,8 +1,9 @@
 //! The activity-report datasets the simulator serves, described as data.
 //!
-//! Each [`Dataset`] owns one [`DatasetSpec`] row: its URL path, what its
-//! `$filter` accepts (time fields, operators, segments), `@odata.context`,
-//! licence and permission requirements, page sizes, the throttle group whose
+//! Each [`Dataset`] owns one [`DatasetSpec`] row (in `specs`): its URL path,
+//! key property, what its `$filter` accepts (time fields, operators — and
+//! which of them Microsoft documents — segments), `@odata.context`, licence
+//! and permission requirements, page sizes, the throttle group whose
 //! budget its requests spend, the RNG stream its records are drawn from, the
 //! function that draws one record, and — where one exists — the function that
 //! renders its records as another dataset's (a v1.0 sign-in's beta view) or
@@ -20,9 +21,14 @@
 //! service principal, managed identity), one segment per
 //! `signInEventTypes` value.
 
-use crate::filter::{CmpOp, FilterRules, Segments};
-use crate::generate::{self, GenerateFn, TwinFn, UpdateFn};
+mod specs;
+
+use crate::config::SimConfig;
+use crate::control::Switches;
+use crate::filter::FilterRules;
+use crate::generate::{GenerateFn, TwinFn, UpdateFn};
 use crate::throttle::ThrottleGroup;
+use specs::SPECS;
 
 /// One Microsoft Graph activity-report collection served by the simulator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -42,6 +48,23 @@ pub enum Dataset {
     /// `GET /v1.0/identityProtection/riskDetections` — risk detections,
     /// updated in place as their state changes.
     RiskDetections,
+    /// `GET /v1.0/identityProtection/servicePrincipalRiskDetections` — risk
+    /// detections of workload identities, updated in place like
+    /// [`Dataset::RiskDetections`]; needs Workload ID Premium.
+    ServicePrincipalRiskDetections,
+    /// `GET /beta/auditLogs/customSecurityAttributeAudits` — changes to
+    /// custom security attribute sets, definitions and assigned values; needs
+    /// the optional `CustomSecAttributeAuditLogs.Read.All`.
+    CustomSecurityAttributeAudits,
+    /// `GET /beta/auditLogs/signUps` — Microsoft Entra External ID
+    /// self-service sign-ups (`selfServiceSignUp`); only in an External ID
+    /// tenant.
+    SignUps,
+    /// `GET /beta/networkAccess/logs/traffic` — Global Secure Access traffic
+    /// logs (`networkAccessTraffic`), keyed by `transactionId` (no `id`);
+    /// needs the optional `NetworkAccess-Reports.Read.All` and Global Secure
+    /// Access.
+    NetworkAccessTraffic,
 }
 
 /// The kind of a sign-in, as beta's `signInEventTypes` names it. Every beta
@@ -102,13 +125,22 @@ impl std::fmt::Display for SignInEventType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Denial {
     /// 403 `Authentication_MSGraphPermissionMissing`, naming the permission
-    /// (the reports under `/auditLogs`).
+    /// (the reports under `/auditLogs` read with `AuditLog.Read.All`).
     PermissionMissing,
     /// 403 `Authorization_RequestDenied`, "Insufficient privileges to
     /// complete the operation." — the permission is not named
     /// (identityProtection).
     RequestDenied,
+    /// 403 `Authorization_RequestDenied` whose message names the permission:
+    /// the sim's model for the optional permissions (custom security
+    /// attribute audits, Global Secure Access traffic), whose refusal
+    /// Microsoft does not document.
+    RequestDeniedNaming,
 }
+
+/// "Insufficient privileges to complete the operation.", Graph's words for
+/// `Authorization_RequestDenied`.
+const INSUFFICIENT: &str = "Insufficient privileges to complete the operation.";
 
 impl Denial {
     /// Graph's error code and message for a caller lacking `permission`.
@@ -118,9 +150,73 @@ impl Denial {
                 "Authentication_MSGraphPermissionMissing",
                 format!("Calling principal does not have required MSGraph permissions {permission}"),
             ),
-            Denial::RequestDenied => {
-                ("Authorization_RequestDenied", "Insufficient privileges to complete the operation.".to_owned())
+            Denial::RequestDenied => ("Authorization_RequestDenied", INSUFFICIENT.to_owned()),
+            Denial::RequestDeniedNaming => (
+                "Authorization_RequestDenied",
+                format!("{INSUFFICIENT} The application requires the {permission} permission."),
+            ),
+        }
+    }
+}
+
+/// `Authentication_RequestFromNonPremiumTenantOrB2CTenant`: Graph's code for
+/// a tenant without the licence a report needs.
+pub(crate) const NON_PREMIUM: &str = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
+
+/// What a tenant must have for Graph to serve a dataset. Graph refuses a
+/// tenant without it with 403 ([`Licence::error`]), after the permission
+/// check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Licence {
+    /// Microsoft Entra ID P1 or P2 (sign-ins, risk detections); lacking
+    /// while [`Switches::unlicensed`].
+    EntraIdPremium,
+    /// Microsoft Entra Workload ID Premium (service principal risk
+    /// detections); lacking unless [`SimConfig::workload_id_premium`].
+    WorkloadIdPremium,
+    /// A Microsoft Entra External ID (external, customer) tenant (sign-ups);
+    /// lacking unless [`SimConfig::external_id_tenant`].
+    ExternalIdTenant,
+    /// Global Secure Access: Microsoft Entra Internet Access or Private
+    /// Access, the tenant onboarded (traffic logs); lacking unless
+    /// [`SimConfig::global_secure_access`].
+    GlobalSecureAccess,
+}
+
+impl Licence {
+    /// Whether the tenant has it.
+    pub fn held(self, config: &SimConfig, switches: &Switches) -> bool {
+        match self {
+            Licence::EntraIdPremium => !switches.unlicensed,
+            Licence::WorkloadIdPremium => config.workload_id_premium,
+            Licence::ExternalIdTenant => config.external_id_tenant,
+            Licence::GlobalSecureAccess => config.global_secure_access,
+        }
+    }
+
+    /// Graph's error code and message for a tenant without it.
+    pub fn error(self) -> (&'static str, &'static str) {
+        match self {
+            Licence::EntraIdPremium => (NON_PREMIUM, "Neither tenant is B2C or tenant doesn't have premium license"),
+            // The sim's model. Microsoft documents no refusal: its pages say
+            // a licence is required, and also that tenants without one
+            // receive every detection with riskLevel and riskDetail
+            // `hidden`. The sim refuses, as Graph does for P1/P2.
+            Licence::WorkloadIdPremium => {
+                (NON_PREMIUM, "Neither tenant is B2C or tenant doesn't have Workload Identities Premium license")
             }
+            // The sim's model: Microsoft documents no error for a sign-up
+            // log read on a workforce tenant.
+            Licence::ExternalIdTenant => (
+                "Authentication_RequestFromUnsupportedTenantType",
+                "Sign-up logs are only available in external (customer) tenants.",
+            ),
+            // The sim's model: Microsoft documents no error for a tenant not
+            // onboarded to Global Secure Access.
+            Licence::GlobalSecureAccess => (
+                NON_PREMIUM,
+                "Neither tenant is B2C or tenant doesn't have a Global Secure Access (Microsoft Entra Internet Access or Private Access) license",
+            ),
         }
     }
 }
@@ -143,13 +239,19 @@ pub(crate) struct DatasetSpec {
     pub path: &'static str,
     /// Short name for logs, e.g. `auditLogs/signIns`.
     pub name: &'static str,
+    /// The archive's name for the dataset (`signins`), where it archives
+    /// the whole dataset as one (beta sign-ins are three: none here).
+    pub archive_name: Option<&'static str>,
+    /// The key property: `id`, or `transactionId` for network access
+    /// traffic. [`crate::Record::id`] holds its value.
+    pub key: &'static str,
     /// What `$filter` accepts; its first time field is the records' event
     /// time ([`crate::Record::time`]) and their default order.
     pub filter: FilterRules,
     /// Path-relative `@odata.context` (appended to the sim's base URL).
     pub context: &'static str,
-    /// Whether the tenant needs Entra ID P1/P2 to read it.
-    pub requires_premium: bool,
+    /// What the tenant needs to read it, if anything.
+    pub licence: Option<Licence>,
     /// Application permission the caller must hold.
     pub permission: &'static str,
     /// How a caller without `permission` is refused.
@@ -179,123 +281,6 @@ pub(crate) struct DatasetSpec {
     pub update: Option<UpdateFn>,
 }
 
-const GE_LE: &[CmpOp] = &[CmpOp::Eq, CmpOp::Ge, CmpOp::Le];
-
-/// The beta notice Graph attaches to beta signIns responses (graph-api.md §6.2).
-const BETA_SIGNIN_DEPRECATION: &str = "<https://developer.microsoft-tst.com/en-us/graph/changes?$filterby=beta,SignIn&from=2023-10-01&to=2023-11-01>;rel=\"deprecation\"";
-
-static SPECS: [DatasetSpec; 5] = [
-    DatasetSpec {
-        path: "/v1.0/auditLogs/signIns",
-        name: "auditLogs/signIns",
-        filter: FilterRules { time_fields: &["createdDateTime"], ops: GE_LE, segments: None },
-        context: "/v1.0/$metadata#auditLogs/signIns",
-        requires_premium: true,
-        permission: "AuditLog.Read.All",
-        denial: Denial::PermissionMissing,
-        default_page_size: 1000,
-        max_page_size: 1000,
-        throttle: ThrottleGroup::AuditLogs,
-        link: None,
-        at_start: true,
-        rng_stream: 1,
-        generate: generate::signins::generate,
-        twin: Some(TwinSpec {
-            dataset: Dataset::SignInsBeta,
-            segment: 0, // SignInEventType::InteractiveUser
-            render: generate::signins_beta::twin,
-        }),
-        update: None,
-    },
-    DatasetSpec {
-        path: "/v1.0/auditLogs/directoryAudits",
-        name: "auditLogs/directoryAudits",
-        filter: FilterRules { time_fields: &["activityDateTime"], ops: GE_LE, segments: None },
-        context: "/v1.0/$metadata#auditLogs/directoryAudits",
-        requires_premium: false,
-        permission: "AuditLog.Read.All",
-        denial: Denial::PermissionMissing,
-        default_page_size: 1000,
-        max_page_size: 1000,
-        throttle: ThrottleGroup::AuditLogs,
-        link: None,
-        at_start: true,
-        rng_stream: 2,
-        generate: generate::audits::generate,
-        twin: None,
-        update: None,
-    },
-    DatasetSpec {
-        path: "/beta/auditLogs/signIns",
-        name: "beta/auditLogs/signIns",
-        filter: FilterRules {
-            time_fields: &["createdDateTime"],
-            ops: GE_LE,
-            // Without a clause beta returns only interactive sign-ins.
-            segments: Some(Segments { property: "signInEventTypes", values: SIGN_IN_EVENT_TYPES, default: 0 }),
-        },
-        context: "/beta/$metadata#auditLogs/signIns",
-        requires_premium: true,
-        permission: "AuditLog.Read.All",
-        denial: Denial::PermissionMissing,
-        default_page_size: 1000,
-        max_page_size: 1000,
-        throttle: ThrottleGroup::AuditLogs,
-        link: Some(BETA_SIGNIN_DEPRECATION),
-        at_start: false,
-        rng_stream: 3,
-        generate: generate::signins_beta::generate,
-        twin: None,
-        update: None,
-    },
-    DatasetSpec {
-        path: "/v1.0/auditLogs/provisioning",
-        name: "auditLogs/provisioning",
-        // "$filter (eq, contains, gt, lt)": no ge/le on this endpoint.
-        filter: FilterRules {
-            time_fields: &["activityDateTime"],
-            ops: &[CmpOp::Eq, CmpOp::Gt, CmpOp::Lt],
-            segments: None,
-        },
-        context: "/v1.0/$metadata#auditLogs/provisioning",
-        // Not documented as premium-only; the sim serves it on any tenant.
-        requires_premium: false,
-        permission: "AuditLog.Read.All",
-        denial: Denial::PermissionMissing,
-        // Undocumented at Graph: a default below the maximum, so a client
-        // that omits $top must follow nextLinks.
-        default_page_size: 100,
-        max_page_size: 1000,
-        throttle: ThrottleGroup::AuditLogs,
-        link: None,
-        at_start: false,
-        rng_stream: 4,
-        generate: generate::provisioning::generate,
-        twin: None,
-        update: None,
-    },
-    DatasetSpec {
-        path: "/v1.0/identityProtection/riskDetections",
-        name: "identityProtection/riskDetections",
-        // Ordered by the field filtered on; lastUpdatedDateTime by default.
-        filter: FilterRules { time_fields: &["lastUpdatedDateTime", "detectedDateTime"], ops: GE_LE, segments: None },
-        context: "/v1.0/$metadata#identityProtection/riskDetections",
-        requires_premium: true,
-        permission: "IdentityRiskEvent.Read.All",
-        denial: Denial::RequestDenied,
-        // "The default page size is 20 objects while the maximum with $top is 500."
-        default_page_size: 20,
-        max_page_size: 500,
-        throttle: ThrottleGroup::IdentityProtection,
-        link: None,
-        at_start: false,
-        rng_stream: 5,
-        generate: generate::risk::generate,
-        twin: None,
-        update: Some(generate::risk::update),
-    },
-];
-
 impl Dataset {
     /// Every dataset, in a fixed order.
     pub fn all() -> &'static [Dataset] {
@@ -305,7 +290,29 @@ impl Dataset {
             Dataset::SignInsBeta,
             Dataset::Provisioning,
             Dataset::RiskDetections,
+            Dataset::ServicePrincipalRiskDetections,
+            Dataset::CustomSecurityAttributeAudits,
+            Dataset::SignUps,
+            Dataset::NetworkAccessTraffic,
         ]
+    }
+
+    /// The archive's name for the dataset, e.g. `signins`,
+    /// `network_access_traffic`; `None` for [`Dataset::SignInsBeta`], which
+    /// the archive splits by kind (`signins_noninteractive`, …).
+    pub fn archive_name(self) -> Option<&'static str> {
+        self.spec().archive_name
+    }
+
+    /// The dataset the archive calls `name`.
+    pub fn from_archive_name(name: &str) -> Option<Dataset> {
+        Dataset::all().iter().copied().find(|d| d.archive_name() == Some(name))
+    }
+
+    /// The property that identifies a record ([`crate::Record::id`]): `id`,
+    /// or `transactionId` for [`Dataset::NetworkAccessTraffic`].
+    pub fn key_property(self) -> &'static str {
+        self.spec().key
     }
 
     /// Request path, e.g. `/v1.0/auditLogs/signIns`.
@@ -320,7 +327,7 @@ impl Dataset {
     }
 
     /// Every time property `$filter` accepts (riskDetections:
-    /// `lastUpdatedDateTime`, `detectedDateTime`).
+    /// `lastUpdatedDateTime`, `detectedDateTime`; one elsewhere).
     pub fn time_fields(self) -> &'static [&'static str] {
         self.spec().filter.time_fields
     }
@@ -340,9 +347,10 @@ impl Dataset {
         self.spec().permission
     }
 
-    /// Whether the tenant needs Entra ID P1/P2 for it.
+    /// Whether the tenant needs Entra ID P1/P2 for it (the other licences
+    /// and tenant kinds are [`SimConfig`] settings).
     pub fn requires_premium(self) -> bool {
-        self.spec().requires_premium
+        self.spec().licence == Some(Licence::EntraIdPremium)
     }
 
     pub(crate) fn spec(self) -> &'static DatasetSpec {
@@ -368,81 +376,4 @@ impl std::fmt::Display for Dataset {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn specs_line_up_with_variants() {
-        for (i, d) in Dataset::all().iter().enumerate() {
-            assert_eq!(d.index(), i);
-            assert!(d.spec().path.ends_with(d.spec().context.rsplit('/').next().unwrap()));
-            assert!(d.spec().path.ends_with(d.spec().name), "{d}");
-            assert!(d.default_page_size() <= d.max_page_size());
-        }
-        assert_eq!(Dataset::SignIns.path(), "/v1.0/auditLogs/signIns");
-        assert_eq!(Dataset::DirectoryAudits.time_field(), "activityDateTime");
-        assert_eq!(Dataset::RiskDetections.time_fields(), ["lastUpdatedDateTime", "detectedDateTime"]);
-        assert_eq!(Dataset::SignIns.to_string(), "auditLogs/signIns");
-        assert_eq!(Dataset::SignInsBeta.to_string(), "beta/auditLogs/signIns");
-    }
-
-    #[test]
-    fn audit_logs_share_one_throttle_group() {
-        for d in Dataset::all() {
-            let group = d.spec().throttle;
-            if d.path().contains("/auditLogs/") {
-                assert_eq!(group, ThrottleGroup::AuditLogs, "{d}");
-            } else {
-                assert_eq!(group, ThrottleGroup::IdentityProtection, "{d}");
-            }
-        }
-    }
-
-    #[test]
-    fn path_lookup_ignores_case() {
-        assert_eq!(Dataset::from_path("/v1.0/auditLogs/signins"), Some(Dataset::SignIns));
-        assert_eq!(Dataset::from_path("/V1.0/AUDITLOGS/DIRECTORYAUDITS"), Some(Dataset::DirectoryAudits));
-        assert_eq!(Dataset::from_path("/beta/auditlogs/signins"), Some(Dataset::SignInsBeta));
-        assert_eq!(Dataset::from_path("/v1.0/auditLogs/provisioning"), Some(Dataset::Provisioning));
-        assert_eq!(Dataset::from_path("/v1.0/identityProtection/riskDetections"), Some(Dataset::RiskDetections));
-        assert_eq!(Dataset::from_path("/beta/auditLogs/directoryAudits"), None);
-        assert_eq!(Dataset::from_path("/v1.0/identityProtection/riskyUsers"), None);
-    }
-
-    #[test]
-    fn streams_are_distinct() {
-        let mut streams: Vec<u64> = Dataset::all()
-            .iter()
-            .flat_map(|d| [d.spec().rng_stream, d.spec().rng_stream + generate::AUX_STREAM])
-            .collect();
-        streams.sort();
-        streams.dedup();
-        assert_eq!(streams.len(), 2 * Dataset::all().len());
-        assert!(!streams.contains(&0), "stream 0 draws the directory");
-    }
-
-    #[test]
-    fn sign_in_event_types_are_the_beta_segments() {
-        let seg = Dataset::SignInsBeta.spec().filter.segments.as_ref().unwrap();
-        for &k in SignInEventType::all() {
-            assert_eq!(seg.values[k.segment()], k.as_str());
-        }
-        assert_eq!(seg.default, SignInEventType::InteractiveUser.segment());
-        let twin = Dataset::SignIns.spec().twin.as_ref().unwrap();
-        assert_eq!((twin.dataset, twin.segment), (Dataset::SignInsBeta, SignInEventType::InteractiveUser.segment()));
-        assert_eq!(
-            SignInEventType::NonInteractiveUser.filter_clause(),
-            "signInEventTypes/any(t: t eq 'nonInteractiveUser')"
-        );
-    }
-
-    #[test]
-    fn licence_and_permission_rows() {
-        let premium: Vec<Dataset> = Dataset::all().iter().copied().filter(|d| d.requires_premium()).collect();
-        assert_eq!(premium, [Dataset::SignIns, Dataset::SignInsBeta, Dataset::RiskDetections]);
-        assert_eq!(Dataset::RiskDetections.permission(), "IdentityRiskEvent.Read.All");
-        let (code, message) = Denial::RequestDenied.error("IdentityRiskEvent.Read.All");
-        assert_eq!(code, "Authorization_RequestDenied");
-        assert!(!message.contains("IdentityRiskEvent"));
-    }
-}
+mod tests;

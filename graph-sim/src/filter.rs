@@ -6,8 +6,11 @@
 //! (beta's `signInEventTypes`) is asked for. The accepted language is a
 //! conjunction (`and`, optional parentheses, case-insensitive keywords) of
 //! `<timeField> <op> <datetime>` clauses, with unquoted RFC 3339 datetimes and
-//! the operators the dataset documents (`eq|ge|le` for most, `eq|gt|lt` for
-//! provisioning), plus at most one `<collection>/any(t: t eq '<value>')`
+//! the operators the dataset accepts (`eq|ge|le` for most, `eq|gt|lt` for
+//! provisioning; strictly, only those Microsoft documents — `eq` alone on
+//! network access traffic and service principal risk detections — see
+//! [`FilterRules::documented_ops`]), plus at most one
+//! `<collection>/any(t: t eq '<value>')`
 //! clause where the dataset has segments. All time clauses must name the same
 //! property. Anything else — other operators, `or`, `not`, functions, other
 //! properties — is rejected with a message that names the offending clause or
@@ -106,6 +109,10 @@ pub struct FilterRules {
     /// The collection property whose `any` lambda picks one segment, if the
     /// dataset has segments.
     pub segments: Option<Segments>,
+    /// The operators Microsoft documents, where they are fewer than `ops`;
+    /// a strict parse ([`crate::Switches::refuse_undocumented_filters`])
+    /// accepts only these. `None`: `ops` are all documented.
+    pub documented_ops: Option<&'static [CmpOp]>,
 }
 
 /// Records of one dataset split by the value of a collection property, each
@@ -183,6 +190,8 @@ struct Parser<'a> {
     tokens: Vec<Token<'a>>,
     pos: usize,
     rules: &'a FilterRules,
+    /// The operators accepted on a time field.
+    ops: &'static [CmpOp],
     field: Option<usize>,
     segment: Option<usize>,
     range: TimeRange,
@@ -207,7 +216,7 @@ impl<'a> Parser<'a> {
     }
 
     fn ops(&self) -> Vec<&'static str> {
-        self.rules.ops.iter().map(|op| op.keyword()).collect()
+        self.ops.iter().map(|op| op.keyword()).collect()
     }
 
     /// The rest of the clause starting at token `from`, for error messages.
@@ -321,7 +330,7 @@ impl<'a> Parser<'a> {
                 self.rules.time_fields[other]
             )));
         }
-        let op = CmpOp::parse(&op.to_ascii_lowercase()).filter(|o| self.rules.ops.contains(o)).ok_or_else(|| {
+        let op = CmpOp::parse(&op.to_ascii_lowercase()).filter(|o| self.ops.contains(o)).ok_or_else(|| {
             invalid(format!("'{clause}': operator '{op}' is not supported on {name}; use {}", one_of(&self.ops())))
         })?;
         let t = parse_filter_datetime(value).ok_or_else(|| {
@@ -386,10 +395,15 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Parses a decoded `$filter` value under a dataset's rules.
-pub fn parse_filter(input: &str, rules: &FilterRules) -> Result<Selection, QueryError> {
+/// Parses a decoded `$filter` value under a dataset's rules; `strict`
+/// accepts only the operators Microsoft documents.
+pub fn parse_filter(input: &str, rules: &FilterRules, strict: bool) -> Result<Selection, QueryError> {
+    let ops = match rules.documented_ops {
+        Some(documented) if strict => documented,
+        _ => rules.ops,
+    };
     let mut p =
-        Parser { tokens: tokenize(input), pos: 0, rules, field: None, segment: None, range: TimeRange::default() };
+        Parser { tokens: tokenize(input), pos: 0, rules, ops, field: None, segment: None, range: TimeRange::default() };
     if p.tokens.is_empty() {
         return Err(invalid("the filter is empty".to_owned()));
     }

@@ -6,8 +6,9 @@
 //! POST /{tenant}/oauth2/v2.0/token ─► secret or certificate client assertion
 //!        ─► token, roles = granted permissions (AADSTS errors as Entra sends them)
 //! GET  /v1.0/auditLogs/{signIns,directoryAudits,provisioning}
-//!      /beta/auditLogs/signIns
-//!      /v1.0/identityProtection/riskDetections
+//!      /beta/auditLogs/{signIns,customSecurityAttributeAudits,signUps}
+//!      /v1.0/identityProtection/{riskDetections,servicePrincipalRiskDetections}
+//!      /beta/networkAccess/logs/traffic
 //!        bearer ─► rate limit (throttle group) ─► fault queue
 //!        ─► permission, then licence ─► $filter/$top/$skiptoken ─► keyset page
 //! ```
@@ -26,6 +27,10 @@
 //! | directoryAudits | activityDateTime eq/ge/le | 1000/1000 | no | AuditLog.Read.All | auditLogs |
 //! | provisioning | activityDateTime eq/gt/lt | 100/1000 | no | AuditLog.Read.All | auditLogs |
 //! | riskDetections | lastUpdatedDateTime or detectedDateTime eq/ge/le | 20/500 | yes | IdentityRiskEvent.Read.All | identityProtection |
+//! | servicePrincipalRiskDetections | lastUpdatedDateTime eq/ge/le (none documented) | 20/500 | Workload ID Premium | IdentityRiskEvent.Read.All | identityProtection |
+//! | beta customSecurityAttributeAudits | activityDateTime eq/ge/le | 100/100 | no | CustomSecAttributeAuditLogs.Read.All (optional) | auditLogs |
+//! | beta signUps | createdDateTime eq/ge/le | 1000/1000 | External ID tenant | AuditLog.Read.All | auditLogs |
+//! | beta networkAccess traffic | createdDateTime eq/ge/le (eq documented) | 1000/1000 | Global Secure Access | NetworkAccess-Reports.Read.All (optional) | networkAccess |
 //!
 //! - **v1.0 and beta sign-ins are the same events.** Every v1.0 sign-in is
 //!   interactive (`isInteractive: true`) and is also beta's `interactiveUser`
@@ -59,15 +64,30 @@
 //!   ([`GraphSim::update_risk_detections`]): an update moves a detection to
 //!   its new `lastUpdatedDateTime`, so a walk that has passed it does not see
 //!   it again, and ranges that held its old time no longer return it.
+//!   Service principal risk detections change the same way
+//!   ([`GraphSim::update_records`]), from `atRisk` to `dismissed` or
+//!   `confirmedCompromised`.
+//! - **Network access traffic has no `id`**: its key is `transactionId`
+//!   ([`Dataset::key_property`]), which [`Record::id`] holds.
+//! - **Undocumented filters**: the sim accepts `ge`/`le` on the time field of
+//!   servicePrincipalRiskDetections and network access traffic, where
+//!   Microsoft documents none or only `eq`;
+//!   [`Switches::refuse_undocumented_filters`] makes them 400s.
 //! - **Throttle groups** have separate budgets: everything under
-//!   `/auditLogs` ([`Switches::rate_limit`]) and identityProtection
+//!   `/auditLogs` ([`Switches::rate_limit`]), identityProtection
 //!   ([`Switches::identity_protection_rate_limit`]), whose 429s carry no
-//!   `Retry-After`.
+//!   `Retry-After`, and networkAccess
+//!   ([`Switches::network_access_rate_limit`]; Graph documents no limit of
+//!   its own).
 //! - **Licence and permissions**: [`Switches::unlicensed`] closes the
 //!   premium datasets with 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant`;
-//!   a permission missing from the app's granted set
-//!   ([`Switches::revoked_permissions`], [`control::GRANTED_PERMISSIONS`]) closes the
-//!   datasets that need it — checked before the licence.
+//!   [`SimConfig::workload_id_premium`], [`SimConfig::external_id_tenant`]
+//!   and [`SimConfig::global_secure_access`] open the datasets that need
+//!   them. A permission missing from the app's granted set
+//!   ([`Switches::revoked_permissions`], [`control::GRANTED_PERMISSIONS`];
+//!   the [`control::OPTIONAL_PERMISSIONS`] only when granted by
+//!   [`SimConfig::extra_permissions`] or [`GraphSim::grant_permission`])
+//!   closes the datasets that need it — checked before the licence.
 //! - Datasets beyond v1.0 signIns and directoryAudits are generated on first
 //!   use, so a default tenant stays cheap to start; when that happens does
 //!   not change the records.
@@ -80,8 +100,9 @@
 //! - `filter`, `query`, `skiptoken`: OData query options and paging tokens.
 //! - `record`: stored records and the keyset-ordered store.
 //! - `generate`: realistic records from a seeded ChaCha RNG (`signins`,
-//!   `signins_beta`, `audits`, `provisioning`, `risk`, and the static cast in
-//!   `vocab`).
+//!   `signins_beta`, `audits`, `provisioning`, `risk`,
+//!   `service_principal_risk`, `attribute_audits`, `signups`,
+//!   `network_access`, and the static cast in `vocab`).
 //! - `server`: the axum server, token endpoint (`token`, `jwt`), certificate
 //!   credentials (`certificate`: the uploaded certificate; `assertion`: client
 //!   assertion checks), data endpoints (`graph`), response shapes (`reply`),

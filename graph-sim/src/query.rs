@@ -65,8 +65,14 @@ pub fn scope(spec: &DatasetSpec, sel: &Selection) -> String {
     scope
 }
 
-/// Parses the raw query string of a data request.
-pub fn parse_query(raw: Option<&str>, spec: &DatasetSpec, key: &SkipTokenKey) -> Result<PageQuery, QueryError> {
+/// Parses the raw query string of a data request; `strict` accepts only the
+/// `$filter` operators Microsoft documents for the dataset.
+pub fn parse_query(
+    raw: Option<&str>,
+    spec: &DatasetSpec,
+    key: &SkipTokenKey,
+    strict: bool,
+) -> Result<PageQuery, QueryError> {
     let mut filter = None;
     let mut top = None;
     let mut skiptoken = None;
@@ -95,7 +101,7 @@ pub fn parse_query(raw: Option<&str>, spec: &DatasetSpec, key: &SkipTokenKey) ->
     }
 
     let selection = match &filter {
-        Some(f) => parse_filter(f, &spec.filter)?,
+        Some(f) => parse_filter(f, &spec.filter, strict)?,
         None => Selection::unfiltered(&spec.filter),
     };
     let top = match top {
@@ -150,12 +156,12 @@ mod tests {
     }
 
     fn parse(raw: &str) -> Result<PageQuery, QueryError> {
-        parse_query(Some(raw), Dataset::SignIns.spec(), &key())
+        parse_query(Some(raw), Dataset::SignIns.spec(), &key(), false)
     }
 
     #[test]
     fn defaults_without_options() {
-        let q = parse_query(None, Dataset::SignIns.spec(), &key()).unwrap();
+        let q = parse_query(None, Dataset::SignIns.spec(), &key(), false).unwrap();
         assert_eq!(q.top, 1000);
         assert_eq!(q.selection, Selection::default());
         assert_eq!(q.cursor, None);
@@ -235,37 +241,46 @@ mod tests {
     #[test]
     fn per_dataset_page_sizes() {
         let risk = Dataset::RiskDetections.spec();
-        assert_eq!(parse_query(None, risk, &key()).unwrap().top, 20);
-        assert_eq!(parse_query(Some("$top=500"), risk, &key()).unwrap().top, 500);
+        assert_eq!(parse_query(None, risk, &key(), false).unwrap().top, 20);
+        assert_eq!(parse_query(Some("$top=500"), risk, &key(), false).unwrap().top, 500);
         assert_eq!(
-            parse_query(Some("$top=501"), risk, &key()).unwrap_err().to_string(),
+            parse_query(Some("$top=501"), risk, &key(), false).unwrap_err().to_string(),
             "Invalid page size specified: '501'. Must be between 1 and 500 inclusive."
         );
         let provisioning = Dataset::Provisioning.spec();
-        assert_eq!(parse_query(None, provisioning, &key()).unwrap().top, 100);
-        assert_eq!(parse_query(Some("$top=1000"), provisioning, &key()).unwrap().top, 1000);
+        assert_eq!(parse_query(None, provisioning, &key(), false).unwrap().top, 100);
+        assert_eq!(parse_query(Some("$top=1000"), provisioning, &key(), false).unwrap().top, 1000);
+        let audits = Dataset::CustomSecurityAttributeAudits.spec();
+        assert_eq!(parse_query(None, audits, &key(), false).unwrap().top, 100);
+        assert_eq!(parse_query(Some("$top=100"), audits, &key(), false).unwrap().top, 100);
+        assert_eq!(
+            parse_query(Some("$top=101"), audits, &key(), false).unwrap_err().to_string(),
+            "Invalid page size specified: '101'. Must be between 1 and 100 inclusive."
+        );
     }
 
     #[test]
     fn skiptoken_is_bound_to_segment_and_ordering_field() {
         let beta = Dataset::SignInsBeta.spec();
         let cursor = Cursor { time: parse_filter_datetime("2026-11-24T12:00:00Z").unwrap(), id: "abc".to_owned() };
-        let q = parse_query(Some("$filter=signInEventTypes/any(t: t eq 'nonInteractiveUser')&$top=3"), beta, &key())
-            .unwrap();
+        let q =
+            parse_query(Some("$filter=signInEventTypes/any(t: t eq 'nonInteractiveUser')&$top=3"), beta, &key(), false)
+                .unwrap();
         let link = next_link("http://x", beta, &q, &cursor, &key());
         let raw = link.split_once('?').unwrap().1;
-        assert_eq!(parse_query(Some(raw), beta, &key()).unwrap().cursor, Some(cursor.clone()));
+        assert_eq!(parse_query(Some(raw), beta, &key(), false).unwrap().cursor, Some(cursor.clone()));
         let token = raw.rsplit("$skiptoken=").next().unwrap();
         let other = format!("$filter=signInEventTypes/any(t: t eq 'servicePrincipal')&$skiptoken={token}");
-        assert_eq!(parse_query(Some(&other), beta, &key()).unwrap_err(), QueryError::InvalidSkipToken);
+        assert_eq!(parse_query(Some(&other), beta, &key(), false).unwrap_err(), QueryError::InvalidSkipToken);
         // The default (interactive) segment is a different query too.
-        assert!(parse_query(Some(&format!("$skiptoken={token}")), beta, &key()).is_err());
+        assert!(parse_query(Some(&format!("$skiptoken={token}")), beta, &key(), false).is_err());
 
         let risk = Dataset::RiskDetections.spec();
-        let by_update = parse_query(Some("$filter=lastUpdatedDateTime ge 2026-11-24T00:00:00Z"), risk, &key()).unwrap();
+        let by_update =
+            parse_query(Some("$filter=lastUpdatedDateTime ge 2026-11-24T00:00:00Z"), risk, &key(), false).unwrap();
         let token = key().encode(&scope(risk, &by_update.selection), &cursor);
         let by_detection = format!("$filter=detectedDateTime ge 2026-11-24T00:00:00Z&$skiptoken={token}");
-        assert_eq!(parse_query(Some(&by_detection), risk, &key()).unwrap_err(), QueryError::InvalidSkipToken);
+        assert_eq!(parse_query(Some(&by_detection), risk, &key(), false).unwrap_err(), QueryError::InvalidSkipToken);
         // Datasets with one time field and no segments keep the original scope.
         assert_eq!(scope(Dataset::SignIns.spec(), &Selection::default()), "/v1.0/auditLogs/signIns\n[*,*]");
     }

@@ -20,7 +20,8 @@ use crate::skiptoken::Cursor;
 /// One activity record as the server holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
-    /// The record's `id`.
+    /// The record's key: its `id`, or for network access traffic its
+    /// `transactionId` ([`Dataset::key_property`]).
     pub id: String,
     /// The record's event time: the value of its dataset's
     /// [`Dataset::time_field`] (`createdDateTime`, `activityDateTime`, or a

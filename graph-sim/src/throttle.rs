@@ -9,7 +9,8 @@
 //!
 //! Accounting, and why: Graph documents a budget ("five requests per 10
 //! seconds" per app per tenant for everything under `/auditLogs`; "one
-//! request per second" per tenant for identityProtection) and that a 429's
+//! request per second" per tenant for identityProtection; nothing beyond its
+//! global limit for `/networkAccess`) and that a 429's
 //! `Retry-After` says how long to wait; it does not document whether a
 //! rejected request itself uses up budget (its general guidance, "all
 //! requests accrue against your usage limits", is advice against immediate
@@ -36,10 +37,15 @@ pub(crate) enum ThrottleGroup {
     /// per tenant, 429s carry `Retry-After`. Limited by
     /// [`Switches::rate_limit`].
     AuditLogs,
-    /// Identity Protection (riskDetections): one request per second per
-    /// tenant, 429s carry no `Retry-After`. Limited by
+    /// Identity Protection (riskDetections; servicePrincipalRiskDetections,
+    /// which Graph's list omits, by the sim's choice): one request per
+    /// second per tenant, 429s carry no `Retry-After`. Limited by
     /// [`Switches::identity_protection_rate_limit`].
     IdentityProtection,
+    /// Global Secure Access (`/networkAccess`): no documented limit beyond
+    /// Graph's global one; 429s carry `Retry-After`, as Graph's global
+    /// throttling does. Limited by [`Switches::network_access_rate_limit`].
+    NetworkAccess,
 }
 
 impl ThrottleGroup {
@@ -47,7 +53,7 @@ impl ThrottleGroup {
     /// don't, per Graph's service-limits page).
     pub fn sends_retry_after(self) -> bool {
         match self {
-            ThrottleGroup::AuditLogs => true,
+            ThrottleGroup::AuditLogs | ThrottleGroup::NetworkAccess => true,
             ThrottleGroup::IdentityProtection => false,
         }
     }
@@ -57,6 +63,7 @@ impl ThrottleGroup {
         match self {
             ThrottleGroup::AuditLogs => switches.rate_limit,
             ThrottleGroup::IdentityProtection => switches.identity_protection_rate_limit,
+            ThrottleGroup::NetworkAccess => switches.network_access_rate_limit,
         }
     }
 }
@@ -208,8 +215,10 @@ mod tests {
         // The other group has its own budget.
         assert!(t.try_start(ThrottleGroup::IdentityProtection, t0, one).is_ok());
         assert!(t.try_start(ThrottleGroup::IdentityProtection, t0, one).is_err());
+        assert!(t.try_start(ThrottleGroup::NetworkAccess, t0, one).is_ok());
         assert!(ThrottleGroup::AuditLogs.sends_retry_after());
         assert!(!ThrottleGroup::IdentityProtection.sends_retry_after());
+        assert!(ThrottleGroup::NetworkAccess.sends_retry_after());
     }
 
     #[test]
@@ -222,6 +231,9 @@ mod tests {
         assert_eq!(ThrottleGroup::AuditLogs.limit(&switches), Some(RateLimit::AUDIT_LOGS));
         assert_eq!(ThrottleGroup::IdentityProtection.limit(&switches), Some(RateLimit::IDENTITY_PROTECTION));
         assert_eq!(ThrottleGroup::IdentityProtection.limit(&Switches::default()), None);
+        assert_eq!(ThrottleGroup::NetworkAccess.limit(&switches), None);
+        let gsa = Switches { network_access_rate_limit: Some(RateLimit::AUDIT_LOGS), ..Switches::default() };
+        assert_eq!(ThrottleGroup::NetworkAccess.limit(&gsa), Some(RateLimit::AUDIT_LOGS));
     }
 
     #[test]

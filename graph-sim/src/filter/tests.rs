@@ -3,7 +3,7 @@ use super::*;
 const F: &str = "createdDateTime";
 const GE_LE: &[CmpOp] = &[CmpOp::Eq, CmpOp::Ge, CmpOp::Le];
 
-const SIGNINS: FilterRules = FilterRules { time_fields: &[F], ops: GE_LE, segments: None };
+const SIGNINS: FilterRules = FilterRules { time_fields: &[F], ops: GE_LE, segments: None, documented_ops: None };
 const BETA: FilterRules = FilterRules {
     time_fields: &[F],
     ops: GE_LE,
@@ -12,26 +12,35 @@ const BETA: FilterRules = FilterRules {
         values: &["interactiveUser", "nonInteractiveUser", "servicePrincipal", "managedIdentity"],
         default: 0,
     }),
+    documented_ops: None,
 };
-const PROVISIONING: FilterRules =
-    FilterRules { time_fields: &["activityDateTime"], ops: &[CmpOp::Eq, CmpOp::Gt, CmpOp::Lt], segments: None };
-const RISK: FilterRules =
-    FilterRules { time_fields: &["lastUpdatedDateTime", "detectedDateTime"], ops: GE_LE, segments: None };
+const PROVISIONING: FilterRules = FilterRules {
+    time_fields: &["activityDateTime"],
+    ops: &[CmpOp::Eq, CmpOp::Gt, CmpOp::Lt],
+    segments: None,
+    documented_ops: None,
+};
+const RISK: FilterRules = FilterRules {
+    time_fields: &["lastUpdatedDateTime", "detectedDateTime"],
+    ops: GE_LE,
+    segments: None,
+    documented_ops: None,
+};
 
 fn t(s: &str) -> DateTime<Utc> {
     parse_filter_datetime(s).unwrap()
 }
 
 fn range(input: &str) -> TimeRange {
-    parse_filter(input, &SIGNINS).unwrap().range
+    parse_filter(input, &SIGNINS, false).unwrap().range
 }
 
 fn err(input: &str) -> String {
-    parse_filter(input, &SIGNINS).unwrap_err().to_string()
+    parse_filter(input, &SIGNINS, false).unwrap_err().to_string()
 }
 
 fn err_with(input: &str, rules: &FilterRules) -> String {
-    parse_filter(input, rules).unwrap_err().to_string()
+    parse_filter(input, rules, false).unwrap_err().to_string()
 }
 
 #[test]
@@ -105,9 +114,9 @@ fn rejects_other_fields_and_syntax() {
 
 #[test]
 fn field_name_is_per_dataset() {
-    let audits = FilterRules { time_fields: &["activityDateTime"], ops: GE_LE, segments: None };
-    assert!(parse_filter("activityDateTime ge 2026-11-24T00:00:00Z", &audits).is_ok());
-    assert!(parse_filter("createdDateTime ge 2026-11-24T00:00:00Z", &audits).is_err());
+    let audits = FilterRules { time_fields: &["activityDateTime"], ops: GE_LE, segments: None, documented_ops: None };
+    assert!(parse_filter("activityDateTime ge 2026-11-24T00:00:00Z", &audits, false).is_ok());
+    assert!(parse_filter("createdDateTime ge 2026-11-24T00:00:00Z", &audits, false).is_err());
 }
 
 #[test]
@@ -129,13 +138,13 @@ fn sign_in_event_type_clauses_in_every_documented_position() {
         (format!("signInEventTypes/any(x:x eq 'interactiveUser') and {window}"), 0),
         (format!("SIGNINEVENTTYPES/ANY(t: t EQ 'nonInteractiveUser') AND {window}"), 1),
     ] {
-        let s = parse_filter(&input, &BETA).unwrap_or_else(|e| panic!("{input}: {e}"));
+        let s = parse_filter(&input, &BETA, false).unwrap_or_else(|e| panic!("{input}: {e}"));
         assert_eq!((s.segment, s.range, s.field), (segment, want, 0), "{input}");
     }
     // Type only, and no type: the default (interactive) segment.
-    let s = parse_filter("signInEventTypes/any(t: t eq 'servicePrincipal')", &BETA).unwrap();
+    let s = parse_filter("signInEventTypes/any(t: t eq 'servicePrincipal')", &BETA, false).unwrap();
     assert_eq!((s.segment, s.range), (2, TimeRange::default()));
-    assert_eq!(parse_filter(window, &BETA).unwrap().segment, 0);
+    assert_eq!(parse_filter(window, &BETA, false).unwrap().segment, 0);
     assert_eq!(Selection::unfiltered(&BETA).segment, 0);
 }
 
@@ -163,6 +172,7 @@ fn provisioning_takes_gt_lt_as_exclusive_bounds_and_refuses_ge_le() {
     let s = parse_filter(
         "activityDateTime gt 2026-11-24T08:00:00Z and activityDateTime lt 2026-11-24T09:00:00Z",
         &PROVISIONING,
+        false,
     )
     .unwrap();
     let r = s.range;
@@ -170,7 +180,7 @@ fn provisioning_takes_gt_lt_as_exclusive_bounds_and_refuses_ge_le() {
     assert!(r.contains(t("2026-11-24T08:00:00.0000001Z")));
     assert!(r.contains(t("2026-11-24T08:59:59.9999999Z")));
     assert!(!r.contains(t("2026-11-24T09:00:00Z")));
-    assert!(parse_filter("activityDateTime eq 2026-11-24T08:00:00Z", &PROVISIONING).is_ok());
+    assert!(parse_filter("activityDateTime eq 2026-11-24T08:00:00Z", &PROVISIONING, false).is_ok());
     for op in ["ge", "le"] {
         let e = err_with(&format!("activityDateTime {op} 2026-11-24T08:00:00Z"), &PROVISIONING);
         assert!(e.contains(&format!("operator '{op}'")) && e.contains("use eq, gt or lt"), "{e}");
@@ -179,15 +189,38 @@ fn provisioning_takes_gt_lt_as_exclusive_bounds_and_refuses_ge_le() {
 
 #[test]
 fn risk_detections_filter_on_either_time_field_but_one_at_a_time() {
-    let s = parse_filter("lastUpdatedDateTime ge 2026-11-24T08:00:00Z", &RISK).unwrap();
+    let s = parse_filter("lastUpdatedDateTime ge 2026-11-24T08:00:00Z", &RISK, false).unwrap();
     assert_eq!(s.field, 0);
-    let s =
-        parse_filter("detectedDateTime ge 2026-11-24T08:00:00Z and detectedDateTime le 2026-11-25T00:00:00Z", &RISK)
-            .unwrap();
+    let s = parse_filter(
+        "detectedDateTime ge 2026-11-24T08:00:00Z and detectedDateTime le 2026-11-25T00:00:00Z",
+        &RISK,
+        false,
+    )
+    .unwrap();
     assert_eq!(s.field, 1);
-    assert_eq!(parse_filter("lastUpdatedDateTime eq 2026-11-24T08:00:00Z", &RISK).unwrap().segment, 0);
+    assert_eq!(parse_filter("lastUpdatedDateTime eq 2026-11-24T08:00:00Z", &RISK, false).unwrap().segment, 0);
     let e = err_with("lastUpdatedDateTime ge 2026-11-24T08:00:00Z and detectedDateTime le 2026-11-25T00:00:00Z", &RISK);
     assert!(e.contains("one time property"), "{e}");
     let e = err_with("activityDateTime ge 2026-11-24T08:00:00Z", &RISK);
     assert!(e.contains("use lastUpdatedDateTime or detectedDateTime"), "{e}");
+}
+
+#[test]
+fn a_strict_parse_accepts_only_the_documented_operators() {
+    const TRAFFIC: FilterRules =
+        FilterRules { time_fields: &[F], ops: GE_LE, segments: None, documented_ops: Some(&[CmpOp::Eq]) };
+    let window = "createdDateTime ge 2026-11-24T00:00:00Z and createdDateTime le 2026-11-25T00:00:00Z";
+    assert!(parse_filter(window, &TRAFFIC, false).is_ok());
+    let e = parse_filter(window, &TRAFFIC, true).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "Invalid filter clause: 'createdDateTime ge 2026-11-24T00:00:00Z': operator 'ge' is not supported on \
+         createdDateTime; use eq"
+    );
+    let e = parse_filter("createdDateTime le 2026-11-25T00:00:00Z", &TRAFFIC, true).unwrap_err().to_string();
+    assert!(e.contains("operator 'le'"), "{e}");
+    let eq = parse_filter("createdDateTime eq 2026-11-24T10:00:00Z", &TRAFFIC, true).unwrap();
+    assert_eq!((eq.range.lo, eq.range.hi), (Some(t("2026-11-24T10:00:00Z")), Some(t("2026-11-24T10:00:00Z"))));
+    // Datasets whose operators are all documented are not affected.
+    assert!(parse_filter(window, &SIGNINS, true).is_ok());
 }

@@ -8,7 +8,8 @@
 use rand::RngExt;
 use rand_chacha::ChaCha20Rng;
 
-use super::{guid, lower_hex, provisioning, signins_beta, upper_alnum, upper_hex, vocab};
+use super::network_access::GsaIds;
+use super::{guid, lower_hex, provisioning, signins_beta, signups, upper_alnum, upper_hex, vocab};
 
 /// Per-seed identities of the simulated tenant's cast.
 #[derive(Debug)]
@@ -58,6 +59,15 @@ pub struct Directory {
     pub event_listener_id: String,
     /// The tenant's Private Link for Microsoft Entra ID policy.
     pub private_link_policy_id: String,
+    /// Application id per [`signups::APPS`] entry (the customer-facing apps
+    /// of sign-ups).
+    pub customer_apps: Vec<String>,
+    /// Per [`signups::LISTENERS`] entry: the listener's id and its custom
+    /// authentication extension's id.
+    pub signup_listeners: Vec<[String; 2]>,
+    /// Global Secure Access: remote networks, connectors, private apps,
+    /// policies and filtering profiles.
+    pub gsa: GsaIds,
 }
 
 impl Directory {
@@ -106,6 +116,9 @@ impl Directory {
             custom_extension_id: guid(rng),
             event_listener_id: guid(rng),
             private_link_policy_id: guid(rng),
+            customer_apps: signups::APPS.iter().map(|_| guid(rng)).collect(),
+            signup_listeners: signups::LISTENERS.iter().map(|_| [guid(rng), guid(rng)]).collect(),
+            gsa: GsaIds::new(rng),
         }
     }
 }

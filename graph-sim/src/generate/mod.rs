@@ -2,7 +2,8 @@
 //!
 //! Input: the seed, the tenant id, a dataset, a count and a time range.
 //! Output: [`Record`]s whose JSON follows the documented shapes (v1.0, and
-//! beta for beta sign-ins). Each dataset draws from its own ChaCha20 stream,
+//! beta for beta sign-ins, custom security attribute audits, sign-ups and
+//! network access traffic). Each dataset draws from its own ChaCha20 stream,
 //! plus an auxiliary stream for what happens to its records later (their
 //! twins in another dataset, in-place updates), and a per-seed [`Directory`]
 //! (object ids, devices, policy ids, workloads) is drawn once from stream 0,
@@ -25,12 +26,16 @@
 //! beta SDK's and the beta CSDL's properties. Where Graph sends null (no
 //! user in an app-only sign-in, no MFA step), the sim sends null too.
 
+pub mod attribute_audits;
 pub mod audits;
 mod directory;
+pub mod network_access;
 pub mod provisioning;
 pub mod risk;
+pub mod service_principal_risk;
 pub mod signins;
 pub mod signins_beta;
+pub mod signups;
 pub mod vocab;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};

@@ -1,11 +1,13 @@
-//! `GET` on a data endpoint (`/v1.0/auditLogs/…`, `/beta/auditLogs/signIns`,
-//! `/v1.0/identityProtection/riskDetections`): one page of records, or the
-//! error Graph would give instead.
+//! `GET` on a data endpoint (`/v1.0/auditLogs/…`, `/beta/auditLogs/…`,
+//! `/v1.0/identityProtection/…`, `/beta/networkAccess/logs/traffic`): one
+//! page of records, or the error Graph would give instead.
 //!
 //! Order of checks: method, page delay, bearer token, rate limit (of the
 //! dataset's throttle group), the echo switch ([`Echo::Graph`]), queued
-//! fault, switches (permission, then licence), query options, page (capped
-//! by `max_page_size`). The page body
+//! fault, the app's permission, then the tenant's licence (or kind), query
+//! options (strict about `$filter` operators under
+//! `refuse_undocumented_filters`), page (capped by `max_page_size`). The
+//! page body
 //! is built by concatenating stored record JSON verbatim. Datasets with a
 //! `Link` notice (beta) carry it on every response. The state lock is taken
 //! in short sections and never held across a sleep.
@@ -114,19 +116,16 @@ fn echo(status: u16, headers: &HeaderMap, ids: &Ids) -> Reply {
 /// Switches, query and page: everything after authentication and faults.
 fn serve(state: &mut State, ds: Dataset, uri: &Uri, ids: &Ids) -> Reply {
     let spec = ds.spec();
-    if !state.switches.grants(spec.permission) {
+    if !state.grants(spec.permission) {
         let (code, message) = spec.denial.error(spec.permission);
         return graph_error(StatusCode::FORBIDDEN, code, &message, ids);
     }
-    if state.switches.unlicensed && spec.requires_premium {
-        return graph_error(
-            StatusCode::FORBIDDEN,
-            "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-            "Neither tenant is B2C or tenant doesn't have premium license",
-            ids,
-        );
+    if let Some(licence) = spec.licence.filter(|l| !l.held(&state.config, &state.switches)) {
+        let (code, message) = licence.error();
+        return graph_error(StatusCode::FORBIDDEN, code, message, ids);
     }
-    let q = match parse_query(uri.query(), spec, &state.skip_key) {
+    let strict = state.switches.refuse_undocumented_filters;
+    let q = match parse_query(uri.query(), spec, &state.skip_key, strict) {
         Ok(q) => q,
         Err(e) => {
             return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &e.to_string(), ids);

@@ -112,8 +112,10 @@ impl GraphSim {
     }
 
     /// Starts a simulator on `addr`. Fails with `ErrorKind::InvalidInput` when
-    /// `config.client_certificate_pem` is not a usable RSA certificate.
+    /// `config.client_certificate_pem` is not a usable RSA certificate or
+    /// `config.extra_permissions` names a permission the sim does not model.
     pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<GraphSim> {
+        config.check().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let url = format!("http://{}", listener.local_addr()?);
         let state = State::new(config.clone(), url.clone())
@@ -138,7 +140,8 @@ impl GraphSim {
 
     /// The configuration the simulator started with. Credentials changed
     /// later ([`GraphSim::set_client_secret`],
-    /// [`GraphSim::set_client_certificate`]) are not reflected here.
+    /// [`GraphSim::set_client_certificate`]) and permissions granted later
+    /// ([`GraphSim::grant_permission`]) are not reflected here.
     pub fn config(&self) -> &SimConfig {
         &self.config
     }
@@ -205,25 +208,38 @@ impl GraphSim {
     /// tick). Ids stay; only the new state is served. Returns the updated
     /// records, oldest first. Deterministic given the seed and call sequence.
     pub fn update_risk_detections(&self, n: usize, at: DateTime<Utc>) -> Vec<Record> {
+        self.update_records(Dataset::RiskDetections, n, at)
+    }
+
+    /// Updates up to `n` records of `ds` in place at `at`: those that can
+    /// still change, last updated longest ago first, as
+    /// [`GraphSim::update_risk_detections`] does for user risk detections.
+    /// Service principal risk detections move from `atRisk` to `dismissed`
+    /// or `confirmedCompromised`. Returns the updated records, oldest first;
+    /// none for a dataset whose records never change.
+    pub fn update_records(&self, ds: Dataset, n: usize, at: DateTime<Utc>) -> Vec<Record> {
         let mut guard = lock(&self.shared);
-        guard.ensure(Dataset::RiskDetections);
+        guard.ensure(ds);
         let s = &mut *guard;
         let mut out = Vec::new();
-        for old in s.store.all(Dataset::RiskDetections).iter().rev() {
+        if ds.spec().update.is_none() {
+            return out;
+        }
+        for old in s.store.all(ds).iter().rev() {
             if out.len() == n {
                 break;
             }
-            if let Some(new) = s.generator.update(&mut s.store, Dataset::RiskDetections, &old.id, at) {
+            if let Some(new) = s.generator.update(&mut s.store, ds, &old.id, at) {
                 out.push(new);
             }
         }
         out
     }
 
-    /// Updates one record in place at `at`, as [`GraphSim::update_risk_detections`]
+    /// Updates one record in place at `at`, as [`GraphSim::update_records`]
     /// does; `None` when `ds` has no such record, its records never change
-    /// (everything but [`Dataset::RiskDetections`]), or this one cannot change
-    /// (any more, or not at that time).
+    /// (everything but the two risk detection datasets), or this one cannot
+    /// change (any more, or not at that time).
     pub fn update_record(&self, ds: Dataset, id: &str, at: DateTime<Utc>) -> Option<Record> {
         let mut guard = lock(&self.shared);
         guard.ensure(ds);
@@ -232,18 +248,20 @@ impl GraphSim {
     }
 
     /// Inserts a hand-written record verbatim, replacing any record of `ds`
-    /// with the same id; its id and times are read from the JSON. A beta
+    /// with the same id; its id ([`Dataset::key_property`]: `transactionId`
+    /// for network access traffic) and times are read from the JSON. A beta
     /// sign-in's kind is the first of its `signInEventTypes` (interactive
     /// when absent). The record is served by `ds` only (a hand-written v1.0
     /// sign-in gets no beta twin).
     ///
     /// # Panics
-    /// If `json` is not a JSON object with a string `id` and an RFC 3339
-    /// string in each of the dataset's time fields, or names an unknown
+    /// If `json` is not a JSON object with a string key property and an RFC
+    /// 3339 string in each of the dataset's time fields, or names an unknown
     /// `signInEventTypes` value.
     pub fn insert_raw(&self, ds: Dataset, json: &str) -> Record {
         let value: serde_json::Value = serde_json::from_str(json).expect("insert_raw: record is not valid JSON");
-        let id = value["id"].as_str().expect("insert_raw: record has no string \"id\"").to_owned();
+        let key = ds.key_property();
+        let id = value[key].as_str().unwrap_or_else(|| panic!("insert_raw: record has no string \"{key}\"")).to_owned();
         let times: Vec<DateTime<Utc>> = ds
             .time_fields()
             .iter()
@@ -278,10 +296,30 @@ impl GraphSim {
     }
 
     /// The application permissions the app holds now (the `roles` of tokens
-    /// issued now), per [`Switches::revoked_permissions`] and
-    /// [`Switches::missing_permission`].
+    /// issued now): [`crate::control::GRANTED_PERMISSIONS`] and the optional
+    /// ones granted ([`SimConfig::extra_permissions`],
+    /// [`GraphSim::grant_permission`]), less [`Switches::revoked_permissions`]
+    /// and [`Switches::missing_permission`].
     pub fn granted_permissions(&self) -> Vec<&'static str> {
-        lock(&self.shared).switches.granted_permissions()
+        lock(&self.shared).granted_permissions()
+    }
+
+    /// Grants the app one of the optional permissions
+    /// ([`crate::control::OPTIONAL_PERMISSIONS`], any case), as an
+    /// administrator consenting to it in the portal: data requests are
+    /// answered at once, and tokens issued from now on carry the role (a
+    /// revocation in [`Switches::revoked_permissions`] still wins).
+    ///
+    /// # Panics
+    /// If the sim does not model `permission`.
+    pub fn grant_permission(&self, permission: &str) {
+        let Some(known) = crate::control::known_permission(permission) else {
+            panic!("grant_permission: '{permission}' is not a permission the simulator models");
+        };
+        let mut s = lock(&self.shared);
+        if !s.config.extra_permissions.iter().any(|p| p.eq_ignore_ascii_case(known)) {
+            s.config.extra_permissions.push(known.to_owned());
+        }
     }
 
     /// Replaces the client secret the token endpoint accepts, as after a

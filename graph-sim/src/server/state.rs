@@ -133,6 +133,17 @@ impl State {
         Ok(())
     }
 
+    /// Whether the app holds `permission` now: by default, by the tenant's
+    /// grants ([`SimConfig::extra_permissions`]), and not revoked.
+    pub fn grants(&self, permission: &str) -> bool {
+        self.switches.grants(&self.config.extra_permissions, permission)
+    }
+
+    /// The permissions the app holds now: the `roles` of tokens issued now.
+    pub fn granted_permissions(&self) -> Vec<&'static str> {
+        self.switches.granted_permissions(&self.config.extra_permissions)
+    }
+
     /// A fresh GUID from the id stream.
     pub fn new_guid(&mut self) -> String {
         guid(&mut self.rng)

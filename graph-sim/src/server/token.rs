@@ -186,7 +186,7 @@ fn issue(
     };
 
     let lifetime = state.config.token_lifetime;
-    let roles = state.switches.granted_permissions();
+    let roles = state.granted_permissions();
     let spec = TokenSpec {
         audience: &audience,
         tenant_id: &state.config.tenant_id,

@@ -94,7 +94,7 @@ async fn unknown_paths_are_graph_404s_and_paths_ignore_case() {
 
 #[tokio::test]
 async fn licence_and_permission_switches() {
-    let sim = start().await;
+    let sim = GraphSim::start(open_config()).await.unwrap();
     let tok = token(&sim).await;
     sim.set_switches(|s| s.unlicensed = true);
     let r = get(&sim, "/v1.0/auditLogs/signIns", Some(&tok)).await;

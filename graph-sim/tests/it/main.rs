@@ -3,6 +3,7 @@
 
 mod common;
 
+mod attribute_audits;
 mod beta;
 mod certificate;
 mod echo;
@@ -13,5 +14,8 @@ mod metadata;
 mod paging;
 mod provisioning;
 mod risk;
+mod service_principal_risk;
+mod signups;
 mod throttling;
 mod token;
+mod traffic;

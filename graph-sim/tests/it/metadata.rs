@@ -1,16 +1,18 @@
 //! Records carry what Microsoft's metadata declares
 //! (`tests/fixtures/graph-metadata.txt` of the workspace): for each served
 //! dataset — v1.0 signIns, each kind of beta signIns, directoryAudits,
-//! provisioning, riskDetections — over a default-size generation, every
+//! provisioning, riskDetections, servicePrincipalRiskDetections, beta
+//! customSecurityAttributeAudits, signUps and networkAccess traffic — over a
+//! default-size generation, every
 //! declared property (through complex types and collections) has a value
 //! in some record, every value has the declared JSON shape (enums:
 //! documented members; times: Graph's format), and no record carries a
 //! top-level property the metadata does not declare.
 //!
 //! Beta sign-ins are checked against the union of the two beta listings.
-//! Where Graph leaves a property empty for a whole kind of sign-in, the
-//! kind's exemptions below say so, and why; an exemption that is no longer
-//! needed fails the test.
+//! Where Graph leaves a property empty for a whole kind of sign-in (or a
+//! whole dataset), the kind's (dataset's) exemptions below say so, and why;
+//! an exemption that is no longer needed fails the test.
 
 mod check;
 mod enums;
@@ -31,8 +33,15 @@ fn documented_extras(dataset: &str) -> &'static [&'static str] {
         // (singular) beside the declared `targetResources`.
         "directoryAudits" => &["targetResource"],
         // v1.0 riskdetection-list.md's and riskdetection-get.md's example
-        // items carry `"@odata.type": "#microsoft.graph.riskDetection"`.
-        "riskDetections" => &["@odata.type"],
+        // items carry `"@odata.type": "#microsoft.graph.riskDetection"`, and
+        // the servicePrincipalRiskDetections list example its own.
+        "riskDetections" | "servicePrincipalRiskDetections" => &["@odata.type"],
+        // The older selfservicesignup-list.md example prints `userSnapshot`
+        // (the metadata now has `userId`).
+        "signUps" => &["userSnapshot"],
+        // networkaccess-logs-list-traffic.md's example prints `policyRule`
+        // and `policy` objects (the metadata has their ids and names).
+        "networkAccessTraffic" => &["policyRule", "policy"],
         // The signin-list/get (v1.0 and beta) and
         // provisioningobjectsummary-list examples show declared properties
         // only.
@@ -74,6 +83,16 @@ const NO_APP_CREDENTIAL: &[&str] = &[
     "managedServiceIdentity",
     "azureResourceId",
 ];
+
+/// What Graph leaves empty in a whole dataset other than sign-ins.
+fn dataset_exemptions(dataset: &str) -> &'static [&'static str] {
+    match dataset {
+        // Custom security attributes are assigned to users and service
+        // principals, never to groups.
+        "customSecurityAttributeAudits" => &["targetResources[].groupType"],
+        _ => &[],
+    }
+}
 
 /// What Graph leaves empty for each kind of beta sign-in.
 fn exemptions(kind: SignInEventType) -> Vec<&'static str> {
@@ -149,8 +168,23 @@ async fn every_declared_property_is_sent_in_its_declared_shape() {
         ("provisioning", Dataset::Provisioning, "provisioningObjectSummary"),
         ("riskDetections", Dataset::RiskDetections, "riskDetection"),
     ];
+    let v1 = v1.into_iter().chain([(
+        "servicePrincipalRiskDetections",
+        Dataset::ServicePrincipalRiskDetections,
+        "servicePrincipalRiskDetection",
+    )]);
     for (name, ds, root) in v1 {
-        let mut check = Check::new(&meta.v1, name, &[]);
+        let mut check = Check::new(&meta.v1, name, dataset_exemptions(name));
+        check.records(root, &parse(sim.records(ds)), documented_extras(name));
+        problems.append(&mut check.problems);
+    }
+    let beta = [
+        ("customSecurityAttributeAudits", Dataset::CustomSecurityAttributeAudits, "customSecurityAttributeAudit"),
+        ("signUps", Dataset::SignUps, "selfServiceSignUp"),
+        ("networkAccessTraffic", Dataset::NetworkAccessTraffic, "networkAccessTraffic"),
+    ];
+    for (name, ds, root) in beta {
+        let mut check = Check::new(&meta.beta, name, dataset_exemptions(name));
         check.records(root, &parse(sim.records(ds)), documented_extras(name));
         problems.append(&mut check.problems);
     }
@@ -183,4 +217,16 @@ fn the_metadata_reads_as_expected() {
     let handler = meta.beta.props("authenticationEventHandlerResult");
     assert!(handler.iter().any(|p| p.name == "customExtensionId"), "{handler:?}");
     assert_eq!(schema::normalize("agentic.agent_sign_in"), "agentSignIn");
+    // The newer logs' sections: v1.0 and beta, each in its own version.
+    assert_eq!(meta.v1.props("servicePrincipalRiskDetection").len(), 21);
+    assert_eq!(meta.beta.props("customSecurityAttributeAudit").len(), 13);
+    assert_eq!(meta.beta.props("selfServiceSignUp").len(), 12);
+    let traffic = meta.beta.props("networkAccessTraffic");
+    assert_eq!(traffic.len(), 45);
+    assert!(!traffic.iter().any(|p| p.name == "id"), "keyed by transactionId");
+    let bytes = traffic.iter().find(|p| p.name == "sentBytes").unwrap();
+    assert_eq!(bytes.kind, schema::Kind::Edm(schema::Edm::Int));
+    let initiator = names(&meta.beta, "auditActivityInitiator");
+    assert!(initiator.iter().any(|p| p == "linkableIdentifiers"), "{initiator:?}");
+    assert!(names(&meta.beta, "auditUserIdentity").iter().any(|p| p == "homeTenantName"));
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use graph_sim::control::OPTIONAL_PERMISSIONS;
 use graph_sim::{Dataset, GraphSim, Record, SimConfig};
 use reqwest::header::HeaderMap;
 use reqwest::{Client, StatusCode};
@@ -36,6 +37,18 @@ pub fn config() -> SimConfig {
 
 pub async fn start() -> GraphSim {
     GraphSim::start(config()).await.unwrap()
+}
+
+/// [`config`] for a tenant where every dataset answers: an External ID
+/// tenant onboarded to Global Secure Access, whose app holds the optional
+/// permissions too.
+pub fn open_config() -> SimConfig {
+    SimConfig {
+        external_id_tenant: true,
+        global_secure_access: true,
+        extra_permissions: OPTIONAL_PERMISSIONS.iter().map(|p| (*p).to_owned()).collect(),
+        ..config()
+    }
 }
 
 pub fn client() -> Client {
@@ -108,9 +121,26 @@ pub async fn get(sim: &GraphSim, path_and_query: &str, token: Option<&str>) -> R
     get_url(&format!("{}{path_and_query}", sim.url()), token).await
 }
 
-/// Follows nextLinks verbatim from `first`; returns the ids in order and the
-/// number of pages. Each page's `value` must be the stored JSON of its
-/// records joined by commas, byte for byte.
+/// The `@odata.context` Graph sends with pages of `ds`: the collection
+/// after the version's `$metadata` (traffic: after its entity set's, as
+/// Microsoft's example prints it).
+pub fn context_of(sim: &GraphSim, ds: Dataset) -> String {
+    if ds == Dataset::NetworkAccessTraffic {
+        return format!("{}/beta/networkAccess/logs/$metadata#traffic", sim.url());
+    }
+    let (version, collection) = ds.path()[1..].split_once('/').unwrap();
+    format!("{}/{version}/$metadata#{collection}", sim.url())
+}
+
+/// The keys (`id`, or `transactionId`) of a page's records, in order.
+pub fn keys(ds: Dataset, page: &serde_json::Value) -> Vec<String> {
+    let key = ds.key_property();
+    page["value"].as_array().unwrap().iter().map(|r| r[key].as_str().unwrap().to_owned()).collect()
+}
+
+/// Follows nextLinks verbatim from `first`; returns the keys (ids) in order
+/// and the number of pages. Each page's `value` must be the stored JSON of
+/// its records joined by commas, byte for byte.
 pub async fn walk(sim: &GraphSim, ds: Dataset, first: &str, token: &str) -> (Vec<String>, usize) {
     let stored: HashMap<String, Record> = sim.records(ds).into_iter().map(|r| (r.id.clone(), r)).collect();
     let mut url = format!("{}{first}", sim.url());
@@ -121,13 +151,11 @@ pub async fn walk(sim: &GraphSim, ds: Dataset, first: &str, token: &str) -> (Vec
         assert_eq!(resp.header("content-type"), Some(ODATA));
         pages += 1;
         let v = resp.json();
-        let page_ids: Vec<String> =
-            v["value"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
+        let page_ids = keys(ds, &v);
         let joined: Vec<&str> = page_ids.iter().map(|id| stored[id].json.as_str()).collect();
         let expected_tail = format!("\"value\":[{}]}}", joined.join(","));
         assert!(resp.body.ends_with(&expected_tail), "page {pages} is not byte-exact");
-        let (version, collection) = ds.path()[1..].split_once('/').unwrap();
-        assert_eq!(v["@odata.context"], format!("{}/{version}/$metadata#{collection}", sim.url()));
+        assert_eq!(v["@odata.context"], context_of(sim, ds));
         ids.extend(page_ids);
         match v["@odata.nextLink"].as_str() {
             Some(next) => {
@@ -139,6 +167,14 @@ pub async fn walk(sim: &GraphSim, ds: Dataset, first: &str, token: &str) -> (Vec
     }
 }
 
+/// The first page of `ds` between `lo` and `hi` (both inclusive, `ge`/`le`
+/// on its time field), `top` records a page.
+pub fn between(ds: Dataset, lo: DateTime<Utc>, hi: DateTime<Utc>, top: usize) -> String {
+    let field = ds.time_field();
+    format!("{}?$filter={field}%20ge%20{}%20and%20{field}%20le%20{}&$top={top}", ds.path(), ticks(lo), ticks(hi))
+}
+
+/// The keys of `ds` whose time lies in `[lo, hi]`, newest first.
 pub fn expected(sim: &GraphSim, ds: Dataset, lo: DateTime<Utc>, hi: DateTime<Utc>) -> Vec<String> {
     sim.records(ds).into_iter().filter(|r| r.time >= lo && r.time <= hi).map(|r| r.id).collect()
 }

@@ -32,6 +32,12 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
+/// A record's key, for messages: its `id`, or a network access traffic
+/// record's `transactionId`.
+fn object_key(record: &Value) -> &Value {
+    record.get("id").or_else(|| record.get("transactionId")).unwrap_or(&Value::Null)
+}
+
 /// Graph's time format: UTC, seven fractional digits, `Z`.
 fn is_graph_time(s: &str) -> bool {
     let b = s.as_bytes();
@@ -71,12 +77,12 @@ impl<'a> Check<'a> {
             let object = record.as_object().expect("a record is an object");
             for key in object.keys() {
                 if !declared.contains(&key.as_str()) && !extras.contains(&key.as_str()) {
-                    self.problem(format!("{key} is not in the metadata (record {})", record["id"]));
+                    self.problem(format!("{key} is not in the metadata (record {})", object_key(record)));
                 }
             }
             for key in &declared {
                 if !object.contains_key(*key) {
-                    self.problem(format!("{key} is not a key of record {}", record["id"]));
+                    self.problem(format!("{key} is not a key of record {}", object_key(record)));
                 }
             }
         }

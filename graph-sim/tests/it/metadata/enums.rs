@@ -10,9 +10,14 @@
 //! `authenticationEventType`, `expirationRequirement`, `tokenIssuerType`'s
 //! later members, `networkType`'s `trustedNamedLocation`, and the evolvable
 //! `agentType` members Microsoft's `agentSignIn` page lists). v1.0's
-//! unrelated `protocolType` (`tcp`, `udp`) is left out.
+//! unrelated `protocolType` (`tcp`, `udp`) is left out. The enums of the
+//! newer logs (sign-ups, `networkaccess.*`) are the beta Prod CSDL's, as the
+//! metadata fixture lists them; `networkingProtocol`'s members (IANA
+//! protocol numbers, `ip` = 0 … `spxII` = 1257) are those Microsoft's
+//! `networkaccess` pages list.
 
 static MEMBERS: &[(&str, &[&str])] = &[
+    ("accessType", &["quickAccess", "privateAccess", "unknownFutureValue", "appAccess"]),
     ("activityType", &["signin", "user", "unknownFutureValue", "servicePrincipal"]),
     (
         "agentType",
@@ -41,6 +46,7 @@ static MEMBERS: &[(&str, &[&str])] = &[
             "reportOnlyInterrupted",
         ],
     ),
+    ("applicationActivity", &["none", "prompt", "mcp", "unknownFutureValue"]),
     ("authenticationAppAdminConfiguration", &["notApplicable", "enabled", "disabled", "unknownFutureValue"]),
     ("authenticationAppEvaluation", &["success", "failure", "unknownFutureValue"]),
     (
@@ -76,6 +82,7 @@ static MEMBERS: &[(&str, &[&str])] = &[
             "attributeCollectionStart",
             "attributeCollectionSubmit",
             "emailOtpSend",
+            "passwordSubmit",
         ],
     ),
     (
@@ -171,6 +178,8 @@ static MEMBERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("conditionalAccessStatus", &["success", "failure", "notApplied", "unknownFutureValue"]),
+    ("connectionStatus", &["open", "active", "closed", "unknownFutureValue"]),
+    ("deviceCategory", &["client", "branch", "unknownFutureValue", "remoteNetwork"]),
     (
         "expirationRequirement",
         &[
@@ -183,7 +192,12 @@ static MEMBERS: &[(&str, &[&str])] = &[
             "unknownFutureValue",
         ],
     ),
+    ("filteringPolicyAction", &["block", "allow", "unknownFutureValue", "bypass", "alert"]),
     ("groupType", &["unifiedGroups", "azureAD", "unknownFutureValue"]),
+    (
+        "httpMethod",
+        &["get", "post", "put", "delete", "head", "options", "connect", "patch", "trace", "unknownFutureValue"],
+    ),
     (
         "incomingTokenType",
         &[
@@ -198,7 +212,36 @@ static MEMBERS: &[(&str, &[&str])] = &[
     ),
     ("initiatorType", &["user", "application", "system", "unknownFutureValue"]),
     ("msiType", &["none", "userAssigned", "systemAssigned", "unknownFutureValue"]),
+    ("networkTrafficOperationStatus", &["success", "failure", "unknownFutureValue"]),
     ("networkType", &["intranet", "extranet", "namedNetwork", "trusted", "unknownFutureValue", "trustedNamedLocation"]),
+    (
+        "networkingProtocol",
+        &[
+            "ip",
+            "icmp",
+            "igmp",
+            "ggp",
+            "ipv4",
+            "tcp",
+            "pup",
+            "udp",
+            "idp",
+            "ipv6",
+            "ipv6RoutingHeader",
+            "ipv6FragmentHeader",
+            "ipSecEncapsulatingSecurityPayload",
+            "ipSecAuthenticationHeader",
+            "icmpV6",
+            "ipv6NoNextHeader",
+            "ipv6DestinationOptions",
+            "nd",
+            "raw",
+            "ipx",
+            "spx",
+            "spxII",
+            "unknownFutureValue",
+        ],
+    ),
     ("operationResult", &["success", "failure", "timeout", "unknownFutureValue"]),
     ("originalTransferMethods", &["none", "deviceCodeFlow", "authenticationTransfer", "unknownFutureValue"]),
     (
@@ -344,6 +387,20 @@ static MEMBERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("signInUserType", &["member", "guest", "unknownFutureValue"]),
+    ("signUpIdentifierType", &["emailAddress", "federation", "unknownFutureValue"]),
+    (
+        "signUpStage",
+        &[
+            "credentialCollection",
+            "credentialValidation",
+            "credentialFederation",
+            "consent",
+            "attributeCollectionAndValidation",
+            "userCreation",
+            "tenantConsent",
+            "unknownFutureValue",
+        ],
+    ),
     (
         "tokenIssuerType",
         &[
@@ -356,6 +413,7 @@ static MEMBERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("tokenProtectionStatus", &["none", "bound", "unbound", "unknownFutureValue"]),
+    ("trafficType", &["internet", "private", "microsoft365", "all", "unknownFutureValue"]),
 ];
 
 /// The members of enum `name`, if the table knows it.

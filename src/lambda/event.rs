@@ -144,6 +144,15 @@ mod tests {
     }
 
     #[test]
+    fn dataset_names_are_case_insensitive() {
+        let event = serde_json::json!({"action": "run", "datasets": ["SignIns", "DIRECTORY_AUDITS", "signins"]});
+        let Action::Run { datasets: Some(defs) } = parse_event(&event).unwrap() else {
+            panic!("issue 14 finding 11: a Lambda event's datasets are case-insensitive too")
+        };
+        assert_eq!(defs.iter().map(|d| d.name).collect::<Vec<_>>(), ["signins", "directory_audits"]);
+    }
+
+    #[test]
     fn malformed_payloads_say_what_is_wrong() {
         let cases = [
             (serde_json::json!([1]), "not a JSON object"),

@@ -17,6 +17,7 @@ mod hostile;
 mod import;
 mod infra;
 mod lambda;
+mod new_datasets;
 mod no_secrets;
 mod pacing;
 mod progress;

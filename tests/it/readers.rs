@@ -27,7 +27,7 @@ fn readers(engine: &str, archive: &Path, duckdb2: bool) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn spark_duckdb_and_pyarrow_open_every_dataset_with_their_defaults() {
-    let h = Harness::start(sim_config(131)).await;
+    let h = Harness::start(tenant_with_everything(sim_config(131))).await;
     h.run_to(t(TO), &["--datasets", "all"]).await.assert_code(0);
     let rows: BTreeMap<String, u64> = DATASET_NAMES.iter().map(|d| (d.to_string(), h.rows(d).len() as u64)).collect();
     assert!(rows.values().all(|&n| n > 0), "{rows:?}");

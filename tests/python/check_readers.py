@@ -30,6 +30,10 @@ TIME_PAIRS = {
     "directory_audits": ("activity_date_time", "activity_date_time"),
     "provisioning": ("activity_date_time", "activity_date_time"),
     "risk_detections": ("last_updated_date_time", "detected_date_time"),
+    "service_principal_risk_detections": ("last_updated_date_time", "detected_date_time"),
+    "custom_security_attribute_audits": ("activity_date_time", "activity_date_time"),
+    "signups": ("created_date_time", "created_date_time"),
+    "network_access_traffic": ("created_date_time", "created_date_time"),
 }
 
 

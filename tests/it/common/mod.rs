@@ -25,7 +25,7 @@ use serde_json::Value;
 /// Records live between these instants in every test tenant.
 pub const FROM: &str = "2026-11-20T00:00:00Z";
 /// Every dataset the archive knows, by name.
-pub const DATASET_NAMES: [&str; 7] = [
+pub const DATASET_NAMES: [&str; 11] = [
     "signins",
     "signins_noninteractive",
     "signins_service_principal",
@@ -33,7 +33,26 @@ pub const DATASET_NAMES: [&str; 7] = [
     "directory_audits",
     "provisioning",
     "risk_detections",
+    "service_principal_risk_detections",
+    "custom_security_attribute_audits",
+    "signups",
+    "network_access_traffic",
 ];
+
+/// The optional application permissions (`register-app.sh --with …`).
+pub const OPTIONAL_PERMISSIONS: [&str; 2] = ["CustomSecAttributeAuditLogs.Read.All", "NetworkAccess-Reports.Read.All"];
+
+/// A tenant that has every log: the optional permissions granted, an
+/// External ID tenant with Global Secure Access (and Workload ID Premium).
+pub fn tenant_with_everything(config: SimConfig) -> SimConfig {
+    SimConfig {
+        extra_permissions: OPTIONAL_PERMISSIONS.iter().map(|p| p.to_string()).collect(),
+        external_id_tenant: true,
+        global_secure_access: true,
+        workload_id_premium: true,
+        ..config
+    }
+}
 pub const TO: &str = "2026-11-21T00:00:00Z";
 /// The lag the tests pass.
 pub const LAG_MINUTES: i64 = 10;
@@ -267,7 +286,9 @@ pub struct Row {
 }
 
 fn rows_of(file: &Path, batch: &RecordBatch) -> Vec<Row> {
-    let ids = batch.column_by_name("id").unwrap().as_string::<i32>().clone();
+    // The key column: `id`, or `transaction_id` for traffic logs (no `id`).
+    let key = batch.column_by_name("id").or_else(|| batch.column_by_name("transaction_id")).unwrap();
+    let ids = key.as_string::<i32>().clone();
     let raws = batch.column_by_name("raw").unwrap().as_string::<i32>().clone();
     let typed_batch = batch.project(&(0..batch.num_columns() - 1).collect::<Vec<_>>()).unwrap();
     let mut buffer = Vec::new();

@@ -15,6 +15,11 @@ use serde_json::Value;
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/archive-v1");
 const BUCKET: &str = "upgrade-test";
 
+/// The datasets the previous release knew: those the fixture holds.
+fn fixture_datasets() -> &'static [&'static str] {
+    &DATASET_NAMES[..7]
+}
+
 fn copy_tree(from: &Path, to: &Path) {
     for path in walk(from) {
         let target = to.join(path.strip_prefix(from).unwrap());
@@ -38,7 +43,7 @@ type Contents = BTreeMap<&'static str, Vec<(String, String)>>;
 
 /// What an upgrade must not change.
 fn contents(archive: &Path) -> Contents {
-    DATASET_NAMES
+    fixture_datasets()
         .iter()
         .map(|d| {
             let mut rows: Vec<(String, String)> = rows_under(archive, d).into_iter().map(|r| (r.id, r.raw)).collect();
@@ -71,7 +76,7 @@ fn warnings(report: &Value, what: &str) -> usize {
 fn assert_upgraded(archive: &Path, before: &Contents) {
     assert_eq!(&contents(archive), before, "the same rows, ids and raw");
     let mut leaves = 0;
-    for d in DATASET_NAMES {
+    for d in fixture_datasets() {
         for row in rows_under(archive, d) {
             let json: Value = serde_json::from_str(&row.raw).unwrap();
             leaves += assert_typed_matches(&row.typed, &json, &format!("{d}[{}]", row.id));
@@ -142,7 +147,7 @@ async fn an_archive_of_the_previous_release_is_upgraded_in_place_and_typed() {
         .unwrap();
     assert!(out.status.success(), "pyarrow: {}", String::from_utf8_lossy(&out.stderr));
     let arrow: Value = serde_json::from_slice(&out.stdout).unwrap();
-    for d in DATASET_NAMES {
+    for d in fixture_datasets() {
         assert_eq!(arrow["datasets"][d]["rows"].as_u64(), Some(before[d].len() as u64), "pyarrow {d}");
         let times = arrow["datasets"][d]["timestamps"].as_object().unwrap();
         assert!(times.values().all(|t| t == "timestamp[us, tz=UTC]"), "pyarrow {d}: {times:?}");

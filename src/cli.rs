@@ -4,8 +4,14 @@
 //! settings are the library's one [`Settings`]), hands them to `config` for
 //! validation and the composition root, runs the library and prints the
 //! summary as a table or, with `--json`, as one JSON object on stdout. Logs
-//! go to stderr. Holds no export logic of its own.
+//! go to stderr, coloured only on a terminal and never under `NO_COLOR`.
+//! `run`, `backfill` and `upgrade` stop gracefully on SIGINT or SIGTERM:
+//! the first asks the process's stop, which their deadline honours (no new
+//! request, what is complete written, the checkpoint moved, the leases
+//! released, the summary printed, exit 130 or 143); a second exits at once.
+//! Holds no export logic of its own.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -20,7 +26,7 @@ use entra_archive::destination::{self, Access, Location};
 use entra_archive::import::{ImportJob, import};
 use entra_archive::summary::{EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE};
 use entra_archive::upgrade::{self, UpgradeRequest};
-use entra_archive::{Archiver, Aws, Bars, Error, Mode, Observer, RetryPolicy, Services, doctor, verify};
+use entra_archive::{Archiver, Aws, Bars, Deadline, Error, Mode, Observer, RetryPolicy, Services, doctor, verify};
 
 /// Archive Microsoft Entra ID sign-in and audit logs as Parquet.
 ///
@@ -357,8 +363,11 @@ async fn upgrade_files(args: UpgradeArgs, observers: Vec<Arc<dyn Observer>>) -> 
         Ok(dest) => dest,
         Err(e) => return fail(json, &e, EXIT_FAILED),
     };
-    let request = UpgradeRequest { datasets, tenant: None, dry_run: args.dry_run, deadline: None, observers };
-    let summary = upgrade::upgrade(dest, &request, Arc::new(Utc::now)).await;
+    stop_on_signals();
+    let deadline = Some(or_stop(None));
+    let request = UpgradeRequest { datasets, tenant: None, dry_run: args.dry_run, deadline, observers };
+    let mut summary = upgrade::upgrade(dest, &request, Arc::new(Utc::now)).await;
+    summary.exit_code = signalled().unwrap_or(summary.exit_code);
     if json {
         println!("{:#}", summary.to_json());
     } else {
@@ -454,13 +463,17 @@ async fn execute(common: CommonArgs, mode: Mode, mut observers: Vec<Arc<dyn Obse
     if !json && let Some(bars) = Bars::for_terminal() {
         observers.push(Arc::new(bars));
     }
+    stop_on_signals();
     let result = async {
         let archiver = Archiver::connect(services(config).await?).await?;
-        let request = entra_archive::Request { mode, observers, ..archiver.default_request() };
+        let defaults = archiver.default_request();
+        let deadline = Some(or_stop(defaults.deadline));
+        let request = entra_archive::Request { mode, observers, deadline, ..defaults };
         archiver.run(request).await
     };
     match result.await {
-        Ok(summary) => {
+        Ok(mut summary) => {
+            summary.exit_code = signalled().unwrap_or(summary.exit_code);
             if json {
                 println!("{}", summary.to_json());
             } else {
@@ -468,8 +481,58 @@ async fn execute(common: CommonArgs, mode: Mode, mut observers: Vec<Arc<dyn Obse
             }
             ExitCode::from(summary.exit_code)
         }
-        Err(e) => fail(json, &e, EXIT_FAILED),
+        Err(e) => fail(json, &e, signalled().unwrap_or(EXIT_FAILED)),
     }
+}
+
+/// Stops gracefully on SIGINT and SIGTERM from now on: the first asks the
+/// process's stop, which deadlines made by [`or_stop`] honour; a second
+/// exits at once (what is durable stays durable: files are moved in whole,
+/// and the checkpoint only ever follows them).
+fn stop_on_signals() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let stop = Deadline::process_stop();
+    for (kind, name, number) in
+        [(SignalKind::interrupt(), "SIGINT", SIGINT), (SignalKind::terminate(), "SIGTERM", SIGTERM)]
+    {
+        let mut signals = match signal(kind) {
+            Ok(signals) => signals,
+            Err(e) => {
+                tracing::warn!(signal = name, error = %e, "cannot handle the signal: it stops the process at once");
+                continue;
+            }
+        };
+        tokio::spawn(async move {
+            while signals.recv().await.is_some() {
+                if stop.request(number) {
+                    tracing::warn!(
+                        signal = name,
+                        "stopping: no new requests; what is complete is written, the checkpoint moved and the leases released (a second signal quits at once)"
+                    );
+                } else {
+                    eprintln!(
+                        "{name}: quitting at once; what was written stays, and the next run resumes from the checkpoint"
+                    );
+                    std::process::exit(128 + i32::from(number));
+                }
+            }
+        });
+    }
+}
+
+/// `deadline` (or none in time), also reached once a signal asks to stop.
+fn or_stop(deadline: Option<Deadline>) -> Deadline {
+    deadline.unwrap_or_else(Deadline::unbounded).or_stop(Deadline::process_stop())
+}
+
+/// SIGINT's number, and SIGTERM's.
+const SIGINT: u8 = 2;
+const SIGTERM: u8 = 15;
+
+/// The exit status of a run a signal stopped (128 + its number: 130 for
+/// SIGINT, 143 for SIGTERM), if one did.
+fn signalled() -> Option<u8> {
+    Deadline::process_stop().requested().map(|signal| 128 + signal)
 }
 
 fn fail(json: bool, error: &Error, code: u8) -> ExitCode {
@@ -539,5 +602,14 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, _) => "debug,entra_archive=trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    // Colour only for a person at a terminal, and never when NO_COLOR asks
+    // (https://no-color.org: any non-empty value).
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let ansi = std::io::stderr().is_terminal() && !no_color;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .init();
 }

@@ -393,8 +393,8 @@ impl GraphClient {
 
     async fn get_once(&self, def: &'static DatasetDef, url: &Url) -> Result<Page> {
         let path = display_path(url);
-        let token = self.tokens.bearer().await?;
         self.pacers.of(def.throttle).wait().await;
+        let token = self.tokens.bearer().await?;
         let http_error = |e: reqwest::Error| Error::Http { url: path.clone(), source: e.without_url() };
         let response = self
             .http

@@ -1,8 +1,10 @@
 //! One binary, two faces: the AWS Lambda function when the Lambda runtime
 //! starts it (`AWS_LAMBDA_RUNTIME_API` is set), else the command line. All
-//! work is done by the library. Tests arm a crash point through
-//! `ENTRA_ARCHIVE_CRASH_POINT`, which the binary installs as an observer of
-//! every run.
+//! work is done by the library. The command line stops gracefully on SIGINT
+//! and SIGTERM (see `cli`); the Lambda function stops at its invocation's
+//! deadline, and its signals keep their default. Tests arm a crash point
+//! through `ENTRA_ARCHIVE_CRASH_POINT`, which the binary installs as an
+//! observer of every run.
 
 mod cli;
 

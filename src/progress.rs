@@ -1,7 +1,8 @@
-//! The CLI's progress bar: one line per dataset on stderr, showing how much
-//! of the dataset's window is read and how many records were written. Shown
-//! only when stderr is a terminal (never in Lambda, never when piped or
-//! redirected), so logs and `--json` output stay clean.
+//! The CLI's progress bar: one line per dataset on stderr, showing the share
+//! of the dataset's window read (by time, as slices finish) and the records
+//! written so far (in files moved into the archive: what a stop now would
+//! keep). Shown only when stderr is a terminal (never in Lambda, never when
+//! piped or redirected), so logs and `--json` output stay clean.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -52,8 +53,11 @@ impl Observer for Bars {
             bar.set_prefix(dataset);
             bar
         });
+        // The window may differ from the one the bar began with (a pass
+        // that plans again): the share is always of the window reported.
+        bar.set_length(total);
         bar.set_position(seconds(window.start, through).min(total));
-        bar.set_message(format!("{records} records, through {}", through.format("%Y-%m-%d %H:%M")));
+        bar.set_message(format!("{records} records written, read through {}", through.format("%Y-%m-%d %H:%M")));
         if through >= window.end {
             bar.finish();
         }
@@ -83,5 +87,20 @@ mod tests {
         assert_eq!(bars.position("signins"), Some(36_000));
         bars.slice_done("directory_audits", window, t("2026-11-24T05:00:00Z"), 1);
         assert_eq!(bars.position("directory_audits"), Some(18_000));
+    }
+
+    /// Issue 16: the bar shows the share of the window reported with each
+    /// slice, and the records written.
+    #[test]
+    fn a_bar_shows_the_share_of_its_window_and_the_records_written() {
+        let bars = Bars::new(ProgressDrawTarget::hidden());
+        let first = Window { start: t("2026-11-24T00:00:00Z"), end: t("2026-11-24T10:00:00Z") };
+        bars.slice_done("signins", first, t("2026-11-24T05:00:00Z"), 7);
+        let bar = || bars.bars.lock().unwrap().get("signins").cloned().unwrap();
+        assert_eq!((bar().position(), bar().length()), (18_000, Some(36_000)));
+        assert_eq!(bar().message(), "7 records written, read through 2026-11-24 05:00");
+        let wider = Window { start: t("2026-11-24T00:00:00Z"), end: t("2026-11-24T20:00:00Z") };
+        bars.slice_done("signins", wider, t("2026-11-24T05:00:00Z"), 7);
+        assert_eq!(bar().length(), Some(72_000), "a quarter of the window now reported, not half of the first");
     }
 }

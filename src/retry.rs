@@ -3,16 +3,15 @@
 //! Whether an error is worth another try, and how long Graph asked us to
 //! wait, are the error's own pure classifiers ([`Error::is_retryable`],
 //! [`Error::retry_after`]). Waits honour `Retry-After` when sent, else
-//! back off exponentially with jitter (backon), up to a cap; a wait that
-//! would end past the run's deadline is not started — the error is returned
-//! instead, so a Lambda stops in time to commit what it has.
+//! back off exponentially with jitter (backon's delays), up to a cap; a
+//! wait that would end past the run's deadline is not started — the error
+//! is returned instead, so a Lambda stops in time to commit what it has.
+//! A stop request (a signal) ends a wait in progress at once, the same way.
 
 use std::future::Future;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
+use backon::{BackoffBuilder, ExponentialBuilder};
 use tracing::warn;
 
 use crate::deadline::Deadline;
@@ -47,53 +46,58 @@ impl Default for RetryPolicy {
 }
 
 /// Runs `attempt` until it succeeds, fails for good, the policy's retries
-/// are used up, or the next wait would pass `deadline`.
+/// are used up, or the next wait would pass `deadline` (or a stop was
+/// requested, before or during the wait: [`Error::OutOfTime`] then too).
 pub(crate) async fn retrying<T, F, Fut>(
     policy: &RetryPolicy,
     deadline: Option<&Deadline>,
     what: &str,
-    attempt: F,
+    mut attempt: F,
 ) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    let backoff = ExponentialBuilder::default()
+    let mut delays = ExponentialBuilder::default()
         .with_min_delay(policy.min_delay)
         .with_max_delay(policy.max_delay)
         .with_max_times(policy.max_retries)
-        .with_jitter();
-    let out_of_time = AtomicBool::new(false);
-    // Waited so far, and a wait refused for being too long (what was asked).
-    let waited = Mutex::new((Duration::ZERO, None::<Duration>));
-    let result = attempt
-        .retry(backoff)
-        .sleep(tokio::time::sleep)
-        .when(Error::is_retryable)
-        .adjust(|e, delay| {
-            let wait = delay.map(|d| e.retry_after().unwrap_or(d))?;
-            let allowed = deadline.is_none_or(|dl| dl.allows_wait(wait));
-            out_of_time.store(!allowed, Ordering::Relaxed);
-            let mut waited = waited.lock().expect("not poisoned");
-            if allowed && waited.0 + wait > policy.max_wait {
-                waited.1 = Some(wait);
-                return None;
+        .with_jitter()
+        .build();
+    let mut waited = Duration::ZERO;
+    loop {
+        let last = match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        if !last.is_retryable() {
+            return Err(last);
+        }
+        let Some(delay) = delays.next() else { return Err(last) };
+        let wait = last.retry_after().unwrap_or(delay);
+        if deadline.is_some_and(|d| !d.allows_wait(wait)) {
+            return Err(Error::OutOfTime { last: Box::new(last) });
+        }
+        if waited + wait > policy.max_wait {
+            return Err(Error::WaitTooLong {
+                asked_secs: wait.as_secs(),
+                waited_secs: waited.as_secs(),
+                limit_secs: policy.max_wait.as_secs(),
+                last: Box::new(last),
+            });
+        }
+        waited += wait;
+        warn!(what, delay_ms = wait.as_millis() as u64, error = %last, "retrying");
+        let slept = match deadline {
+            Some(deadline) => deadline.sleep(wait).await,
+            None => {
+                tokio::time::sleep(wait).await;
+                true
             }
-            waited.0 += wait;
-            allowed.then_some(wait)
-        })
-        .notify(|e, delay| warn!(what, delay_ms = delay.as_millis() as u64, error = %e, "retrying"))
-        .await;
-    let (waited, refused) = waited.into_inner().expect("not poisoned");
-    match result {
-        Err(last) if out_of_time.load(Ordering::Relaxed) => Err(Error::OutOfTime { last: Box::new(last) }),
-        Err(last) if refused.is_some() => Err(Error::WaitTooLong {
-            asked_secs: refused.unwrap_or_default().as_secs(),
-            waited_secs: waited.as_secs(),
-            limit_secs: policy.max_wait.as_secs(),
-            last: Box::new(last),
-        }),
-        other => other,
+        };
+        if !slept {
+            return Err(Error::OutOfTime { last: Box::new(last) });
+        }
     }
 }
 
@@ -189,5 +193,26 @@ mod tests {
         );
         assert_eq!(calls, 2);
         assert_eq!(begin.elapsed(), Duration::from_secs(20));
+    }
+
+    /// Issue 16: a stop request (Ctrl-C, SIGTERM) ends a retry wait in
+    /// progress at once, without another attempt; a stop before the first
+    /// failure lets no wait start at all.
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_ends_a_retry_wait_at_once() {
+        static STOP: crate::deadline::Stop = crate::deadline::Stop::new();
+        let deadline = Deadline::unbounded().or_stop(&STOP);
+        let begin = Instant::now();
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            STOP.request(15);
+        });
+        let (result, calls) = run(&RetryPolicy::default(), Some(&deadline), vec![throttled(Some(600))]).await;
+        assert!(matches!(result, Err(Error::OutOfTime { .. })), "{result:?}");
+        assert_eq!(calls, 1, "no attempt after the stop");
+        assert_eq!(begin.elapsed(), Duration::from_secs(2), "the 600 s wait ended with the stop");
+        let (result, calls) = run(&RetryPolicy::default(), Some(&deadline), vec![throttled(None)]).await;
+        assert!(matches!(result, Err(Error::OutOfTime { .. })), "{result:?}");
+        assert_eq!((calls, begin.elapsed()), (1, Duration::from_secs(2)), "no wait once stopped");
     }
 }

@@ -7,8 +7,11 @@
 //! `Update` compares versions under an exclusive file lock, so conditional
 //! writes are atomic between processes on one machine. A version is the
 //! file's inode and content hash: every write is a new inode, so a rewrite
-//! with equal content is still a new version. Hidden files (temps, locks) are
-//! never listed.
+//! with equal content is still a new version. A process lock
+//! ([`Destination::process_lock`]) is an exclusive OS lock (`flock`) on a
+//! hidden file beside the object, which the kernel drops when its process
+//! dies (a file system without such locks offers none, as S3). Hidden files
+//! (temps, locks) are never listed.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -19,8 +22,9 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
+use tracing::warn;
 
-use super::{Destination, Object, ObjectMeta, PutMode, Version};
+use super::{Destination, Object, ObjectMeta, ProcessLock, PutMode, Version};
 use crate::error::{Error, Result};
 
 /// Folder under the root for files being prepared.
@@ -134,6 +138,34 @@ fn clear_stale_temps(dir: &Path) {
             let _ = fs::remove_file(path);
         }
     }
+}
+
+/// The hidden file beside `target` whose OS lock is a process lock on it
+/// (not the `.lock` file conditional writes lock for a moment: a process
+/// lock is held for a whole run, across its own conditional writes).
+fn process_lock_path(target: &Path) -> PathBuf {
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    target.with_file_name(format!(".{name}.process-lock"))
+}
+
+/// What became of an attempt to take a process lock.
+enum Locking {
+    Taken(File),
+    /// Another open handle (another process, or another holder here) has it.
+    Held,
+    /// The file system has no such locks (some network or FUSE mounts).
+    Unsupported(io::Error),
+}
+
+/// Locks `target`'s process-lock file without waiting.
+fn try_lock_process(target: &Path) -> io::Result<Locking> {
+    fs::create_dir_all(parent(target))?;
+    let file = File::options().create(true).truncate(false).write(true).open(process_lock_path(target))?;
+    Ok(match file.try_lock() {
+        Ok(()) => Locking::Taken(file),
+        Err(fs::TryLockError::WouldBlock) => Locking::Held,
+        Err(fs::TryLockError::Error(e)) => Locking::Unsupported(e),
+    })
 }
 
 fn temp_path(target: &Path) -> PathBuf {
@@ -288,6 +320,18 @@ impl Destination for LocalFolder {
         Ok(found)
     }
 
+    async fn process_lock(&self, key: &str) -> Result<Option<ProcessLock>> {
+        let target = self.path(key)?;
+        match blocking("lock", key, move || try_lock_process(&target)).await? {
+            Locking::Taken(file) => Ok(Some(ProcessLock { _file: file })),
+            Locking::Held => Err(Error::Conflict { key: key.to_string() }),
+            Locking::Unsupported(e) => {
+                warn!(key, error = %e, "the file system takes no file locks: leases here are short and renewed, as on S3");
+                Ok(None)
+            }
+        }
+    }
+
     async fn delete(&self, key: &str) -> Result<()> {
         let path = self.path(key)?;
         blocking("delete", key, move || match fs::remove_file(&path) {
@@ -371,6 +415,24 @@ mod tests {
         assert!(LocalFolder::existing(&missing).unwrap_err().to_string().contains("not a folder"));
         LocalFolder::existing(dir.path()).unwrap();
         assert!(!dir.path().join(STAGING).exists(), "no staging folder for a reader");
+    }
+
+    /// Issue 16: a process lock excludes every other holder until dropped,
+    /// never shows in listings, and does not stand in the way of the
+    /// holder's own conditional writes of the object.
+    #[tokio::test]
+    async fn a_process_lock_is_exclusive_until_dropped() {
+        let (_dir, f) = folder();
+        let key = "_state/t/signins/lease.json";
+        let lock = f.process_lock(key).await.unwrap().expect("a local folder has process locks");
+        assert!(matches!(f.process_lock(key).await, Err(Error::Conflict { .. })), "held");
+        let other = f.process_lock("_state/t/directory_audits/lease.json").await.unwrap();
+        assert!(other.is_some(), "each key has its own lock");
+        let v = f.put(key, Bytes::from_static(b"1"), PutMode::Create).await.unwrap();
+        f.put(key, Bytes::from_static(b"2"), PutMode::Update(v)).await.unwrap();
+        assert_eq!(f.list("_state/").await.unwrap().len(), 1, "only the object is listed");
+        drop(lock);
+        assert!(f.process_lock(key).await.unwrap().is_some(), "free once dropped");
     }
 
     #[tokio::test]

@@ -8,7 +8,10 @@
 //! [`s3_client`] to build its client). [`open`] is the one place a
 //! [`Location`] becomes a destination, for writing or read-only: a read-only
 //! destination creates nothing (no folder, no staging area) and refuses every
-//! write.
+//! write. Besides objects, a backend may offer a [`ProcessLock`]: an
+//! exclusive lock that dies with the process holding it (a local folder's
+//! OS file lock; S3 has none), which the lease uses to tell a dead holder
+//! from a live one.
 
 mod local;
 mod read_only;
@@ -113,6 +116,15 @@ pub struct ObjectMeta {
     pub size: u64,
 }
 
+/// An exclusive lock on a state object held by this process: released when
+/// dropped, and by the operating system when the process ends, however it
+/// ends (a crash, SIGKILL). Taken with [`Destination::process_lock`].
+#[derive(Debug)]
+pub struct ProcessLock {
+    /// The open lock file whose lock this is.
+    _file: std::fs::File,
+}
+
 /// An archive destination.
 #[async_trait]
 pub trait Destination: Send + Sync + fmt::Debug {
@@ -138,4 +150,11 @@ pub trait Destination: Send + Sync + fmt::Debug {
 
     /// Removes `key` if it exists.
     async fn delete(&self, key: &str) -> Result<()>;
+
+    /// Takes an exclusive lock tied to this process on `key` (a lease),
+    /// without waiting: `Ok(Some(lock))`, held until dropped; `Ok(None)` if
+    /// this backend has no such lock (S3, a read-only destination), so only
+    /// the lease's expiry tells a dead holder; [`Error::Conflict`](crate::Error::Conflict)
+    /// if a live process (or another holder in this one) has it.
+    async fn process_lock(&self, key: &str) -> Result<Option<ProcessLock>>;
 }

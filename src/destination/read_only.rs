@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::{Destination, Object, ObjectMeta, PutMode, Version};
+use super::{Destination, Object, ObjectMeta, ProcessLock, PutMode, Version};
 use crate::error::{Error, Result};
 
 /// Reads of the inner destination; no writes.
@@ -47,5 +47,10 @@ impl Destination for ReadOnly {
 
     async fn delete(&self, key: &str) -> Result<()> {
         Err(refused("delete", key))
+    }
+
+    /// None: a reader takes no lease (it could not write one).
+    async fn process_lock(&self, _key: &str) -> Result<Option<ProcessLock>> {
+        Ok(None)
     }
 }

@@ -26,7 +26,7 @@ use aws_sdk_s3::types::ServerSideEncryption;
 use bytes::Bytes;
 
 use self::explain::{Call, LastEndpoint};
-use super::{Destination, Object, ObjectMeta, PutMode, Version};
+use super::{Destination, Object, ObjectMeta, ProcessLock, PutMode, Version};
 use crate::error::{Error, Result};
 
 pub use self::explain::s3_client;
@@ -277,6 +277,12 @@ impl Destination for S3Destination {
             .await
             .map_err(|e| self.fail("delete", Call::DeleteObject, key, e))?;
         Ok(())
+    }
+
+    /// None: nothing on S3 dies with a process, so a lease here is kept
+    /// short and renewed instead (see `lease`).
+    async fn process_lock(&self, _key: &str) -> Result<Option<ProcessLock>> {
+        Ok(None)
     }
 }
 

@@ -27,5 +27,6 @@ mod s3;
 mod s3_archive;
 mod secrets;
 mod settings;
+mod stop;
 mod upgrade;
 mod verify;

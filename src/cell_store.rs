@@ -30,9 +30,12 @@ pub(crate) struct Contents {
     /// Files that could not be read, moved to quarantine (where to), whose
     /// records are read again from Graph.
     pub quarantined: Vec<String>,
-    /// Files found without a manifest (a crash came between the two), which
-    /// got it now: key and rows. The pass that finds them commits them.
-    pub adopted: Vec<(String, u64)>,
+    /// Every readable file and its rows, including those found without a
+    /// manifest (a crash came between the two), which got it now. The pass
+    /// that reads the cell names them all when it commits, so files a run
+    /// wrote but could not commit (a crash, a stop mid-query) are committed
+    /// by the next.
+    pub files: Vec<(String, u64)>,
 }
 
 /// The row keys a cell's files hold, and the `seq` its next file gets.
@@ -61,7 +64,7 @@ pub(crate) async fn read(
 ) -> Result<Contents> {
     let mut ids = KeySet::default();
     let mut quarantined = Vec::new();
-    let mut adopted = Vec::new();
+    let mut files = Vec::new();
     let mut next_seq = 0;
     let manifests: HashSet<String> =
         dest.list(&layout::cell_manifest_prefix(def.name, cell)).await?.into_iter().map(|m| m.key).collect();
@@ -89,7 +92,6 @@ pub(crate) async fn read(
             Ok((Some(manifest), keys)) => {
                 dest.put(&manifest_key, manifest.to_bytes(), PutMode::Overwrite).await?;
                 info!(dataset = def.name, key = %object.key, "manifest written for a file that had none");
-                adopted.push((object.key.clone(), manifest.records));
                 keys
             }
             Err(e @ Error::Parquet { .. }) => {
@@ -99,9 +101,10 @@ pub(crate) async fn read(
             }
             Err(e) => return Err(e),
         };
+        files.push((object.key.clone(), keys.len() as u64));
         ids.extend(keys);
     }
-    Ok(Contents { keys: ids, next_seq, quarantined, adopted })
+    Ok(Contents { keys: ids, next_seq, quarantined, files })
 }
 
 /// Moves a finished file into `dest` after renewing `lease` (so a run whose

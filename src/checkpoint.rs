@@ -1,12 +1,12 @@
 //! A tenant's dataset's progress: the checkpoint.
 //!
 //! The checkpoint says how far the archive is complete: every record whose
-//! time is before `archived_through`, and that Graph showed when its slice was
-//! read, is in the archive. It moves only after the slice's files are durably
+//! time is before `archived_through`, and that Graph showed when its query was
+//! read, is in the archive. It moves only after the query's files are durably
 //! written, and only by a conditional write against the version that was read,
 //! so a run that lost a race gets [`Error::Conflict`] instead of overwriting.
 //! [`Progress`] is an incremental pass's view of it: loaded once, moved
-//! behind the slices the pass finishes, saved when asked. [`show`] and
+//! behind the queries the pass finishes, saved when asked. [`show`] and
 //! [`set`] are the operator's view (`entra-archive checkpoint`): a
 //! checkpoint a clock ahead wrote is set back by hand, under the lease.
 
@@ -101,7 +101,7 @@ pub(crate) struct Progress {
     version: Option<Version>,
     /// The checkpoint when the pass began.
     began: Option<DateTime<Utc>>,
-    /// The end of the finished slices, when it is past the saved checkpoint.
+    /// The end of the finished queries, when it is past the saved checkpoint.
     unsaved: Option<DateTime<Utc>>,
 }
 
@@ -113,10 +113,10 @@ impl Progress {
         Ok(Progress { store, checkpoint, version, began, unsaved: None })
     }
 
-    /// A slice ending at `slice_end` is complete and durable.
-    pub(crate) fn finished(&mut self, slice_end: DateTime<Utc>) {
-        if self.began.is_none_or(|t| slice_end > t) {
-            self.unsaved = Some(slice_end);
+    /// A query ending at `end` is complete and durable.
+    pub(crate) fn finished(&mut self, end: DateTime<Utc>) {
+        if self.began.is_none_or(|t| end > t) {
+            self.unsaved = Some(end);
         }
     }
 
@@ -125,7 +125,7 @@ impl Progress {
         self.checkpoint.as_ref().map(|c| c.archived_through)
     }
 
-    /// Where finished slices would move it, if that is past where it stands.
+    /// Where finished queries would move it, if that is past where it stands.
     pub(crate) fn unsaved(&self) -> Option<DateTime<Utc>> {
         self.unsaved
     }

@@ -123,7 +123,8 @@ impl Deadline {
         Deadline { stop: Some(stop), ..self }
     }
 
-    fn stop_requested(&self) -> bool {
+    /// Whether a stop was requested (rather than the time running out).
+    pub(crate) fn stop_requested(&self) -> bool {
         self.stop.is_some_and(|s| s.requested().is_some())
     }
 
@@ -148,6 +149,17 @@ impl Deadline {
         tokio::select! {
             _ = tokio::time::sleep(delay) => !self.stop_requested(),
             _ = stop.wait() => false,
+        }
+    }
+
+    /// Runs `work` unless a stop is requested first (or was): `None` then,
+    /// and `work` is dropped.
+    pub(crate) async fn unless_stopped<F: std::future::Future>(&self, work: F) -> Option<F::Output> {
+        let Some(stop) = self.stop else { return Some(work.await) };
+        tokio::select! {
+            biased;
+            _ = stop.wait() => None,
+            out = work => Some(out),
         }
     }
 

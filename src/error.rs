@@ -108,6 +108,11 @@ pub enum Error {
         last: Box<Error>,
     },
 
+    /// A stop was requested (a signal) while a request waited for its slot
+    /// in the budget: it was not sent, and the run stops here.
+    #[error("stopped on request before the next request was sent")]
+    Stopped,
+
     /// Graph rejected the access token (401).
     #[error(
         "Graph rejected the access token for {path} ({code}: {message}). A fresh token was tried; check the app registration and ENTRA_LOGIN_URL/GRAPH_BASE_URL belong to the same cloud"
@@ -161,7 +166,7 @@ pub enum Error {
     },
 
     /// A record lacks what the archive needs to place it (id, time).
-    #[error("{dataset}: Graph sent a record the archive cannot place ({problem}); nothing of this slice was written")]
+    #[error("{dataset}: Graph sent a record the archive cannot place ({problem}); nothing of this query was written")]
     InvalidRecord {
         /// Dataset name.
         dataset: &'static str,

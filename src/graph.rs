@@ -368,7 +368,7 @@ impl GraphClient {
         let result = loop {
             let attempt = || async {
                 attempts.fetch_add(1, Ordering::Relaxed);
-                let result = self.get_once(def, url).await;
+                let result = self.get_once(def, url, deadline).await;
                 if matches!(result, Err(Error::Throttled { status: 429, .. })) {
                     throttled.fetch_add(1, Ordering::Relaxed);
                 }
@@ -391,9 +391,15 @@ impl GraphClient {
         result
     }
 
-    async fn get_once(&self, def: &'static DatasetDef, url: &Url) -> Result<Page> {
+    async fn get_once(&self, def: &'static DatasetDef, url: &Url, deadline: Option<&Deadline>) -> Result<Page> {
         let path = display_path(url);
-        self.pacers.of(def.throttle).wait().await;
+        // The slot in the budget first (a stop ends the wait), then the
+        // token, fresh for the request about to leave.
+        let slot = self.pacers.of(def.throttle).wait();
+        match deadline {
+            Some(deadline) => deadline.unless_stopped(slot).await.ok_or(Error::Stopped)?,
+            None => slot.await,
+        }
         let token = self.tokens.bearer().await?;
         let http_error = |e: reqwest::Error| Error::Http { url: path.clone(), source: e.without_url() };
         let response = self

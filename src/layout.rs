@@ -8,7 +8,8 @@
 //! {dest}/_state/{tenant}/{dataset}/schema.json                            the schema version all files are at
 //! ```
 //!
-//! Time is cut into one-hour *cells* (UTC). A cell never crosses midnight, so
+//! Time is cut into one-hour *cells* (UTC), the unit of files (a Graph query
+//! may span many). A cell never crosses midnight, so
 //! it lies in exactly one `date=` partition, and a record belongs to exactly
 //! one cell: the one holding its own time. Each file of a cell holds records
 //! that were new when it was written; `seq` counts the cell's files from 0.
@@ -31,46 +32,14 @@ pub(crate) const PARQUET_SUFFIX: &str = ".parquet";
 pub(crate) const MANIFEST_DIR: &str = "_manifests";
 /// Suffix of manifests.
 pub(crate) const MANIFEST_SUFFIX: &str = ".json";
-/// Length of a cell, the unit of files and of Graph queries.
+/// Length of a cell, the unit of files.
 pub(crate) const CELL: Duration = Duration::hours(1);
-
-/// One Graph query's worth of a window: the part of `[start, end)` inside one
-/// cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Slice {
-    /// Inclusive start.
-    pub start: DateTime<Utc>,
-    /// Exclusive end.
-    pub end: DateTime<Utc>,
-    /// Start of the cell the slice lies in.
-    pub cell: DateTime<Utc>,
-}
-
-impl Slice {
-    /// Whether `t` is inside the slice.
-    pub(crate) fn contains(&self, t: DateTime<Utc>) -> bool {
-        self.start <= t && t < self.end
-    }
-}
 
 /// The cell holding `t` (for any time chrono holds; a leap second belongs
 /// to the hour it ends).
 pub(crate) fn cell_of(t: DateTime<Utc>) -> DateTime<Utc> {
     let hour = t.timestamp().div_euclid(CELL.num_seconds()) * CELL.num_seconds();
     DateTime::from_timestamp(hour, 0).expect("the start of an hour chrono holds is a time chrono holds")
-}
-
-/// Cuts `[start, end)` at cell boundaries, oldest first. Empty if `end <= start`.
-pub(crate) fn slices(start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Slice> {
-    let mut out = Vec::new();
-    let mut at = start;
-    while at < end {
-        let cell = cell_of(at);
-        let slice_end = (cell + CELL).min(end);
-        out.push(Slice { start: at, end: slice_end, cell });
-        at = slice_end;
-    }
-    out
 }
 
 /// The partition folder of a cell: `signins/date=2026-11-24`.
@@ -154,36 +123,10 @@ mod tests {
     }
 
     #[test]
-    fn slices_cut_at_hours_and_cover_the_window_exactly() {
-        let got = slices(t("2026-11-23T22:15:00Z"), t("2026-11-24T01:00:00Z"));
-        let want = [
-            ("2026-11-23T22:15:00Z", "2026-11-23T23:00:00Z", "2026-11-23T22:00:00Z"),
-            ("2026-11-23T23:00:00Z", "2026-11-24T00:00:00Z", "2026-11-23T23:00:00Z"),
-            ("2026-11-24T00:00:00Z", "2026-11-24T01:00:00Z", "2026-11-24T00:00:00Z"),
-        ];
-        assert_eq!(got.len(), want.len());
-        for (s, (start, end, cell)) in got.iter().zip(want) {
-            assert_eq!((s.start, s.end, s.cell), (t(start), t(end), t(cell)));
-        }
-        assert!(slices(t("2026-11-24T01:00:00Z"), t("2026-11-24T01:00:00Z")).is_empty());
-        assert!(slices(t("2026-11-24T02:00:00Z"), t("2026-11-24T01:00:00Z")).is_empty());
-        let one = slices(t("2026-11-24T01:10:00Z"), t("2026-11-24T01:20:00.5Z"));
-        assert_eq!(
-            one,
-            vec![Slice {
-                start: t("2026-11-24T01:10:00Z"),
-                end: t("2026-11-24T01:20:00.5Z"),
-                cell: t("2026-11-24T01:00:00Z")
-            }]
-        );
-    }
-
-    #[test]
-    fn slice_is_half_open() {
-        let s = slices(t("2026-11-24T01:00:00Z"), t("2026-11-24T02:00:00Z"))[0];
-        assert!(s.contains(t("2026-11-24T01:00:00Z")));
-        assert!(s.contains(t("2026-11-24T01:59:59.9999999Z")));
-        assert!(!s.contains(t("2026-11-24T02:00:00Z")));
+    fn a_time_belongs_to_the_hour_it_lies_in() {
+        assert_eq!(cell_of(t("2026-11-24T01:00:00Z")), t("2026-11-24T01:00:00Z"));
+        assert_eq!(cell_of(t("2026-11-24T01:59:59.9999999Z")), t("2026-11-24T01:00:00Z"));
+        assert_eq!(cell_of(t("1969-12-31T23:30:00Z")), t("1969-12-31T23:00:00Z"), "before the epoch too");
     }
 
     #[test]

@@ -139,9 +139,12 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// A file was written (and its manifest).
+    /// A file was written (and its manifest), or found in a cell read
+    /// again; each is named once.
     pub(crate) fn file(&mut self, key: &str, rows: u64) {
-        self.files.push(FileRows { key: key.to_string(), rows });
+        if !self.files.iter().any(|f| f.key == key) {
+            self.files.push(FileRows { key: key.to_string(), rows });
+        }
     }
 
     /// `[start, end)` was read to its end and all its files written.

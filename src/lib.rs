@@ -65,6 +65,8 @@ mod deadline;
 mod encode;
 mod error;
 mod graph;
+#[cfg(test)]
+mod graph_token_order;
 mod layout;
 mod lease;
 mod ledger;

@@ -33,9 +33,9 @@ pub(crate) mod meta {
     pub(crate) const TENANT_ID: &str = "entra_archive.tenant_id";
     /// Id of the run that wrote the file.
     pub(crate) const RUN_ID: &str = "entra_archive.run_id";
-    /// Start of the slice (RFC 3339).
+    /// Start of the Graph query the file came from (RFC 3339).
     pub(crate) const SLICE_START: &str = "entra_archive.slice_start";
-    /// End of the slice (RFC 3339).
+    /// End of that query (RFC 3339).
     pub(crate) const SLICE_END: &str = "entra_archive.slice_end";
     /// The Graph path and query the records came from.
     pub(crate) const GRAPH_QUERY: &str = "entra_archive.graph_query";
@@ -81,9 +81,9 @@ pub(crate) struct Manifest {
     pub tenant_id: String,
     /// Run that wrote the data file.
     pub run_id: String,
-    /// Start of the slice the file came from.
+    /// Start of the Graph query the file came from.
     pub slice_start: String,
-    /// End of the slice.
+    /// End of that query.
     pub slice_end: String,
     /// Key of the data file, relative to the archive root.
     pub data_key: String,

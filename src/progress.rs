@@ -40,7 +40,7 @@ impl Bars {
 }
 
 impl Observer for Bars {
-    fn slice_done(&self, dataset: &'static str, window: Window, through: DateTime<Utc>, records: u64) {
+    fn read_through(&self, dataset: &'static str, window: Window, through: DateTime<Utc>, records: u64) {
         let total = seconds(window.start, window.end);
         let mut bars = self.bars.lock().expect("not poisoned");
         let bar = bars.entry(dataset).or_insert_with(|| {
@@ -81,11 +81,11 @@ mod tests {
         let bars = Bars::new(ProgressDrawTarget::hidden());
         let window = Window { start: t("2026-11-24T00:00:00Z"), end: t("2026-11-24T10:00:00Z") };
         assert_eq!(bars.position("signins"), None);
-        bars.slice_done("signins", window, t("2026-11-24T01:00:00Z"), 10);
+        bars.read_through("signins", window, t("2026-11-24T01:00:00Z"), 10);
         assert_eq!(bars.position("signins"), Some(3600));
-        bars.slice_done("signins", window, t("2026-11-24T10:00:00Z"), 99);
+        bars.read_through("signins", window, t("2026-11-24T10:00:00Z"), 99);
         assert_eq!(bars.position("signins"), Some(36_000));
-        bars.slice_done("directory_audits", window, t("2026-11-24T05:00:00Z"), 1);
+        bars.read_through("directory_audits", window, t("2026-11-24T05:00:00Z"), 1);
         assert_eq!(bars.position("directory_audits"), Some(18_000));
     }
 
@@ -95,12 +95,12 @@ mod tests {
     fn a_bar_shows_the_share_of_its_window_and_the_records_written() {
         let bars = Bars::new(ProgressDrawTarget::hidden());
         let first = Window { start: t("2026-11-24T00:00:00Z"), end: t("2026-11-24T10:00:00Z") };
-        bars.slice_done("signins", first, t("2026-11-24T05:00:00Z"), 7);
+        bars.read_through("signins", first, t("2026-11-24T05:00:00Z"), 7);
         let bar = || bars.bars.lock().unwrap().get("signins").cloned().unwrap();
         assert_eq!((bar().position(), bar().length()), (18_000, Some(36_000)));
         assert_eq!(bar().message(), "7 records written, read through 2026-11-24 05:00");
         let wider = Window { start: t("2026-11-24T00:00:00Z"), end: t("2026-11-24T20:00:00Z") };
-        bars.slice_done("signins", wider, t("2026-11-24T05:00:00Z"), 7);
+        bars.read_through("signins", wider, t("2026-11-24T05:00:00Z"), 7);
         assert_eq!(bar().length(), Some(72_000), "a quarter of the window now reported, not half of the first");
     }
 }

@@ -39,10 +39,10 @@ pub enum Status {
     NotApplicable,
     /// Another run holds the dataset's lease; this run left it alone.
     Busy,
-    /// The run's deadline came first; committed slices stay committed and
+    /// The run's deadline came first; committed queries stay committed and
     /// the next run resumes from the checkpoint.
     Stopped,
-    /// Stopped by an error; committed slices stay committed.
+    /// Stopped by an error; committed queries stay committed.
     Failed,
 }
 

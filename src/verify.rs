@@ -386,7 +386,7 @@ fn check_ledger(
                 Severity::Warning,
                 "file not in the ledger",
                 "named by a ledger entry".into(),
-                "not named (an import, or a slice a deadline cut short)".into(),
+                "not named (an import, or a query a stop cut short, until the next run reads its cell)".into(),
             ));
         }
     }

@@ -10,7 +10,8 @@
 //! progress bar; crash points in tests) and summed up in a [`RunSummary`].
 
 mod pass;
-mod slice;
+mod query;
+mod sizing;
 mod window;
 
 use std::sync::Arc;
@@ -37,7 +38,7 @@ use window::Plan;
 pub trait Observer: Send + Sync + std::fmt::Debug {
     /// `dataset` has read its `window` up to `through`; `records` new
     /// records written so far.
-    fn slice_done(&self, _dataset: &'static str, _window: Window, _through: DateTime<Utc>, _records: u64) {}
+    fn read_through(&self, _dataset: &'static str, _window: Window, _through: DateTime<Utc>, _records: u64) {}
 
     /// A data file of `dataset` was moved into the archive at `key`; its
     /// manifest is written next.

@@ -3,24 +3,28 @@
 //!
 //! The pass reads the dataset's checkpoint (incremental runs) and works out
 //! the window: from the checkpoint minus the overlap (or, on a first run,
-//! from `--since` or 30 days back) to now minus the lag. The window is cut
-//! into hour slices (see `layout`); each slice is read and its new records
-//! written (`slice`), and only then does the checkpoint move. A crash
+//! from `--since` or 30 days back) to now minus the lag. The window is read
+//! oldest first in Graph queries as wide as its data allows (`sizing`), each
+//! spanning as many hour cells as it may (`query`); a query's new records are
+//! written to their cells' files, and only once it is read to its end and
+//! every file is durable does the checkpoint move to its end. A crash
 //! anywhere leaves either nothing or whole files behind, and the next pass,
-//! which consults the files themselves, neither skips nor repeats a record.
-//! The lease is kept alive while reading and renewed before every write
-//! (see `lease`), and handed back when the pass ends.
+//! which consults the files themselves, neither skips nor repeats a record;
+//! it loses at most the re-reading of the query in hand. The lease is kept
+//! alive while reading and renewed before every write (see `lease`), and
+//! handed back when the pass ends.
 
 use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
 use super::Exporter;
+use super::query::QueryEnd;
+use super::sizing::{self, Sizer};
 use crate::checkpoint::{CheckpointStore, Progress};
-use crate::datasets::DatasetDef;
+use crate::datasets::{DatasetDef, Throttle};
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
-use crate::layout::{self, Slice};
 use crate::lease::Lease;
 use crate::ledger;
 use crate::schema::arrow_schema;
@@ -38,12 +42,24 @@ pub(super) struct Pass<'r, 'a> {
     pub(super) deadline: Option<Deadline>,
     /// What was committed since the last ledger entry.
     pub(super) ledger: ledger::Pending,
+    /// What a request took in the last query (answer and pacing).
+    pub(super) page_time: Option<std::time::Duration>,
 }
 
 impl<'r, 'a> Pass<'r, 'a> {
     pub(super) fn new(run: &'r Exporter<'a>, def: &'static DatasetDef, lease: Lease, summary: DatasetSummary) -> Self {
         let schema = arrow_schema(def);
-        Pass { run, def, schema, lease, progress: None, summary, deadline: run.deadline, ledger: Default::default() }
+        Pass {
+            run,
+            def,
+            schema,
+            lease,
+            progress: None,
+            summary,
+            deadline: run.deadline,
+            ledger: Default::default(),
+            page_time: None,
+        }
     }
 
     /// Exports the window and hands the lease back; the summary says how it went.
@@ -80,7 +96,7 @@ impl<'r, 'a> Pass<'r, 'a> {
         let window = self.window();
         self.summary.window = Some(window);
         self.summary.archived_through = self.progress.as_ref().and_then(Progress::through);
-        let outcome = self.slices(window).await;
+        let outcome = self.queries(window).await;
         // Slices finished before a failure are complete: record them and
         // keep that progress, so the next run does not read them again.
         match (&outcome, self.commit().await) {
@@ -94,52 +110,62 @@ impl<'r, 'a> Pass<'r, 'a> {
         outcome
     }
 
-    /// Reads the window slice by slice until its end, the deadline or an error.
-    async fn slices(&mut self, window: Window) -> Result<()> {
-        for slice in layout::slices(window.start, window.end) {
+    /// Reads the window in queries sized to its data (`sizing`), oldest
+    /// first, until its end, the deadline or an error; the checkpoint moves
+    /// after each query read to its end.
+    async fn queries(&mut self, window: Window) -> Result<()> {
+        let mut sizer = Sizer::new(self.def.page_size);
+        let mut start = window.start;
+        while start < window.end {
             if self.deadline.as_ref().is_some_and(Deadline::reached) {
-                self.stopped(slice.start);
+                self.stopped(start);
                 return Ok(());
             }
-            let done = match self.keep_lease().await {
-                Ok(()) => self.slice(slice).await,
-                Err(e) => Err(e),
-            };
-            let done = match done {
-                Ok(done) => done,
-                Err(Error::OutOfTime { last }) => {
-                    info!(dataset = self.def.name, error = %last, "stopping: retrying longer would pass the deadline");
-                    self.stopped(slice.start);
+            let time_left = self.deadline.map(|d| d.remaining()).filter(|left| *left != std::time::Duration::MAX);
+            let pages = sizing::pages_allowed(time_left, self.per_page().max(self.page_time.unwrap_or_default()));
+            let span = Window { start, end: start + sizer.next_span(window.end - start, pages) };
+            self.keep_lease().await?;
+            match self.query(span, &mut sizer, time_left).await? {
+                QueryEnd::TooWide => continue,
+                QueryEnd::Stopped => {
+                    self.query_done(window, start);
+                    self.stopped(start);
                     return Ok(());
                 }
-                Err(e) => return Err(e),
-            };
-            if done.complete {
-                self.ledger.complete(slice.start, slice.end);
-                if let Some(progress) = self.progress.as_mut() {
-                    progress.finished(slice.end);
-                }
-                if done.wrote {
+                QueryEnd::Complete { records } => {
+                    sizer.learn(span.end - span.start, records);
+                    self.ledger.complete(span.start, span.end);
+                    if let Some(progress) = self.progress.as_mut() {
+                        progress.finished(span.end);
+                    }
                     self.commit().await?;
+                    self.query_done(window, span.end);
+                    start = span.end;
                 }
-            }
-            self.slice_done(window, slice, done.complete);
-            if !done.complete {
-                self.stopped(slice.start);
-                return Ok(());
             }
         }
         Ok(())
+    }
+
+    /// The time one request of this dataset takes at its budget.
+    pub(super) fn per_page(&self) -> std::time::Duration {
+        let config = &self.run.services.config;
+        let budget = match self.def.throttle {
+            Throttle::AuditLogs => config.graph_budget,
+            Throttle::IdentityProtection => config.identity_protection_budget,
+            Throttle::NetworkAccess => config.network_access_budget,
+        };
+        budget.window / budget.requests.max(1)
     }
 
     async fn keep_lease(&mut self) -> Result<()> {
         self.lease.keep_alive(self.run.now()).await
     }
 
-    fn slice_done(&self, window: Window, slice: Slice, complete: bool) {
-        let through = if complete { slice.end } else { slice.start };
+    /// Tells the observers the window is read up to `through`.
+    fn query_done(&self, window: Window, through: DateTime<Utc>) {
         let records = self.summary.records;
-        self.run.tell(|o| o.slice_done(self.def.name, window, through, records));
+        self.run.tell(|o| o.read_through(self.def.name, window, through, records));
     }
 
     /// Records what was committed since the last time in the ledger, then
@@ -158,7 +184,7 @@ impl<'r, 'a> Pass<'r, 'a> {
         self.save_checkpoint().await
     }
 
-    /// Saves the checkpoint if finished slices moved it (renewing the lease
+    /// Saves the checkpoint if finished queries moved it (renewing the lease
     /// first, so a run whose lease was taken over moves nothing).
     async fn save_checkpoint(&mut self) -> Result<()> {
         let Some(through) = self.progress.as_ref().and_then(Progress::unsaved) else {
@@ -171,11 +197,14 @@ impl<'r, 'a> Pass<'r, 'a> {
         progress.save(&self.run.run_id, now).await
     }
 
-    /// Marks the dataset as stopped by the deadline at `at`.
+    /// Marks the dataset as stopped (by the deadline, or a signal) at `at`.
     fn stopped(&mut self, at: DateTime<Utc>) {
+        let by = match self.deadline.is_some_and(|d| d.stop_requested()) {
+            true => "stopped on request (a signal)",
+            false => "stopped at the run's deadline",
+        };
         self.summary.status = Status::Stopped;
-        self.summary.error = Some(format!(
-            "stopped at the run's deadline with the slice from {at} still to read; the next run resumes from the checkpoint"
-        ));
+        self.summary.error =
+            Some(format!("{by} with the window from {at} still to read; the next run resumes from the checkpoint"));
     }
 }

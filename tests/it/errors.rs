@@ -168,24 +168,36 @@ async fn a_bad_request_shows_graphs_message_and_the_path_and_is_not_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn slices_finished_before_a_failure_keep_their_progress() {
-    // A quiet tenant: two sign-ins, so the slices between them write no file
-    // and only the failure path can record that they were read.
+async fn queries_finished_before_a_failure_keep_their_progress() {
+    // A quiet tenant: two sign-ins, then a busy end of the second window.
     let h = Harness::start(graph_sim::SimConfig { signins: 0, ..sim_config(15) }).await;
     for (id, at) in [("early", "2026-11-20T02:00:00Z"), ("late", "2026-11-20T10:30:00Z")] {
         h.sim.insert_raw(Dataset::SignIns, &format!(r#"{{"id":"{id}","createdDateTime":"{at}"}}"#));
     }
     h.run_to(t(FIRST_END), &["--datasets", "signins"]).await.assert_code(0);
-    // Three slices answer (the overlap 05–06 h, then 06–07 h and 07–08 h); the fourth fails.
+    // 600 sign-ins in the second window's last 20 minutes, in pages of ten:
+    // its first query is cut short by its dense first page, and the quiet
+    // hours before are read in queries of their own.
+    let busy = t("2026-11-20T11:40:00Z");
+    for i in 0..600 {
+        let at = (busy + chrono::Duration::seconds(2 * i)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        h.sim.insert_raw(Dataset::SignIns, &format!(r#"{{"id":"busy-{i:03}","createdDateTime":"{at}"}}"#));
+    }
+    h.sim.set_switches(|s| s.max_page_size = Some(10));
+    // The cut-short query and two quiet ones answer; the next request fails.
     for _ in 0..3 {
         h.sim.push_fault(graph_sim::Fault::Delay(std::time::Duration::ZERO));
     }
     h.sim.push_fault(graph_sim::Fault::Error { status: 400, code: "BadRequest".into(), message: "nope".into() });
     let run = h.run_to(t(SECOND_END), &["--datasets", "signins"]).await;
     run.assert_code(1);
-    assert_eq!(run.dataset("signins")["archived_through"], "2026-11-20T08:00:00Z");
-    assert_eq!(run.dataset("signins")["files"], 0);
+    let through: chrono::DateTime<chrono::Utc> =
+        run.dataset("signins")["archived_through"].as_str().unwrap().parse().unwrap();
+    assert!(t(FIRST_END) < through && through < t(SECOND_END), "the quiet queries' progress is kept: {through}");
     h.run_to(t(SECOND_END), &["--datasets", "signins"]).await.assert_code(0);
-    let ids: Vec<String> = h.rows("signins").into_iter().map(|r| r.id).collect();
-    assert_eq!(ids, ["early", "late"]);
+    let mut ids: Vec<String> = h.rows("signins").into_iter().map(|r| r.id).collect();
+    ids.sort();
+    let mut expected: Vec<String> = (0..600).map(|i| format!("busy-{i:03}")).collect();
+    expected.extend(["early".to_string(), "late".to_string()]);
+    assert_eq!(ids, expected, "each record once");
 }

@@ -222,11 +222,16 @@ async fn read_only_user(world: &World) -> (String, String) {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_invocation_stops_at_its_deadline_and_the_next_resumes() {
     let world = World::start(sim_config(46), secret_json).await;
-    world.sim.set_switches(|s| s.page_delay = std::time::Duration::from_millis(25));
+    // Pages of 20 records, 25 ms each: the day's sign-ins take 60 of them.
+    world.sim.set_switches(|s| {
+        s.page_delay = std::time::Duration::from_millis(25);
+        s.max_page_size = Some(20);
+    });
     let mut settings = world.settings(t(END));
     settings.deadline_margin = "100ms".into();
     let app = world.app(settings);
-    // 400 ms to live, 100 ms kept to commit: a few of the 24 slices fit.
+    // 400 ms to live, 100 ms kept to commit: the queries are sized to the
+    // time left, and a few of them fit.
     let first = app.handle(event("run.json"), Some(std::time::Duration::from_millis(400))).await.unwrap();
     assert_eq!(first["complete"], false, "{first}");
     assert_eq!(status(&first, "signins"), "stopped");

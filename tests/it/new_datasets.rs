@@ -67,6 +67,8 @@ async fn each_new_dataset_is_archived_exactly_then_reruns_write_nothing_and_late
         ..tenant_with_everything(sim_config(151))
     };
     let h = Harness::start(config).await;
+    // Pages of at most 100 records, so every dataset's window takes several.
+    h.sim.set_switches(|s| s.max_page_size = Some(100));
     let end = t("2026-11-20T18:00:00Z");
     let run = h.run_to(end, &["--datasets", LIST]).await;
     run.assert_code(0);

@@ -19,10 +19,10 @@ async fn export(h: &Harness, budget: &str) -> (RunSummary, Duration) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_paced_run_stays_under_the_budget_and_provokes_no_429() {
     let h = Harness::start(sim_config(60)).await;
-    // 4 hours × 2 datasets, one or two pages per slice: a dozen requests at 5 per 500 ms.
+    // 4 hours × 2 datasets in pages of 20: over a dozen requests at 5 per 500 ms.
     h.sim.set_switches(|s| {
         s.rate_limit = Some(RateLimit { requests: 5, window: Duration::from_millis(500) });
-        s.max_page_size = Some(40);
+        s.max_page_size = Some(20);
     });
     let (summary, took) = export(&h, "5/500ms").await;
     assert!(summary.complete, "{}", summary.to_json());
@@ -43,7 +43,11 @@ async fn a_paced_run_stays_under_the_budget_and_provokes_no_429() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unpaced_run_is_throttled_and_still_archives_everything() {
     let h = Harness::start(sim_config(61)).await;
-    h.sim.set_switches(|s| s.rate_limit = Some(RateLimit { requests: 4, window: Duration::from_secs(1) }));
+    // Pages of 10: some thirty requests, far more than 4 a second.
+    h.sim.set_switches(|s| {
+        s.rate_limit = Some(RateLimit { requests: 4, window: Duration::from_secs(1) });
+        s.max_page_size = Some(10);
+    });
     let (summary, _) = export(&h, "1000/1s").await;
     assert!(summary.complete, "{}", summary.to_json());
     assert!(h.sim.stats().rate_limited > 0, "the server throttled the unpaced client");

@@ -132,8 +132,8 @@ impl<'r, 'a> Pass<'r, 'a> {
                     self.stopped(start);
                     return Ok(());
                 }
-                QueryEnd::Complete { records } => {
-                    sizer.learn(span.end - span.start, records);
+                QueryEnd::Complete { records, full_page } => {
+                    sizer.learn(span.end - span.start, records, full_page);
                     self.ledger.complete(span.start, span.end);
                     if let Some(progress) = self.progress.as_mut() {
                         progress.finished(span.end);

@@ -42,8 +42,9 @@ const MAX_OPEN_CELLS: usize = 3;
 /// How a query ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum QueryEnd {
-    /// Every page was read: `records` of the span were returned.
-    Complete { records: u64 },
+    /// Every page was read: `records` of the span were returned, and the
+    /// fullest page with more to come held `full_page` records.
+    Complete { records: u64, full_page: Option<u32> },
     /// The deadline (or a stop) came first; what was read is written.
     Stopped,
     /// The first page showed the query would take too many pages; what was
@@ -105,9 +106,10 @@ impl Pass<'_, '_> {
         let fetch = async {
             let pages_out = pages_out;
             let mut chain = graph.pages(def, url, deadline.as_ref(), &mut requests);
-            let mut end = QueryEnd::Complete { records: 0 };
-            // Pages read, and the oldest record of the span they held.
-            let (mut read, mut oldest) = (0, span.end);
+            let mut end = None;
+            // Pages read, the oldest record of the span they held, and the
+            // fullest page with more to come.
+            let (mut read, mut oldest, mut full_page) = (0, span.end, None);
             loop {
                 let page = match chain.next().await {
                     Ok(Some(page)) => page,
@@ -115,12 +117,16 @@ impl Pass<'_, '_> {
                     // Out of time, or asked to stop: what was read is written.
                     Err(e @ (Error::Stopped | Error::OutOfTime { .. })) => {
                         info!(dataset = def.name, start = %span.start, reason = %e, "stopping mid-query; writing what was read");
-                        end = QueryEnd::Stopped;
+                        end = Some(QueryEnd::Stopped);
                         break;
                     }
                     Err(e) => return Err(e),
                 };
                 let more = page.next_link.is_some();
+                if more {
+                    let len = u32::try_from(page.records.len()).unwrap_or(u32::MAX);
+                    full_page = full_page.max(Some(len));
+                }
                 read += 1;
                 let took = started.elapsed() / read;
                 page_time = Some(took);
@@ -134,15 +140,16 @@ impl Pass<'_, '_> {
                 }
                 if too_wide {
                     debug!(dataset = def.name, start = %span.start, "query too wide for its pages; re-planning");
-                    end = QueryEnd::TooWide;
+                    end = Some(QueryEnd::TooWide);
                     break;
                 }
                 if more && deadline.as_ref().is_some_and(Deadline::reached) {
                     info!(dataset = def.name, start = %span.start, "deadline reached mid-query; writing what was read");
-                    end = QueryEnd::Stopped;
+                    end = Some(QueryEnd::Stopped);
                     break;
                 }
             }
+            let end = end.unwrap_or(QueryEnd::Complete { records: 0, full_page });
             let _ = pages_out.send(Read::End(end)).await;
             Ok::<_, Error>(())
         };
@@ -159,7 +166,7 @@ impl Pass<'_, '_> {
                             self.close_cell(&mut cells, 0).await?;
                         }
                         return Ok::<_, Error>(Some(match end {
-                            QueryEnd::Complete { .. } => QueryEnd::Complete { records },
+                            QueryEnd::Complete { full_page, .. } => QueryEnd::Complete { records, full_page },
                             other => other,
                         }));
                     }

@@ -53,9 +53,14 @@ impl Sizer {
         grown.max(MIN_SPAN).min(rest)
     }
 
-    /// A query over `span` was read to its end and held `records`: the next
-    /// ones are sized from that (none: as if a page had filled the span).
-    pub(super) fn learn(&mut self, span: Duration, records: u64) {
+    /// A query over `span` was read to its end and held `records`; its
+    /// fullest page with more to come held `full_page` (Graph may send fewer
+    /// than `$top` a page: that is the page size from then on). The next
+    /// queries are sized from that (none: as if a page had filled the span).
+    pub(super) fn learn(&mut self, span: Duration, records: u64, full_page: Option<u32>) {
+        if let Some(full) = full_page.filter(|n| *n > 0) {
+            self.page_size = full;
+        }
         self.span_per_page = Some(scale(span, self.page_size as f64 / records.max(1) as f64));
         self.last_span = Some(span);
     }
@@ -107,16 +112,27 @@ mod tests {
         let month = Duration::days(30);
         assert_eq!(s.next_span(month, TARGET_PAGES), month, "unknown: the whole window");
         // 500 records in two days: a page holds four days' worth.
-        s.learn(Duration::days(2), 500);
+        s.learn(Duration::days(2), 500, None);
         assert_eq!(s.next_span(month, 2), Duration::days(8));
         assert_eq!(s.next_span(Duration::days(3), 2), Duration::days(3), "never past the window");
         // A page's worth in a day: ten pages are ten days, but at most eight
         // times the last query.
-        s.learn(Duration::days(1), 1000);
+        s.learn(Duration::days(1), 1000, None);
         assert_eq!(s.next_span(month, 10), Duration::days(8));
         // Nothing in an hour: as if a page had filled it, within the growth.
-        s.learn(Duration::hours(1), 0);
+        s.learn(Duration::hours(1), 0, None);
         assert_eq!(s.next_span(month, TARGET_PAGES), Duration::hours(8));
+    }
+
+    #[test]
+    fn pages_shorter_than_asked_are_the_page_size_from_then_on() {
+        let mut s = Sizer::new(1000);
+        // 1,000 records in a day, in pages of 100: ten pages a day.
+        s.learn(Duration::days(1), 1000, Some(100));
+        assert_eq!(s.next_span(Duration::days(30), 20), Duration::days(2));
+        // A query of one part-filled page says nothing of the page size.
+        s.learn(Duration::days(2), 50, None);
+        assert_eq!(s.next_span(Duration::days(30), 1), Duration::days(4));
     }
 
     #[test]

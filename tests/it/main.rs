@@ -23,6 +23,7 @@ mod pacing;
 mod progress;
 mod queries;
 mod readers;
+mod requests;
 mod s3;
 mod s3_archive;
 mod secrets;

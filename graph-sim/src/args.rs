@@ -164,6 +164,11 @@ pub(crate) struct Args {
     #[arg(long, value_name = "PERMISSION", value_parser = parse_optional_permission)]
     pub(crate) grant_permission: Vec<String>,
 
+    /// Record times follow a working week: weekdays 08:00–18:00 UTC five
+    /// times as dense as nights and weekends [default: uniform].
+    #[arg(long)]
+    pub(crate) diurnal: bool,
+
     /// Simulate an app without AuditLog.Read.All: /auditLogs answers 403.
     /// The same as --revoke-permission AuditLog.Read.All.
     #[arg(long)]
@@ -305,6 +310,7 @@ impl Args {
             external_id_tenant: self.external_id_tenant,
             global_secure_access: self.global_secure_access,
             extra_permissions: self.grant_permission.clone(),
+            diurnal: self.diurnal,
         })
     }
 }

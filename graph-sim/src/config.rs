@@ -98,6 +98,10 @@ pub struct SimConfig {
     /// [`crate::control::GRANTED_PERMISSIONS`]. Any other name makes
     /// [`crate::GraphSim::start`] fail. Default: none.
     pub extra_permissions: Vec<String>,
+    /// Record times follow a working week, as a real tenant's do: weekdays
+    /// 08:00–18:00 UTC five times as dense as nights and weekends. Default
+    /// `false`: uniform over `[from, to)`.
+    pub diurnal: bool,
 }
 
 impl SimConfig {
@@ -189,6 +193,7 @@ impl Default for SimConfig {
             external_id_tenant: false,
             global_secure_access: false,
             extra_permissions: Vec::new(),
+            diurnal: false,
         }
     }
 }

@@ -122,6 +122,7 @@ async fn main() -> ExitCode {
         workload_id_premium = c.workload_id_premium,
         external_id_tenant = c.external_id_tenant,
         global_secure_access = c.global_secure_access,
+        diurnal = c.diurnal,
         from = %c.from,
         to = %c.to,
         endpoints = %endpoints.join(" "),

@@ -123,7 +123,8 @@ impl<'r, 'a> Pass<'r, 'a> {
             }
             let time_left = self.deadline.map(|d| d.remaining()).filter(|left| *left != std::time::Duration::MAX);
             let pages = sizing::pages_allowed(time_left, self.per_page().max(self.page_time.unwrap_or_default()));
-            let span = Window { start, end: start + sizer.next_span(window.end - start, pages) };
+            let end = sizing::aligned(start, start + sizer.next_span(window.end - start, pages), window.end);
+            let span = Window { start, end };
             self.keep_lease().await?;
             match self.query(span, &mut sizer, time_left).await? {
                 QueryEnd::TooWide => continue,

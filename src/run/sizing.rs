@@ -17,7 +17,9 @@
 //! short queries rather than a wide one cut short again and again. Pure: no
 //! I/O, no clock.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
+
+use crate::layout;
 
 /// Pages a query aims at: the checkpoint moves after each query, so this
 /// bounds what a crash or a deadline costs in re-reading (≈ 100 s of
@@ -81,6 +83,17 @@ impl Sizer {
         }
         self.span_per_page = Some(scale(covered, 1.0 / pages_read as f64));
         true
+    }
+}
+
+/// Where a query from `start` aimed at `end` ends: on the hour before `end`
+/// when it spans two hours or more (and does not reach `window_end`), so
+/// its cells are whole and a cell is not split into files across queries.
+pub(super) fn aligned(start: DateTime<Utc>, end: DateTime<Utc>, window_end: DateTime<Utc>) -> DateTime<Utc> {
+    let hour = layout::cell_of(end);
+    match end < window_end && end - start >= Duration::hours(2) {
+        true => hour,
+        false => end.min(window_end),
     }
 }
 
@@ -154,6 +167,16 @@ mod tests {
         let mut s = Sizer::new(1000);
         assert!(s.too_wide(Duration::hours(1), Duration::zero(), 1, 1));
         assert_eq!(s.next_span(Duration::hours(1), 1), MIN_SPAN);
+    }
+
+    #[test]
+    fn queries_of_two_hours_or_more_end_on_the_hour() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let (start, window_end) = (t("2026-11-20T00:10:00Z"), t("2026-11-22T00:00:00Z"));
+        assert_eq!(aligned(start, t("2026-11-20T05:42:00Z"), window_end), t("2026-11-20T05:00:00Z"));
+        assert_eq!(aligned(start, t("2026-11-20T01:42:00Z"), window_end), t("2026-11-20T01:42:00Z"), "too short");
+        assert_eq!(aligned(start, window_end, window_end), window_end, "the window's end stays");
+        assert_eq!(aligned(start, t("2026-11-23T00:00:00Z"), window_end), window_end, "never past it");
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub mod signins_beta;
 pub mod signups;
 pub mod vocab;
 
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, DurationRound, TimeDelta, Timelike, Utc};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
@@ -91,6 +91,8 @@ pub struct Generator {
     /// Per source dataset: ids generated while its twin dataset was unused,
     /// in generation order.
     pending_twins: Vec<Vec<String>>,
+    /// Times follow a working week ([`pick_working_time`]).
+    diurnal: bool,
 }
 
 fn stream(seed: u64, stream: u64) -> ChaCha20Rng {
@@ -106,7 +108,7 @@ impl Generator {
         let rngs = Dataset::all().iter().map(|d| stream(seed, d.spec().rng_stream)).collect();
         let aux = Dataset::all().iter().map(|d| stream(seed, d.spec().rng_stream + AUX_STREAM)).collect();
         let n = Dataset::all().len();
-        Generator { dir, rngs, aux, materialized: vec![false; n], pending_twins: vec![Vec::new(); n] }
+        Generator { dir, rngs, aux, materialized: vec![false; n], pending_twins: vec![Vec::new(); n], diurnal: false }
     }
 
     /// Puts `ds` to use: from now on its twins are rendered as their sources
@@ -128,6 +130,13 @@ impl Generator {
             }
         }
         true
+    }
+
+    /// The same generator, its record times following a working week
+    /// ([`pick_working_time`]) when `on`.
+    pub fn with_diurnal(mut self, on: bool) -> Self {
+        self.diurnal = on;
+        self
     }
 
     /// Whether `ds` has been put to use.
@@ -161,7 +170,10 @@ impl Generator {
         let mut out = Vec::with_capacity(count);
         for _ in 0..count {
             let rng = &mut self.rngs[ds.index()];
-            let time = pick_time(rng, from, to);
+            let time = match self.diurnal {
+                true => pick_working_time(rng, from, to),
+                false => pick_time(rng, from, to),
+            };
             let mut ctx = Ctx { rng, dir: &self.dir, segment };
             let drawn = loop {
                 let drawn = (spec.generate)(&mut ctx, time);
@@ -195,6 +207,19 @@ impl Generator {
         let record = Record { id: id.to_owned(), time: at, json };
         store.insert(ds, record.clone(), 0);
         Some(record)
+    }
+}
+
+/// [`pick_time`], weighted by a working week: a time on a weekday between
+/// 08:00 and 18:00 UTC is kept, any other only one time in five (drawn
+/// again otherwise), so working hours are five times as dense.
+pub fn pick_working_time(rng: &mut ChaCha20Rng, from: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Utc> {
+    loop {
+        let time = pick_time(rng, from, to);
+        let weekday = time.weekday().number_from_monday() <= 5;
+        if (weekday && (8..18).contains(&time.hour())) || rng.random_bool(0.2) {
+            return time;
+        }
     }
 }
 
@@ -347,6 +372,26 @@ mod tests {
         let mut s2 = Store::default();
         fresh.generate(&mut s2, Dataset::RiskDetections, None, 50, from, to);
         assert_eq!(more, fresh.generate(&mut s2, Dataset::RiskDetections, None, 5, from, to));
+    }
+
+    #[test]
+    fn working_hours_are_five_times_as_dense() {
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        // A week from Monday 2026-11-16.
+        let from: DateTime<Utc> = "2026-11-16T00:00:00Z".parse().unwrap();
+        let to = from + TimeDelta::days(7);
+        let (mut working, mut other) = (0.0, 0.0);
+        for _ in 0..20_000 {
+            let t = pick_working_time(&mut rng, from, to);
+            assert!(from <= t && t < to);
+            match t.weekday().number_from_monday() <= 5 && (8..18).contains(&t.hour()) {
+                true => working += 1.0,
+                false => other += 1.0,
+            }
+        }
+        // 50 working hours against 118 others in a week.
+        let ratio = (working / 50.0) / (other / 118.0);
+        assert!((4.5..5.5).contains(&ratio), "{ratio}");
     }
 
     #[test]

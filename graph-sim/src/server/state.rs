@@ -83,7 +83,7 @@ impl State {
         let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
         rng.set_stream(ID_STREAM);
         let mut state = State {
-            generator: Generator::new(config.seed, &config.tenant_id),
+            generator: Generator::new(config.seed, &config.tenant_id).with_diurnal(config.diurnal),
             skip_key: SkipTokenKey::new(config.seed, &config.tenant_id),
             store: Store::default(),
             switches: Switches::default(),

@@ -48,19 +48,24 @@ pub(crate) async fn contents(
     tenant_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(KeySet, u32)> {
-    let read = read(dest, def, cell, tenant_id, now).await?;
+    let read = read(dest, def, cell, tenant_id, now, &HashSet::new()).await?;
     Ok((read.keys, read.next_seq))
 }
 
 /// [`contents`], saying which unreadable files were moved to quarantine: a
 /// corrupt or empty Parquet file would otherwise fail every run over its
 /// cell for ever. `next_seq` stays past it, so its name is never reused.
+/// Files named in `skip` count for `next_seq` but are neither read nor
+/// listed: a pass skips the files of its own complete queries, whose time
+/// ranges the next queries do not overlap (reading them back would cost
+/// the memory and the requests of every row of a busy hour again).
 pub(crate) async fn read(
     dest: &dyn Destination,
     def: &'static DatasetDef,
     cell: DateTime<Utc>,
     tenant_id: &str,
     now: DateTime<Utc>,
+    skip: &HashSet<String>,
 ) -> Result<Contents> {
     let mut ids = KeySet::default();
     let mut quarantined = Vec::new();
@@ -73,6 +78,9 @@ pub(crate) async fn read(
             continue;
         };
         next_seq = next_seq.max(seq + 1);
+        if skip.contains(&object.key) {
+            continue;
+        }
         let Some(file) = dest.get(&object.key).await? else {
             continue;
         };

@@ -42,8 +42,9 @@ pub(super) async fn schema_versions(dest: &dyn Destination, tenant: &str, def: &
     )
 }
 
-/// Who holds the dataset's lease: free, a run at work (or one that crashed,
-/// until the lease runs out), or a lease from the future (a host whose clock
+/// Who holds the dataset's lease: free, a run at work (or, on S3, one that
+/// crashed, until its lease runs out; on a local folder a dead holder's OS
+/// lock is gone, so its lease is free), or a lease from the future (a host whose clock
 /// is ahead wrote it; runs take it over, the clock needs fixing).
 pub(super) async fn lease(dest: &dyn Destination, tenant: &str, def: &DatasetDef, now: DateTime<Utc>) -> Check {
     let name = format!("lease {}", def.name);
@@ -65,7 +66,16 @@ pub(super) async fn lease(dest: &dyn Destination, tenant: &str, def: &DatasetDef
         }
     };
     let (holder, until) = (&body.run_id, body.expires_at);
+    // On a local folder the lease is also an OS lock that dies with its
+    // process: if it can be taken (and dropped at once), no run holds it.
+    let process = dest.process_lock(&key).await;
+    let holder_dead = matches!(process, Ok(Some(_)));
+    drop(process);
     match body.standing(now, LEASE_TTL) {
+        Standing::Held if holder_dead => Check::ok(
+            name,
+            format!("free: run {holder} ended without handing it back (stopped, crashed or killed); the next run takes it over at once"),
+        ),
         Standing::Free => Check::ok(name, format!("free (last held by {holder}, until {until})")),
         Standing::Held => Check::new(
             name,

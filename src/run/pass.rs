@@ -14,6 +14,8 @@
 //! alive while reading and renewed before every write (see `lease`), and
 //! handed back when the pass ends.
 
+use std::collections::HashSet;
+
 use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
@@ -44,6 +46,11 @@ pub(super) struct Pass<'r, 'a> {
     pub(super) ledger: ledger::Pending,
     /// What a request took in the last query (answer and pacing).
     pub(super) page_time: Option<std::time::Duration>,
+    /// Files of this pass's complete queries: the next queries span other
+    /// times, so a cell opened again need not read them back.
+    pub(super) settled: HashSet<String>,
+    /// Files of the query being read.
+    pub(super) query_files: Vec<String>,
 }
 
 impl<'r, 'a> Pass<'r, 'a> {
@@ -59,6 +66,8 @@ impl<'r, 'a> Pass<'r, 'a> {
             deadline: run.deadline,
             ledger: Default::default(),
             page_time: None,
+            settled: HashSet::new(),
+            query_files: Vec::new(),
         }
     }
 
@@ -126,7 +135,11 @@ impl<'r, 'a> Pass<'r, 'a> {
             let end = sizing::aligned(start, start + sizer.next_span(window.end - start, pages), window.end);
             let span = Window { start, end };
             self.keep_lease().await?;
-            match self.query(span, &mut sizer, time_left).await? {
+            let end = self.query(span, &mut sizer, time_left).await?;
+            // Files of a query cut short hold the newest part of a span the
+            // next queries read again: those queries dedupe against them.
+            let files = std::mem::take(&mut self.query_files);
+            match end {
                 QueryEnd::TooWide => continue,
                 QueryEnd::Stopped => {
                     self.query_done(window, start);
@@ -134,6 +147,7 @@ impl<'r, 'a> Pass<'r, 'a> {
                     return Ok(());
                 }
                 QueryEnd::Complete { records, full_page } => {
+                    self.settled.extend(files);
                     sizer.learn(span.end - span.start, records, full_page);
                     self.ledger.complete(span.start, span.end);
                     if let Some(progress) = self.progress.as_mut() {

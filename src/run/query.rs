@@ -242,7 +242,7 @@ impl Pass<'_, '_> {
             self.close_cell(cells, 0).await?;
         }
         let (def, run) = (self.def, self.run);
-        let contents = cell_store::read(run.dest.as_ref(), def, cell, run.tenant_id, run.now()).await?;
+        let contents = cell_store::read(run.dest.as_ref(), def, cell, run.tenant_id, run.now(), &self.settled).await?;
         for aside in &contents.quarantined {
             self.summary.quarantined += 1;
             self.summary.warnings.push(format!(
@@ -295,6 +295,7 @@ impl Pass<'_, '_> {
         self.run.tell(|o| o.file_stored(self.def.name, &file.key));
         cell_store::store_manifest(dest, &file).await?;
         self.ledger.file(&file.key, file.info.rows as u64);
+        self.query_files.push(file.key.clone());
         debug!(dataset = self.def.name, key = %file.key, records = file.info.rows, bytes = file.info.bytes, "file written");
         self.summary.records += file.info.rows as u64;
         self.summary.files += 1;

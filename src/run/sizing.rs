@@ -39,12 +39,17 @@ pub(super) struct Sizer {
     span_per_page: Option<Duration>,
     /// The span of the last complete query, once one was sized.
     last_span: Option<Duration>,
+    /// Whether the next query may be cut short: not the one sized from a
+    /// cut (its few first pages would say the same again, and each cut
+    /// costs the pages it read; a density misjudged there costs time, never
+    /// requests).
+    may_cut: bool,
 }
 
 impl Sizer {
     /// Nothing measured yet: the next query spans the rest of the window.
     pub(super) fn new(page_size: u32) -> Sizer {
-        Sizer { page_size: page_size.max(1), span_per_page: None, last_span: None }
+        Sizer { page_size: page_size.max(1), span_per_page: None, last_span: None, may_cut: true }
     }
 
     /// The span of the next query, at most `rest`, aiming at `pages`.
@@ -65,6 +70,7 @@ impl Sizer {
         }
         self.span_per_page = Some(scale(span, self.page_size as f64 / records.max(1) as f64));
         self.last_span = Some(span);
+        self.may_cut = true;
     }
 
     /// The first `pages_read` pages of a query over `span` came back full and
@@ -73,7 +79,7 @@ impl Sizer {
     /// query is cut short (`true`) and the next ones sized from this density.
     pub(super) fn too_wide(&mut self, span: Duration, covered: Duration, pages_read: u32, pages: u32) -> bool {
         let pages = pages.max(1);
-        if pages_read == 0 || pages_read > (pages / 10).max(1) {
+        if !self.may_cut || pages_read == 0 || pages_read > (pages / 10).max(1) {
             return false;
         }
         let covered = covered.max(Duration::seconds(1));
@@ -82,6 +88,7 @@ impl Sizer {
             return false;
         }
         self.span_per_page = Some(scale(covered, 1.0 / pages_read as f64));
+        self.may_cut = false;
         true
     }
 }
@@ -162,7 +169,14 @@ mod tests {
         // reading on is cheaper than reading them again.
         assert!(s.too_wide(month, Duration::hours(1), 5, TARGET_PAGES));
         assert_eq!(s.next_span(month, TARGET_PAGES), Duration::minutes(600));
-        assert!(!s.too_wide(month, Duration::hours(1), 6, TARGET_PAGES));
+        let mut fresh = Sizer::new(1000);
+        assert!(!fresh.too_wide(month, Duration::hours(1), 6, TARGET_PAGES));
+        // The query sized from a cut is not cut again, however dense its
+        // first pages; the next after a complete one may be.
+        let ten_hours = Duration::minutes(600);
+        assert!(!s.too_wide(ten_hours, Duration::minutes(1), 1, TARGET_PAGES), "sized from a cut");
+        s.learn(ten_hours, 50_000, Some(1000));
+        assert!(s.too_wide(ten_hours, Duration::minutes(1), 1, TARGET_PAGES), "after a complete query");
         // All in the same second: at least a minute per query.
         let mut s = Sizer::new(1000);
         assert!(s.too_wide(Duration::hours(1), Duration::zero(), 1, 1));

@@ -191,6 +191,22 @@ async fn interrupted_then_rerun(seed: u64, how: Interrupt) {
 
     // At once, the next run: never busy on a local folder, and it finishes.
     let orphaned = local_leases(&h.archive).into_iter().any(|(_, expires_at)| expires_at > Utc::now());
+    if orphaned {
+        // doctor tells a dead holder's lease from a live one's.
+        let now = end.to_rfc3339();
+        let doctor: Run = h.command(&["doctor", "--json", "--now", &now]).output().await.unwrap().into();
+        let report = doctor.json();
+        let leases: Vec<_> = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["check"].as_str().unwrap_or("").starts_with("lease "))
+            .collect();
+        assert!(!leases.is_empty(), "{what}: doctor checks the leases: {report}");
+        for lease in leases {
+            assert_eq!(lease["result"], "ok", "{what}: a dead holder's lease is free: {lease}");
+        }
+    }
     fast(&h.sim);
     let rerun = h.run_to(end, &[]).await;
     rerun.assert_code(0);

@@ -74,7 +74,9 @@ pub(super) async fn lease(dest: &dyn Destination, tenant: &str, def: &DatasetDef
     match body.standing(now, LEASE_TTL) {
         Standing::Held if holder_dead => Check::ok(
             name,
-            format!("free: run {holder} ended without handing it back (stopped, crashed or killed); the next run takes it over at once"),
+            format!(
+                "free: run {holder} ended without handing it back (stopped, crashed or killed); the next run takes it over at once"
+            ),
         ),
         Standing::Free => Check::ok(name, format!("free (last held by {holder}, until {until})")),
         Standing::Held => Check::new(

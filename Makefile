@@ -73,7 +73,7 @@ demo: $(VENV_STAMP) ## Export from graph-sim on loopback into ./archive, then qu
 	$(CARGO) build --workspace --bins
 	PYTHON=$(VENV_PY) scripts/demo.sh
 
-bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, import in order vs shuffled, export memory, speed at Graph's throttle bound (+ upgrade with OLD_BIN=<previous release's binary>); report in target/bench-report.md
+bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, import in order vs shuffled, export memory, speed at Graph's throttle bound, requests vs the minimum for three tenant shapes (+ upgrade with OLD_BIN=<previous release's binary>); report in target/bench-report.md
 	$(CARGO) build --workspace --bins --release
 	@{ echo "# entra-archive benchmarks, $$(date -u +%FT%TZ), $$(nproc) CPUs, $$(uname -m)"; \
 	  echo; echo "## Conversion: import vs DuckDB"; echo; \
@@ -84,6 +84,8 @@ bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, import
 	  $(VENV_PY) bench/export.py --records 100000 1000000 --hours 48; \
 	  echo; echo "## End to end at Graph's throttle bound (5 requests / 10 s)"; echo; \
 	  $(VENV_PY) bench/throttle.py --records 60000 --latency-ms 300 1500; \
+	  echo; echo "## Requests against the minimum: three tenant shapes, a 30-day first run and an hourly run"; echo; \
+	  $(VENV_PY) bench/requests.py --real --latency-ms 300; \
 	  if [ -n "$(OLD_BIN)" ]; then \
 	    echo; echo "## Upgrade of an archive the previous release wrote (OLD_BIN=$(OLD_BIN))"; echo; \
 	    $(VENV_PY) bench/upgrade.py --old-bin "$(OLD_BIN)" --records 100000 1000000; \

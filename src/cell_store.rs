@@ -14,6 +14,7 @@ use tracing::info;
 use crate::cell::{Finished, KeySet};
 use crate::datasets::DatasetDef;
 use crate::destination::{Destination, PutMode};
+use crate::encode;
 use crate::error::{Error, Result};
 use crate::layout;
 use crate::lease::Lease;
@@ -110,6 +111,22 @@ pub(crate) async fn read(
             Err(e) => return Err(e),
         };
         files.push((object.key.clone(), keys.len() as u64));
+        ids.extend(keys);
+    }
+    // A compacted day holds its hours in day files: the rows of this hour.
+    let day = cell.date_naive();
+    for object in dest.list(&layout::day_prefix(def.name, day)).await? {
+        if layout::parse_day_part(&object.key, def.name, day, tenant_id).is_none() {
+            continue;
+        }
+        let Some(file) = dest.get(&object.key).await? else {
+            continue;
+        };
+        let key = object.key.clone();
+        let hour = Some((cell, cell + layout::CELL));
+        let keys = tokio::task::spawn_blocking(move || encode::read_keys_between(&key, file.bytes, def, hour))
+            .await
+            .map_err(|e| Error::Parquet { op: "read", key: object.key.clone(), source: e.into() })??;
         ids.extend(keys);
     }
     Ok(Contents { keys: ids, next_seq, quarantined, files })

@@ -20,6 +20,7 @@ use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use entra_archive::checkpoint;
+use entra_archive::compact::{self, CompactRequest};
 use entra_archive::config::{self, Config, Settings};
 use entra_archive::datasets::{self, column_name};
 use entra_archive::destination::{self, Access, Location};
@@ -116,6 +117,19 @@ enum Command {
     /// standard AWS settings. Exit status: 0 done, 1 a dataset failed, 2 bad
     /// settings.
     Upgrade(UpgradeArgs),
+    /// Merge each sealed day's hour files into day files.
+    ///
+    /// A day is sealed once it lies wholly before the checkpoint minus the
+    /// overlap: no run reads it again. Its hour files (24 a day per dataset,
+    /// and more for late arrivals) become as few files as --file-size allows
+    /// (one a day for most tenants), rows sorted by time, with manifests; the
+    /// new files are durable before the hour files are removed, and the
+    /// ledger names the swap, so `verify` stays clean. Holds each dataset's
+    /// lease like a run; safe to stop, crash and run again (a swap a crash
+    /// interrupted is finished or undone first). Needs no Entra credentials;
+    /// s3:// uses the standard AWS settings. Exit status: 0 done, 1 a dataset
+    /// failed, 2 bad settings.
+    Compact(CompactArgs),
     /// Show each dataset's checkpoint, or set one back.
     ///
     /// A run refuses a checkpoint later than now minus the lag (a host whose
@@ -175,6 +189,33 @@ struct UpgradeArgs {
     /// Only count the files an upgrade would rewrite; change nothing.
     #[arg(long)]
     dry_run: bool,
+
+    /// Print the summary as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct CompactArgs {
+    /// The archive: a folder or s3://bucket/prefix.
+    #[arg(long, env = "ARCHIVE_DEST", default_value = config::DEFAULT_DEST, value_name = "DIR|S3 URL")]
+    dest: String,
+
+    /// KMS key (ID, ARN or alias) for SSE-KMS on an s3:// destination.
+    #[arg(long, env = "ARCHIVE_KMS_KEY_ID", value_name = "KEY")]
+    kms_key_id: Option<String>,
+
+    /// Datasets to compact, comma-separated. Default: all.
+    #[arg(long, default_value = datasets::ALL_DATASETS, value_name = "LIST")]
+    datasets: String,
+
+    /// The runs' overlap: a day is sealed once it ends before the checkpoint minus this.
+    #[arg(long, env = "ARCHIVE_OVERLAP", default_value = "1h", value_name = "DURATION")]
+    overlap: String,
+
+    /// Records' JSON text per day file: a file is closed once it holds this much.
+    #[arg(long, env = "ARCHIVE_FILE_SIZE", default_value = config::DEFAULT_FILE_SIZE, value_name = "SIZE")]
+    file_size: String,
 
     /// Print the summary as one JSON object on stdout.
     #[arg(long)]
@@ -297,6 +338,7 @@ pub async fn main(cli: Cli, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
         Command::Verify(args) => verify(args).await,
         Command::Import(args) => import_files(args).await,
         Command::Upgrade(args) => upgrade_files(args, observers).await,
+        Command::Compact(args) => compact_days(args, observers).await,
         Command::Checkpoint(args) => checkpoints(args).await,
     }
 }
@@ -367,6 +409,39 @@ async fn upgrade_files(args: UpgradeArgs, observers: Vec<Arc<dyn Observer>>) -> 
     let deadline = Some(or_stop(None));
     let request = UpgradeRequest { datasets, tenant: None, dry_run: args.dry_run, deadline, observers };
     let mut summary = upgrade::upgrade(dest, &request, Arc::new(Utc::now)).await;
+    summary.exit_code = signalled().unwrap_or(summary.exit_code);
+    if json {
+        println!("{:#}", summary.to_json());
+    } else {
+        print!("{}", summary.to_text());
+    }
+    ExitCode::from(summary.exit_code)
+}
+
+async fn compact_days(args: CompactArgs, observers: Vec<Arc<dyn Observer>>) -> ExitCode {
+    let json = args.json;
+    let settings = (|| {
+        let dest = config::parse_destination(&args.dest, args.kms_key_id.as_deref())?;
+        let datasets = config::parse_datasets(&args.datasets)?;
+        Ok::<_, Error>((
+            dest,
+            datasets,
+            config::parse_overlap(&args.overlap)?,
+            config::parse_file_limits(&args.file_size)?,
+        ))
+    })();
+    let (dest, datasets, overlap, limits) = match settings {
+        Ok(settings) => settings,
+        Err(e) => return fail(json, &e, EXIT_USAGE),
+    };
+    let dest = match destination::open(&dest, &Aws::standard(), Access::ReadWrite).await {
+        Ok(dest) => dest,
+        Err(e) => return fail(json, &e, EXIT_FAILED),
+    };
+    stop_on_signals();
+    let deadline = Some(or_stop(None));
+    let request = CompactRequest { datasets, tenant: None, overlap, limits, deadline, observers };
+    let mut summary = compact::compact(dest, &request, Arc::new(Utc::now)).await;
     summary.exit_code = signalled().unwrap_or(summary.exit_code);
     if json {
         println!("{:#}", summary.to_json());

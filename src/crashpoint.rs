@@ -17,6 +17,12 @@ pub const CRASH_POINT_VAR: &str = "ENTRA_ARCHIVE_CRASH_POINT";
 const AFTER_FILE: &str = "after-file";
 /// Just before a checkpoint is saved.
 const BEFORE_CHECKPOINT: &str = "before-checkpoint";
+/// Compaction: after the journal, after the ledger entry, after an input
+/// file is removed (the day files' moves are `after-file`).
+const COMPACT_JOURNAL: &str = "compact-journal";
+const COMPACT_LEDGER: &str = "compact-ledger";
+const COMPACT_REMOVE: &str = "compact-remove";
+const POINTS: [&str; 5] = [AFTER_FILE, BEFORE_CHECKPOINT, COMPACT_JOURNAL, COMPACT_LEDGER, COMPACT_REMOVE];
 
 /// An armed crash point.
 #[derive(Debug)]
@@ -32,10 +38,8 @@ impl CrashPoint {
             Some((name, n)) => (name, n.parse::<u32>().map_err(|_| format!("{n:?} is not a count"))?),
             None => (spec, 1),
         };
-        if ![AFTER_FILE, BEFORE_CHECKPOINT].contains(&name) || nth == 0 {
-            return Err(format!(
-                "unknown crash point {spec:?} (known: {AFTER_FILE}, {BEFORE_CHECKPOINT}, optionally :N)"
-            ));
+        if !POINTS.contains(&name) || nth == 0 {
+            return Err(format!("unknown crash point {spec:?} (known: {}, optionally :N)", POINTS.join(", ")));
         }
         Ok(CrashPoint { armed: (name.to_string(), nth), hits: AtomicU32::new(0) })
     }
@@ -62,6 +66,15 @@ impl Observer for CrashPoint {
 
     fn checkpoint_moving(&self, _dataset: &'static str, _through: DateTime<Utc>) {
         self.hit(BEFORE_CHECKPOINT);
+    }
+
+    fn compaction_step(&self, _dataset: &'static str, step: &str) {
+        match step {
+            "journal" => self.hit(COMPACT_JOURNAL),
+            "ledger" => self.hit(COMPACT_LEDGER),
+            "remove" => self.hit(COMPACT_REMOVE),
+            _ => {}
+        }
     }
 }
 

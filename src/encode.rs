@@ -14,8 +14,9 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{SchemaRef, TimestampMicrosecondType};
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -319,34 +320,70 @@ fn text_bytes(column: &ArrayRef) -> usize {
 /// row's `raw` text, which is exact to Graph's 100 ns tick whatever the time
 /// column's unit.
 pub(crate) fn read_keys(key: &str, bytes: Bytes, def: &DatasetDef) -> Result<Vec<String>> {
+    read_keys_between(key, bytes, def, None)
+}
+
+/// The row keys of a data file's rows whose record time lies in
+/// `[start, end)` (all rows for `None`): a compacted day's file read for
+/// one of its hours.
+pub(crate) fn read_keys_between(
+    key: &str,
+    bytes: Bytes,
+    def: &DatasetDef,
+    range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<Vec<String>> {
     let fail = |source: BoxError| Error::Parquet { op: "read", key: key.to_string(), source };
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| fail(e.into()))?;
     let id_column = column_name(def.key);
-    let version_field = def.versioned.then_some(def.time_field);
-    let columns = std::iter::once(id_column.as_str()).chain(version_field.map(|_| RAW_COLUMN));
+    let time_column = column_name(def.time_field);
+    let mut columns = vec![id_column.as_str()];
+    if def.versioned {
+        columns.push(RAW_COLUMN);
+    }
+    if range.is_some() {
+        columns.push(time_column.as_str());
+    }
     let mask = ProjectionMask::columns(builder.parquet_schema(), columns);
     let reader = builder.with_projection(mask).build().map_err(|e| fail(e.into()))?;
     let mut keys = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| fail(e.into()))?;
-        let text = |name: &str| {
-            let column =
-                batch.column_by_name(name).ok_or_else(|| fail(format!("the file has no {name} column").into()))?;
-            column.as_string_opt::<i32>().ok_or_else(|| fail(format!("the {name} column is not text").into()))
-        };
-        let ids = text(&id_column)?;
-        let Some(field) = version_field else {
-            keys.extend(ids.iter().flatten().map(str::to_owned));
+        let Some((start, end)) = range else {
+            keys.extend(batch_keys(&batch, def).map_err(|e| fail(e.into()))?);
             continue;
         };
-        let raws = text(RAW_COLUMN)?;
-        for row in (0..batch.num_rows()).filter(|&row| ids.is_valid(row)) {
-            let version = Record::parse_keyed(raws.value(row), def.key, field)
-                .map_err(|e| fail(format!("row {row}: {e}").into()))?
-                .time
-                .timestamp_nanos_opt();
-            keys.push(row_key(true, ids.value(row), version));
-        }
+        let times = batch
+            .column_by_name(&time_column)
+            .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>())
+            .ok_or_else(|| fail(format!("the file has no {time_column} column in microseconds").into()))?;
+        let (from, to) = (start.timestamp_micros(), end.timestamp_micros());
+        let inside: arrow::array::BooleanArray =
+            times.iter().map(|t| Some(t.is_some_and(|t| t >= from && t < to))).collect();
+        let batch = arrow::compute::filter_record_batch(&batch, &inside).map_err(|e| fail(e.into()))?;
+        keys.extend(batch_keys(&batch, def).map_err(|e| fail(e.into()))?);
+    }
+    Ok(keys)
+}
+
+/// The row keys of `batch`'s rows (a data file's: its id column, and for a
+/// versioned dataset its raw column), in order; rows without an id have none.
+pub(crate) fn batch_keys(batch: &RecordBatch, def: &DatasetDef) -> std::result::Result<Vec<String>, String> {
+    let text = |name: &str| {
+        let column = batch.column_by_name(name).ok_or_else(|| format!("the file has no {name} column"))?;
+        column.as_string_opt::<i32>().ok_or_else(|| format!("the {name} column is not text"))
+    };
+    let ids = text(&column_name(def.key))?;
+    if !def.versioned {
+        return Ok(ids.iter().flatten().map(str::to_owned).collect());
+    }
+    let raws = text(RAW_COLUMN)?;
+    let mut keys = Vec::with_capacity(batch.num_rows());
+    for row in (0..batch.num_rows()).filter(|&row| ids.is_valid(row)) {
+        let version = Record::parse_keyed(raws.value(row), def.key, def.time_field)
+            .map_err(|e| format!("row {row}: {e}"))?
+            .time
+            .timestamp_nanos_opt();
+        keys.push(row_key(true, ids.value(row), version));
     }
     Ok(keys)
 }

@@ -1,7 +1,8 @@
 //! Where things live in an archive, as pure functions of their inputs.
 //!
 //! ```text
-//! {dest}/{dataset}/date=YYYY-MM-DD/{YYYYMMDD}T{HH}-{seq}-{tenant}.parquet   data
+//! {dest}/{dataset}/date=YYYY-MM-DD/{YYYYMMDD}T{HH}-{seq}-{tenant}.parquet   data (an hour cell's)
+//! {dest}/{dataset}/date=YYYY-MM-DD/{YYYYMMDD}-{part}-{tenant}.parquet      data (a compacted day's)
 //! {dest}/_manifests/{dataset}/date=YYYY-MM-DD/{YYYYMMDD}T{HH}-{seq}-{tenant}.json   each data file's manifest
 //! {dest}/_state/{tenant}/{dataset}/checkpoint.json                        progress
 //! {dest}/_state/{tenant}/{dataset}/lease.json                             who is writing
@@ -16,11 +17,15 @@
 //! Keys are deterministic, so a pass that is redone after a crash writes the
 //! same names again instead of adding copies.
 //!
+//! `compact` merges a sealed day's hour files into day files (`part` counts
+//! them from 0, further parts when a day is compacted again after a
+//! backfill added hour files to it).
+//!
 //! Manifests live outside `{dataset}/` on purpose: Athena reads every object
 //! under a table's location whatever its suffix, so a JSON file next to the
 //! Parquet files would break queries.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 /// Folder (key prefix) of checkpoints and leases.
 pub(crate) const STATE_DIR: &str = "_state";
@@ -81,6 +86,38 @@ pub(crate) fn data_key_of_manifest(manifest_key: &str) -> Option<String> {
     Some(format!("{stem}{PARQUET_SUFFIX}"))
 }
 
+/// The key prefix every day file of `day` (a compacted day) starts with.
+pub(crate) fn day_prefix(dataset: &str, day: NaiveDate) -> String {
+    format!("{dataset}/{PARTITION_COLUMN}={}/{}-", day.format("%Y-%m-%d"), day.format("%Y%m%d"))
+}
+
+/// The key of day file `part` of `day`.
+pub(crate) fn day_key(dataset: &str, day: NaiveDate, part: u32, tenant: &str) -> String {
+    format!("{}{part:04}-{tenant}{PARQUET_SUFFIX}", day_prefix(dataset, day))
+}
+
+/// The `part` of a key produced by [`day_key`] for the same dataset, day and
+/// tenant; `None` for any other key (an hour file, another tenant's).
+pub(crate) fn parse_day_part(key: &str, dataset: &str, day: NaiveDate, tenant: &str) -> Option<u32> {
+    let rest = key.strip_prefix(&day_prefix(dataset, day))?;
+    let part = rest.strip_suffix(PARQUET_SUFFIX)?.strip_suffix(tenant)?.strip_suffix('-')?;
+    if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    part.parse().ok()
+}
+
+/// The day of a data key's partition (`signins/date=2026-11-24/…`).
+pub(crate) fn day_of(key: &str) -> Option<NaiveDate> {
+    let partition = key.split('/').nth(1)?.strip_prefix(PARTITION_COLUMN)?.strip_prefix('=')?;
+    NaiveDate::parse_from_str(partition, "%Y-%m-%d").ok()
+}
+
+/// The first instant of `day` (UTC).
+pub(crate) fn day_start(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
+}
+
 /// The key prefix every manifest of a dataset starts with.
 pub(crate) fn manifest_prefix(dataset: &str) -> String {
     format!("{MANIFEST_DIR}/{dataset}/")
@@ -100,6 +137,11 @@ pub(crate) fn tenant_of(data_key: &str) -> Option<&str> {
 /// The checkpoint object of a tenant's dataset.
 pub(crate) fn checkpoint_key(tenant: &str, dataset: &str) -> String {
     format!("{STATE_DIR}/{tenant}/{dataset}/checkpoint.json")
+}
+
+/// The journal of a tenant's dataset's compaction in progress.
+pub(crate) fn compaction_key(tenant: &str, dataset: &str) -> String {
+    format!("{STATE_DIR}/{tenant}/{dataset}/compaction.json")
 }
 
 /// The lease object of a tenant's dataset.
@@ -171,6 +213,22 @@ mod tests {
         assert_eq!(data_key_of_manifest("signins/date=2026-11-24/x.json"), None);
         assert_eq!(tenant_of(&data), Some(TENANT));
         assert_eq!(tenant_of("signins/date=2026-11-24/x.parquet"), None);
+    }
+
+    #[test]
+    fn day_files_have_their_own_names_in_the_day_partition() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let key = day_key("signins", day, 1, TENANT);
+        assert_eq!(key, format!("signins/date=2026-11-24/20261124-0001-{TENANT}.parquet"));
+        assert_eq!(parse_day_part(&key, "signins", day, TENANT), Some(1));
+        assert_eq!(tenant_of(&key), Some(TENANT));
+        assert_eq!(day_of(&key), Some(day));
+        let hour = data_key("signins", t("2026-11-24T08:00:00Z"), 0, TENANT);
+        assert_eq!(parse_day_part(&hour, "signins", day, TENANT), None, "an hour file is no day file");
+        assert!(!hour.starts_with(&day_prefix("signins", day)));
+        assert!(!key.starts_with(&cell_prefix("signins", t("2026-11-24T00:00:00Z"))));
+        assert_eq!(day_of(&hour), Some(day));
+        assert_eq!(day_start(day), t("2026-11-24T00:00:00Z"));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::layout::{self, STATE_DIR};
 use crate::manifest::Manifest;
 
 /// Format of ledger entries.
-const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 /// Entries (or manifests) read at once.
 const CONCURRENT_READS: usize = 16;
 
@@ -40,6 +40,9 @@ pub(crate) enum Kind {
     Backfill,
     /// `verify --rebuild-ledger`, from the manifests of an older archive.
     Rebuilt,
+    /// `compact`: a day's files merged; names the new files and the ones
+    /// they replace (an empty range: it adds no time to the archive).
+    Compacted,
 }
 
 /// A file an entry names.
@@ -70,6 +73,9 @@ pub(crate) struct Entry {
     pub end: DateTime<Utc>,
     /// Files written for it.
     pub files: Vec<FileRows>,
+    /// Files these replace (`compact`): their rows are all in `files`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaces: Vec<FileRows>,
     /// When it was committed.
     pub committed_at: DateTime<Utc>,
 }
@@ -175,6 +181,7 @@ impl Pending {
             start,
             end,
             files: std::mem::take(&mut self.files),
+            replaces: Vec::new(),
             committed_at: now,
         })
     }
@@ -245,6 +252,7 @@ pub(crate) async fn rebuild(
             start,
             end: through.map_or(last, |t| t.max(last)),
             files,
+            replaces: Vec::new(),
             committed_at: now,
         };
         append(dest.as_ref(), &entry).await?;
@@ -268,6 +276,7 @@ mod tests {
             start: t(start),
             end: t(end),
             files: files.iter().map(|(k, r)| FileRows { key: k.to_string(), rows: *r }).collect(),
+            replaces: Vec::new(),
             committed_at: t(end),
         }
     }

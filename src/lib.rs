@@ -35,6 +35,7 @@
 //! - [`doctor`]: every prerequisite checked, each with its fix.
 //! - [`verify`]: re-reads an archive offline (opened read-only) and checks every file against its manifest.
 //! - [`upgrade`]: re-derives files of an older schema version from their `raw` column.
+//! - [`compact`]: merges each sealed day's hour files into day files.
 //! - [`import`]: log files already on disk → the archive.
 //! - `progress`: the CLI's progress bars ([`Bars`]), an observer.
 //! - [`crashpoint`]: crash injection for tests, an observer the binary installs.
@@ -43,6 +44,7 @@
 #![warn(unreachable_pub)]
 
 pub mod checkpoint;
+pub mod compact;
 pub mod config;
 pub mod crashpoint;
 pub mod datasets;

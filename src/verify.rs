@@ -315,6 +315,13 @@ fn check_ledger(
     let present =
         |key: &str| data_keys.contains(key) && layout::manifest_key(key).is_some_and(|m| manifests.contains(&m));
     let mut named: HashSet<&str> = HashSet::new();
+    // Files a compaction replaced, once every file it wrote is there.
+    let replaced: HashSet<&str> = ledgers
+        .values()
+        .flatten()
+        .filter(|e| e.kind == ledger::Kind::Compacted && e.files.iter().all(|f| present(&f.key)))
+        .flat_map(|e| e.replaces.iter().map(|f| f.key.as_str()))
+        .collect();
     for (tenant, entries) in ledgers {
         for (start, end) in ledger::gaps(entries) {
             out.push((
@@ -332,7 +339,7 @@ fn check_ledger(
         for entry in entries {
             for file in &entry.files {
                 named.insert(&file.key);
-                if present(&file.key) {
+                if present(&file.key) || replaced.contains(file.key.as_str()) {
                     continue;
                 }
                 // Archived again since: a later entry wrote at least as many

@@ -269,6 +269,11 @@ pub fn parse_lag(value: &str) -> Result<Duration> {
     duration("lag", value, MAX_LAG)
 }
 
+/// Validates an overlap (`--overlap`) alone (`entra-archive compact`).
+pub fn parse_overlap(value: &str) -> Result<Duration> {
+    duration("overlap", value, MAX_OVERLAP)
+}
+
 /// Validates an RFC 3339 time given to `setting`.
 pub fn parse_time(setting: &'static str, value: &str) -> Result<DateTime<Utc>> {
     time(setting, value)

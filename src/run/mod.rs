@@ -46,6 +46,10 @@ pub trait Observer: Send + Sync + std::fmt::Debug {
 
     /// The checkpoint of `dataset` is about to move to `through`.
     fn checkpoint_moving(&self, _dataset: &'static str, _through: DateTime<Utc>) {}
+
+    /// A compaction of `dataset` passed `step` of its swap: `journal`
+    /// (written), `ledger` (entry written), `remove` (an input removed).
+    fn compaction_step(&self, _dataset: &'static str, _step: &str) {}
 }
 
 /// What a pass is for.

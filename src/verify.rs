@@ -315,13 +315,22 @@ fn check_ledger(
     let present =
         |key: &str| data_keys.contains(key) && layout::manifest_key(key).is_some_and(|m| manifests.contains(&m));
     let mut named: HashSet<&str> = HashSet::new();
-    // Files a compaction replaced, once every file it wrote is there.
-    let replaced: HashSet<&str> = ledgers
-        .values()
-        .flatten()
-        .filter(|e| e.kind == ledger::Kind::Compacted && e.files.iter().all(|f| present(&f.key)))
-        .flat_map(|e| e.replaces.iter().map(|f| f.key.as_str()))
-        .collect();
+    // Files a compaction replaced, once every file it wrote is there or was
+    // replaced in turn (a day compacted again).
+    let compactions: Vec<&ledger::Entry> =
+        ledgers.values().flatten().filter(|e| e.kind == ledger::Kind::Compacted).collect();
+    let mut replaced: HashSet<&str> = HashSet::new();
+    loop {
+        let before = replaced.len();
+        for entry in &compactions {
+            if entry.files.iter().all(|f| present(&f.key) || replaced.contains(f.key.as_str())) {
+                replaced.extend(entry.replaces.iter().map(|f| f.key.as_str()));
+            }
+        }
+        if replaced.len() == before {
+            break;
+        }
+    }
     for (tenant, entries) in ledgers {
         for (start, end) in ledger::gaps(entries) {
             out.push((

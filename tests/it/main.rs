@@ -5,6 +5,7 @@
 //! analysts' own readers (DuckDB, pyarrow) on what was written.
 
 mod common;
+mod compact;
 
 mod datasets;
 mod destination;

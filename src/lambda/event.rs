@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::datasets::{self, DatasetDef};
 
 /// Accepted payloads, for error messages.
-pub const ACCEPTED: &str = r#"an EventBridge Scheduler or EventBridge rule "Scheduled Event", {"action":"run","datasets":[…]} {"action":"backfill","from":"<RFC 3339>","to":"<RFC 3339>","datasets":[…]} {"action":"upgrade","datasets":[…]} ("datasets" optional) or {"action":"doctor"}"#;
+pub const ACCEPTED: &str = r#"an EventBridge Scheduler or EventBridge rule "Scheduled Event", {"action":"run","datasets":[…]} {"action":"backfill","from":"<RFC 3339>","to":"<RFC 3339>","datasets":[…]} {"action":"upgrade","datasets":[…]} {"action":"compact","datasets":[…]} ("datasets" optional) or {"action":"doctor"}"#;
 
 /// What an event asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -44,6 +44,13 @@ pub enum Action {
         #[serde(default, deserialize_with = "dataset_list")]
         datasets: Option<Vec<&'static DatasetDef>>,
     },
+    /// Sealed days' hour files merged into day files (the function's
+    /// tenant's, within the invocation's time).
+    Compact {
+        /// Datasets named in the event, if any.
+        #[serde(default, deserialize_with = "dataset_list")]
+        datasets: Option<Vec<&'static DatasetDef>>,
+    },
 }
 
 /// An EventBridge event; only a schedule's is accepted.
@@ -55,7 +62,7 @@ struct EventBridge {
 }
 
 /// The `action` names [`Action`] knows.
-const ACTIONS: [&str; 4] = ["run", "backfill", "doctor", "upgrade"];
+const ACTIONS: [&str; 5] = ["run", "backfill", "doctor", "upgrade", "compact"];
 /// What EventBridge sends on a schedule.
 const SCHEDULED: &str = "Scheduled Event";
 /// Sources of scheduled events: EventBridge rules and EventBridge Scheduler.
@@ -138,6 +145,7 @@ mod tests {
         assert!(from < to && datasets.is_none());
         assert_eq!(parse_event(&sample("doctor.json")), Ok(Action::Doctor {}));
         assert_eq!(parse_event(&sample("upgrade.json")), Ok(Action::Upgrade { datasets: None }));
+        assert_eq!(parse_event(&sample("compact.json")), Ok(Action::Compact { datasets: None }));
         for invalid in ["invalid-unknown-action.json", "invalid-s3-notification.json"] {
             assert!(parse_event(&sample(invalid)).unwrap_err().contains("expected"), "{invalid}");
         }

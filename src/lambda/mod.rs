@@ -32,6 +32,7 @@ use tracing::{error, info};
 pub use event::{ACCEPTED, Action, parse_event};
 
 use crate::aws::Aws;
+use crate::compact::{self, CompactRequest};
 use crate::compose::Services;
 use crate::config::{self, Config, Settings};
 use crate::datasets::{self, DatasetDef};
@@ -115,6 +116,7 @@ impl App {
         match action {
             Ok(Action::Doctor {}) => return self.doctor().await,
             Ok(Action::Upgrade { datasets }) => return self.upgrade(datasets, remaining).await,
+            Ok(Action::Compact { datasets }) => return self.compact(datasets, remaining).await,
             _ => {}
         }
         let incremental = matches!(action, Ok(Action::Run { .. }));
@@ -170,6 +172,34 @@ impl App {
         }
     }
 
+    /// `{"action":"compact"}` (the daily schedule): the function's tenant's
+    /// sealed days, as the CLI's `compact` does them, within the
+    /// invocation's time; the next invocation goes on where it stopped.
+    async fn compact(
+        &self,
+        datasets: Option<Vec<&'static DatasetDef>>,
+        remaining: Option<Duration>,
+    ) -> Result<Value, HandlerError> {
+        let archiver = self.archiver().await?;
+        let services = archiver.services();
+        let dest = services.destination().await.map_err(|e| HandlerError::new(RUN_FAILED, e.to_string()))?;
+        let config = archiver.config();
+        let request = CompactRequest {
+            datasets: datasets.unwrap_or_else(|| config.datasets.clone()),
+            tenant: Some(archiver.tenant_id().to_string()),
+            overlap: config.overlap,
+            limits: config.file_limits,
+            deadline: self.deadline(remaining).await?,
+            observers: self.observers.clone(),
+        };
+        let summary = compact::compact(dest, &request, services.clock.clone()).await;
+        info!(days = summary.days(), exit_code = summary.exit_code, "compact");
+        match summary.exit_code == EXIT_FAILED {
+            true => Err(HandlerError::new(RUN_FAILED, format!("compaction failed: {}", summary.to_json()))),
+            false => Ok(summary.to_json()),
+        }
+    }
+
     /// After an incremental run: the datasets it archived whose files may
     /// still be at an older schema version, upgraded before the deadline.
     /// `None` when there was nothing to upgrade (one marker read per dataset
@@ -214,7 +244,9 @@ impl App {
                     .map_err(|e| HandlerError::new(REJECTED_EVENT, format!("rejected event: {e}")))?;
                 (Mode::Backfill { from, to }, datasets)
             }
-            Action::Doctor {} | Action::Upgrade { .. } => unreachable!("handled by App::handle"),
+            Action::Doctor {} | Action::Upgrade { .. } | Action::Compact { .. } => {
+                unreachable!("handled by App::handle")
+            }
         };
         let request = Request {
             datasets: datasets.unwrap_or_else(|| config.datasets.clone()),

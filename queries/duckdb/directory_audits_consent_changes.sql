@@ -37,10 +37,10 @@ WITH audits AS (
 decoded AS (
     SELECT *,
            -- the new value of one modified property, as JSON (NULL if absent)
-           try_cast(list_filter(target.modified_properties, m -> m.display_name = 'ConsentContext.IsAdminConsent')[1].new_value AS JSON) AS admin_consent_json,
-           json_extract_string(try_cast(list_filter(target.modified_properties, m -> m.display_name = 'ConsentAction.Permissions')[1].new_value AS JSON), '$') AS permissions_text,
-           from_json(try_cast(list_filter(target.modified_properties, m -> m.display_name = 'KeyDescription')[1].old_value AS JSON), '["VARCHAR"]') AS keys_before,
-           from_json(try_cast(list_filter(target.modified_properties, m -> m.display_name = 'KeyDescription')[1].new_value AS JSON), '["VARCHAR"]') AS keys_after
+           try_cast(list_filter(target.modified_properties, lambda m: m.display_name = 'ConsentContext.IsAdminConsent')[1].new_value AS JSON) AS admin_consent_json,
+           json_extract_string(try_cast(list_filter(target.modified_properties, lambda m: m.display_name = 'ConsentAction.Permissions')[1].new_value AS JSON), '$') AS permissions_text,
+           from_json(try_cast(list_filter(target.modified_properties, lambda m: m.display_name = 'KeyDescription')[1].old_value AS JSON), '["VARCHAR"]') AS keys_before,
+           from_json(try_cast(list_filter(target.modified_properties, lambda m: m.display_name = 'KeyDescription')[1].new_value AS JSON), '["VARCHAR"]') AS keys_after
     FROM audits
 )
 SELECT activity_date_time,
@@ -56,11 +56,11 @@ SELECT activity_date_time,
        nullif(trim(regexp_extract(split_part(permissions_text, '=>', 2), 'Scope:\s*([^,\]]*)', 1)), '')       AS scopes,
        -- keys present after and not before (added), and before and not after (removed), as "KeyType: DisplayName"
        nullif(array_to_string(list_transform(
-           list_filter(coalesce(keys_after, []), k -> NOT list_contains(coalesce(keys_before, []), k)),
-           k -> regexp_extract(k, 'KeyType=([^,\]]*)', 1) || ': ' || regexp_extract(k, 'DisplayName=([^,\]]*)', 1)), '; '), '') AS credentials_added,
+           list_filter(coalesce(keys_after, []), lambda k: NOT list_contains(coalesce(keys_before, []), k)),
+           lambda k: regexp_extract(k, 'KeyType=([^,\]]*)', 1) || ': ' || regexp_extract(k, 'DisplayName=([^,\]]*)', 1)), '; '), '') AS credentials_added,
        nullif(array_to_string(list_transform(
-           list_filter(coalesce(keys_before, []), k -> NOT list_contains(coalesce(keys_after, []), k)),
-           k -> regexp_extract(k, 'KeyType=([^,\]]*)', 1) || ': ' || regexp_extract(k, 'DisplayName=([^,\]]*)', 1)), '; '), '') AS credentials_removed,
+           list_filter(coalesce(keys_before, []), lambda k: NOT list_contains(coalesce(keys_after, []), k)),
+           lambda k: regexp_extract(k, 'KeyType=([^,\]]*)', 1) || ': ' || regexp_extract(k, 'DisplayName=([^,\]]*)', 1)), '; '), '') AS credentials_removed,
        id
 FROM decoded
 ORDER BY activity_date_time, id;

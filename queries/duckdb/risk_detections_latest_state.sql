@@ -11,7 +11,7 @@ SELECT id,
        detected_date_time,
        last_updated_date_time,
        list_filter(from_json(additional_info, '[{"Key":"VARCHAR","Value":"VARCHAR"}]'),
-                   kv -> kv.Key = 'userAgent')[1].Value   AS user_agent,
+                   lambda kv: kv.Key = 'userAgent')[1].Value   AS user_agent,
        count(*) OVER (PARTITION BY id)                     AS states_seen
 FROM read_parquet('archive/risk_detections/**/*.parquet', hive_partitioning = true)
 QUALIFY row_number() OVER (PARTITION BY id ORDER BY last_updated_date_time DESC) = 1

@@ -1,6 +1,7 @@
 //! The real binary archiving into S3 (moto) with credentials from Secrets
 //! Manager: a crash between uploads and the checkpoint loses and repeats
-//! nothing, and DuckDB reads the archive straight from S3.
+//! nothing, and DuckDB reads the archive straight from S3 — the README's
+//! DuckDB-on-S3 recipe too.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -117,6 +118,16 @@ async fn duckdb_reads_the_archive_straight_from_s3() {
     let audit_days: i64 = results["audits_by_day"].as_array().unwrap().iter().map(|r| r[1].as_i64().unwrap()).sum();
     let audits = world.sim.records(Dataset::DirectoryAudits).into_iter().filter(|r| r.time < t(END)).count();
     assert_eq!(audit_days as usize, audits);
+
+    // The readers' guide: sign-ins and failures per day.
+    let mut per_day: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for s in &signins {
+        let day = per_day.entry(s["createdDateTime"].as_str().unwrap()[..10].to_string()).or_default();
+        day.0 += 1;
+        day.1 += u64::from(s["status"]["errorCode"] != 0);
+    }
+    let per_day: Value = per_day.into_iter().map(|(day, (n, failed))| serde_json::json!([day, n, failed])).collect();
+    assert_eq!(results["readers_guide"], per_day, "the README's DuckDB-on-S3 recipe");
 }
 
 #[tokio::test(flavor = "multi_thread")]

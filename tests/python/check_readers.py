@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Open every dataset of an archive folder the way analysts' engines do, with
-their default settings, and report what each saw as JSON on stdout.
+their default settings, run the README's readers' guide recipe for the
+engine (tests/python/readers_guide.py), and report what each saw as JSON on
+stdout.
 
     check_readers.py ENGINE ARCHIVE
 
@@ -10,16 +12,30 @@ ENGINE is one of:
            nested ones included.
   duckdb   the DuckDB found on sys.path (PYTHONPATH picks the release):
            row counts, and arithmetic on time columns — subtracting two,
-           age(), epoch_ms() — which DuckDB 2.x refuses on nanoseconds.
+           age(), epoch_ms() — which DuckDB 2.x refuses on nanoseconds;
+           the recipe's answer.
   pyspark  Apache Spark (local, default settings) reads each dataset folder:
-           row counts, the Spark type of each time column, and a value.
+           row counts, the Spark type of each time column, and a value; the
+           recipe's DataFrames counted, and what one read of the four
+           sign-in folders does.
+  polars   the recipe's frames: per-day answer, the sign-in kinds stacked.
+  pandas   the recipe's frames: per-day answer, rows, types.
+  athena   the recipe's query through the Trino check of the shipped
+           Athena queries (tests/python/check_athena.py).
 
-Errors are not caught: the engine's own message fails the caller's test.
+Engines run from a folder where `archive` links to ARCHIVE, as the recipes
+expect. Errors are not caught: the engine's own message fails the caller's
+test.
 """
 
 import json
+import re
 import sys
 from pathlib import Path
+
+import readers_guide
+
+SIGN_IN_KINDS = ["signins", "signins_noninteractive", "signins_service_principal", "signins_managed_identity"]
 
 # Time columns the checks do arithmetic on, per dataset: (column, another).
 TIME_PAIRS = {
@@ -83,6 +99,8 @@ def with_duckdb(archive):
         ).fetchone()
         column_type = con.execute(f"SELECT typeof({a}) FROM {source} LIMIT 1").fetchone()[0]
         out["datasets"][name] = {"rows": rows, "type": column_type, "difference": str(span), "age": str(age), "epoch_ms": ms}
+    cursor = duckdb.connect().execute(readers_guide.recipe("duckdb"))
+    out["recipe"] = {"columns": [d[0] for d in cursor.description], "rows": [list(r) for r in cursor.fetchall()]}
     return out
 
 
@@ -109,11 +127,91 @@ def with_pyspark(archive):
             "first": first.isoformat() if first is not None else None,
             "partition": df.schema["date"].dataType.simpleString(),
         }
+    out["recipe"] = spark_recipe(spark)
     spark.stop()
     return out
 
 
+def spark_recipe(spark):
+    ns = readers_guide.run_python("spark", {"spark": spark})
+    union = ns["all_signins"]
+    # The README says one read of the four folders fails, and how: Spark's error class.
+    one_read = {}
+    for merge_schema in ("true", "false"):
+        try:
+            spark.read.option("mergeSchema", merge_schema).parquet(*[f"archive/{k}" for k in SIGN_IN_KINDS]).count()
+            one_read[merge_schema] = "read"
+        except Exception as e:
+            error_class = re.search(r"\[([A-Z_]+)\]", str(e))
+            one_read[merge_schema] = error_class.group(1) if error_class else str(e)
+    return {
+        "signins": ns["signins"].count(),
+        "all_signins": union.count(),
+        "columns": union.columns,
+        "date_type": union.schema["date"].dataType.simpleString(),
+        "per_kind": [[str(r["date"]), r["kind"], r["count"]] for r in ns["per_kind"].collect()],
+        "one_read_of_four_folders_merge_schema": one_read,
+    }
+
+
+def with_polars(archive):
+    import polars as pl
+
+    ns = readers_guide.run_python("polars")
+    union = ns["all_signins"]
+    schema = ns["signins"].collect_schema()
+    return {
+        "engine": "polars",
+        "version": pl.__version__,
+        "recipe": {
+            "per_day": [[str(d), n, f] for d, n, f in ns["per_day"].iter_rows()],
+            "all_signins": union.select(pl.len()).collect().item(),
+            "columns": union.collect_schema().names(),
+            "date_type": str(schema["date"]),
+            "time_type": str(schema["created_date_time"]),
+        },
+    }
+
+
+def with_pandas(archive):
+    import pandas as pd
+
+    ns = readers_guide.run_python("pandas")
+    per_day = ns["per_day"]
+    return {
+        "engine": "pandas",
+        "version": pd.__version__,
+        "recipe": {
+            "per_day": [[str(d), int(r["sign_ins"]), int(r["failures"])] for d, r in per_day.iterrows()],
+            "rows": len(ns["df"]),
+            "everything": len(ns["everything"]),
+            "time_type": str(ns["df"]["created_date_time"].dtype),
+        },
+    }
+
+
+def with_athena(archive):
+    import tempfile
+
+    import check_athena
+
+    tables = check_athena.schema_columns()
+    schema = {dataset: check_athena.trino_types(columns) for dataset, columns in tables.items()}
+    path = Path(tempfile.mkdtemp()) / "readers_guide_athena.sql"
+    path.write_text(readers_guide.recipe("athena"))
+    # Exits 1 naming the problem if the query is not Trino SQL over the archive's tables.
+    return {"engine": "athena", "recipe": {"datasets_read": check_athena.check(path, tables, schema)}}
+
+
 if __name__ == "__main__":
-    engine, archive = sys.argv[1], sys.argv[2]
-    check = {"pyarrow": with_pyarrow, "duckdb": with_duckdb, "pyspark": with_pyspark}[engine]
+    engine, archive = sys.argv[1], Path(sys.argv[2]).resolve()
+    readers_guide.beside_archive(archive)
+    check = {
+        "pyarrow": with_pyarrow,
+        "duckdb": with_duckdb,
+        "pyspark": with_pyspark,
+        "polars": with_polars,
+        "pandas": with_pandas,
+        "athena": with_athena,
+    }[engine]
     print(json.dumps(check(archive), default=str))

@@ -12,11 +12,14 @@
 
 use std::path::PathBuf;
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::compute::{SortColumn, SortOptions, concat_batches, lexsort_to_indices, take_record_batch};
-use arrow::datatypes::SchemaRef;
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::compute::{
+    SortColumn, SortOptions, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch,
+};
+use arrow::datatypes::{SchemaRef, TimestampMicrosecondType};
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
+use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::metadata::KeyValue;
 use sha2::{Digest, Sha256};
@@ -38,6 +41,9 @@ pub(super) struct DayFile {
     pub info: FileInfo,
     pub manifest: Manifest,
 }
+
+/// Decoded rows (Parquet's uncompressed size) sorted in memory at once.
+const WINDOW_BYTES: u64 = 24 * 1024 * 1024;
 
 /// One input file: its key and bytes.
 pub(super) type Input = (String, Bytes);
@@ -62,6 +68,8 @@ pub(super) struct DayMerge {
     rows_out: u64,
     hash_out: u128,
     inputs: Vec<FileRows>,
+    /// [`WINDOW_BYTES`], smaller in tests.
+    window_bytes: u64,
 }
 
 struct Open {
@@ -100,46 +108,125 @@ impl DayMerge {
             rows_out: 0,
             hash_out: 0,
             inputs: Vec::new(),
+            window_bytes: WINDOW_BYTES,
         }
     }
 
-    /// Adds one hour's files (or a day file of an earlier compaction): their
-    /// rows, sorted by record time, go into the open day file.
+    /// Adds one hour's files (or a day compacted before with the hours added
+    /// since): their rows, sorted by record time, go into the open day file.
+    /// Memory holds at most about [`WINDOW_BYTES`] of decoded rows: a busier
+    /// hour is read in time windows of that size (each window's rows from
+    /// every input, sorted, written), the inputs decoded once per window.
     pub(super) fn push(&mut self, files: Vec<Input>) -> Result<()> {
-        let mut batches = Vec::new();
+        let mut decoded: u64 = 0;
+        for (key, bytes) in &files {
+            let builder = self.open_input(key, bytes.clone())?;
+            let metadata = builder.metadata();
+            decoded += metadata.row_groups().iter().map(|g| g.total_byte_size().max(0) as u64).sum::<u64>();
+            self.inputs.push(FileRows { key: key.clone(), rows: metadata.file_metadata().num_rows().max(0) as u64 });
+        }
+        let windows = match decoded <= self.window_bytes {
+            true => vec![(i64::MIN, i64::MAX)],
+            false => self.windows(&files, decoded.div_ceil(self.window_bytes))?,
+        };
+        for (from, to) in windows {
+            let mut batches = Vec::new();
+            for (key, bytes) in &files {
+                let fail = |source: BoxError| Error::Parquet { op: "compact", key: key.clone(), source };
+                let builder = self.open_input(key, bytes.clone())?;
+                let reader = builder.with_batch_size(self.limits.batch_rows).build().map_err(|e| fail(e.into()))?;
+                for batch in reader {
+                    let batch = batch.map_err(|e| fail(e.into()))?;
+                    let batch = batch.with_schema(self.schema.clone()).map_err(|e| fail(e.into()))?;
+                    let batch = match (from, to) == (i64::MIN, i64::MAX) {
+                        true => batch,
+                        false => {
+                            let times = self.times(&batch)?;
+                            let inside: BooleanArray = times
+                                .iter()
+                                .map(|t| Some(t.map_or(from == i64::MIN, |t| t >= from && t < to)))
+                                .collect();
+                            filter_record_batch(&batch, &inside).map_err(|e| fail(e.into()))?
+                        }
+                    };
+                    if batch.num_rows() == 0 {
+                        continue;
+                    }
+                    let keys = batch_keys(&batch, self.def).map_err(|e| fail(e.into()))?;
+                    self.rows_in += batch.num_rows() as u64;
+                    self.hash_in = keys.iter().fold(self.hash_in, |h, k| h.wrapping_add(key_hash(k)));
+                    batches.push(batch);
+                }
+            }
+            self.write_sorted(batches)?;
+        }
+        Ok(())
+    }
+
+    /// An input's reader, once its schema version is the current one.
+    fn open_input(&self, key: &str, bytes: Bytes) -> Result<ParquetRecordBatchReaderBuilder<Bytes>> {
+        let fail = |source: BoxError| Error::Parquet { op: "compact", key: key.to_string(), source };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| fail(e.into()))?;
+        let version = builder
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .and_then(|kv| kv.iter().find(|k| k.key == meta::SCHEMA_VERSION))
+            .and_then(|k| k.value.as_deref())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(crate::manifest::FIRST_SCHEMA_VERSION);
+        if version != self.def.schema_version {
+            return Err(fail(
+                format!(
+                    "schema version {version}, not the current {}: run `entra-archive upgrade` first",
+                    self.def.schema_version
+                )
+                .into(),
+            ));
+        }
+        Ok(builder)
+    }
+
+    /// `n` time windows holding about as many rows each: cut at the
+    /// quantiles of the inputs' record times (read alone, a column of
+    /// integers), never between two rows of the same time. Rows without a
+    /// time (no run writes them) go in the first.
+    fn windows(&self, files: &[Input], n: u64) -> Result<Vec<(i64, i64)>> {
+        let column = column_name(self.def.time_field);
+        let mut times = Vec::new();
         for (key, bytes) in files {
             let fail = |source: BoxError| Error::Parquet { op: "compact", key: key.clone(), source };
-            let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| fail(e.into()))?;
-            let version = builder
-                .metadata()
-                .file_metadata()
-                .key_value_metadata()
-                .and_then(|kv| kv.iter().find(|k| k.key == meta::SCHEMA_VERSION))
-                .and_then(|k| k.value.as_deref())
-                .and_then(|v| v.parse::<u32>().ok())
-                .unwrap_or(crate::manifest::FIRST_SCHEMA_VERSION);
-            if version != self.def.schema_version {
-                return Err(fail(
-                    format!(
-                        "schema version {version}, not the current {}: run `entra-archive upgrade` first",
-                        self.def.schema_version
-                    )
-                    .into(),
-                ));
-            }
-            let reader = builder.with_batch_size(self.limits.batch_rows).build().map_err(|e| fail(e.into()))?;
-            let mut rows = 0;
-            for batch in reader {
+            let builder = self.open_input(key, bytes.clone())?;
+            let mask = ProjectionMask::columns(builder.parquet_schema(), [column.as_str()]);
+            for batch in builder.with_projection(mask).build().map_err(|e| fail(e.into()))? {
                 let batch = batch.map_err(|e| fail(e.into()))?;
-                let batch = batch.with_schema(self.schema.clone()).map_err(|e| fail(e.into()))?;
-                let keys = batch_keys(&batch, self.def).map_err(|e| fail(e.into()))?;
-                self.rows_in += batch.num_rows() as u64;
-                rows += batch.num_rows() as u64;
-                self.hash_in = keys.iter().fold(self.hash_in, |h, k| h.wrapping_add(key_hash(k)));
-                batches.push(batch);
+                times.extend(self.times(&batch)?.iter().flatten());
             }
-            self.inputs.push(FileRows { key, rows });
         }
+        times.sort_unstable();
+        let step = (times.len() as u64).div_ceil(n.max(1)).max(1) as usize;
+        let mut cuts: Vec<i64> = times.iter().step_by(step).skip(1).copied().collect();
+        cuts.dedup();
+        let mut windows = Vec::with_capacity(cuts.len() + 1);
+        let mut from = i64::MIN;
+        for cut in cuts {
+            windows.push((from, cut));
+            from = cut;
+        }
+        windows.push((from, i64::MAX));
+        Ok(windows)
+    }
+
+    fn times<'b>(&self, batch: &'b RecordBatch) -> Result<&'b arrow::array::TimestampMicrosecondArray> {
+        let column = column_name(self.def.time_field);
+        batch
+            .column_by_name(&column)
+            .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>())
+            .ok_or_else(|| self.error(format!("no {column} column in microseconds").into()))
+    }
+
+    /// Sorts `batches` (rows of one window) and writes them.
+    fn write_sorted(&mut self, batches: Vec<RecordBatch>) -> Result<()> {
         if batches.is_empty() {
             return Ok(());
         }
@@ -323,6 +410,40 @@ mod tests {
         assert_eq!(files[0].key, "signins/date=2026-11-24/20261124-0003-t.parquet");
         let ids: Vec<String> = files.iter().flat_map(|f| ids_of(&f.staged)).collect();
         assert_eq!(ids, ["a", "b", "c", "d", "e"]);
+    }
+
+    #[test]
+    fn a_busy_hour_is_sorted_in_time_windows_and_loses_nothing() {
+        let def = by_name("signins").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let at = |i: usize| format!("2026-11-24T08:{:02}:{:02}Z", (i * 7) % 60, i % 60);
+        let ids: Vec<String> = (0..40).map(|i| format!("r{i:02}")).collect();
+        let first: Vec<(&str, String)> = (0..20).map(|i| (ids[i].as_str(), at(i))).collect();
+        let second: Vec<(&str, String)> = (20..40).map(|i| (ids[i].as_str(), at(i))).collect();
+        fn records<'v>(v: &'v [(&'v str, String)]) -> Vec<(&'v str, &'v str)> {
+            v.iter().map(|(id, t)| (*id, t.as_str())).collect()
+        }
+        let a = file(dir.path(), "a", &records(&first));
+        let b = file(dir.path(), "b", &records(&second));
+        let limits = Limits { batch_rows: 3, file_bytes: 1 << 30 };
+        let mut merge = DayMerge::new(
+            def,
+            day,
+            "t",
+            0,
+            ("c", dir.path().to_path_buf()),
+            limits,
+            "2026-12-01T00:00:00Z".parse().unwrap(),
+        );
+        merge.window_bytes = 1; // every row its own window, or nearly
+        merge.push(vec![a, b]).unwrap();
+        let (files, inputs) = merge.finish().unwrap();
+        assert_eq!(inputs.iter().map(|i| i.rows).sum::<u64>(), 40);
+        let got = ids_of(&files[0].staged);
+        let mut expected: Vec<(String, String)> = (0..40).map(|i| (at(i), ids[i].clone())).collect();
+        expected.sort();
+        assert_eq!(got, expected.into_iter().map(|(_, id)| id).collect::<Vec<_>>(), "every row once, by time");
     }
 
     #[test]

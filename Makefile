@@ -18,7 +18,7 @@ build: ## Build entra-archive and graph-sim (debug)
 release: ## Build optimised binaries
 	$(CARGO) build --workspace --bins --release
 
-# The Python tools the tests use (DuckDB, pyarrow, pyspark, moto, sqlglot,
+# The Python tools the tests use (DuckDB, pyarrow, pyspark, polars, pandas, moto, sqlglot,
 # shellcheck, the AWS CLI, and the template linters), in a venv inside the
 # repo. The current DuckDB release goes beside the venv's (which is pinned
 # for its offline S3 extension), in $(VENV)/duckdb2: PYTHONPATH picks it.
@@ -73,7 +73,7 @@ demo: $(VENV_STAMP) ## Export from graph-sim on loopback into ./archive, then qu
 	$(CARGO) build --workspace --bins
 	PYTHON=$(VENV_PY) scripts/demo.sh
 
-bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, import in order vs shuffled, export memory, speed at Graph's throttle bound, requests vs the minimum for three tenant shapes (+ upgrade with OLD_BIN=<previous release's binary>); report in target/bench-report.md
+bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, import in order vs shuffled, export memory, speed at Graph's throttle bound, requests vs the minimum for three tenant shapes, compaction (+ upgrade with OLD_BIN=<previous release's binary>); report in target/bench-report.md
 	$(CARGO) build --workspace --bins --release
 	@{ echo "# entra-archive benchmarks, $$(date -u +%FT%TZ), $$(nproc) CPUs, $$(uname -m)"; \
 	  echo; echo "## Conversion: import vs DuckDB"; echo; \
@@ -86,6 +86,8 @@ bench: $(VENV_STAMP) ## Benchmarks (release build): conversion vs DuckDB, import
 	  $(VENV_PY) bench/throttle.py --records 60000 --latency-ms 300 1500; \
 	  echo; echo "## Requests against the minimum: three tenant shapes, a 30-day first run and an hourly run"; echo; \
 	  $(VENV_PY) bench/requests.py --real --latency-ms 300; \
+	  echo; echo "## Compaction: files, bytes and DuckDB query times before and after"; echo; \
+	  $(VENV_PY) bench/compact.py --python $(VENV_PY); \
 	  if [ -n "$(OLD_BIN)" ]; then \
 	    echo; echo "## Upgrade of an archive the previous release wrote (OLD_BIN=$(OLD_BIN))"; echo; \
 	    $(VENV_PY) bench/upgrade.py --old-bin "$(OLD_BIN)" --records 100000 1000000; \

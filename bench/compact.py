@@ -46,7 +46,7 @@ QUERIES = {
         SELECT activity_date_time, activity_display_name, result
         FROM read_parquet('{a}/directory_audits/**/*.parquet', hive_partitioning = true)
         WHERE initiated_by.user.user_principal_name = (
-            SELECT any_value(initiated_by.user.user_principal_name)
+            SELECT min(initiated_by.user.user_principal_name)
             FROM read_parquet('{a}/directory_audits/**/*.parquet', hive_partitioning = true))
         ORDER BY 1, 2, 3""",
 }

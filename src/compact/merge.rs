@@ -11,10 +11,11 @@
 //! row keys, checked by count and by an order-free hash of the keys.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::{
-    SortColumn, SortOptions, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch,
+    SortColumn, SortOptions, concat_batches, filter_record_batch, interleave_record_batch, lexsort_to_indices,
 };
 use arrow::datatypes::{SchemaRef, TimestampMicrosecondType};
 use bytes::Bytes;
@@ -43,7 +44,7 @@ pub(super) struct DayFile {
 }
 
 /// Decoded rows (Parquet's uncompressed size) sorted in memory at once.
-const WINDOW_BYTES: u64 = 24 * 1024 * 1024;
+const WINDOW_BYTES: u64 = 12 * 1024 * 1024;
 
 /// One input file: its key and bytes.
 pub(super) type Input = (String, Bytes);
@@ -225,33 +226,60 @@ impl DayMerge {
             .ok_or_else(|| self.error(format!("no {column} column in microseconds").into()))
     }
 
-    /// Sorts `batches` (rows of one window) and writes them.
+    /// Sorts `batches` (rows of one window) and writes them: the sort keys
+    /// alone are put together, the rows are taken from the batches where
+    /// they are (no copy of the window).
     fn write_sorted(&mut self, batches: Vec<RecordBatch>) -> Result<()> {
         if batches.is_empty() {
             return Ok(());
         }
-        let all = concat_batches(&self.schema, &batches).map_err(|e| self.error(e.into()))?;
-        drop(batches);
-        let order = self.order(&all)?;
+        let mut keys = vec![column_name(self.def.time_field), column_name(self.def.key)];
+        if self.def.versioned {
+            keys.push(RAW_COLUMN.to_string());
+        }
+        let projection: Vec<usize> = keys
+            .iter()
+            .map(|name| self.schema.index_of(name).map_err(|e| self.error(e.into())))
+            .collect::<Result<_>>()?;
+        let key_schema = Arc::new(self.schema.project(&projection).map_err(|e| self.error(e.into()))?);
+        let key_batches: Vec<RecordBatch> = batches
+            .iter()
+            .map(|b| b.project(&projection))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.error(e.into()))?;
+        let all_keys = concat_batches(&key_schema, &key_batches).map_err(|e| self.error(e.into()))?;
+        drop(key_batches);
+        let order = self.order(&all_keys)?;
+        drop(all_keys);
+        // Row n of the concatenation is row n − start of the batch it falls in.
+        let mut starts = Vec::with_capacity(batches.len());
+        let mut at = 0;
+        for b in &batches {
+            starts.push(at);
+            at += b.num_rows();
+        }
+        let locate = |n: usize| {
+            let batch = starts.partition_point(|&s| s <= n) - 1;
+            (batch, n - starts[batch])
+        };
+        let refs: Vec<&RecordBatch> = batches.iter().collect();
         for chunk in order.values().chunks(self.limits.batch_rows) {
-            let indices = arrow::array::UInt32Array::from(chunk.to_vec());
-            let rows = take_record_batch(&all, &indices).map_err(|e| self.error(e.into()))?;
+            let indices: Vec<(usize, usize)> = chunk.iter().map(|&n| locate(n as usize)).collect();
+            let rows = interleave_record_batch(&refs, &indices).map_err(|e| self.error(e.into()))?;
             self.write(rows)?;
         }
         Ok(())
     }
 
     /// Row order: record time, then row key (ids are unique per dataset, so
-    /// the order is the same whatever order the files came in).
-    fn order(&self, all: &RecordBatch) -> Result<arrow::array::UInt32Array> {
-        let column = |name: &str| {
-            all.column_by_name(name).cloned().ok_or_else(|| self.error(format!("no {name} column").into()))
-        };
-        let mut columns = vec![SortColumn { values: column(&column_name(self.def.time_field))?, options: None }];
-        columns.push(SortColumn { values: column(&column_name(self.def.key))?, options: Some(SortOptions::default()) });
-        if self.def.versioned {
-            columns.push(SortColumn { values: column(RAW_COLUMN)?, options: None });
-        }
+    /// the order is the same whatever order the files came in). `keys` holds
+    /// the time and key columns (and `raw` for a versioned dataset).
+    fn order(&self, keys: &RecordBatch) -> Result<arrow::array::UInt32Array> {
+        let columns: Vec<SortColumn> = keys
+            .columns()
+            .iter()
+            .map(|values| SortColumn { values: values.clone(), options: Some(SortOptions::default()) })
+            .collect();
         lexsort_to_indices(&columns, None).map_err(|e| self.error(e.into()))
     }
 

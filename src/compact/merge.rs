@@ -153,13 +153,13 @@ impl DayMerge {
                     if batch.num_rows() == 0 {
                         continue;
                     }
-                    let keys = batch_keys(&batch, self.def).map_err(|e| fail(e.into()))?;
                     self.rows_in += batch.num_rows() as u64;
-                    self.hash_in = keys.iter().fold(self.hash_in, |h, k| h.wrapping_add(key_hash(k)));
+                    self.hash_in = self.hash_in.wrapping_add(keys_hash(&batch, self.def).map_err(|e| fail(e.into()))?);
                     batches.push(batch);
                 }
             }
             self.write_sorted(batches)?;
+            release_free_memory();
         }
         Ok(())
     }
@@ -375,6 +375,31 @@ impl Drop for DayMerge {
         if let Some(open) = &self.open {
             let _ = std::fs::remove_file(&open.staged);
         }
+    }
+}
+
+/// The order-free hash of `batch`'s row keys, without building them where
+/// the key is the id alone.
+fn keys_hash(batch: &RecordBatch, def: &DatasetDef) -> std::result::Result<u128, String> {
+    if def.versioned {
+        return Ok(batch_keys(batch, def)?.iter().fold(0u128, |h, k| h.wrapping_add(key_hash(k))));
+    }
+    let name = column_name(def.key);
+    let ids = batch
+        .column_by_name(&name)
+        .and_then(|c| c.as_string_opt::<i32>())
+        .ok_or_else(|| format!("the file has no text {name} column"))?;
+    Ok(ids.iter().flatten().fold(0u128, |h, k| h.wrapping_add(key_hash(k))))
+}
+
+/// Hands memory freed by a window back to the system: glibc keeps freed
+/// small blocks in its heap, and the windows' many short strings would keep
+/// the process's resident size at its busiest window's.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -39,7 +39,7 @@ pub(super) static DEF: DatasetDef = DatasetDef {
     // The permissions include lists both; the rendered page only the first.
     permissions: &["AuditLog.Read.All", "Directory.Read.All"],
     permission_optional: false,
-    licence: Some("a Microsoft Entra External ID (external, customer-facing) tenant"),
+    licence: Some("Microsoft Entra External ID (it must be an external, customer-facing tenant)"),
     key: "id",
     fields: &[
         field("id", String),

@@ -396,6 +396,20 @@ fn token_advice(
     })
 }
 
+/// Runs blocking work (decoding, encoding Parquet) off the async threads;
+/// a panic in it is a Parquet error of `op` on `key`.
+pub(crate) async fn blocking<T: Send + 'static>(
+    op: &'static str,
+    key: &str,
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| Error::Parquet {
+        op,
+        key: key.to_string(),
+        source: e.into(),
+    })?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

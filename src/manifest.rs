@@ -116,6 +116,16 @@ pub(crate) struct Manifest {
 /// The schema version of files that do not record one.
 pub(crate) const FIRST_SCHEMA_VERSION: u32 = 1;
 
+/// The schema version a data file's Parquet key-value metadata records
+/// ([`FIRST_SCHEMA_VERSION`] when it records none).
+pub(crate) fn schema_version_of(pairs: Option<&Vec<parquet::file::metadata::KeyValue>>) -> u32 {
+    pairs
+        .and_then(|kv| kv.iter().find(|k| k.key == meta::SCHEMA_VERSION))
+        .and_then(|k| k.value.as_deref())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(FIRST_SCHEMA_VERSION)
+}
+
 fn first_schema_version() -> u32 {
     FIRST_SCHEMA_VERSION
 }

@@ -31,7 +31,7 @@ use crate::encode::{FileInfo, FileWriter, batch_keys};
 use crate::error::{BoxError, Error, Result};
 use crate::layout;
 use crate::ledger::FileRows;
-use crate::manifest::{Manifest, meta};
+use crate::manifest::{Manifest, meta, schema_version_of};
 use crate::schema::{RAW_COLUMN, arrow_schema};
 
 /// A day file written and staged, with its manifest.
@@ -168,14 +168,7 @@ impl DayMerge {
     fn open_input(&self, key: &str, bytes: Bytes) -> Result<ParquetRecordBatchReaderBuilder<Bytes>> {
         let fail = |source: BoxError| Error::Parquet { op: "compact", key: key.to_string(), source };
         let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| fail(e.into()))?;
-        let version = builder
-            .metadata()
-            .file_metadata()
-            .key_value_metadata()
-            .and_then(|kv| kv.iter().find(|k| k.key == meta::SCHEMA_VERSION))
-            .and_then(|k| k.value.as_deref())
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(crate::manifest::FIRST_SCHEMA_VERSION);
+        let version = schema_version_of(builder.metadata().file_metadata().key_value_metadata());
         if version != self.def.schema_version {
             return Err(fail(
                 format!(

@@ -30,7 +30,7 @@
 mod merge;
 mod summary;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -47,7 +47,7 @@ use crate::compose::Clock;
 use crate::datasets::DatasetDef;
 use crate::deadline::Deadline;
 use crate::destination::{Destination, ObjectMeta, PutMode};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, blocking};
 use crate::layout::{self, PARQUET_SUFFIX};
 use crate::lease::{Acquired, LEASE_TTL, Lease};
 use crate::ledger::{self, FileRows};
@@ -273,9 +273,9 @@ impl Job<'_> {
                 };
                 inputs.push((key, object.bytes));
             }
-            merge = blocking(def, move || merge.push(inputs).map(|()| merge)).await?;
+            merge = blocking("compact", def.name, move || merge.push(inputs).map(|()| merge)).await?;
         }
-        let (outputs, inputs) = blocking(def, move || merge.finish()).await?;
+        let (outputs, inputs) = blocking("compact", def.name, move || merge.finish()).await?;
         let result = self.swap(tenant, day, &outputs, inputs, lease).await;
         for file in &outputs {
             let _ = std::fs::remove_file(&file.staged);
@@ -365,11 +365,15 @@ impl Job<'_> {
         let Some(object) = self.dest.get(&key).await? else { return Ok(false) };
         let journal: Journal = serde_json::from_slice(&object.bytes)
             .map_err(|e| Error::CorruptState { key: key.clone(), problem: e.to_string() })?;
-        let mut complete = true;
-        for output in &journal.outputs {
+        // Which outputs are in, from two listings (not a download of each).
+        let day_files: HashSet<String> =
+            self.dest.list(&layout::day_prefix(self.def.name, journal.day)).await?.into_iter().map(|o| o.key).collect();
+        let manifest_prefix = format!("{}/{}", layout::MANIFEST_DIR, layout::day_prefix(self.def.name, journal.day));
+        let manifests: HashSet<String> = self.dest.list(&manifest_prefix).await?.into_iter().map(|o| o.key).collect();
+        let complete = journal.outputs.iter().all(|output| {
             let manifest = layout::manifest_key(&output.key).expect("a data key");
-            complete &= self.dest.get(&manifest).await?.is_some() && self.dest.get(&output.key).await?.is_some();
-        }
+            day_files.contains(&output.key) && manifests.contains(&manifest)
+        });
         match complete {
             true => {
                 warn!(dataset = self.def.name, day = %journal.day, run = %journal.run_id, "finishing a compaction a crash interrupted");
@@ -390,15 +394,6 @@ impl Job<'_> {
         }
         Ok(true)
     }
-}
-
-/// Runs blocking work (decoding, encoding) off the async threads.
-async fn blocking<T: Send + 'static>(def: &DatasetDef, work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| Error::Parquet {
-        op: "compact",
-        key: def.name.to_string(),
-        source: e.into(),
-    })?
 }
 
 #[cfg(test)]

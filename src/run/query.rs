@@ -28,7 +28,7 @@ use crate::cell::{CellFiles, CellSpec, Finished};
 use crate::cell_store;
 use crate::datasets::DatasetDef;
 use crate::deadline::Deadline;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, blocking};
 use crate::graph::{self, Page, RequestStats};
 use crate::layout;
 use crate::manifest::meta;
@@ -212,13 +212,13 @@ impl Pass<'_, '_> {
             let at = self.open_cell(cells, cell).await?;
             let (_, mut files) = cells.open.remove(at);
             let page = page.clone();
-            let (files, finished) = blocking(def, move || {
+            let (files, finished) = blocking("encode", def.name, move || {
                 let pushed = rows.iter().try_for_each(|&i| {
                     let record = Record::of(page.records[i].get(), def).expect("parsed when routed");
                     files.push(&record).map(drop)
                 });
                 let finished = pushed.map(|()| files.take_finished());
-                (files, finished)
+                Ok((files, finished))
             })
             .await?;
             cells.open.push((cell, files));
@@ -260,7 +260,7 @@ impl Pass<'_, '_> {
     /// Finishes the open cell at `at` and moves its last files in.
     async fn close_cell(&mut self, cells: &mut OpenCells, at: usize) -> Result<()> {
         let (_, mut files) = cells.open.remove(at);
-        let finished = blocking(self.def, move || files.finish()).await??;
+        let finished = blocking("encode", self.def.name, move || files.finish()).await?;
         for file in finished {
             self.deliver(file).await?;
         }
@@ -333,13 +333,4 @@ fn runs_of(def: &DatasetDef, page: &Page, span: Window) -> (Vec<CellRun>, Vec<Re
 fn oldest_in(def: &DatasetDef, page: &Page, span: Window) -> Option<DateTime<Utc>> {
     let times = page.records.iter().filter_map(|raw| Record::of(raw.get(), def).ok().map(|r| r.time));
     times.filter(|t| span.start <= *t && *t < span.end).min()
-}
-
-/// Runs CPU work off the async threads.
-async fn blocking<T: Send + 'static>(def: &DatasetDef, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| Error::Parquet {
-        op: "encode",
-        key: def.name.to_string(),
-        source: e.into(),
-    })
 }

@@ -33,7 +33,7 @@ use crate::compose::Clock;
 use crate::datasets::DatasetDef;
 use crate::deadline::Deadline;
 use crate::destination::{Destination, PutMode};
-use crate::error::{Error, Result};
+use crate::error::{Result, blocking};
 use crate::layout;
 use crate::lease::{Acquired, LEASE_TTL, Lease};
 use crate::manifest::Manifest;
@@ -189,12 +189,13 @@ impl Job<'_> {
         };
         let (def, key, bytes) = (self.def, file.key.clone(), object.bytes);
         let read = (key.clone(), bytes.clone());
-        let version = blocking(&file.key, move || rewrite::file_version(&read.0, read.1)).await?;
+        let version = blocking("upgrade", &file.key, move || rewrite::file_version(&read.0, read.1)).await?;
         if version >= def.schema_version {
             // Rewritten before a crash took the manifest: only that is missing.
             if !self.dry_run {
                 let now = self.now();
-                let (manifest, _) = blocking(&file.key, move || Manifest::describe(def, &key, bytes, now)).await?;
+                let (manifest, _) =
+                    blocking("upgrade", &file.key, move || Manifest::describe(def, &key, bytes, now)).await?;
                 let manifest_key = layout::manifest_key(&file.key).expect("a data key");
                 self.dest.put(&manifest_key, manifest.to_bytes(), PutMode::Overwrite).await?;
                 self.summary.manifests_rebuilt += 1;
@@ -209,7 +210,7 @@ impl Job<'_> {
         let staged =
             self.dest.staging_dir().join(format!("{}-{}.parquet.partial", self.run_id, uuid::Uuid::new_v4().simple()));
         let (run_id, now) = (self.run_id.to_string(), self.now());
-        let new = blocking(&file.key, move || {
+        let new = blocking("upgrade", &file.key, move || {
             let job = rewrite::Job { def, key: &key, staged: &staged, upgrade_run: &run_id, written_at: now };
             rewrite::rewrite(&job, bytes)
         })
@@ -232,13 +233,4 @@ impl Job<'_> {
         debug!(dataset = def.name, key = %file.key, rows = new.manifest.records, "file upgraded");
         Ok(())
     }
-}
-
-/// Runs blocking work (decoding, encoding) off the async threads.
-async fn blocking<T: Send + 'static>(key: &str, work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| Error::Parquet {
-        op: "upgrade",
-        key: key.to_string(),
-        source: e.into(),
-    })?
 }

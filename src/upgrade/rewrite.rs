@@ -37,15 +37,7 @@ pub(super) struct Rewritten {
 /// The schema version `bytes` (a data file's) was written with.
 pub(super) fn file_version(key: &str, bytes: Bytes) -> Result<u32> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| parquet_error(key, e.into()))?;
-    Ok(version_of(builder.metadata().file_metadata().key_value_metadata()))
-}
-
-fn version_of(pairs: Option<&Vec<KeyValue>>) -> u32 {
-    pairs
-        .and_then(|kv| kv.iter().find(|k| k.key == meta::SCHEMA_VERSION))
-        .and_then(|k| k.value.as_deref())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(manifest::FIRST_SCHEMA_VERSION)
+    Ok(manifest::schema_version_of(builder.metadata().file_metadata().key_value_metadata()))
 }
 
 /// What to rewrite and where to: the data file `key` of `def`, staged at

@@ -1,8 +1,9 @@
-//! The AWS settings the S3 destination and the Secrets Manager credentials
-//! use: given (tests point them at a local server), or AWS's standard chain
-//! (environment, profile, the Lambda role), loaded on first use only, so a
-//! run with a local archive and credentials from the environment never
-//! touches AWS.
+//! The AWS settings the S3 destination, the Secrets Manager credentials and
+//! STS (`aws-federation`) use: given (tests point them at local servers), or
+//! AWS's standard chain (environment, profile, the Lambda role; a
+//! service's own endpoint from `AWS_ENDPOINT_URL_<SERVICE>`), loaded on first
+//! use only, so a run with a local archive and credentials from the
+//! environment never touches AWS.
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use tokio::sync::OnceCell;
 #[derive(Debug, Clone, Default)]
 pub struct Aws {
     config: Arc<OnceCell<SdkConfig>>,
+    sts: Option<Arc<SdkConfig>>,
 }
 
 impl Aws {
@@ -23,7 +25,20 @@ impl Aws {
 
     /// These settings (a local S3 or Secrets Manager in tests).
     pub fn given(config: SdkConfig) -> Aws {
-        Aws { config: Arc::new(OnceCell::new_with(Some(config))) }
+        Aws { config: Arc::new(OnceCell::new_with(Some(config))), sts: None }
+    }
+
+    /// These settings for STS only (a local STS beside a local S3 in tests).
+    pub fn with_sts(self, config: SdkConfig) -> Aws {
+        Aws { sts: Some(Arc::new(config)), ..self }
+    }
+
+    /// The settings STS is called with.
+    pub(crate) async fn sts_config(&self) -> &SdkConfig {
+        match &self.sts {
+            Some(config) => config,
+            None => self.config().await,
+        }
     }
 
     /// The settings, loading the standard chain the first time.

@@ -3,10 +3,10 @@
 //!
 //! [`Services`] is built once (per command, per Lambda cold start) and holds
 //! what a run, a backfill, `doctor` and the Lambda share: the credential
-//! source, the token client, the request pacers, the Graph client, the AWS
+//! source, the federated assertions, the token client, the request pacers, the Graph client, the AWS
 //! settings and the destination (opened for writing on first use). Building
 //! it does no network I/O beyond loading AWS settings a Secrets Manager
-//! source needs; nothing else in the library constructs these clients.
+//! source needs (STS's are loaded when the first assertion is asked for); nothing else in the library constructs these clients.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +19,7 @@ use crate::config::{Config, CredentialConfig};
 use crate::credentials::{CredentialSource, StaticCredentials};
 use crate::destination::{self, Access, Destination};
 use crate::error::{Error, Result};
+use crate::federation::Assertions;
 use crate::graph::GraphClient;
 use crate::pace::Pacers;
 use crate::retry::RetryPolicy;
@@ -40,6 +41,8 @@ pub struct Services {
     pub(crate) retry: RetryPolicy,
     pub(crate) clock: Clock,
     pub(crate) credentials: Arc<dyn CredentialSource>,
+    pub(crate) assertions: Arc<Assertions>,
+    pub(crate) http: reqwest::Client,
     pub(crate) tokens: Arc<TokenClient>,
     pub(crate) graph: GraphClient,
     dest: OnceCell<Arc<dyn Destination>>,
@@ -58,12 +61,18 @@ impl Services {
             )),
         };
         let http = http_client()?;
-        let tokens =
-            Arc::new(TokenClient::new(http.clone(), &config.login_url, &config.graph_url, credentials.clone()));
+        let assertions = Arc::new(Assertions::new(aws.clone(), config.federation_audience.clone()));
+        let tokens = Arc::new(TokenClient::new(
+            http.clone(),
+            &config.login_url,
+            &config.graph_url,
+            credentials.clone(),
+            assertions.clone(),
+        ));
         let budgets = (config.graph_budget, config.identity_protection_budget, config.network_access_budget);
         let pacers = Arc::new(Pacers::new(budgets));
-        let graph = GraphClient::new(http, config.graph_url.clone(), tokens.clone(), retry.clone(), pacers);
-        Ok(Services { config, aws, retry, clock, credentials, tokens, graph, dest: OnceCell::new() })
+        let graph = GraphClient::new(http.clone(), config.graph_url.clone(), tokens.clone(), retry.clone(), pacers);
+        Ok(Services { config, aws, retry, clock, credentials, assertions, http, tokens, graph, dest: OnceCell::new() })
     }
 
     /// The validated configuration.

@@ -1,7 +1,8 @@
 //! The Entra application's credentials, and where they come from.
 //!
 //! A [`CredentialSource`] hands `token` the tenant, the application (client)
-//! ID and either a client secret or a certificate. Sources: the environment
+//! ID and a client secret, a certificate, or where a federated assertion
+//! comes from (`federation`: no secret at all). Sources: the environment
 //! ([`StaticCredentials`], validated by `config`) and an AWS Secrets Manager
 //! secret (`secrets_manager`), whose JSON is read by [`parse_secret_json`].
 //! Secrets are [`Secret`]s, which never print their content, and errors
@@ -16,6 +17,7 @@ use serde_json::Value;
 
 use crate::assertion::Certificate;
 use crate::error::{Error, Result};
+use crate::federation::Federation;
 use crate::secret::Secret;
 
 /// How the app proves who it is.
@@ -25,6 +27,8 @@ pub(crate) enum Credential {
     Secret(Secret),
     /// A certificate uploaded to the app, with its private key.
     Certificate(Certificate),
+    /// A federated assertion (workload identity federation): no secret.
+    Federated(Federation),
 }
 
 /// What identifies the app to the token endpoint.
@@ -74,7 +78,7 @@ pub(crate) fn normalise_guid(value: &str) -> Option<String> {
 }
 
 /// The shapes a credentials secret may take, for error messages.
-pub(crate) const SECRET_SHAPES: &str = r#"{"tenant_id": "…", "client_id": "…", "client_secret": "…"} or, for a certificate, {"tenant_id": "…", "client_id": "…", "certificate_pem": "…", "private_key_pem": "…"}"#;
+pub(crate) const SECRET_SHAPES: &str = r#"{"tenant_id": "…", "client_id": "…", "client_secret": "…"} or, for a certificate, {"tenant_id": "…", "client_id": "…", "certificate_pem": "…", "private_key_pem": "…"}, or, to sign in with the function's AWS identity, {"tenant_id": "…", "client_id": "…", "federation": "aws"}"#;
 
 /// Reads a credentials secret's JSON text. `origin` names the secret in
 /// errors (e.g. its ARN); errors name the field at fault, never a value.
@@ -111,6 +115,19 @@ fn credential<'a>(
     let secret = field("client_secret")?;
     let cert = field("certificate_pem")?;
     let key = field("private_key_pem")?;
+    if let Some(federation) = field("federation")? {
+        if federation.trim() != "aws" {
+            return Err(fail(
+                "field \"federation\" must be \"aws\" (sign in with this process's AWS identity through STS GetWebIdentityToken)".into(),
+            ));
+        }
+        if secret.is_some() || cert.is_some() || key.is_some() {
+            return Err(fail(
+                "has \"federation\" and a client secret or certificate; keep one (federation needs no secret)".into(),
+            ));
+        }
+        return Ok(Credential::Federated(Federation::Aws));
+    }
     match (secret, cert, key) {
         (Some(secret), None, None) => Ok(Credential::Secret(Secret::remembered(secret.trim()))),
         (None, Some(cert), Some(key)) => {
@@ -173,6 +190,14 @@ mod tests {
     }
 
     #[test]
+    fn secret_json_with_aws_federation_holds_no_secret() {
+        let json = format!(r#"{{"tenant_id":"{TENANT}","client_id":"{CLIENT}","federation":"aws"}}"#);
+        let creds = parse_secret_json("arn:s", &json).unwrap();
+        assert!(matches!(creds.credential, Credential::Federated(Federation::Aws)));
+        assert_eq!(creds.client_id, CLIENT);
+    }
+
+    #[test]
     fn bad_secrets_name_the_field_and_never_echo_a_value() {
         let cert = include_str!("../tests/fixtures/certs/app.cert.pem");
         let other_key = include_str!("../tests/fixtures/certs/other.key.pem");
@@ -184,6 +209,8 @@ mod tests {
             (format!(r#"{{"tenant_id":"{TENANT}","client_id":"{CLIENT}","client_secret":42}}"#), "\"client_secret\" must be a non-empty string"),
             (format!(r#"{{"tenant_id":"{TENANT}","client_id":"{CLIENT}"}}"#), "neither"),
             (format!(r#"{{"tenant_id":"{TENANT}","client_id":"{CLIENT}","client_secret":"{CANARY}","certificate_pem":"x"}}"#), "both"),
+            (format!(r#"{{"tenant_id":"{TENANT}","client_id":"{CLIENT}","federation":"{CANARY}"}}"#), "must be \"aws\""),
+            (format!(r#"{{"tenant_id":"{TENANT}","client_id":"{CLIENT}","federation":"aws","client_secret":"{CANARY}"}}"#), "keep one"),
             (serde_json::json!({"tenant_id": TENANT, "client_id": CLIENT, "certificate_pem": cert}).to_string(), "\"private_key_pem\" is missing"),
             (serde_json::json!({"tenant_id": TENANT, "client_id": CLIENT, "certificate_pem": CANARY, "private_key_pem": other_key}).to_string(), "\"certificate_pem\" is not a PEM certificate"),
             (serde_json::json!({"tenant_id": TENANT, "client_id": CLIENT, "certificate_pem": cert, "private_key_pem": other_key}).to_string(), "\"private_key_pem\" does not belong"),

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use crate::federation::AssertionClaims;
 use crate::redact::redact;
 
 /// A boxed error from a storage backend.
@@ -347,14 +348,52 @@ pub struct TokenRejection {
     pub tenant_id: String,
     /// Application (client) ID that asked.
     pub client_id: String,
+    /// What the federated assertion sent said about itself (issuer, subject,
+    /// audience), when the credential was federated.
+    pub federated: Option<AssertionClaims>,
 }
 
 impl std::fmt::Display for TokenRejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let r = self;
-        let advice = token_advice(r.status, &r.error, &r.codes, &r.description, &r.tenant_id, &r.client_id);
+        let advice = match &r.federated {
+            Some(claims) => federated_advice(&r.codes, claims, &r.client_id),
+            None => None,
+        };
+        let advice = advice
+            .unwrap_or_else(|| token_advice(r.status, &r.error, &r.codes, &r.description, &r.tenant_id, &r.client_id));
         f.write_str(&redact(&advice))
     }
+}
+
+/// The fix for Entra's refusals of a federated assertion (Microsoft Entra
+/// authentication error codes; the federatedIdentityCredential resource:
+/// issuer, subject and audiences must match the token's `iss`, `sub`, `aud`).
+fn federated_advice(codes: &[u32], claims: &AssertionClaims, client_id: &str) -> Option<String> {
+    let (iss, sub, aud) = (&claims.issuer, &claims.subject, &claims.audience);
+    let add = format!("infra/entra/register-app.sh --federation --issuer {iss} --subject {sub}");
+    codes.iter().find_map(|&code| {
+        let fix = match code {
+            700211 => format!(
+                "app {client_id} has no federated credential for issuer {iss}, the issuer of the token this process presented. Add one: {add} (or in the Entra admin center: App registrations > your app > Certificates & secrets > Federated credentials). For AWS, the issuer must be the account's: `aws iam get-outbound-web-identity-federation-info`"
+            ),
+            700213 => format!(
+                "app {client_id} has no federated credential with subject {sub} for issuer {iss}. The subject is the IAM role's ARN (a stack created again has a new role): {add}"
+            ),
+            700212 => format!(
+                "the federated credential of app {client_id} for issuer {iss} and subject {sub} does not accept audience {aud}. Its audiences must be [\"{aud}\"] (edit it under Certificates & secrets > Federated credentials), or set ENTRA_FEDERATION_AUDIENCE to the audience it has"
+            ),
+            70021 => format!(
+                "app {client_id} has no federated credential matching issuer {iss}, subject {sub}, audience {aud} (asked again for 2 minutes, in case one was just created and had not propagated). Add it: {add}"
+            ),
+            700024 => format!(
+                "the federated token is outside its validity (it expires {}): check this host's clock (NTP); a token file the platform stopped refreshing is stale (AZURE_FEDERATED_TOKEN_FILE)",
+                claims.expires.map_or_else(|| "at an unreadable time".to_string(), |t| t.to_rfc3339())
+            ),
+            _ => return None,
+        };
+        Some(format!("Entra refused the federated assertion (AADSTS{code}): {fix}"))
+    })
 }
 
 /// The message of [`Error::Token`]: what Entra said, and the fix where the
@@ -433,6 +472,41 @@ mod tests {
     }
 
     #[test]
+    fn each_federated_refusal_names_the_claim_and_the_fix() {
+        let claims = AssertionClaims {
+            issuer: "https://abc.tokens.sts.global.api.aws".into(),
+            subject: "arn:aws:iam::123456789012:role/entra-archive".into(),
+            audience: "api://AzureADTokenExchange".into(),
+            expires: "2026-12-04T10:00:00Z".parse().ok(),
+            key_id: None,
+        };
+        let register = "register-app.sh --federation --issuer https://abc.tokens.sts.global.api.aws --subject arn:aws:iam::123456789012:role/entra-archive";
+        let cases = [
+            (700211, vec!["issuer https://abc.tokens.sts.global.api.aws", register]),
+            (700213, vec!["subject arn:aws:iam::123456789012:role/entra-archive", register]),
+            (700212, vec!["audience api://AzureADTokenExchange", "ENTRA_FEDERATION_AUDIENCE"]),
+            (70021, vec!["propagated", register]),
+            (700024, vec!["2026-12-04T10:00:00+00:00", "clock"]),
+        ];
+        for (code, needles) in cases {
+            let rejection = TokenRejection {
+                status: 400,
+                error: "invalid_client".into(),
+                codes: vec![code],
+                description: format!("AADSTS{code}: …"),
+                tenant_id: "t".into(),
+                client_id: "cid".into(),
+                federated: Some(claims.clone()),
+            };
+            let text = rejection.to_string();
+            assert!(text.contains(&format!("AADSTS{code}")), "{text}");
+            for needle in needles {
+                assert!(text.contains(needle), "{code} lacks {needle}: {text}");
+            }
+        }
+    }
+
+    #[test]
     fn token_endpoint_failures_are_labelled_as_the_token_endpoints() {
         let e = Error::TokenEndpoint {
             url: "https://login.microsoftonline.com/t/oauth2/v2.0/token".into(),
@@ -464,6 +538,7 @@ mod tests {
             description: "AADSTS90000: echo: client_id=c&client_secret=Echoed~Secret.1&grant_type=x".into(),
             tenant_id: "t".into(),
             client_id: "c".into(),
+            federated: None,
         };
         let text = rejection.to_string();
         assert!(text.contains("client_secret=***&grant_type") && !text.contains("Echoed"), "{text}");

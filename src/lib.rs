@@ -66,6 +66,7 @@ mod credentials;
 mod deadline;
 mod encode;
 mod error;
+mod federation;
 mod graph;
 #[cfg(test)]
 mod graph_token_order;
@@ -92,6 +93,7 @@ pub use aws::Aws;
 pub use compose::{Clock, Services};
 pub use deadline::Deadline;
 pub use error::{Error, Result, TokenRejection};
+pub use federation::AssertionClaims;
 pub use progress::Bars;
 pub use retry::RetryPolicy;
 pub use run::{Archiver, Mode, Observer, Request};

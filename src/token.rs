@@ -2,10 +2,13 @@
 //!
 //! Takes the app's credentials from a [`CredentialSource`], posts them
 //! form-encoded to `{login}/{tenant}/oauth2/v2.0/token` with scope
-//! `{graph}/.default` — a client secret, or a client assertion signed with the
-//! app's certificate — and hands out the bearer token, reused until shortly
-//! before it expires. When Entra rejects the credentials, the source is asked
-//! to read them again once (a rotated secret). Token errors become
+//! `{graph}/.default` — a client secret, a client assertion signed with the
+//! app's certificate, or a federated assertion fetched anew for each request
+//! (`federation`: STS or a token file) — and hands out the bearer token,
+//! reused until shortly before it expires. When Entra rejects the
+//! credentials, the source is asked to read them again once (a rotated
+//! secret); when it does not know a federated credential yet (AADSTS70021,
+//! right after one was created), the request is repeated for a while. Token errors become
 //! [`Error::Token`], whose message names the fix for the AADSTS codes people
 //! actually hit; the endpoint's own failures (5xx, an unreadable answer)
 //! become [`Error::TokenEndpoint`]. Whatever the endpoint answers passes
@@ -24,6 +27,7 @@ use url::Url;
 
 use crate::credentials::{Credential, CredentialSource};
 use crate::error::{Error, Result, TokenRejection};
+use crate::federation::{self, Assertions};
 use crate::redact::{self, redact};
 use crate::secret::Secret;
 
@@ -33,6 +37,15 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 /// Refresh this long before expiry, at most.
 const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
+/// AADSTS70021: no federated credential matches the assertion — also what
+/// Entra answers while a new federated credential propagates.
+const NO_MATCHING_FEDERATED_RECORD: u32 = 70021;
+/// How long a federated credential Entra does not know yet is waited for:
+/// Microsoft documents that a new one takes a short while to propagate.
+const PROPAGATION_WAIT: Duration = Duration::from_secs(120);
+/// First wait before asking again (doubled each time, at most 15 s).
+const PROPAGATION_FIRST_DELAY: Duration = Duration::from_secs(1);
+
 /// Gets and caches access tokens for one app in one tenant.
 #[derive(Debug)]
 pub(crate) struct TokenClient {
@@ -40,6 +53,7 @@ pub(crate) struct TokenClient {
     login_url: Url,
     scope: String,
     source: Arc<dyn CredentialSource>,
+    assertions: Arc<Assertions>,
     cached: Mutex<Option<Cached>>,
 }
 
@@ -105,19 +119,21 @@ fn refresh_margin(lifetime: Duration) -> Duration {
 }
 
 impl TokenClient {
-    /// A client for the credentials `source` gives, against the given login
-    /// and Graph base URLs.
+    /// A client for the credentials `source` gives (federated assertions
+    /// from `assertions`), against the given login and Graph base URLs.
     pub(crate) fn new(
         http: reqwest::Client,
         login_url: &Url,
         graph_url: &Url,
         source: Arc<dyn CredentialSource>,
+        assertions: Arc<Assertions>,
     ) -> Self {
         TokenClient {
             http,
             login_url: login_url.clone(),
             scope: graph_scope(graph_url),
             source,
+            assertions,
             cached: Mutex::new(None),
         }
     }
@@ -151,8 +167,8 @@ impl TokenClient {
     }
 
     async fn request(&self) -> Result<Issued> {
-        match self.request_once().await {
-            Err(e @ Error::Token(_)) => {
+        let result = match self.request_once().await {
+            Err(e @ Error::Token(_)) if !not_propagated(&e) => {
                 if !self.source.refresh().await {
                     return Err(e);
                 }
@@ -160,7 +176,29 @@ impl TokenClient {
                 self.request_once().await
             }
             other => other,
+        };
+        self.await_propagation(result).await
+    }
+
+    /// Repeats a request Entra answered AADSTS70021 for a federated
+    /// assertion — no matching federated credential, which is also what it
+    /// says while a new one propagates — for up to [`PROPAGATION_WAIT`].
+    async fn await_propagation(&self, mut result: Result<Issued>) -> Result<Issued> {
+        let started = Instant::now();
+        let mut delay = PROPAGATION_FIRST_DELAY;
+        while let Err(e) = &result {
+            if !not_propagated(e) || started.elapsed() + delay > PROPAGATION_WAIT {
+                break;
+            }
+            tracing::warn!(
+                "Entra knows no federated credential matching the assertion yet (AADSTS70021); a new one takes a little while to propagate: asking again in {}s",
+                delay.as_secs()
+            );
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(15));
+            result = self.request_once().await;
         }
+        result
     }
 
     #[instrument(skip(self))]
@@ -168,6 +206,7 @@ impl TokenClient {
         let creds = self.source.credentials().await?;
         let endpoint = token_endpoint(&self.login_url, &creds.tenant_id);
         let assertion;
+        let mut federated = None;
         let mut form = vec![
             ("client_id", creds.client_id.as_str()),
             ("scope", self.scope.as_str()),
@@ -180,6 +219,13 @@ impl TokenClient {
             }
             Credential::Certificate(certificate) => {
                 assertion = certificate.client_assertion(&creds.client_id, endpoint.as_str(), Utc::now());
+                form.push(("client_assertion_type", JWT_BEARER));
+                form.push(("client_assertion", assertion.expose()));
+            }
+            Credential::Federated(source) => {
+                // Boxed: the STS SDK's future is deep, and every Graph request's holds this one.
+                assertion = Box::pin(self.assertions.fetch(source)).await?;
+                federated = Some(federation::peek(assertion.expose()).unwrap_or_default());
                 form.push(("client_assertion_type", JWT_BEARER));
                 form.push(("client_assertion", assertion.expose()));
             }
@@ -228,6 +274,7 @@ impl TokenClient {
                 description: first_line(&redact(&description)).into(),
                 tenant_id: creds.tenant_id,
                 client_id: creds.client_id,
+                federated,
             })));
         }
         let parsed: TokenResponse = serde_json::from_str(&body).map_err(|e| Error::TokenEndpoint {
@@ -242,6 +289,11 @@ impl TokenClient {
         debug!(expires_in = seconds, "token acquired");
         Ok(Issued { token: Secret::new(parsed.access_token), lifetime: Duration::from_secs(seconds), server_date })
     }
+}
+
+/// Whether Entra found no federated credential for a federated assertion.
+fn not_propagated(error: &Error) -> bool {
+    matches!(error, Error::Token(r) if r.federated.is_some() && r.codes.contains(&NO_MATCHING_FEDERATED_RECORD))
 }
 
 fn first_line(text: &str) -> &str {

@@ -30,6 +30,7 @@ use crate::credentials::{ClientCredentials, Credential};
 use crate::datasets::{DEFAULT_DATASETS, DatasetDef};
 use crate::destination::Location;
 use crate::error::{Error, Result};
+use crate::federation::Federation;
 use crate::pace::Budget;
 use crate::secret::Secret;
 use values::{
@@ -43,6 +44,10 @@ pub const DEFAULT_DEST: &str = "./archive";
 pub const DEFAULT_FILE_SIZE: &str = "128MiB";
 /// Environment variable holding the client secret (never a flag).
 pub(crate) const CLIENT_SECRET_VAR: &str = "ENTRA_CLIENT_SECRET";
+/// Tenant and client IDs as the Azure workload identity webhook sets them,
+/// read when `--credential token-file` is given without ours.
+const AZURE_TENANT_VAR: &str = "AZURE_TENANT_ID";
+const AZURE_CLIENT_VAR: &str = "AZURE_CLIENT_ID";
 /// Set by the Lambda runtime; its presence selects the Lambda face.
 const LAMBDA_RUNTIME_VAR: &str = "AWS_LAMBDA_RUNTIME_API";
 
@@ -73,6 +78,18 @@ pub struct Settings {
     /// AWS Secrets Manager secret (ARN or name) holding the credentials as JSON, instead of the three settings above.
     #[arg(long, env = "ENTRA_SECRET_ID", value_name = "ARN")]
     pub secret_id: Option<String>,
+
+    /// How the app signs in: secret (ENTRA_CLIENT_SECRET or --secret-id; the default), aws-federation (this process's AWS identity through STS, no secret) or token-file (a federated token in --federated-token-file, no secret).
+    #[arg(long, env = "ENTRA_CREDENTIAL", value_name = "KIND")]
+    pub credential: Option<String>,
+
+    /// File holding the workload's federated OIDC token, re-read at each token request (--credential token-file).
+    #[arg(long, env = "AZURE_FEDERATED_TOKEN_FILE", value_name = "PATH")]
+    pub federated_token_file: Option<String>,
+
+    /// Audience of the AWS STS token (--credential aws-federation); the app's federated credential must list it.
+    #[arg(long, env = "ENTRA_FEDERATION_AUDIENCE", default_value = crate::federation::DEFAULT_AUDIENCE, value_name = "AUDIENCE")]
+    pub federation_audience: String,
 
     /// Archive destination: a folder (created if missing) or s3://bucket/prefix.
     #[arg(long, env = "ARCHIVE_DEST", default_value = DEFAULT_DEST, value_name = "DIR|S3 URL")]
@@ -194,6 +211,8 @@ pub(crate) enum CredentialConfig {
 pub struct Config {
     /// Where the app's credentials come from.
     pub(crate) credentials: CredentialConfig,
+    /// Audience of STS web identity tokens (`aws-federation`).
+    pub(crate) federation_audience: String,
     /// Where the archive goes.
     pub(crate) dest: Location,
     /// Datasets to export, in order.
@@ -372,6 +391,7 @@ impl Config {
         };
         let config = Config {
             credentials: credential_config(s)?,
+            federation_audience: federation_audience(&s.federation_audience)?,
             dest: destination(&s.dest, s.kms_key_id.as_deref(), home().as_deref())?,
             datasets: dataset_list(&s.datasets)?,
             named: named_datasets(&s.datasets),
@@ -412,9 +432,38 @@ impl Config {
     }
 }
 
+/// How the app signs in, as `--credential / ENTRA_CREDENTIAL` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A client secret or certificate: `ENTRA_CLIENT_SECRET` or a secret.
+    Secret,
+    /// This process's AWS identity through STS.
+    AwsFederation,
+    /// A federated token in a file.
+    TokenFile,
+}
+
+fn credential_kind(s: &Settings) -> Result<Kind> {
+    let given = s.credential.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    match given.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("secret") | Some("certificate") => Ok(Kind::Secret),
+        Some("aws-federation") => Ok(Kind::AwsFederation),
+        Some("token-file") => Ok(Kind::TokenFile),
+        Some(other) => Err(invalid(
+            "credential",
+            format!("is {other:?}; it must be secret (the default), aws-federation or token-file"),
+        )),
+    }
+}
+
 fn credential_config(s: &Settings) -> Result<CredentialConfig> {
     let secret = s.client_secret.as_ref().map(|v| v.expose().trim()).filter(|v| !v.is_empty());
-    if let Some(secret_id) = s.secret_id.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    let secret_id = s.secret_id.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    let kind = credential_kind(s)?;
+    if kind != Kind::Secret {
+        return federated_config(s, kind, secret.is_some(), secret_id.is_some());
+    }
+    if let Some(secret_id) = secret_id {
         let conflicting = [
             (s.tenant_id.is_some(), label("tenant_id")),
             (s.client_id.is_some(), label("client_id")),
@@ -440,7 +489,7 @@ fn credential_config(s: &Settings) -> Result<CredentialConfig> {
     let secret = secret.ok_or_else(|| {
         invalid(
             CLIENT_SECRET_VAR,
-            "not set. Put the client secret's Value in this environment variable (it is never taken as a flag, which would leak into shell history and process lists), or keep the credentials in Secrets Manager and set ENTRA_SECRET_ID",
+            "not set. Put the client secret's Value in this environment variable (it is never taken as a flag, which would leak into shell history and process lists), keep the credentials in Secrets Manager and set ENTRA_SECRET_ID, or sign in with no secret: --credential aws-federation (on AWS) or token-file",
         )
     })?;
     Ok(CredentialConfig::Static(ClientCredentials {
@@ -448,6 +497,79 @@ fn credential_config(s: &Settings) -> Result<CredentialConfig> {
         client_id,
         credential: Credential::Secret(Secret::new(secret)),
     }))
+}
+
+/// `aws-federation` and `token-file`: tenant and client as plain settings,
+/// no secret anywhere (a secret given too is refused, not ignored).
+fn federated_config(s: &Settings, kind: Kind, has_secret: bool, has_secret_id: bool) -> Result<CredentialConfig> {
+    let name = if kind == Kind::AwsFederation { "aws-federation" } else { "token-file" };
+    if has_secret {
+        return Err(invalid(
+            CLIENT_SECRET_VAR,
+            format!(
+                "is set, but --credential {name} signs in with no secret: unset it (and delete the secret from the app if nothing else uses it)"
+            ),
+        ));
+    }
+    if has_secret_id {
+        return Err(invalid(
+            "secret_id",
+            format!(
+                "is set, but --credential {name} reads no secret: unset it and give {} and {} (or keep them in the secret as {{\"tenant_id\", \"client_id\", \"federation\": \"aws\"}} and leave {} unset)",
+                label("tenant_id"),
+                label("client_id"),
+                label("credential")
+            ),
+        ));
+    }
+    // The Azure workload identity webhook sets AZURE_TENANT_ID and
+    // AZURE_CLIENT_ID beside the token file; ours win when both are set.
+    let fallback = |ours: &Option<String>, azure: &str| {
+        ours.clone().or_else(|| (kind == Kind::TokenFile).then(|| env_var(azure)).flatten())
+    };
+    let tenant_id = guid(
+        "tenant_id",
+        fallback(&s.tenant_id, AZURE_TENANT_VAR).as_deref(),
+        "the Directory (tenant) ID GUID from the Entra admin center > Overview",
+    )?;
+    let client_id = guid(
+        "client_id",
+        fallback(&s.client_id, AZURE_CLIENT_VAR).as_deref(),
+        "the Application (client) ID GUID of the app registration that has the federated credential",
+    )?;
+    let federation = match kind {
+        Kind::TokenFile => {
+            let path = s.federated_token_file.as_deref().map(str::trim).filter(|p| !p.is_empty()).ok_or_else(|| {
+                invalid(
+                    "federated_token_file",
+                    "not set: --credential token-file reads the workload's OIDC token from this file (the Azure workload identity webhook sets AZURE_FEDERATED_TOKEN_FILE)",
+                )
+            })?;
+            Federation::TokenFile(PathBuf::from(path))
+        }
+        _ => Federation::Aws,
+    };
+    Ok(CredentialConfig::Static(ClientCredentials {
+        tenant_id,
+        client_id,
+        credential: Credential::Federated(federation),
+    }))
+}
+
+/// The STS audience: a URI without spaces, at most 600 characters (the
+/// federated credential's `audiences` limit).
+fn federation_audience(value: &str) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 600 || value.contains(char::is_whitespace) {
+        return Err(invalid(
+            "federation_audience",
+            format!(
+                "must be one audience URI of at most 600 characters (the default is {})",
+                crate::federation::DEFAULT_AUDIENCE
+            ),
+        ));
+    }
+    Ok(value.to_string())
 }
 
 #[cfg(test)]

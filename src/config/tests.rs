@@ -1,5 +1,6 @@
 use super::*;
 use crate::destination::Sse;
+use crate::federation::Federation;
 use crate::testing::t;
 
 const TENANT: &str = "6F1C2D3E-4A5B-4C6D-8E7F-90A1B2C3D4E5";
@@ -417,5 +418,54 @@ fn a_leading_tilde_is_the_home_directory() {
             }
             (got, _) => panic!("{case}: {got:?}"),
         }
+    }
+}
+
+#[test]
+fn federated_credentials_need_tenant_and_client_and_refuse_any_secret() {
+    let federated = |kind: &str| Settings { credential: Some(kind.into()), client_secret: None, ..settings() };
+    let c = Config::from_settings(federated("aws-federation")).unwrap();
+    let CredentialConfig::Static(creds) = &c.credentials else { panic!("static credentials") };
+    assert!(matches!(creds.credential, Credential::Federated(Federation::Aws)));
+    assert_eq!((creds.tenant_id.as_str(), creds.client_id.as_str()), (TENANT.to_lowercase().as_str(), CLIENT));
+    assert_eq!(c.federation_audience, "api://AzureADTokenExchange");
+
+    let c = Config::from_settings(Settings {
+        federated_token_file: Some("/var/run/token".into()),
+        ..federated("Token-File")
+    })
+    .unwrap();
+    let CredentialConfig::Static(creds) = &c.credentials else { panic!("static credentials") };
+    assert!(
+        matches!(&creds.credential, Credential::Federated(Federation::TokenFile(p)) if p.to_str() == Some("/var/run/token"))
+    );
+
+    let cases = [
+        (
+            Settings { client_secret: Some(Secret::new("leftover-secret")), ..federated("aws-federation") },
+            "ENTRA_CLIENT_SECRET",
+        ),
+        (
+            Settings {
+                secret_id: Some("arn:x".into()),
+                tenant_id: None,
+                client_id: None,
+                ..federated("aws-federation")
+            },
+            "--secret-id / ENTRA_SECRET_ID",
+        ),
+        (Settings { tenant_id: None, ..federated("aws-federation") }, "--tenant-id / ENTRA_TENANT_ID"),
+        (
+            Settings { client_id: Some("not-a-guid".into()), ..federated("aws-federation") },
+            "--client-id / ENTRA_CLIENT_ID",
+        ),
+        (federated("token-file"), "--federated-token-file / AZURE_FEDERATED_TOKEN_FILE"),
+        (federated("kerberos"), "--credential / ENTRA_CREDENTIAL"),
+        (Settings { federation_audience: "two words".into(), ..federated("aws-federation") }, "--federation-audience"),
+    ];
+    for (settings, needle) in cases {
+        let e = error_of(settings);
+        assert!(e.contains(needle), "{needle}: {e}");
+        assert!(!e.contains("leftover-secret"), "{e}");
     }
 }

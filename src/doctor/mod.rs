@@ -1,7 +1,8 @@
 //! `entra-archive doctor`: every prerequisite checked, each with its fix.
 //!
 //! Takes the [`Services`] the composition root built from the settings, and
-//! runs the checks in pipeline order — credentials, token and clock, permissions in
+//! runs the checks in pipeline order — credentials (for a federated
+//! credential: the token it presents and its issuer's keys), token and clock, permissions in
 //! the token's `roles`, a one-record probe of each dataset (licence and
 //! access), the destination (a probe object written, read and deleted) and
 //! each dataset's checkpoint and lag, and whether its files are at the
@@ -11,6 +12,7 @@
 //! secret, the private key or the bearer token.
 
 mod archive;
+mod federation;
 mod inspect;
 mod report;
 
@@ -23,7 +25,7 @@ pub use report::{Check, Outcome, Report};
 
 use crate::checkpoint::CheckpointStore;
 use crate::compose::Services;
-use crate::credentials::{ClientCredentials, Credential, CredentialSource};
+use crate::credentials::{ClientCredentials, Credential};
 use crate::datasets::DatasetDef;
 use crate::deadline::Deadline;
 use crate::destination::{Destination, PutMode};
@@ -64,7 +66,7 @@ pub async fn examine(services: &Services) -> Report {
     let names: Vec<&str> = config.datasets.iter().map(|d| d.name).collect();
     let mut checks = vec![Check::ok("settings", format!("valid; datasets: {}", names.join(", ")))];
 
-    let creds = check_credentials(&mut checks, services.credentials.as_ref(), now).await;
+    let creds = check_credentials(&mut checks, services, now).await;
     let tenant = creds.as_ref().map(|c| c.tenant_id.clone());
     let roles = match creds {
         Some(_) => check_token(&mut checks, &services.tokens).await,
@@ -95,10 +97,10 @@ pub async fn examine(services: &Services) -> Report {
 
 async fn check_credentials(
     checks: &mut Vec<Check>,
-    source: &dyn CredentialSource,
+    services: &Services,
     now: DateTime<Utc>,
 ) -> Option<ClientCredentials> {
-    let creds = match source.credentials().await {
+    let creds = match services.credentials.credentials().await {
         Ok(creds) => creds,
         Err(e) => {
             checks.push(Check::new(
@@ -111,10 +113,15 @@ async fn check_credentials(
         }
     };
     let who = format!("app {} in tenant {}", creds.client_id, creds.tenant_id);
+    if let Credential::Federated(federation) = &creds.credential {
+        // Boxed: the federated checks' future would make doctor's too deep to lay out.
+        return Box::pin(federation::check(checks, services, federation, &who, now)).await.then_some(creds);
+    }
     let check = match &creds.credential {
         Credential::Secret(_) => {
             Check::new("credentials", Outcome::Ok, format!("client secret (value not shown) for {who}"), SECRET_ADVICE)
         }
+        Credential::Federated(_) => unreachable!("checked above"),
         Credential::Certificate(cert) => match not_after(cert.der()) {
             None => Check::new(
                 "credentials",

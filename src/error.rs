@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use crate::federation::AssertionClaims;
+use chrono::{DateTime, Utc};
+
 use crate::redact::redact;
 
 /// A boxed error from a storage backend.
@@ -331,6 +332,22 @@ impl Error {
     pub(crate) fn destination(op: &'static str, key: impl Into<String>, source: impl Into<BoxError>) -> Error {
         Error::Destination { op, key: key.into(), source: source.into() }
     }
+}
+
+/// The claims of a federated assertion that matter to Entra's federated
+/// identity credentials (issuer, subject, audience) and to its lifetime.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssertionClaims {
+    /// `iss`: the issuer URL (for AWS, the account's outbound-federation issuer).
+    pub issuer: String,
+    /// `sub`: the workload (for AWS, the IAM role's ARN).
+    pub subject: String,
+    /// `aud`, joined with ", " when it is a list.
+    pub audience: String,
+    /// `exp`, if it is a number of seconds.
+    pub expires: Option<DateTime<Utc>>,
+    /// The header's `kid`: which of the issuer's keys signed it.
+    pub key_id: Option<String>,
 }
 
 /// What the token endpoint said when it refused the credentials.

@@ -32,7 +32,7 @@ async fn a_token_that_expires_during_the_pacer_wait_is_not_sent() {
         credential: Credential::Secret(Secret::new("s3cret-value")),
     };
     let source = Arc::new(crate::credentials::StaticCredentials(creds));
-    let assertions = Arc::new(crate::federation::Assertions::new(crate::Aws::standard(), "unused"));
+    let assertions = Arc::new(crate::federation::Assertions::new(crate::aws::Aws::standard(), "unused"));
     let tokens = Arc::new(TokenClient::new(http.clone(), &base, &base, source, assertions));
     let budget = Budget { requests: 1, window: Duration::from_secs(600) };
     let pacers = Arc::new(Pacers::new((budget, budget, budget)));

@@ -9,24 +9,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde_json::Value;
 
-/// The claims of a federated assertion that matter to Entra's federated
-/// identity credentials (issuer, subject, audience) and to its lifetime.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AssertionClaims {
-    /// `iss`: the issuer URL (for AWS, the account's outbound-federation issuer).
-    pub issuer: String,
-    /// `sub`: the workload (for AWS, the IAM role's ARN).
-    pub subject: String,
-    /// `aud`, joined with ", " when it is a list.
-    pub audience: String,
-    /// `exp`, if it is a number of seconds.
-    pub expires: Option<DateTime<Utc>>,
-    /// The header's `kid`: which of the issuer's keys signed it.
-    pub key_id: Option<String>,
-}
+pub use crate::error::AssertionClaims;
 
 /// Reads the claims of `jwt` (`header.payload.signature`); `None` when it is
 /// not a JWT with a JSON payload.

@@ -13,6 +13,7 @@ mod doctor;
 mod duckdb;
 mod errors;
 mod export;
+mod federation;
 mod fault_injection;
 mod hostile;
 mod import;

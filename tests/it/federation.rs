@@ -1,0 +1,401 @@
+//! Secretless sign-in (issue 18): the app signs in with a federated
+//! assertion — AWS STS `GetWebIdentityToken` about this process's own AWS
+//! identity, or a token file a platform keeps fresh — and no secret exists
+//! anywhere. graph-sim's token endpoint checks the assertion as Entra does
+//! (the issuer's discovery document and JWKS fetched over HTTP, signature,
+//! `exp`/`nbf`, issuer/subject/audience against the app's federated
+//! credentials); graph-sim's STS stand-in speaks the STS Query protocol the
+//! AWS SDK sends and signs RS256. S3 is moto.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entra_archive::config::Settings;
+use entra_archive::lambda::App;
+use entra_archive::{Aws, RetryPolicy};
+use graph_sim::sts::{StsConfig, StsSim};
+use graph_sim::{Dataset, FederatedCredential, GraphSim, SimConfig};
+use serde_json::Value;
+
+use crate::common::moto::{self, Moto};
+use crate::common::*;
+
+const END: &str = "2026-11-20T12:00:00Z";
+const AUDIENCE: &str = "api://AzureADTokenExchange";
+const BUCKET: &str = "entra-archive-federated";
+
+/// The federated credential an admin adds for the STS stand-in's role.
+fn credential_for(sts: &StsSim, subject: &str) -> FederatedCredential {
+    FederatedCredential {
+        name: "entra-archive-aws".into(),
+        issuer: sts.issuer(),
+        subject: subject.into(),
+        audiences: vec![AUDIENCE.into()],
+    }
+}
+
+/// An STS stand-in that accepts moto's dummy keys.
+async fn sts() -> StsSim {
+    StsSim::start(StsConfig {
+        access_key_id: moto::ACCESS_KEY.into(),
+        region: moto::REGION.into(),
+        ..StsConfig::default()
+    })
+    .await
+    .expect("STS stand-in starts")
+}
+
+fn role(sts: &StsSim) -> String {
+    sts.config().role_arn.clone()
+}
+
+/// A tenant whose token endpoint issues short-lived tokens and whose Graph
+/// answers slowly in small pages: a run of several seconds that needs
+/// several tokens.
+fn slow_tenant(seed: u64, fics: Vec<FederatedCredential>) -> SimConfig {
+    SimConfig { federated_credentials: fics, token_lifetime: Duration::from_secs(2), ..sim_config(seed) }
+}
+
+async fn start_slow(config: SimConfig) -> GraphSim {
+    let sim = GraphSim::start(config).await.expect("graph-sim starts");
+    sim.set_switches(|s| {
+        s.max_page_size = Some(100);
+        s.page_delay = Duration::from_millis(200);
+    });
+    sim
+}
+
+/// The binary with the app's IDs as plain settings and no secret: AWS
+/// settings for the STS stand-in only.
+fn federated_binary(sim: &GraphSim, sts: &StsSim, dest: &str) -> tokio::process::Command {
+    let mut cmd = binary(sim, dest);
+    cmd.env("ENTRA_CREDENTIAL", "aws-federation")
+        .env("ENTRA_TENANT_ID", &sim.config().tenant_id)
+        .env("ENTRA_CLIENT_ID", &sim.config().client_id)
+        .env("AWS_ENDPOINT_URL_STS", sts.url())
+        .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_KEY)
+        .env("AWS_REGION", moto::REGION);
+    cmd
+}
+
+fn run_args(end: DateTime<Utc>) -> Vec<String> {
+    ["run", "--json", "--since", FROM, "--now", &now_for_end(end), "--lag", "10m"].map(String::from).to_vec()
+}
+
+/// The archive under `dir` holds exactly graph-sim's sign-ins and audits
+/// before `end`, raw bytes unchanged.
+fn assert_exact(sim: &GraphSim, dir: &Path, end: DateTime<Utc>) {
+    for (ds, name) in [(Dataset::SignIns, "signins"), (Dataset::DirectoryAudits, "directory_audits")] {
+        let rows = rows_under(dir, name);
+        let ids: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids.len(), rows.len(), "{name}: a record archived twice");
+        let source: Vec<_> = sim.records(ds).into_iter().filter(|r| t(FROM) <= r.time && r.time < end).collect();
+        let expected: HashSet<&str> = source.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, expected, "{name}: archived ids differ from Graph's");
+        for row in &rows {
+            let record = source.iter().find(|r| r.id == row.id).unwrap();
+            assert_eq!(row.raw, record.json, "{name}: raw of {}", row.id);
+        }
+    }
+}
+
+/// No issued federated token (nor any part of its signature) is in `text`.
+fn assert_no_token(sts: &StsSim, what: &str, haystack: &[u8]) {
+    for jwt in sts.issued() {
+        let signature = jwt.rsplit('.').next().unwrap();
+        let found = haystack.windows(signature.len()).any(|w| w == signature.as_bytes());
+        assert!(!found, "{what} holds a federated token");
+    }
+}
+
+fn assert_nothing_written(archive: &Path) {
+    let files = if archive.exists() { walk(archive) } else { Vec::new() };
+    let written: Vec<_> =
+        files.iter().filter(|p| p.extension().is_some_and(|e| e == "parquet" || e == "json")).collect();
+    assert!(written.is_empty(), "a refused sign-in wrote {written:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_federation_cli_run_is_exact_refreshes_tokens_and_holds_no_secret() {
+    let sts = sts().await;
+    let sim = start_slow(slow_tenant(181, vec![credential_for(&sts, &role(&sts))])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let end = t(END);
+
+    let run: Run = federated_binary(&sim, &sts, &archive.display().to_string())
+        .args(run_args(end))
+        .output()
+        .await
+        .unwrap()
+        .into();
+    run.assert_code(0);
+    assert_exact(&sim, &archive, end);
+
+    // Tokens live 2 s and the run takes longer: each new token needed a
+    // new STS token, every one requested as Entra documents it.
+    let stats = sim.stats();
+    assert!(stats.tokens_issued >= 2, "tokens were not refreshed across the run: {stats:?}");
+    assert_eq!(stats.federated_tokens_issued, stats.tokens_issued, "every token came from a federated assertion");
+    let requests = sts.stats().requests;
+    assert_eq!(requests.len() as u64, stats.federated_token_requests, "one STS token per token request");
+    for request in &requests {
+        assert_eq!(request.audiences, vec![AUDIENCE.to_string()]);
+        assert_eq!(request.signing_algorithm.as_deref(), Some("RS256"));
+        assert_eq!(request.duration_seconds, Some(300));
+    }
+
+    // No secret anywhere: none was given, and no token reached a file or the output.
+    assert_no_token(&sts, "stdout", run.stdout.as_bytes());
+    assert_no_token(&sts, "stderr", run.stderr.as_bytes());
+    for file in walk(&archive) {
+        assert_no_token(&sts, &file.display().to_string(), &std::fs::read(&file).unwrap());
+    }
+    assert!(!run.stderr.contains("eyJ") && !run.stdout.contains("eyJ"), "a JWT in the output");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_with_aws_federation_is_exact_and_never_calls_secrets_manager() {
+    let sts = sts().await;
+    let sim = start_slow(slow_tenant(182, vec![credential_for(&sts, &role(&sts))])).await;
+    let moto = Moto::start().await;
+    moto.create_bucket(BUCKET).await;
+    let sts_aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(moto::REGION))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            moto::ACCESS_KEY,
+            moto::SECRET_KEY,
+            None,
+            None,
+            "test",
+        ))
+        .endpoint_url(sts.url())
+        .load()
+        .await;
+    let end = t(END);
+    let settings = Settings {
+        credential: Some("aws-federation".into()),
+        tenant_id: Some(sim.config().tenant_id.clone()),
+        client_id: Some(sim.config().client_id.clone()),
+        dest: format!("s3://{BUCKET}/tenants/contoso"),
+        datasets: "signins,directory_audits".into(),
+        graph_url: sim.url(),
+        login_url: sim.url(),
+        since: Some(FROM.into()),
+        now: Some(now_for_end(end)),
+        graph_budget: "1000/1s".into(),
+        identity_protection_budget: "1000/1s".into(),
+        ..Settings::defaults()
+    };
+    let aws = Aws::given(moto.sdk_config().await).with_sts(sts_aws);
+    let app = App::new(settings, aws, RetryPolicy { max_retries: 2, ..RetryPolicy::default() });
+    let event: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{}/events/eventbridge-scheduler.json", env!("CARGO_MANIFEST_DIR"))).unwrap(),
+    )
+    .unwrap();
+    let summary = app.handle(event, None).await.unwrap();
+    assert_eq!(summary["complete"], true, "{summary}");
+    assert_no_token(&sts, "the Lambda's response", summary.to_string().as_bytes());
+
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = moto.s3().await;
+    let listed = s3.list_objects_v2().bucket(BUCKET).prefix("tenants/contoso/").send().await.unwrap();
+    for object in listed.contents() {
+        let key = object.key().unwrap();
+        let body = s3.get_object().bucket(BUCKET).key(key).send().await.unwrap().body.collect().await.unwrap();
+        let bytes = body.into_bytes();
+        assert_no_token(&sts, key, &bytes);
+        let path = dir.path().join(key.strip_prefix("tenants/contoso/").unwrap());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    assert_exact(&sim, dir.path(), end);
+    assert!(sim.stats().tokens_issued >= 2, "tokens refreshed: {:?}", sim.stats());
+    // Secrets Manager speaks JSON over `POST /`; S3 never does. moto logs
+    // one line per request: not one went to Secrets Manager.
+    let log = moto.log();
+    assert!(!log.contains("\"POST / HTTP"), "a non-S3 AWS call reached moto:\n{log}");
+    assert!(!log.is_empty(), "moto logged the S3 calls");
+}
+
+/// A run whose sign-in Entra refuses: exit 1, the code and its fix on
+/// stderr, nothing written.
+async fn refused(sim: &GraphSim, sts: &StsSim, code: &str, fix: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let run: Run = federated_binary(sim, sts, &archive.display().to_string())
+        .args(run_args(t(END)))
+        .output()
+        .await
+        .unwrap()
+        .into();
+    assert_ne!(run.code, Some(0), "{code}: the run succeeded\n{}", run.stderr);
+    let text = format!("{}\n{}", run.stdout, run.stderr);
+    assert!(text.contains(code), "{code} not named:\n{text}");
+    for needle in fix {
+        assert!(text.contains(needle), "{code}: the fix lacks {needle:?}:\n{text}");
+    }
+    assert_no_token(sts, "the output", text.as_bytes());
+    assert_nothing_written(&archive);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_mismatch_names_its_fix_and_writes_nothing() {
+    let sts = sts().await;
+    let role = role(&sts);
+    let sim = GraphSim::start(sim_config(183)).await.expect("graph-sim starts");
+    let register = format!("register-app.sh --federation --issuer {} --subject {role}", sts.issuer());
+
+    // The app trusts another account's issuer.
+    let other_issuer = FederatedCredential { issuer: "https://other.tokens.sts.global.api.aws".into(), ..credential_for(&sts, &role) };
+    sim.set_federated_credentials(vec![other_issuer]);
+    refused(&sim, &sts, "AADSTS700211", &[&format!("issuer {}", sts.issuer()), &register]).await;
+
+    // The app trusts another role (a stack created again has a new role).
+    sim.set_federated_credentials(vec![credential_for(&sts, "arn:aws:iam::123456789012:role/old-function")]);
+    refused(&sim, &sts, "AADSTS700213", &[&format!("subject {role}"), &register]).await;
+
+    // The credential lists another audience.
+    sim.set_federated_credentials(vec![FederatedCredential { audiences: vec!["api://other".into()], ..credential_for(&sts, &role) }]);
+    refused(&sim, &sts, "AADSTS700212", &[&format!("audience {AUDIENCE}"), "ENTRA_FEDERATION_AUDIENCE"]).await;
+
+    // The token is already expired when Entra sees it (a skewed clock).
+    sim.set_federated_credentials(vec![credential_for(&sts, &role)]);
+    sts.set_switches(|s| s.expired = true);
+    refused(&sim, &sts, "AADSTS700024", &["clock"]).await;
+    sts.set_switches(|s| s.expired = false);
+
+    // Outbound federation was never enabled in the account: STS refuses.
+    sts.set_switches(|s| s.federation_disabled = true);
+    refused(&sim, &sts, "OutboundWebIdentityFederationDisabledException", &["aws iam enable-outbound-web-identity-federation"]).await;
+    sts.set_switches(|s| s.federation_disabled = false);
+
+    // The role may not call GetWebIdentityToken.
+    sts.set_switches(|s| s.access_denied = true);
+    refused(&sim, &sts, "AccessDenied", &["sts:GetWebIdentityToken"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_credential_still_propagating_is_waited_for() {
+    let sts = sts().await;
+    let sim = GraphSim::start(sim_config(184)).await.expect("graph-sim starts");
+    // Created just now: Entra answers AADSTS70021 for 3 s, then accepts it.
+    sim.add_federated_credential(credential_for(&sts, &role(&sts)), Duration::from_secs(3));
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let run: Run = federated_binary(&sim, &sts, &archive.display().to_string())
+        .args(run_args(t(END)))
+        .output()
+        .await
+        .unwrap()
+        .into();
+    run.assert_code(0);
+    assert!(run.stderr.contains("AADSTS70021"), "the wait is told:\n{}", run.stderr);
+    assert_exact(&sim, &archive, t(END));
+    let stats = sim.stats();
+    assert!(stats.federated_token_requests > stats.federated_tokens_issued, "refused first: {stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn token_file_is_read_at_each_request_and_follows_rotation() {
+    // A Kubernetes service account's token, as the Azure workload identity
+    // webhook projects it; it lives 4 s, the run longer: only a file read
+    // anew at each token request keeps working.
+    let issuer = std::sync::Arc::new(sts().await);
+    let subject = "system:serviceaccount:archive:entra-archive";
+    let sim = start_slow(slow_tenant(185, vec![credential_for(&issuer, subject)])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let token_file = dir.path().join("azure-identity-token");
+    std::fs::write(&token_file, issuer.mint(subject, AUDIENCE, Duration::from_secs(4))).unwrap();
+
+    let mut cmd = binary(&sim, &archive.display().to_string());
+    cmd.env("ENTRA_CREDENTIAL", "token-file")
+        .env("AZURE_TENANT_ID", &sim.config().tenant_id)
+        .env("AZURE_CLIENT_ID", &sim.config().client_id)
+        .env("AZURE_FEDERATED_TOKEN_FILE", &token_file)
+        .args(run_args(t(END)));
+    let child = tokio::spawn(async move { cmd.output().await.unwrap() });
+    // The platform rotates the file every second, as kubelet does before expiry.
+    let rotating = {
+        let (issuer, token_file) = (issuer.clone(), token_file.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let staged = token_file.with_extension("new");
+                std::fs::write(&staged, issuer.mint(subject, AUDIENCE, Duration::from_secs(4))).unwrap();
+                std::fs::rename(&staged, &token_file).unwrap();
+            }
+        })
+    };
+    let run: Run = child.await.unwrap().into();
+    rotating.abort();
+    run.assert_code(0);
+    assert_exact(&sim, &archive, t(END));
+    let stats = sim.stats();
+    assert!(stats.federated_tokens_issued >= 3, "tokens across the rotations: {stats:?}");
+
+    // A file that is missing names the setting and the fix, writes nothing.
+    let gone = tempfile::tempdir().unwrap();
+    let run: Run = binary(&sim, &gone.path().join("archive").display().to_string())
+        .env("ENTRA_CREDENTIAL", "token-file")
+        .env("ENTRA_TENANT_ID", &sim.config().tenant_id)
+        .env("ENTRA_CLIENT_ID", &sim.config().client_id)
+        .env("AZURE_FEDERATED_TOKEN_FILE", gone.path().join("nothing-here"))
+        .args(run_args(t(END)))
+        .output()
+        .await
+        .unwrap()
+        .into();
+    assert_ne!(run.code, Some(0));
+    assert!(run.stderr.contains("AZURE_FEDERATED_TOKEN_FILE") && run.stderr.contains("cannot be read"), "{}", run.stderr);
+    assert_nothing_written(&gone.path().join("archive"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_shows_the_tokens_claims_never_the_token_and_each_fix() {
+    let sts = sts().await;
+    let role = role(&sts);
+    let sim = GraphSim::start(sim_config(186)).await.expect("graph-sim starts");
+    sim.set_federated_credentials(vec![credential_for(&sts, &role)]);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("archive").display().to_string();
+    let doctor = |sim: &GraphSim| {
+        let mut cmd = federated_binary(sim, &sts, &dest);
+        cmd.args(["doctor", "--json"]);
+        cmd
+    };
+    let check = |report: &Value, name: &str| -> Value {
+        report["checks"].as_array().unwrap().iter().find(|c| c["check"] == name).cloned().unwrap_or(Value::Null)
+    };
+
+    let run: Run = doctor(&sim).output().await.unwrap().into();
+    let report = run.json();
+    let credentials = check(&report, "credentials");
+    assert_eq!(credentials["result"], "ok", "{report:#}");
+    let evidence = credentials["evidence"].as_str().unwrap();
+    for needle in [&format!("iss {}", sts.issuer()), &format!("sub {role}"), &format!("aud {AUDIENCE}"), "expires"] {
+        assert!(evidence.contains(needle.as_str()), "{needle}: {evidence}");
+    }
+    assert_eq!(check(&report, "issuer")["result"], "ok", "{report:#}");
+    assert_eq!(check(&report, "token")["result"], "ok", "{report:#}");
+    assert_no_token(&sts, "doctor's report", run.stdout.as_bytes());
+
+    // Entra knows another subject: the token check names the fix.
+    sim.set_federated_credentials(vec![credential_for(&sts, "arn:aws:iam::123456789012:role/old-function")]);
+    let report = Run::from(doctor(&sim).output().await.unwrap()).json();
+    let token = check(&report, "token");
+    assert_eq!(token["result"], "fail", "{report:#}");
+    assert!(token.to_string().contains("AADSTS700213") && token.to_string().contains("--federation"), "{token}");
+
+    // Outbound federation not enabled: the credentials check says how.
+    sts.set_switches(|s| s.federation_disabled = true);
+    let report = Run::from(doctor(&sim).output().await.unwrap()).json();
+    let credentials = check(&report, "credentials");
+    assert_eq!(credentials["result"], "fail", "{report:#}");
+    assert!(credentials.to_string().contains("aws iam enable-outbound-web-identity-federation"), "{credentials}");
+    assert_eq!(check(&report, "token")["result"], "skip", "{report:#}");
+}

@@ -1,7 +1,8 @@
 //! What a simulated tenant looks like before it starts: seed, identities,
 //! token lifetime, how many records of each dataset to hold over which time
 //! range, the licences and kind of tenant the optional logs depend on, and
-//! the optional permissions granted to the app.
+//! the optional permissions granted to the app, and the federated identity
+//! credentials it trusts.
 //!
 //! `SimConfig::default()` is the demo tenant: a workforce tenant with Entra
 //! ID P1/P2 and Workload ID Premium, not onboarded to Global Secure Access,
@@ -26,6 +27,95 @@ pub const DEFAULT_TENANT_ID: &str = "6f1c2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5";
 pub const DEFAULT_CLIENT_ID: &str = "0a1b2c3d-1111-4222-8333-444455556666";
 /// Demo client secret.
 pub const DEFAULT_CLIENT_SECRET: &str = "sim~Secret.Value_0123456789abcdefABCDEF";
+
+/// The audience Microsoft documents for a federated identity credential on
+/// Entra ID, and the default of [`FederatedCredential::new`].
+pub const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// Entra's limit of federated identity credentials per application
+/// (<https://learn.microsoft.com/graph/api/application-post-federatedidentitycredentials>:
+/// "Maximum of 20 objects can be added to an application").
+pub const MAX_FEDERATED_CREDENTIALS: usize = 20;
+
+/// One federated identity credential of the app: Entra accepts a client
+/// assertion issued by `issuer` about `subject` for one of `audiences`
+/// (compared exactly, case-sensitive, as Entra has since 2024). The shape is
+/// Graph's `federatedIdentityCredential`
+/// (<https://learn.microsoft.com/graph/api/resources/federatedidentitycredential>):
+/// `name` at most 120 characters, `issuer`, `subject` and the one audience
+/// at most 600, and the issuer and subject pair unique within the app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FederatedCredential {
+    /// Unique name within the app.
+    pub name: String,
+    /// The external identity provider's issuer URL, which must equal the
+    /// assertion's `iss`.
+    pub issuer: String,
+    /// Must equal the assertion's `sub`.
+    pub subject: String,
+    /// What the assertion's `aud` must contain; Entra accepts exactly one
+    /// value, usually [`TOKEN_EXCHANGE_AUDIENCE`].
+    pub audiences: Vec<String>,
+}
+
+impl FederatedCredential {
+    /// A credential for `issuer` and `subject` with the audience
+    /// [`TOKEN_EXCHANGE_AUDIENCE`].
+    pub fn new(name: impl Into<String>, issuer: impl Into<String>, subject: impl Into<String>) -> Self {
+        FederatedCredential {
+            name: name.into(),
+            issuer: issuer.into(),
+            subject: subject.into(),
+            audiences: vec![TOKEN_EXCHANGE_AUDIENCE.to_owned()],
+        }
+    }
+
+    /// Refuses what Graph refuses when the credential is created: an empty
+    /// or over-long property, or not exactly one audience.
+    fn check(&self) -> Result<(), String> {
+        let name = &self.name;
+        let too_long = |what: &str, value: &str, max: usize| {
+            (value.is_empty() || value.chars().count() > max)
+                .then(|| format!("federated credential '{name}': {what} must be 1 to {max} characters"))
+        };
+        if let Some(e) = too_long("name", name, 120)
+            .or_else(|| too_long("issuer", &self.issuer, 600))
+            .or_else(|| too_long("subject", &self.subject, 600))
+        {
+            return Err(e);
+        }
+        match self.audiences.as_slice() {
+            [one] => too_long("the audience", one, 600).map_or(Ok(()), Err),
+            _ => Err(format!("federated credential '{name}' must have exactly one audience")),
+        }
+    }
+}
+
+/// Refuses a set of federated credentials Entra would not hold: more than
+/// [`MAX_FEDERATED_CREDENTIALS`], an invalid one, a repeated name, or a
+/// repeated issuer and subject pair.
+pub(crate) fn check_federated_credentials(credentials: &[FederatedCredential]) -> Result<(), String> {
+    if credentials.len() > MAX_FEDERATED_CREDENTIALS {
+        return Err(format!(
+            "{} federated credentials: an application holds at most {MAX_FEDERATED_CREDENTIALS}",
+            credentials.len()
+        ));
+    }
+    for (i, c) in credentials.iter().enumerate() {
+        c.check()?;
+        let earlier = &credentials[..i];
+        if earlier.iter().any(|e| e.name == c.name) {
+            return Err(format!("federated credential name '{}' is used twice", c.name));
+        }
+        if earlier.iter().any(|e| e.issuer == c.issuer && e.subject == c.subject) {
+            return Err(format!(
+                "federated credentials '{}': the issuer '{}' and subject '{}' are already another credential's",
+                c.name, c.issuer, c.subject
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Configuration of one simulated tenant.
 #[derive(Clone)]
@@ -102,6 +192,12 @@ pub struct SimConfig {
     /// 08:00–18:00 UTC five times as dense as nights and weekends. Default
     /// `false`: uniform over `[from, to)`.
     pub diurnal: bool,
+    /// The app's federated identity credentials: client assertions from an
+    /// external identity provider (an AWS role's web identity token, say)
+    /// that match one are accepted, with no secret. At most
+    /// [`MAX_FEDERATED_CREDENTIALS`]; more, or an invalid one, makes
+    /// [`crate::GraphSim::start`] fail. Default: none.
+    pub federated_credentials: Vec<FederatedCredential>,
 }
 
 impl SimConfig {
@@ -128,15 +224,16 @@ impl SimConfig {
 
     /// Refuses what the simulator cannot model: an extra permission that is
     /// not one of [`OPTIONAL_PERMISSIONS`] (or
-    /// [`crate::control::GRANTED_PERMISSIONS`], which are held anyway).
+    /// [`crate::control::GRANTED_PERMISSIONS`], which are held anyway), or
+    /// federated credentials Entra would refuse.
     pub(crate) fn check(&self) -> Result<(), String> {
-        match self.extra_permissions.iter().find(|p| known_permission(p).is_none()) {
-            None => Ok(()),
-            Some(p) => Err(format!(
+        if let Some(p) = self.extra_permissions.iter().find(|p| known_permission(p).is_none()) {
+            return Err(format!(
                 "extra permission '{p}' is not one the simulator models; grant one of {}",
                 OPTIONAL_PERMISSIONS.join(", ")
-            )),
+            ));
         }
+        check_federated_credentials(&self.federated_credentials)
     }
 
     /// The tenant with no generated records at all (everything else as
@@ -194,6 +291,7 @@ impl Default for SimConfig {
             global_secure_access: false,
             extra_permissions: Vec::new(),
             diurnal: false,
+            federated_credentials: Vec::new(),
         }
     }
 }
@@ -224,6 +322,8 @@ impl std::fmt::Debug for SimConfig {
             .field("external_id_tenant", &self.external_id_tenant)
             .field("global_secure_access", &self.global_secure_access)
             .field("extra_permissions", &self.extra_permissions)
+            .field("diurnal", &self.diurnal)
+            .field("federated_credentials", &self.federated_credentials)
             .finish()
     }
 }
@@ -252,6 +352,24 @@ mod tests {
         let e = bad.check().unwrap_err();
         assert!(e.contains("User.Read.All") && e.contains("CustomSecAttributeAuditLogs.Read.All"), "{e}");
         assert!(GRANTED_PERMISSIONS.iter().all(|p| !OPTIONAL_PERMISSIONS.contains(p)));
+    }
+
+    #[test]
+    fn federated_credentials_are_checked_as_entra_checks_them() {
+        let fic = |i: usize| FederatedCredential::new(format!("fic-{i}"), "https://issuer.example", format!("sub-{i}"));
+        let ok = SimConfig { federated_credentials: (0..20).map(fic).collect(), ..SimConfig::default() };
+        assert_eq!(ok.check(), Ok(()));
+        assert_eq!(ok.federated_credentials[0].audiences, [TOKEN_EXCHANGE_AUDIENCE]);
+        let e = SimConfig { federated_credentials: (0..21).map(fic).collect(), ..SimConfig::default() }.check();
+        assert!(e.unwrap_err().contains("at most 20"));
+        let twice = vec![fic(1), FederatedCredential { name: "other".into(), ..fic(1) }];
+        assert!(check_federated_credentials(&twice).unwrap_err().contains("already another credential's"));
+        let same_name = vec![fic(1), FederatedCredential { subject: "x".into(), ..fic(1) }];
+        assert!(check_federated_credentials(&same_name).unwrap_err().contains("used twice"));
+        let two_audiences = FederatedCredential { audiences: vec!["a".into(), "b".into()], ..fic(1) };
+        assert!(check_federated_credentials(&[two_audiences]).unwrap_err().contains("exactly one audience"));
+        let empty_subject = FederatedCredential { subject: String::new(), ..fic(1) };
+        assert!(check_federated_credentials(&[empty_subject]).unwrap_err().contains("subject"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::DateTime;
 use serde_json::Value;
 
-pub use crate::error::AssertionClaims;
+pub(crate) use crate::error::AssertionClaims;
 
 /// Reads the claims of `jwt` (`header.payload.signature`); `None` when it is
 /// not a JWT with a JSON payload.

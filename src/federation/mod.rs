@@ -25,7 +25,7 @@ use crate::aws::Aws;
 use crate::error::Result;
 use crate::secret::Secret;
 
-pub use claims::AssertionClaims;
+pub(crate) use claims::AssertionClaims;
 pub(crate) use claims::peek;
 pub(crate) use discovery::issuer_keys;
 pub(crate) use sts::{ENABLE_COMMAND, ORIGIN as STS_ORIGIN};

@@ -171,18 +171,24 @@ fn check_claims(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<
     let nbf = claims.get("nbf").map(seconds).transpose()?.unwrap_or(0);
     let now = expected.now.timestamp();
     if nbf.saturating_sub(CLOCK_SKEW_SECS) > now || exp.saturating_add(CLOCK_SKEW_SECS) <= now {
-        return Err(AadError::invalid_client(
-            700024,
-            format!(
-                "Client assertion is not within its valid time range. Current time: {}, \
-                 assertion valid from {}, expiry time of assertion {}. {CERT_DOCS}",
-                entra_time(expected.now),
-                entra_time(from_secs(nbf)),
-                entra_time(from_secs(exp)),
-            ),
-        ));
+        return Err(outside_valid_time(expected.now, nbf, exp));
     }
     Ok(())
+}
+
+/// AADSTS700024, which Entra sends for a client assertion (certificate or
+/// federated) used outside `[nbf, exp)`.
+pub fn outside_valid_time(now: DateTime<Utc>, nbf: i64, exp: i64) -> AadError {
+    AadError::invalid_client(
+        700024,
+        format!(
+            "Client assertion is not within its valid time range. Current time: {}, \
+             assertion valid from {}, expiry time of assertion {}. {CERT_DOCS}",
+            entra_time(now),
+            entra_time(from_secs(nbf)),
+            entra_time(from_secs(exp)),
+        ),
+    )
 }
 
 fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, AadError> {

@@ -3,7 +3,10 @@
 #
 #   1. cfn-lint            errors and warnings fail (informational hints do not)
 #   2. sam validate --lint the SAM transform plus cfn-lint, as `sam deploy` sees it (INFRA_LINT_SAM=0 skips)
-#   3. checkov             any failed check fails; suppressions live in the template, each with its reason
+#   3. checkov             any failed check fails; suppressions live in the template, each with its reason.
+#                          Also on two renderings (infra/render.py: conditions decided, Fn::If resolved),
+#                          the defaults and Credential=federation, because checkov skips statements behind
+#                          an Fn::If; cfn-lint needs none, it checks every combination of conditions itself
 #   4. the Glue tables     match `entra-archive datasets --glue`, when ENTRA_ARCHIVE_BIN names a built binary
 #
 # The tools are installed from infra/requirements.txt on first use (and again when it changes) into
@@ -60,6 +63,25 @@ fi
 
 step "checkov -f $TEMPLATE --framework cloudformation"
 "$TOOLS/bin/checkov" -f "$TEMPLATE" --framework cloudformation --skip-download --compact --quiet || status=1
+
+# The renderings: the defaults (Credential=secret), and federation with sample values.
+rendered=$(mktemp -d)
+trap 'rm -rf "$rendered"' EXIT
+renderings=(
+  "defaults"
+  "federation Credential=federation TenantId=00000000-0000-4000-8000-000000000001 ClientId=00000000-0000-4000-8000-000000000002 FederationIssuer=https://00000000-0000-4000-8000-000000000003.tokens.sts.global.api.aws"
+)
+for rendering in "${renderings[@]}"; do
+  read -r -a values <<<"$rendering"
+  name=${values[0]}
+  with="${values[*]:1}"
+  step "checkov on $TEMPLATE rendered with ${with:-its defaults}"
+  if "$TOOLS/bin/python" infra/render.py "$TEMPLATE" "${values[@]:1}" >"$rendered/$name.json"; then
+    "$TOOLS/bin/checkov" -f "$rendered/$name.json" --framework cloudformation --skip-download --compact --quiet || status=1
+  else
+    status=1
+  fi
+done
 
 if [ -n "${ENTRA_ARCHIVE_BIN:-}" ]; then
   step "Glue tables vs $ENTRA_ARCHIVE_BIN datasets --glue"

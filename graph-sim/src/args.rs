@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Parser;
-use graph_sim::config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID};
+use graph_sim::config::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID, TOKEN_EXCHANGE_AUDIENCE};
 use graph_sim::control::{GRANTED_PERMISSIONS, OPTIONAL_PERMISSIONS, known_permission};
-use graph_sim::{Dataset, RateLimit, SimConfig};
+use graph_sim::{Dataset, FederatedCredential, RateLimit, SimConfig};
 
 /// A local stand-in for Microsoft Graph's activity-report endpoints and the
 /// Entra token endpoint (/{tenant}/oauth2/v2.0/token), serving seeded,
@@ -45,8 +45,10 @@ use graph_sim::{Dataset, RateLimit, SimConfig};
 ///
 /// Point a client's Graph base URL and login base URL at the printed
 /// GRAPH_SIM_URL and authenticate with the tenant id, client id and client
-/// secret below, or with a client assertion signed by the key of the
-/// --client-certificate. The app holds AuditLog.Read.All, Directory.Read.All
+/// secret below, with a client assertion signed by the key of the
+/// --client-certificate, or with a federated assertion (a JWT from an
+/// external identity provider, such as AWS STS GetWebIdentityToken) that a
+/// --federated-credential trusts. The app holds AuditLog.Read.All, Directory.Read.All
 /// and IdentityRiskEvent.Read.All unless revoked, and the optional
 /// permissions it is granted.
 #[derive(Debug, Parser)]
@@ -131,6 +133,15 @@ pub(crate) struct Args {
     /// assertion fails with AADSTS700027].
     #[arg(long, value_name = "FILE")]
     pub(crate) client_certificate: Option<PathBuf>,
+
+    /// Trust an external identity provider, as a federated identity
+    /// credential of the app: client assertions issued by ISSUER about
+    /// SUBJECT for AUDIENCE [default audience: api://AzureADTokenExchange]
+    /// are accepted (their issuer's keys are fetched from
+    /// ISSUER/.well-known/openid-configuration). Repeatable, at most 20
+    /// [default: none].
+    #[arg(long, value_name = "ISSUER,SUBJECT[,AUDIENCE]", value_parser = parse_federated_credential)]
+    pub(crate) federated_credential: Vec<FederatedCredential>,
 
     /// Lifetime of issued access tokens, in seconds.
     #[arg(long, default_value_t = 3599)]
@@ -256,6 +267,27 @@ fn parse_optional_permission(s: &str) -> Result<String, String> {
         .ok_or_else(|| format!("expected one of {}", OPTIONAL_PERMISSIONS.join(", ")))
 }
 
+/// `ISSUER,SUBJECT[,AUDIENCE]`: a federated credential, named later by its
+/// position.
+fn parse_federated_credential(s: &str) -> Result<FederatedCredential, String> {
+    const EXPECTED: &str = "expected ISSUER,SUBJECT[,AUDIENCE] such as \
+        https://abc.tokens.sts.global.api.aws,arn:aws:iam::123456789012:role/archiver";
+    let mut parts = s.splitn(3, ',').map(str::trim);
+    let (Some(issuer), Some(subject)) = (parts.next(), parts.next()) else {
+        return Err(EXPECTED.to_owned());
+    };
+    let audience = parts.next().unwrap_or(TOKEN_EXCHANGE_AUDIENCE);
+    if issuer.is_empty() || subject.is_empty() || audience.is_empty() {
+        return Err(format!("{EXPECTED} (none of them empty)"));
+    }
+    Ok(FederatedCredential {
+        name: String::new(),
+        issuer: issuer.to_owned(),
+        subject: subject.to_owned(),
+        audiences: vec![audience.to_owned()],
+    })
+}
+
 /// `5/10s`: requests per humantime window.
 fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
     const EXPECTED: &str = "expected REQUESTS/WINDOW such as 5/10s";
@@ -311,6 +343,12 @@ impl Args {
             global_secure_access: self.global_secure_access,
             extra_permissions: self.grant_permission.clone(),
             diurnal: self.diurnal,
+            federated_credentials: self
+                .federated_credential
+                .iter()
+                .enumerate()
+                .map(|(i, fic)| FederatedCredential { name: format!("federated-credential-{}", i + 1), ..fic.clone() })
+                .collect(),
         })
     }
 }
@@ -468,6 +506,38 @@ mod tests {
             assert!(parse_rate_limit(bad).unwrap_err().contains("5/10s"), "{bad}");
         }
         assert!(Args::try_parse_from(["graph-sim", "--max-page-size", "0"]).is_err());
+    }
+
+    #[test]
+    fn federated_credentials_flag() {
+        let a = Args::parse_from([
+            "graph-sim",
+            "--federated-credential",
+            "http://127.0.0.1:9/issuer,arn:aws:iam::123456789012:role/r",
+            "--federated-credential",
+            "https://token.actions.githubusercontent.com, repo:o/r:environment:prod , api://custom",
+        ]);
+        let c = a.config().unwrap();
+        assert_eq!(
+            c.federated_credentials,
+            [
+                FederatedCredential {
+                    name: "federated-credential-1".into(),
+                    ..FederatedCredential::new("", "http://127.0.0.1:9/issuer", "arn:aws:iam::123456789012:role/r")
+                },
+                FederatedCredential {
+                    name: "federated-credential-2".into(),
+                    issuer: "https://token.actions.githubusercontent.com".into(),
+                    subject: "repo:o/r:environment:prod".into(),
+                    audiences: vec!["api://custom".into()],
+                },
+            ]
+        );
+        assert!(Args::parse_from(["graph-sim"]).config().unwrap().federated_credentials.is_empty());
+        for bad in ["https://issuer-only", ",sub", "https://i,", "https://i,s,"] {
+            let e = Args::try_parse_from(["graph-sim", "--federated-credential", bad]).unwrap_err();
+            assert!(e.to_string().contains("ISSUER,SUBJECT[,AUDIENCE]"), "{bad}: {e}");
+        }
     }
 
     #[test]

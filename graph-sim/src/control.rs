@@ -244,6 +244,14 @@ pub struct SimStats {
     pub token_requests: u64,
     /// Access tokens issued (token requests answered 200).
     pub tokens_issued: u64,
+    /// Token requests whose client assertion is a federated one (issued by
+    /// an external identity provider, not signed with the app's
+    /// certificate), whatever their outcome; counted in `token_requests`
+    /// too.
+    pub federated_token_requests: u64,
+    /// Access tokens issued for a federated assertion; counted in
+    /// `tokens_issued` too.
+    pub federated_tokens_issued: u64,
 }
 
 impl SimStats {

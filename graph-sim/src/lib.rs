@@ -3,8 +3,13 @@
 //! real HTTP on loopback, seeded and deterministic.
 //!
 //! ```text
-//! POST /{tenant}/oauth2/v2.0/token ─► secret or certificate client assertion
+//! POST /{tenant}/oauth2/v2.0/token ─► secret, certificate client assertion, or
+//!        federated assertion (issuer's keys fetched from its OIDC discovery)
 //!        ─► token, roles = granted permissions (AADSTS errors as Entra sends them)
+//!
+//! sts::StsSim (its own port): POST / Action=GetWebIdentityToken
+//!        ─► an RS256 JWT about the caller's role (AWS STS's Query protocol),
+//!        /issuer/.well-known/{openid-configuration,jwks.json} to verify it
 //! GET  /v1.0/auditLogs/{signIns,directoryAudits,provisioning}
 //!      /beta/auditLogs/{signIns,customSecurityAttributeAudits,signUps}
 //!      /v1.0/identityProtection/{riskDetections,servicePrincipalRiskDetections}
@@ -103,10 +108,15 @@
 //!   `signins_beta`, `audits`, `provisioning`, `risk`,
 //!   `service_principal_risk`, `attribute_audits`, `signups`,
 //!   `network_access`, and the static cast in `vocab`).
-//! - `server`: the axum server, token endpoint (`token`, `jwt`), certificate
-//!   credentials (`certificate`: the uploaded certificate; `assertion`: client
-//!   assertion checks), data endpoints (`graph`), response shapes (`reply`),
-//!   shared `state`, and the [`GraphSim`] handle.
+//! - `server`: the axum server, token endpoint (`token`, `jwt`), client
+//!   authentication (`credential`: secret or assertion; `certificate`: the
+//!   uploaded certificate; `assertion`: certificate assertion checks;
+//!   `federation`: federated assertions checked against the app's
+//!   [`FederatedCredential`]s and the issuer's keys), data endpoints
+//!   (`graph`), response shapes (`reply`), shared `state`, and the
+//!   [`GraphSim`] handle.
+//! - [`sts`]: a stand-in for AWS STS `GetWebIdentityToken` and the account's
+//!   OIDC issuer, on its own port: the other side of secretless sign-in.
 //! - `throttle`: throttle groups and the sliding window that enforces a
 //!   rate limit on each.
 //! - `time`: Graph's 100 ns timestamps.
@@ -121,10 +131,11 @@ mod query;
 mod record;
 mod server;
 mod skiptoken;
+pub mod sts;
 mod throttle;
 mod time;
 
-pub use config::SimConfig;
+pub use config::{FederatedCredential, SimConfig};
 pub use control::{Fault, RateLimit, RequestLog, SimStats, Switches};
 pub use dataset::{Dataset, SignInEventType};
 pub use record::Record;

@@ -59,8 +59,9 @@ async fn main() -> ExitCode {
     let sim = match GraphSim::start_on(config, args.listen).await {
         Ok(sim) => sim,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
-            // The certificate or a granted permission (the flags admit
-            // only modelled ones).
+            // The certificate, a granted permission (the flags admit only
+            // modelled ones) or the federated credentials (more than 20, or
+            // one repeated).
             eprintln!("graph-sim: {e}");
             return ExitCode::from(2);
         }
@@ -107,6 +108,7 @@ async fn main() -> ExitCode {
         tenant_id = %c.tenant_id,
         client_id = %c.client_id,
         client_certificate = c.client_certificate_pem.is_some(),
+        federated_credentials = c.federated_credentials.len(),
         seed = c.seed,
         signins = c.signins,
         directory_audits = c.directory_audits,

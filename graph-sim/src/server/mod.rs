@@ -5,11 +5,15 @@
 //! shape, data endpoints by case-insensitive path, anything else to Graph's
 //! 404 — so that path matching behaves like Microsoft's rather than like a
 //! router's. Every answered request is appended to the request log, counted
-//! in the stats and traced as one line (method, path, status); bodies, secrets
-//! and bearer tokens never reach any of them.
+//! in the stats and traced as one line (method, path, status); bodies, secrets,
+//! assertions and bearer tokens never reach any of them. A token request
+//! with a federated assertion is answered in two steps around the fetch of
+//! its issuer's keys, with the state unlocked in between (`token`).
 
 mod assertion;
 mod certificate;
+mod credential;
+mod federation;
 mod graph;
 mod jwt;
 mod reply;
@@ -29,12 +33,14 @@ use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::SimConfig;
+use crate::config::{FederatedCredential, SimConfig, check_federated_credentials};
 use crate::control::{Fault, RequestLog, SimStats, Switches};
 use crate::dataset::{Dataset, SignInEventType};
 use crate::record::Record;
+use federation::Registered;
 use reply::graph_error;
 use state::{Shared, State, lock};
+use token::Step;
 
 /// How long [`GraphSim::shutdown`] waits for in-flight requests.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -50,6 +56,14 @@ pub struct GraphSim {
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
+/// What every request handler shares: the state, and the HTTP client that
+/// fetches federated issuers' keys.
+#[derive(Clone)]
+struct App {
+    shared: Shared,
+    http: reqwest::Client,
+}
+
 /// `Some(tenant)` when `path` is `/{tenant}/oauth2/v2.0/token`.
 fn token_tenant(path: &str) -> Option<&str> {
     let (tenant, rest) = path.strip_prefix('/')?.split_once('/')?;
@@ -57,7 +71,7 @@ fn token_tenant(path: &str) -> Option<&str> {
 }
 
 async fn dispatch(
-    AxumState(shared): AxumState<Shared>,
+    AxumState(App { shared, http }): AxumState<App>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -65,10 +79,8 @@ async fn dispatch(
 ) -> Response {
     let path = uri.path();
     let (response, logged, route) = if let Some(tenant) = token_tenant(path) {
-        let mut s = lock(&shared);
-        let ids = s.ids(&headers);
-        let reply = token::handle(&mut s, tenant, &method, &headers, &body, &ids);
-        (reply.into_aad_response(&ids), path.to_owned(), Route::Token)
+        let (response, federated) = token_request(&shared, &http, tenant, &method, &headers, &body).await;
+        (response, path.to_owned(), Route::Token { federated })
     } else if let Some(ds) = Dataset::from_path(path) {
         let response = graph::handle(&shared, ds, &method, &uri, &headers).await;
         (response, path_and_query(&uri), Route::Data)
@@ -83,9 +95,14 @@ async fn dispatch(
     tracing::info!(%method, path = %logged, status, "request served");
     let mut s = lock(&shared);
     match route {
-        Route::Token => {
+        Route::Token { federated } => {
+            let issued = u64::from(status == 200);
             s.stats.token_requests += 1;
-            s.stats.tokens_issued += u64::from(status == 200);
+            s.stats.tokens_issued += issued;
+            if federated {
+                s.stats.federated_token_requests += 1;
+                s.stats.federated_tokens_issued += issued;
+            }
         }
         Route::Data => *s.stats.data_requests.entry(status).or_default() += 1,
         Route::Other => {}
@@ -94,9 +111,35 @@ async fn dispatch(
     response
 }
 
+/// Answers a token request: at once, or (a federated assertion) after
+/// fetching the issuer's keys with the state unlocked. Also says whether
+/// the request carried a federated assertion.
+async fn token_request(
+    shared: &Shared,
+    http: &reqwest::Client,
+    tenant: &str,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (Response, bool) {
+    let (step, ids) = {
+        let mut s = lock(shared);
+        let ids = s.ids(headers);
+        (token::begin(&mut s, tenant, method, headers, body, &ids), ids)
+    };
+    match step {
+        Step::Done { reply, federated } => (reply.into_aad_response(&ids), federated),
+        Step::Federated(pending) => {
+            let keys = federation::fetch_keys(http, pending.issuer()).await;
+            let reply = token::resume(&mut lock(shared), &pending, keys, &ids);
+            (reply.into_aad_response(&ids), true)
+        }
+    }
+}
+
 /// Which counters a request moves.
 enum Route {
-    Token,
+    Token { federated: bool },
     Data,
     Other,
 }
@@ -112,16 +155,19 @@ impl GraphSim {
     }
 
     /// Starts a simulator on `addr`. Fails with `ErrorKind::InvalidInput` when
-    /// `config.client_certificate_pem` is not a usable RSA certificate or
-    /// `config.extra_permissions` names a permission the sim does not model.
+    /// `config.client_certificate_pem` is not a usable RSA certificate,
+    /// `config.extra_permissions` names a permission the sim does not model,
+    /// or `config.federated_credentials` holds more than Entra allows
+    /// ([`crate::config::MAX_FEDERATED_CREDENTIALS`]) or one it would refuse.
     pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<GraphSim> {
         config.check().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let http = reqwest::Client::builder().build().map_err(std::io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let url = format!("http://{}", listener.local_addr()?);
         let state = State::new(config.clone(), url.clone())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("client certificate: {e}")))?;
         let shared: Shared = Arc::new(Mutex::new(state));
-        let app = Router::new().fallback(dispatch).with_state(Arc::clone(&shared));
+        let app = Router::new().fallback(dispatch).with_state(App { shared: Arc::clone(&shared), http });
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -140,7 +186,8 @@ impl GraphSim {
 
     /// The configuration the simulator started with. Credentials changed
     /// later ([`GraphSim::set_client_secret`],
-    /// [`GraphSim::set_client_certificate`]) and permissions granted later
+    /// [`GraphSim::set_client_certificate`],
+    /// [`GraphSim::add_federated_credential`]) and permissions granted later
     /// ([`GraphSim::grant_permission`]) are not reflected here.
     pub fn config(&self) -> &SimConfig {
         &self.config
@@ -340,6 +387,49 @@ impl GraphSim {
         if let Err(e) = result {
             panic!("set_client_certificate: {e}");
         }
+    }
+
+    /// Adds a federated identity credential to the app, as an administrator
+    /// does in the portal or through Graph. Entra takes a while to
+    /// propagate a new credential: until `propagation` has passed,
+    /// assertions that only this credential matches are answered
+    /// AADSTS70021; after, they get tokens. [`Duration::ZERO`] makes it
+    /// usable at once.
+    ///
+    /// # Panics
+    /// If the app would then hold more than
+    /// [`crate::config::MAX_FEDERATED_CREDENTIALS`], or the credential is one
+    /// Entra refuses (see [`FederatedCredential`]): an empty or over-long
+    /// property, not exactly one audience, a name or an issuer and subject
+    /// pair another credential has.
+    pub fn add_federated_credential(&self, fic: FederatedCredential, propagation: Duration) {
+        let mut s = lock(&self.shared);
+        let mut all: Vec<FederatedCredential> = s.federated.iter().map(|r| r.credential.clone()).collect();
+        all.push(fic.clone());
+        if let Err(e) = check_federated_credentials(&all) {
+            drop(s);
+            panic!("add_federated_credential: {e}");
+        }
+        s.federated.push(Registered { credential: fic, ready_at: std::time::Instant::now() + propagation });
+    }
+
+    /// Replaces all of the app's federated identity credentials; the new
+    /// ones are usable at once (an empty list removes them all).
+    ///
+    /// # Panics
+    /// As [`GraphSim::add_federated_credential`], for the whole list.
+    pub fn set_federated_credentials(&self, fics: Vec<FederatedCredential>) {
+        if let Err(e) = check_federated_credentials(&fics) {
+            panic!("set_federated_credentials: {e}");
+        }
+        let now = std::time::Instant::now();
+        lock(&self.shared).federated =
+            fics.into_iter().map(|credential| Registered { credential, ready_at: now }).collect();
+    }
+
+    /// The app's federated identity credentials now, propagated or not.
+    pub fn federated_credentials(&self) -> Vec<FederatedCredential> {
+        lock(&self.shared).federated.iter().map(|r| r.credential.clone()).collect()
     }
 
     /// Queues a one-shot fault for the next Graph data request.

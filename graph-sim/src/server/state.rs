@@ -2,7 +2,8 @@
 //!
 //! Records, the record generator, switches, queued faults, issued tokens, the
 //! request log and counters, the throttle windows, the app's parsed
-//! certificate, and the RNG for request ids and token entropy. Callers lock,
+//! certificate and federated credentials, and the RNG for request ids and
+//! token entropy. Callers lock,
 //! act and unlock; the lock is never held across an `.await`. Bearer tokens
 //! live here as map keys and are never logged. Anything that reads or adds
 //! records of a dataset calls [`State::ensure`] first, which generates the
@@ -25,6 +26,7 @@ use crate::skiptoken::SkipTokenKey;
 use crate::throttle::Throttle;
 
 use super::certificate::{CertificateError, ClientCertificate};
+use super::federation::Registered;
 
 /// ChaCha stream for request ids, trace ids and token entropy.
 const ID_STREAM: u64 = 0x1d5;
@@ -54,6 +56,9 @@ pub struct State {
     pub base_url: String,
     /// `config.client_certificate_pem`, parsed.
     pub certificate: Option<ClientCertificate>,
+    /// The app's federated identity credentials, as configured and as added
+    /// or replaced since (`config.federated_credentials` is not updated).
+    pub federated: Vec<Registered>,
     pub store: Store,
     pub generator: Generator,
     pub switches: Switches,
@@ -82,6 +87,12 @@ impl State {
         let certificate = parse_certificate(config.client_certificate_pem.as_deref())?;
         let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
         rng.set_stream(ID_STREAM);
+        let started = Instant::now();
+        let federated = config
+            .federated_credentials
+            .iter()
+            .map(|credential| Registered { credential: credential.clone(), ready_at: started })
+            .collect();
         let mut state = State {
             generator: Generator::new(config.seed, &config.tenant_id).with_diurnal(config.diurnal),
             skip_key: SkipTokenKey::new(config.seed, &config.tenant_id),
@@ -95,6 +106,7 @@ impl State {
             rng,
             base_url,
             certificate,
+            federated,
             config,
         };
         for &ds in Dataset::all() {

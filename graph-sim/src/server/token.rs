@@ -4,20 +4,25 @@
 //! Takes the tenant path segment, headers and form body; checks them in the
 //! order Entra does (method, tenant, grant type, client, credential, scope)
 //! and answers either a token or an AADSTS error body. Client authentication
-//! is a [`Credential`]: a secret (body or HTTP Basic) compared here, or a
-//! certificate-signed client assertion checked by `assertion`. Neither the
-//! secret nor the assertion is ever logged, nor echoed unless the
-//! [`Echo`] switch asks for an error that echoes the request.
+//! is a `credential::Credential`: a secret, a certificate-signed client
+//! assertion (`assertion`), or an assertion from an external identity
+//! provider the app federates with (`federation`). A federated assertion
+//! needs its issuer's keys, fetched over HTTP, so a request is answered in
+//! up to two steps: [`begin`] (under the state lock) either answers or hands
+//! back a [`Pending`] request; the caller fetches the keys with the lock
+//! released and [`resume`] answers. Neither the secret nor the assertion is
+//! ever logged, nor echoed unless the [`Echo`] switch asks for an error that
+//! echoes the request.
 
 use std::time::Instant;
 
-use axum::http::{HeaderMap, Method, StatusCode, header};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use chrono::{DateTime, Utc};
+use axum::http::{HeaderMap, Method, StatusCode};
+use chrono::Utc;
 use serde::Serialize;
 
-use super::assertion::{self, Expected};
+use super::assertion::JWT_BEARER;
+use super::credential::{self, Credential, basic_auth, form_value};
+use super::federation::{self, Jwks};
 use super::jwt::{self, TokenSpec};
 use super::reply::{AAD_JSON, AadError, Reply};
 use super::state::{Ids, Issued, State};
@@ -25,27 +30,51 @@ use crate::control::Echo;
 
 const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
 const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
-/// Entra's token endpoint; assertions may name it as their audience.
-const ENTRA_LOGIN: &str = "https://login.microsoftonline.com";
 
-/// How the client proves who it is.
-enum Credential {
-    /// `client_secret` in the body or HTTP Basic.
-    Secret(String),
-    /// `client_assertion` (a signed JWT, for certificate credentials).
-    Assertion {
-        /// `client_assertion_type`.
-        kind: Option<String>,
-        assertion: String,
+/// What [`begin`] decided.
+pub enum Step {
+    /// Answered.
+    Done {
+        /// The answer.
+        reply: Reply,
+        /// The request carried a federated assertion.
+        federated: bool,
     },
+    /// A federated assertion that passed the first checks: fetch the
+    /// issuer's keys (unlocked), then [`resume`].
+    Federated(Pending),
 }
 
-impl Credential {
-    /// `appidacr` of tokens issued for this kind of credential.
-    fn appidacr(&self) -> &'static str {
-        match self {
-            Credential::Secret(_) => "1",
-            Credential::Assertion { .. } => "2",
+/// A token request waiting for its federated assertion's issuer keys.
+pub struct Pending {
+    federation: federation::Pending,
+    scope: String,
+}
+
+impl Pending {
+    /// The issuer whose keys [`resume`] needs.
+    pub fn issuer(&self) -> &str {
+        self.federation.issuer()
+    }
+}
+
+/// A request that passed the checks before client authentication.
+struct Request {
+    client_id: String,
+    credential: Credential,
+    scope: String,
+}
+
+impl Request {
+    /// The assertion, when it is a federated one.
+    fn federated_assertion(&self) -> Option<&str> {
+        match &self.credential {
+            Credential::Assertion { kind: Some(kind), assertion }
+                if kind == JWT_BEARER && federation::is_federated(assertion, &self.client_id) =>
+            {
+                Some(assertion)
+            }
+            _ => None,
         }
     }
 }
@@ -58,31 +87,33 @@ struct TokenResponse<'a> {
     access_token: &'a str,
 }
 
-fn form_value(form: &[(String, String)], name: &str) -> Option<String> {
-    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-}
-
-/// Client id and secret from `Authorization: Basic` (RFC 6749 §2.3.1: each
-/// part form-urlencoded before base64).
-fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, b64) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    let unescape =
-        |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
-    Some((unescape(id)?, unescape(secret)?))
-}
-
-/// Answers one token request.
-pub fn handle(state: &mut State, tenant: &str, method: &Method, headers: &HeaderMap, body: &[u8], ids: &Ids) -> Reply {
+/// Answers one token request, or hands back a federated one that needs its
+/// issuer's keys.
+pub fn begin(state: &mut State, tenant: &str, method: &Method, headers: &HeaderMap, body: &[u8], ids: &Ids) -> Step {
     if let Some(reply) = echo(state.switches.echo_request, body, ids) {
-        return reply;
+        return Step::Done { reply, federated: false };
     }
-    issue(state, tenant, method, headers, body).unwrap_or_else(|e| e.into_reply(ids))
+    let request = match check_request(state, tenant, method, headers, body) {
+        Ok(request) => request,
+        Err(e) => return Step::Done { reply: e.into_reply(ids), federated: false },
+    };
+    if let Some(assertion) = request.federated_assertion() {
+        return match federation::begin(assertion, &state.federated) {
+            Ok(federation) => Step::Federated(Pending { federation, scope: request.scope }),
+            Err(e) => Step::Done { reply: e.into_reply(ids), federated: true },
+        };
+    }
+    let result = credential::verify(state, &request.client_id, &request.credential, Utc::now())
+        .and_then(|()| grant(state, &request.scope, request.credential.appidacr()));
+    Step::Done { reply: result.unwrap_or_else(|e| e.into_reply(ids)), federated: false }
+}
+
+/// Answers a federated request once its issuer's keys were fetched (or
+/// could not be).
+pub fn resume(state: &mut State, pending: &Pending, keys: Result<Jwks, String>, ids: &Ids) -> Reply {
+    federation::finish(&pending.federation, keys, Utc::now(), Instant::now())
+        .and_then(|()| grant(state, &pending.scope, "2"))
+        .unwrap_or_else(|e| e.into_reply(ids))
 }
 
 /// The error that echoes the request's form body, when [`Echo`] asks for one.
@@ -103,13 +134,15 @@ fn echo(echo: Option<Echo>, body: &[u8], ids: &Ids) -> Option<Reply> {
     }
 }
 
-fn issue(
-    state: &mut State,
+/// Method, tenant, grant type and client id, in Entra's order; then which
+/// one credential the request carries.
+fn check_request(
+    state: &State,
     tenant: &str,
     method: &Method,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Reply, AadError> {
+) -> Result<Request, AadError> {
     if method != Method::POST {
         return Err(AadError::bad_request(
             "invalid_request",
@@ -164,11 +197,13 @@ fn issue(
         ));
     }
 
-    let credential = credential(&form, basic)?;
-    let now = Utc::now();
-    verify(state, &client_id, &credential, now)?;
-
+    let credential = credential::credential(&form, basic)?;
     let scope = form_value(&form, "scope").unwrap_or_default();
+    Ok(Request { client_id, credential, scope })
+}
+
+/// The scope check, then a token for an authenticated client.
+fn grant(state: &mut State, scope: &str, appidacr: &'static str) -> Result<Reply, AadError> {
     let sim_scope = format!("{}/.default", state.base_url);
     let audience = if scope == GRAPH_DEFAULT_SCOPE {
         GRAPH_AUDIENCE.to_owned()
@@ -191,9 +226,9 @@ fn issue(
         audience: &audience,
         tenant_id: &state.config.tenant_id,
         client_id: &state.config.client_id,
-        appidacr: credential.appidacr(),
+        appidacr,
         roles,
-        issued_at: now.timestamp(),
+        issued_at: Utc::now().timestamp(),
         lifetime_secs: lifetime.as_secs(),
     };
     let token = jwt::mint(&spec, &mut state.rng);
@@ -205,74 +240,6 @@ fn issue(
         access_token: &token,
     };
     Ok(Reply::ok(AAD_JSON, serde_json::to_string(&body).expect("token responses serialize")))
-}
-
-/// The one client credential the request carries (RFC 6749 §2.3: a client
-/// must not use more than one authentication method in a request).
-fn credential(form: &[(String, String)], basic: Option<(String, String)>) -> Result<Credential, AadError> {
-    let secret = form_value(form, "client_secret").or_else(|| basic.map(|(_, secret)| secret));
-    match (form_value(form, "client_assertion"), secret) {
-        (Some(_), Some(_)) => Err(AadError::bad_request(
-            "invalid_request",
-            90023,
-            "The request must authenticate the client one way only: it contains both \
-             'client_assertion' and a client secret."
-                .to_owned(),
-        )),
-        (Some(assertion), None) => {
-            Ok(Credential::Assertion { kind: form_value(form, "client_assertion_type"), assertion })
-        }
-        (None, Some(secret)) => Ok(Credential::Secret(secret)),
-        (None, None) => Err(AadError::invalid_client(
-            7000218,
-            "The request body must contain the following parameter: 'client_assertion' or \
-             'client_secret'."
-                .to_owned(),
-        )),
-    }
-}
-
-/// Checks the client's proof of identity at `now`.
-fn verify(state: &State, client_id: &str, credential: &Credential, now: DateTime<Utc>) -> Result<(), AadError> {
-    match credential {
-        Credential::Assertion { kind, assertion } => {
-            let tenant = &state.config.tenant_id;
-            let audiences = [
-                format!("{}/{tenant}/oauth2/v2.0/token", state.base_url),
-                format!("{ENTRA_LOGIN}/{tenant}/oauth2/v2.0/token"),
-            ];
-            let expected = Expected { client_id, audiences: &audiences, certificate: state.certificate.as_ref(), now };
-            assertion::verify(kind.as_deref(), assertion, &expected)
-        }
-        Credential::Secret(secret) => {
-            if state.switches.secret_expired {
-                return Err(AadError::invalid_client(
-                    7000222,
-                    format!(
-                        "The provided client secret keys for app '{client_id}' are expired. \
-                         Visit the Azure portal to create new keys for your app: \
-                         https://aka.ms/NewClientSecret, or consider using certificate \
-                         credentials for added security: https://aka.ms/certCreds."
-                    ),
-                ));
-            }
-            if !constant_time_eq(secret.as_bytes(), state.config.client_secret.as_bytes()) {
-                return Err(AadError::invalid_client(
-                    7000215,
-                    format!(
-                        "Invalid client secret provided. Ensure the secret being sent in the \
-                         request is the client secret value, not the client secret ID, for a \
-                         secret added to app '{client_id}'."
-                    ),
-                ));
-            }
-            Ok(())
-        }
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -287,6 +254,17 @@ mod tests {
 
     fn ids() -> Ids {
         Ids { request_id: "r".to_owned(), client_request_id: "c".to_owned() }
+    }
+
+    /// Answers a request that needs no fetch.
+    fn handle(state: &mut State, tenant: &str, method: &Method, headers: &HeaderMap, body: &[u8], ids: &Ids) -> Reply {
+        match begin(state, tenant, method, headers, body, ids) {
+            Step::Done { reply, federated } => {
+                assert!(!federated);
+                reply
+            }
+            Step::Federated(_) => panic!("not a federated request"),
+        }
     }
 
     fn post(state: &mut State, body: &str) -> (StatusCode, serde_json::Value) {
@@ -317,6 +295,9 @@ mod tests {
 
     #[test]
     fn basic_auth_is_accepted() {
+        use axum::http::header;
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
         let mut s = state();
         let creds = STANDARD.encode(format!(
             "{}:{}",
@@ -367,12 +348,5 @@ mod tests {
         let r = handle(&mut s, &tenant, &Method::GET, &HeaderMap::new(), b"", &ids());
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.body.contains("900561"));
-    }
-
-    #[test]
-    fn constant_time_eq_works() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
     }
 }

@@ -1,5 +1,5 @@
 //! graph-sim's HTTP tests, in one binary: every endpoint, fault and limit
-//! over a real server on loopback.
+//! over a real server on loopback, and the STS stand-in.
 
 mod common;
 
@@ -8,6 +8,7 @@ mod beta;
 mod certificate;
 mod echo;
 mod faults;
+mod federated;
 mod graph;
 mod licence;
 mod metadata;
@@ -16,6 +17,7 @@ mod provisioning;
 mod risk;
 mod service_principal_risk;
 mod signups;
+mod sts;
 mod throttling;
 mod token;
 mod traffic;

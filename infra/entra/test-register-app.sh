@@ -5,7 +5,8 @@
 #     registration, service principal, requested permissions, consent and
 #     credentials in files, logs every call, and refuses what the real az
 #     would refuse here (a reset without --append, a certificate with a key);
-#   - `aws` is the real AWS CLI, against moto's Secrets Manager on loopback;
+#   - `aws` is the real AWS CLI, against moto's Secrets Manager on loopback
+#     (behind a wrapper that logs the script's calls);
 #   - the secret the script writes is then read by entra-archive itself, which
 #     signs in to graph-sim with it (the certificate, then a client secret) and
 #     archives directory audits.
@@ -17,8 +18,16 @@
 # adds and grants exactly those two permissions (ids looked up by value in
 # Graph's app roles), a run without --with neither removes nor re-grants them,
 # --with network-access grants only its own, an unknown --with name is refused
-# before az is called; two apps of the same name are refused; no secret
-# material reaches a command line, the az call log or the output.
+# before az is called; --federation adds one federated identity credential
+# with exactly the issuer, subject and audience given, a second run adds none,
+# another subject adds a second, the same issuer and subject with another
+# audience, a name taken by other values and a 21st credential are refused,
+# no AWS call is made and no certificate or secret added, the settings are
+# printed, and bad or missing --issuer / --subject (and options that do not
+# go with --federation) are refused before az is called; --client-id and
+# --tenant-id pick and check the app; --app-only adds no credential; two apps
+# of the same name are refused; no secret material reaches a command line,
+# the az call log or the output.
 #
 # Needs: target/debug/{entra-archive,graph-sim} (make build), .venv with moto
 # (make venv) and the AWS CLI (infra/entra/requirements.txt; else `aws` on
@@ -86,6 +95,15 @@ case "$1 $2" in
             create)
                 [ "$(arg --sign-in-audience "$@")" = AzureADMyOrg ] || { echo "not single tenant" >&2; exit 2; }
                 echo "$AZ_CLIENT" >"$state/apps"; echo "$AZ_CLIENT" ;;
+            show) # by Application (client) ID; the object id is made from it
+                id=$(arg --id "$@")
+                grep -qx "$id" "$state/apps" 2>/dev/null \
+                    || { echo "ERROR: Resource '$id' does not exist or one of its queried reference-property objects are not present." >&2; exit 3; }
+                if [ "$(arg --query "$@" || true)" = id ]; then
+                    echo "0b1ec7ed-0000-4000-8000-${id: -12}"
+                else
+                    jq -n --arg app "$id" '{appId: $app, id: ("0b1ec7ed-0000-4000-8000-" + $app[-12:]), displayName: "entra-archive"}'
+                fi ;;
             permission)
                 case $4 in
                     list) # requiredResourceAccess, as az prints it with -o json
@@ -133,12 +151,35 @@ case "$1 $2" in
             *) echo "stand-in az: unexpected call: $*" >&2; exit 2 ;;
         esac ;;
     "rest --method")
-        case $3 in
-            GET) [ -f "$state/granted" ] && cat "$state/granted" || true ;;
-            POST)
-                [[ $(arg --uri "$@") == */servicePrincipals/$graph_sp/appRoleAssignedTo ]] || { echo "wrong uri" >&2; exit 2; }
-                arg --body "$@" | jq -r .appRoleId >>"$state/granted" ;;
-        esac ;;
+        uri=$(arg --uri "$@")
+        fics=$state/fics.json
+        [ -f "$fics" ] || echo '{"value": []}' >"$fics"
+        if [[ $uri == */federatedIdentityCredentials ]]; then
+            # Microsoft Graph's /applications/{object id}/federatedIdentityCredentials, and its rules.
+            [[ $uri == https://graph.microsoft.com/v1.0/applications/0b1ec7ed-0000-4000-8000-${AZ_CLIENT: -12}/federatedIdentityCredentials ]] \
+                || { echo "ERROR: Not Found ($uri)" >&2; exit 1; }
+            case $3 in
+                GET) cat "$fics" ;;
+                POST)
+                    body=$(arg --body "$@")
+                    jq -e '(.name | test("^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$")) and (.issuer | length > 0)
+                           and (.subject | length > 0) and (.audiences | length == 1) and ((.description // "") | length <= 600)
+                           and (keys - ["audiences", "description", "issuer", "name", "subject"] == [])' <<<"$body" >/dev/null \
+                        || { echo "ERROR: Bad Request: $body" >&2; exit 1; }
+                    jq -e --argjson new "$body" '(.value | length) < 20
+                        and all(.value[]; .name != $new.name and (.issuer != $new.issuer or .subject != $new.subject))' "$fics" >/dev/null \
+                        || { echo "ERROR: Bad Request: limit, name or issuer and subject" >&2; exit 1; }
+                    jq --argjson new "$body" '.value += [$new + {id: "fic-\(.value | length)"}]' "$fics" >"$fics.new"
+                    mv "$fics.new" "$fics" ;;
+            esac
+        else
+            case $3 in
+                GET) [ -f "$state/granted" ] && cat "$state/granted" || true ;;
+                POST)
+                    [[ $uri == */servicePrincipals/$graph_sp/appRoleAssignedTo ]] || { echo "wrong uri" >&2; exit 2; }
+                    arg --body "$@" | jq -r .appRoleId >>"$state/granted" ;;
+            esac
+        fi ;;
     *) echo "stand-in az: unexpected call: $*" >&2; exit 2 ;;
 esac
 AZ
@@ -159,8 +200,15 @@ jq -n --arg sp 11111111-2222-3333-4444-555555555555 --arg app "$GRAPH_APP" \
                               scope("1fcdeaab-b519-44dd-bffc-ed1fd15a24e0"; "CustomSecAttributeAuditLogs.Read.All"),
                               scope("b0c61509-cfc3-42bd-9bd4-66d81785fee4"; "NetworkAccess-Reports.Read.All")]}' \
     >"$work/graph-sp.json"
-ln -s "$(cd "$(dirname "$aws_cli")" && pwd)/$(basename "$aws_cli")" "$work/bin/aws"
-aws() { "$work/bin/aws" "$@"; }
+# The script's `aws` logs its calls; the test's own go straight to the CLI.
+aws_real="$(cd "$(dirname "$aws_cli")" && pwd)/$(basename "$aws_cli")"
+cat >"$work/bin/aws" <<AWS
+#!/usr/bin/env bash
+printf '%s\n' "\$*" >>"$work/aws-calls"
+exec "$aws_real" "\$@"
+AWS
+chmod +x "$work/bin/aws"
+aws() { "$aws_real" "$@"; }
 
 # --- moto (Secrets Manager) ------------------------------------------------------
 free_port() { "$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -290,6 +338,110 @@ grep -qx "register-app.sh: unknown --with name 'custom-security-attribute': the 
     "$work/run-with-unknown.err" || fail "unclear refusal of an unknown --with name: $(cat "$work/run-with-unknown.err")"
 [ "$(lines "$AZ_STATE/calls")" = "$calls_before" ] || fail "az was called before the --with names were checked"
 check "an unknown --with name refused (exit status 1) before any az call, naming the known ones"
+
+echo "== --federation: a federated identity credential, no secret"
+ISSUER=https://0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b.tokens.sts.global.api.aws
+ROLE=arn:aws:iam::123456789012:role/entra-archive-FunctionRole-AbC123
+ROLE2=arn:aws:iam::123456789012:role/entra-archive-eu-FunctionRole-XyZ789
+ENTRA=api://AzureADTokenExchange
+# The app's federated credentials, as [{name, issuer, subject, audiences}].
+fics() { jq -c '[.value[] | {name, issuer, subject, audiences}]' "$AZ_STATE/fics.json" 2>/dev/null || echo '[]'; }
+fic() { jq -nc --arg n "$1" --arg i "$2" --arg s "$3" --arg a "$4" '{name: $n, issuer: $i, subject: $s, audiences: [$a]}'; }
+FIC1=$(fic aws-123456789012-entra-archive-FunctionRole-AbC123 "$ISSUER" "$ROLE" "$ENTRA")
+FIC2=$(fic aws-123456789012-entra-archive-eu-FunctionRole-XyZ789 "$ISSUER" "$ROLE2" "$ENTRA")
+secret_before=$(secret_json)
+aws_before=$(lines "$work/aws-calls")
+calls_before=$(lines "$AZ_STATE/calls")
+register --federation --issuer "$ISSUER" --subject "$ROLE" >"$work/fed1.out" 2>"$work/fed1.err" \
+    || fail "--federation failed: $(cat "$work/fed1.err")"
+[ "$(fics)" = "[$FIC1]" ] || fail "federated credentials [$(fics)], expected exactly [$FIC1]"
+tail -n +"$((calls_before + 1))" "$AZ_STATE/calls" | grep "ad app credential" && fail "--federation added a certificate or secret"
+[ "$(lines "$work/aws-calls")" = "$aws_before" ] || fail "--federation called the AWS CLI: $(tail -n +"$((aws_before + 1))" "$work/aws-calls")"
+[ "$(secret_json)" = "$secret_before" ] || fail "--federation changed the secret"
+for setting in "ENTRA_CREDENTIAL=aws-federation" "ENTRA_TENANT_ID=$TENANT" "ENTRA_CLIENT_ID=$CLIENT" \
+    "Credential=federation TenantId=$TENANT ClientId=$CLIENT FederationIssuer=$ISSUER"; do
+    grep -qF "$setting" "$work/fed1.out" || fail "the settings are not printed ($setting): $(cat "$work/fed1.out")"
+done
+check "one federated credential with exactly that issuer, subject and audience; no certificate, secret or AWS call; the settings printed"
+
+calls_before=$(lines "$AZ_STATE/calls")
+register --federation --issuer "$ISSUER" --subject "$ROLE" >"$work/fed2.out" 2>"$work/fed2.err" \
+    || fail "a second --federation run failed: $(cat "$work/fed2.err")"
+[ "$(fics)" = "[$FIC1]" ] || fail "a second run changed the federated credentials: [$(fics)]"
+tail -n +"$((calls_before + 1))" "$AZ_STATE/calls" | grep -q "rest --method POST" && fail "a second run posted a federated credential"
+grep -q "already trusts $ISSUER about $ROLE .*kept" "$work/fed2.out" || fail "the second run does not say it kept it: $(cat "$work/fed2.out")"
+check "a second run adds none, and says so"
+
+register --federation --issuer "$ISSUER" --subject "$ROLE2" >"$work/fed3.out" 2>"$work/fed3.err" \
+    || fail "--federation with another subject failed: $(cat "$work/fed3.err")"
+[ "$(fics)" = "[$FIC1,$FIC2]" ] || fail "another subject: [$(fics)], expected [$FIC1,$FIC2]"
+check "another subject (a second stack's role) adds a second"
+
+# refused: status 1, this message, nothing added
+refused() {
+    local label=$1 message=$2 status=0; shift 2
+    local before
+    before=$(fics)
+    register "$@" >"$work/fed-refused.out" 2>"$work/fed-refused.err" || status=$?
+    [ "$status" = 1 ] || fail "$label: exit status $status, expected 1"
+    grep -qF -- "$message" "$work/fed-refused.err" || fail "$label: unclear refusal: $(cat "$work/fed-refused.err")"
+    [ "$(fics)" = "$before" ] || fail "$label: the federated credentials changed"
+}
+refused "the same issuer and subject for another audience" "trusts this issuer and subject for audiences [\"$ENTRA\"], not api://AzureADTokenExchangeUSGov" \
+    --federation --issuer "$ISSUER" --subject "$ROLE" --audience api://AzureADTokenExchangeUSGov
+refused "a name taken by other values" "a federated credential named 'aws-123456789012-entra-archive-FunctionRole-AbC123' exists with other values" \
+    --federation --issuer "$ISSUER" --subject arn:aws:iam::123456789012:role/entra-archive-FunctionRole.AbC123
+jq '.value += [range(18) | {name: "other-\(.)", issuer: "https://token.actions.githubusercontent.com",
+    subject: "repo:contoso/app:environment:e\(.)", audiences: ["api://AzureADTokenExchange"], id: "filler-\(.)"}]' \
+    "$AZ_STATE/fics.json" >"$work/fics-20.json" && cp "$work/fics-20.json" "$AZ_STATE/fics.json"
+refused "a 21st federated credential" "the app has 20 federated identity credentials, the most Entra allows" \
+    --federation --issuer "$ISSUER" --subject arn:aws:iam::123456789012:role/a-third-role
+jq '.value |= map(select(.id | startswith("filler-") | not))' "$AZ_STATE/fics.json" >"$work/fics-2.json" \
+    && cp "$work/fics-2.json" "$AZ_STATE/fics.json"
+check "refused, naming the fix: the same issuer and subject for another audience, a name taken by other values, a 21st credential"
+
+register --federation --client-id "$CLIENT" --tenant-id "$TENANT" --issuer "$ISSUER" --subject "$ROLE" \
+    >"$work/fed-ids.out" 2>"$work/fed-ids.err" || fail "--client-id --tenant-id failed: $(cat "$work/fed-ids.err")"
+[ "$(fics)" = "[$FIC1,$FIC2]" ] || fail "--client-id changed the federated credentials: [$(fics)]"
+refused "an unknown --client-id" "no app registration with Application (client) ID 11111111-2222-4333-8444-555555555555" \
+    --federation --client-id 11111111-2222-4333-8444-555555555555 --issuer "$ISSUER" --subject "$ROLE"
+refused "another tenant" "az is signed in to tenant $TENANT, not 11111111-2222-4333-8444-555555555555" \
+    --federation --tenant-id 11111111-2222-4333-8444-555555555555 --issuer "$ISSUER" --subject "$ROLE"
+check "--client-id uses that app, --tenant-id checks az's tenant; an unknown app or another tenant is refused"
+
+# Refused before az is called (and without any AWS call).
+calls_before=$(lines "$AZ_STATE/calls")
+aws_before=$(lines "$work/aws-calls")
+while IFS='|' read -r message args; do
+    read -r -a argv <<<"$args"
+    refused "${args}" "$message" "${argv[@]}"
+done <<EOF
+--federation needs --issuer|--federation --subject $ROLE
+--federation needs --subject|--federation --issuer $ISSUER
+--issuer must be an https URL without a trailing slash|--federation --issuer http://0f1e2d3c.tokens.sts.global.api.aws --subject $ROLE
+--issuer must be an https URL without a trailing slash|--federation --issuer $ISSUER/ --subject $ROLE
+--issuer must be an https URL without a trailing slash|--federation --issuer $ROLE --subject $ROLE
+--subject must be the role's ARN|--federation --issuer $ISSUER --subject arn:aws:sts::123456789012:assumed-role/entra-archive-FunctionRole-AbC123/fn
+--subject must be an IAM role's ARN|--federation --issuer $ISSUER --subject entra-archive-FunctionRole-AbC123
+--subject must be an IAM role's ARN|--federation --issuer $ISSUER --subject arn:aws:iam::123456789012:user/alice
+--audience must be Entra's token exchange audience|--federation --issuer $ISSUER --subject $ROLE --audience api://AzureADTokenExchangeX
+--secret-id: not with --federation|--federation --issuer $ISSUER --subject $ROLE --secret-id $SECRET_NAME
+--issuer goes with --federation|--secret-id $SECRET_NAME --issuer $ISSUER
+--federation and --app-only exclude each other|--federation --app-only --issuer $ISSUER --subject $ROLE
+EOF
+[ "$(lines "$AZ_STATE/calls")" = "$calls_before" ] || fail "az was called before the arguments were checked"
+[ "$(lines "$work/aws-calls")" = "$aws_before" ] || fail "the AWS CLI was called by a refused run"
+check "bad or missing --issuer or --subject (and options that do not go with --federation) refused before az is called"
+
+echo "== --app-only: the app and its permissions, no credential"
+calls_before=$(lines "$AZ_STATE/calls")
+aws_before=$(lines "$work/aws-calls")
+register --app-only >"$work/app-only.out" 2>"$work/app-only.err" || fail "--app-only failed: $(cat "$work/app-only.err")"
+grep -qF "TenantId=$TENANT ClientId=$CLIENT" "$work/app-only.out" || fail "--app-only does not print the ids: $(cat "$work/app-only.out")"
+tail -n +"$((calls_before + 1))" "$AZ_STATE/calls" | grep "ad app credential\|federatedIdentityCredentials" \
+    && fail "--app-only added a credential"
+[ "$(lines "$work/aws-calls")" = "$aws_before" ] || fail "--app-only called the AWS CLI"
+check "prints TenantId and ClientId; no credential, no AWS call"
 
 echo "== third run: two apps with the same name are refused"
 echo "22222222-3333-4444-5555-666666666666" >>"$AZ_STATE/apps"

@@ -1,6 +1,8 @@
 //! `graph-sim` plays Microsoft for the exporter's tests and demos: the Entra
 //! token endpoint and Microsoft Graph's activity-report endpoints, served over
-//! real HTTP on loopback, seeded and deterministic.
+//! real HTTP on loopback, seeded and deterministic. Its [`sts`] module plays
+//! the AWS side of secretless sign-in (STS `GetWebIdentityToken` and the
+//! account's OIDC issuer).
 //!
 //! ```text
 //! POST /{tenant}/oauth2/v2.0/token ─► secret, certificate client assertion, or
@@ -114,7 +116,8 @@
 //!   `federation`: federated assertions checked against the app's
 //!   [`FederatedCredential`]s and the issuer's keys), data endpoints
 //!   (`graph`), response shapes (`reply`), shared `state`, and the
-//!   [`GraphSim`] handle.
+//!   [`GraphSim`] handle (`registration`: the app's permissions and
+//!   credentials changed at runtime).
 //! - [`sts`]: a stand-in for AWS STS `GetWebIdentityToken` and the account's
 //!   OIDC issuer, on its own port: the other side of secretless sign-in.
 //! - `throttle`: throttle groups and the sliding window that enforces a

@@ -247,7 +247,8 @@ pub struct SimStats {
     /// Token requests whose client assertion is a federated one (issued by
     /// an external identity provider, not signed with the app's
     /// certificate), whatever their outcome; counted in `token_requests`
-    /// too.
+    /// too. An assertion that does not parse as a JWT cannot be told apart
+    /// and is not counted here.
     pub federated_token_requests: u64,
     /// Access tokens issued for a federated assertion; counted in
     /// `tokens_issued` too.

@@ -8,16 +8,17 @@
 //! POST /{tenant}/oauth2/v2.0/token ─► secret, certificate client assertion, or
 //!        federated assertion (issuer's keys fetched from its OIDC discovery)
 //!        ─► token, roles = granted permissions (AADSTS errors as Entra sends them)
-//!
-//! sts::StsSim (its own port): POST / Action=GetWebIdentityToken
-//!        ─► an RS256 JWT about the caller's role (AWS STS's Query protocol),
-//!        /issuer/.well-known/{openid-configuration,jwks.json} to verify it
 //! GET  /v1.0/auditLogs/{signIns,directoryAudits,provisioning}
 //!      /beta/auditLogs/{signIns,customSecurityAttributeAudits,signUps}
 //!      /v1.0/identityProtection/{riskDetections,servicePrincipalRiskDetections}
 //!      /beta/networkAccess/logs/traffic
 //!        bearer ─► rate limit (throttle group) ─► fault queue
 //!        ─► permission, then licence ─► $filter/$top/$skiptoken ─► keyset page
+//!
+//! sts::StsSim, its own port:
+//! POST / Action=GetWebIdentityToken (AWS STS Query protocol, SigV4)
+//!        ─► an RS256 JWT about the caller's role
+//! GET  /issuer/.well-known/{openid-configuration,jwks.json} ─► the key to verify it
 //! ```
 //!
 //! It shares no code with the exporter: it is the other side of the wire.

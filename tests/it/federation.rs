@@ -307,6 +307,8 @@ async fn token_file_is_read_at_each_request_and_follows_rotation() {
     let issuer = std::sync::Arc::new(sts().await);
     let subject = "system:serviceaccount:archive:entra-archive";
     let sim = start_slow(slow_tenant(185, vec![credential_for(&issuer, subject)])).await;
+    // Pages slow enough that the run outlives the first token several times.
+    sim.set_switches(|s| s.page_delay = Duration::from_millis(800));
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");
     let token_file = dir.path().join("azure-identity-token");
@@ -377,8 +379,8 @@ async fn doctor_shows_the_tokens_claims_never_the_token_and_each_fix() {
     let credentials = check(&report, "credentials");
     assert_eq!(credentials["result"], "ok", "{report:#}");
     let evidence = credentials["evidence"].as_str().unwrap();
-    for needle in [&format!("iss {}", sts.issuer()), &format!("sub {role}"), &format!("aud {AUDIENCE}"), "expires"] {
-        assert!(evidence.contains(needle.as_str()), "{needle}: {evidence}");
+    for needle in [format!("iss {}", sts.issuer()), format!("sub {role}"), format!("aud {AUDIENCE}"), "expires".into()] {
+        assert!(evidence.contains(&needle), "{needle}: {evidence}");
     }
     assert_eq!(check(&report, "issuer")["result"], "ok", "{report:#}");
     assert_eq!(check(&report, "token")["result"], "ok", "{report:#}");

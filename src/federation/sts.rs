@@ -65,7 +65,7 @@ fn describe(
         SdkError::ServiceError(service) => {
             let e = service.err();
             let code = e.code().unwrap_or("Unknown");
-            let message = e.message().unwrap_or_default();
+            let message = e.message().unwrap_or_default().trim_end_matches('.');
             let fix = match e {
                 GetWebIdentityTokenError::OutboundWebIdentityFederationDisabledException(_) => format!(
                     "Outbound identity federation is not enabled for this AWS account: run `{ENABLE_COMMAND}` once (it prints the account's issuer URL, which the app's federated credential in Entra must name), then try again."

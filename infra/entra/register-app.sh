@@ -177,7 +177,7 @@ case $mode in
         [ -n "$issuer" ] \
             || die "--federation needs --issuer: the AWS account's issuer URL (aws iam get-outbound-web-identity-federation-info --query IssuerIdentifier --output text)"
         # Entra compares the token's iss with this exactly; AWS's has no path and no trailing slash.
-        [[ $issuer =~ ^https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/[^[:space:]/]+)*$ ]] && [ ${#issuer} -le 600 ] \
+        [[ $issuer =~ ^https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/[A-Za-z0-9._~-]+)*$ ]] && [ ${#issuer} -le 600 ] \
             || die "--issuer must be an https URL without a trailing slash, as AWS prints it (https://<id>.tokens.sts.global.api.aws), got '$issuer'"
         [ -n "$subject" ] || die "--federation needs --subject: the ARN of the IAM role the function runs as (the stack's output FederationSubject)"
         [[ ! $subject =~ ^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/ ]] \

@@ -87,9 +87,9 @@ pub struct Settings {
     #[arg(long, env = "AZURE_FEDERATED_TOKEN_FILE", value_name = "PATH")]
     pub federated_token_file: Option<String>,
 
-    /// Audience of the AWS STS token (--credential aws-federation); the app's federated credential must list it.
-    #[arg(long, env = "ENTRA_FEDERATION_AUDIENCE", default_value = crate::federation::DEFAULT_AUDIENCE, value_name = "AUDIENCE")]
-    pub federation_audience: String,
+    /// Audience of the AWS STS token (--credential aws-federation); the app's federated credential must list it. Default: Entra's for the --login-url cloud (api://AzureADTokenExchange; …USGov, …China).
+    #[arg(long, env = "ENTRA_FEDERATION_AUDIENCE", value_name = "AUDIENCE")]
+    pub federation_audience: Option<String>,
 
     /// Archive destination: a folder (created if missing) or s3://bucket/prefix.
     #[arg(long, env = "ARCHIVE_DEST", default_value = DEFAULT_DEST, value_name = "DIR|S3 URL")]
@@ -391,7 +391,10 @@ impl Config {
         };
         let config = Config {
             credentials: credential_config(s)?,
-            federation_audience: federation_audience(&s.federation_audience)?,
+            federation_audience: federation_audience(
+                s.federation_audience.as_deref(),
+                &base_url("login_url", &s.login_url)?,
+            )?,
             dest: destination(&s.dest, s.kms_key_id.as_deref(), home().as_deref())?,
             datasets: dataset_list(&s.datasets)?,
             named: named_datasets(&s.datasets),
@@ -556,16 +559,19 @@ fn federated_config(s: &Settings, kind: Kind, has_secret: bool, has_secret_id: b
     }))
 }
 
-/// The STS audience: a URI without spaces, at most 600 characters (the
-/// federated credential's `audiences` limit).
-fn federation_audience(value: &str) -> Result<String> {
-    let value = value.trim();
-    if value.is_empty() || value.len() > 600 || value.contains(char::is_whitespace) {
+/// The STS audience: as given — a URI without spaces, at most 600
+/// characters (the federated credential's `audiences` limit) — or Entra's
+/// for the login URL's cloud.
+fn federation_audience(given: Option<&str>, login_url: &Url) -> Result<String> {
+    let Some(value) = given.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(crate::federation::audience_for(login_url).to_string());
+    };
+    if value.len() > 600 || value.contains(char::is_whitespace) {
         return Err(invalid(
             "federation_audience",
             format!(
-                "must be one audience URI of at most 600 characters (the default is {})",
-                crate::federation::DEFAULT_AUDIENCE
+                "must be one audience URI of at most 600 characters (the default is Entra's for the cloud: {})",
+                crate::federation::audience_for(login_url)
             ),
         ));
     }

@@ -429,6 +429,15 @@ fn federated_credentials_need_tenant_and_client_and_refuse_any_secret() {
     assert!(matches!(creds.credential, Credential::Federated(Federation::Aws)));
     assert_eq!((creds.tenant_id.as_str(), creds.client_id.as_str()), (TENANT.to_lowercase().as_str(), CLIENT));
     assert_eq!(c.federation_audience, "api://AzureADTokenExchange");
+    for (login, audience) in [
+        ("https://login.microsoftonline.us", "api://AzureADTokenExchangeUSGov"),
+        ("https://login.chinacloudapi.cn", "api://AzureADTokenExchangeChina"),
+    ] {
+        let c = Config::from_settings(Settings { login_url: login.into(), ..federated("aws-federation") }).unwrap();
+        assert_eq!(c.federation_audience, audience, "{login}");
+    }
+    let given = Settings { federation_audience: Some("api://custom".into()), ..federated("aws-federation") };
+    assert_eq!(Config::from_settings(given).unwrap().federation_audience, "api://custom");
 
     let c = Config::from_settings(Settings {
         federated_token_file: Some("/var/run/token".into()),
@@ -461,7 +470,10 @@ fn federated_credentials_need_tenant_and_client_and_refuse_any_secret() {
         ),
         (federated("token-file"), "--federated-token-file / AZURE_FEDERATED_TOKEN_FILE"),
         (federated("kerberos"), "--credential / ENTRA_CREDENTIAL"),
-        (Settings { federation_audience: "two words".into(), ..federated("aws-federation") }, "--federation-audience"),
+        (
+            Settings { federation_audience: Some("two words".into()), ..federated("aws-federation") },
+            "--federation-audience",
+        ),
     ];
     for (settings, needle) in cases {
         let e = error_of(settings);

@@ -36,6 +36,18 @@ pub(crate) use token_file::TOKEN_FILE_VAR;
 /// federatedIdentityCredential resource type, `audiences`).
 pub(crate) const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
 
+/// Entra's token-exchange audience for the cloud of `login_url`: the US
+/// Government and China clouds have their own (Microsoft Entra workload ID,
+/// "Configure an application to trust a managed identity": audiences
+/// api://AzureADTokenExchangeUSGov, api://AzureADTokenExchangeChina).
+pub(crate) fn audience_for(login_url: &url::Url) -> &'static str {
+    match login_url.host_str().unwrap_or_default().to_ascii_lowercase().as_str() {
+        "login.microsoftonline.us" => "api://AzureADTokenExchangeUSGov",
+        "login.chinacloudapi.cn" | "login.partner.microsoftonline.cn" => "api://AzureADTokenExchangeChina",
+        _ => DEFAULT_AUDIENCE,
+    }
+}
+
 /// Where a federated assertion comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Federation {

@@ -126,12 +126,8 @@ async fn aws_federation_cli_run_is_exact_refreshes_tokens_and_holds_no_secret() 
     let archive = dir.path().join("archive");
     let end = t(END);
 
-    let run: Run = federated_binary(&sim, &sts, &archive.display().to_string())
-        .args(run_args(end))
-        .output()
-        .await
-        .unwrap()
-        .into();
+    let run: Run =
+        federated_binary(&sim, &sts, &archive.display().to_string()).args(run_args(end)).output().await.unwrap().into();
     run.assert_code(0);
     assert_exact(&sim, &archive, end);
 
@@ -250,7 +246,8 @@ async fn each_mismatch_names_its_fix_and_writes_nothing() {
     let register = format!("register-app.sh --federation --issuer {} --subject {role}", sts.issuer());
 
     // The app trusts another account's issuer.
-    let other_issuer = FederatedCredential { issuer: "https://other.tokens.sts.global.api.aws".into(), ..credential_for(&sts, &role) };
+    let other_issuer =
+        FederatedCredential { issuer: "https://other.tokens.sts.global.api.aws".into(), ..credential_for(&sts, &role) };
     sim.set_federated_credentials(vec![other_issuer]);
     refused(&sim, &sts, "AADSTS700211", &[&format!("issuer {}", sts.issuer()), &register]).await;
 
@@ -259,7 +256,10 @@ async fn each_mismatch_names_its_fix_and_writes_nothing() {
     refused(&sim, &sts, "AADSTS700213", &[&format!("subject {role}"), &register]).await;
 
     // The credential lists another audience.
-    sim.set_federated_credentials(vec![FederatedCredential { audiences: vec!["api://other".into()], ..credential_for(&sts, &role) }]);
+    sim.set_federated_credentials(vec![FederatedCredential {
+        audiences: vec!["api://other".into()],
+        ..credential_for(&sts, &role)
+    }]);
     refused(&sim, &sts, "AADSTS700212", &[&format!("audience {AUDIENCE}"), "ENTRA_FEDERATION_AUDIENCE"]).await;
 
     // The token is already expired when Entra sees it (a skewed clock).
@@ -270,7 +270,13 @@ async fn each_mismatch_names_its_fix_and_writes_nothing() {
 
     // Outbound federation was never enabled in the account: STS refuses.
     sts.set_switches(|s| s.federation_disabled = true);
-    refused(&sim, &sts, "OutboundWebIdentityFederationDisabledException", &["aws iam enable-outbound-web-identity-federation"]).await;
+    refused(
+        &sim,
+        &sts,
+        "OutboundWebIdentityFederationDisabledException",
+        &["aws iam enable-outbound-web-identity-federation"],
+    )
+    .await;
     sts.set_switches(|s| s.federation_disabled = false);
 
     // The role may not call GetWebIdentityToken.
@@ -353,7 +359,11 @@ async fn token_file_is_read_at_each_request_and_follows_rotation() {
         .unwrap()
         .into();
     assert_ne!(run.code, Some(0));
-    assert!(run.stderr.contains("AZURE_FEDERATED_TOKEN_FILE") && run.stderr.contains("cannot be read"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("AZURE_FEDERATED_TOKEN_FILE") && run.stderr.contains("cannot be read"),
+        "{}",
+        run.stderr
+    );
     assert_nothing_written(&gone.path().join("archive"));
 }
 
@@ -379,7 +389,8 @@ async fn doctor_shows_the_tokens_claims_never_the_token_and_each_fix() {
     let credentials = check(&report, "credentials");
     assert_eq!(credentials["result"], "ok", "{report:#}");
     let evidence = credentials["evidence"].as_str().unwrap();
-    for needle in [format!("iss {}", sts.issuer()), format!("sub {role}"), format!("aud {AUDIENCE}"), "expires".into()] {
+    for needle in [format!("iss {}", sts.issuer()), format!("sub {role}"), format!("aud {AUDIENCE}"), "expires".into()]
+    {
         assert!(evidence.contains(&needle), "{needle}: {evidence}");
     }
     assert_eq!(check(&report, "issuer")["result"], "ok", "{report:#}");

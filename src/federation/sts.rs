@@ -25,6 +25,9 @@ use crate::secret::Secret;
 /// and a short life limits what a leaked one is worth (STS's default, and
 /// the template's `sts:DurationSeconds` condition).
 pub(crate) const TOKEN_SECONDS: i32 = 300;
+/// The shortest token STS issues, asked for when the session ends sooner
+/// than [`TOKEN_SECONDS`].
+const MIN_TOKEN_SECONDS: i32 = 60;
 /// The algorithm Entra documents for federated assertions.
 pub(crate) const SIGNING_ALGORITHM: &str = "RS256";
 /// Where errors say the token came from.
@@ -41,14 +44,25 @@ pub(crate) async fn web_identity_token(client: &aws_sdk_sts::Client, audience: &
                 .into(),
         ));
     }
-    let output = client
-        .get_web_identity_token()
-        .audience(audience)
-        .signing_algorithm(SIGNING_ALGORITHM)
-        .duration_seconds(TOKEN_SECONDS)
-        .send()
-        .await
-        .map_err(|e| fail(describe(&e, audience)))?;
+    let request = |seconds: i32| {
+        client
+            .get_web_identity_token()
+            .audience(audience)
+            .signing_algorithm(SIGNING_ALGORITHM)
+            .duration_seconds(seconds)
+            .send()
+    };
+    let output = match request(TOKEN_SECONDS).await {
+        // The role session ends within 5 minutes (a long-lived Lambda
+        // environment): a token may not outlive it, so ask for the shortest.
+        Err(SdkError::ServiceError(e))
+            if matches!(e.err(), GetWebIdentityTokenError::SessionDurationEscalationException(_)) =>
+        {
+            request(MIN_TOKEN_SECONDS).await
+        }
+        other => other,
+    }
+    .map_err(|e| fail(describe(&e, audience)))?;
     let token = output.web_identity_token().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
         fail("answered without a WebIdentityToken; check AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL point at STS".into())
     })?;
@@ -71,7 +85,7 @@ fn describe(
                     "Outbound identity federation is not enabled for this AWS account: run `{ENABLE_COMMAND}` once (it prints the account's issuer URL, which the app's federated credential in Entra must name), then try again."
                 ),
                 GetWebIdentityTokenError::SessionDurationEscalationException(_) => {
-                    "The AWS session this process runs with ends within the token's 5 minutes; renew the session (a new role session) and try again.".to_string()
+                    "The AWS session this process runs with ends within a minute, sooner than any token STS issues; renew the session (a new role session) and try again.".to_string()
                 }
                 _ => match code {
                     "AccessDenied" | "AccessDeniedException" => format!(

@@ -412,3 +412,29 @@ async fn doctor_shows_the_tokens_claims_never_the_token_and_each_fix() {
     assert!(credentials.to_string().contains("aws iam enable-outbound-web-identity-federation"), "{credentials}");
     assert_eq!(check(&report, "token")["result"], "skip", "{report:#}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_session_ending_soon_gets_the_shortest_token() {
+    let sts = sts().await;
+    let sim = GraphSim::start(sim_config(187)).await.expect("graph-sim starts");
+    sim.set_federated_credentials(vec![credential_for(&sts, &role(&sts))]);
+    // A long-lived Lambda environment whose role session ends in 2 minutes:
+    // STS refuses a 5-minute token, and a 1-minute one is asked for.
+    sts.set_switches(|s| s.session_seconds_left = Some(120));
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let run: Run = federated_binary(&sim, &sts, &archive.display().to_string())
+        .args(run_args(t(END)))
+        .output()
+        .await
+        .unwrap()
+        .into();
+    run.assert_code(0);
+    assert_exact(&sim, &archive, t(END));
+    let asked: Vec<Option<i64>> = sts.stats().requests.iter().map(|r| r.duration_seconds).collect();
+    assert_eq!(asked[..2], [Some(300), Some(60)], "{asked:?}");
+
+    // Ending within the minute: no token can be had; the fix is a new session.
+    sts.set_switches(|s| s.session_seconds_left = Some(30));
+    refused(&sim, &sts, "SessionDurationEscalationException", &["renew the session"]).await;
+}

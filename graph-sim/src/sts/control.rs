@@ -21,6 +21,12 @@ pub struct StsSwitches {
     pub expired: bool,
     /// STS is down: calls are answered 503 `ServiceUnavailable`.
     pub unavailable: bool,
+    /// The caller's role session ends this many seconds from now: a call
+    /// asking for a token that would outlive it is answered 400
+    /// `SessionDurationEscalationException` ("The requested token duration
+    /// would extend the session beyond its original expiration time",
+    /// API_GetWebIdentityToken). Default `None`: a session without end.
+    pub session_seconds_left: Option<i64>,
 }
 
 /// One `GetWebIdentityToken` call, as received.

@@ -365,6 +365,13 @@ fn answer(
              feature, you must first enable it through the AWS Management Console or API.",
         ));
     }
+    if s.switches.session_seconds_left.is_some_and(|left| call.duration_secs > left) {
+        return Err(StsError::sender(
+            StatusCode::BAD_REQUEST,
+            "SessionDurationEscalationException",
+            "The requested token duration would extend the session beyond its original expiration time.",
+        ));
+    }
     let now = Utc::now();
     let at = if s.switches.expired { now - SKEW - TimeDelta::seconds(call.duration_secs) } else { now };
     let jti = guid(&mut s.rng);

@@ -3,10 +3,12 @@
 //!
 //! [`Services`] is built once (per command, per Lambda cold start) and holds
 //! what a run, a backfill, `doctor` and the Lambda share: the credential
-//! source, the federated assertions, the token client, the request pacers, the Graph client, the AWS
-//! settings and the destination (opened for writing on first use). Building
-//! it does no network I/O beyond loading AWS settings a Secrets Manager
-//! source needs (STS's are loaded when the first assertion is asked for); nothing else in the library constructs these clients.
+//! source, the federated assertions, the token client, the request pacers,
+//! the Graph client, the AWS settings and the destination (opened for
+//! writing on first use). Building it does no network I/O beyond loading
+//! AWS settings a Secrets Manager source needs (STS's are loaded when the
+//! first federated assertion is asked for); nothing else in the library
+//! constructs these clients.
 
 use std::sync::Arc;
 use std::time::Duration;

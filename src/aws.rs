@@ -1,8 +1,8 @@
 //! The AWS settings the S3 destination, the Secrets Manager credentials and
 //! STS (`aws-federation`) use: given (tests point them at local servers), or
 //! AWS's standard chain (environment, profile, the Lambda role; a
-//! service's own endpoint from `AWS_ENDPOINT_URL_<SERVICE>`), loaded on first
-//! use only, so a run with a local archive and credentials from the
+//! service's own endpoint from `AWS_ENDPOINT_URL_<SERVICE>`, e.g.
+//! `AWS_ENDPOINT_URL_STS`), loaded on first use only, so a run with a local archive and credentials from the
 //! environment never touches AWS.
 
 use std::sync::Arc;
@@ -14,7 +14,6 @@ use tokio::sync::OnceCell;
 #[derive(Debug, Clone, Default)]
 pub struct Aws {
     config: Arc<OnceCell<SdkConfig>>,
-    sts: Option<Arc<SdkConfig>>,
 }
 
 impl Aws {
@@ -25,20 +24,7 @@ impl Aws {
 
     /// These settings (a local S3 or Secrets Manager in tests).
     pub fn given(config: SdkConfig) -> Aws {
-        Aws { config: Arc::new(OnceCell::new_with(Some(config))), sts: None }
-    }
-
-    /// These settings for STS only (a local STS beside a local S3 in tests).
-    pub fn with_sts(self, config: SdkConfig) -> Aws {
-        Aws { sts: Some(Arc::new(config)), ..self }
-    }
-
-    /// The settings STS is called with.
-    pub(crate) async fn sts_config(&self) -> &SdkConfig {
-        match &self.sts {
-            Some(config) => config,
-            None => self.config().await,
-        }
+        Aws { config: Arc::new(OnceCell::new_with(Some(config))) }
     }
 
     /// The settings, loading the standard chain the first time.

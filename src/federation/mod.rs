@@ -91,8 +91,7 @@ impl Assertions {
     pub(crate) async fn fetch(&self, federation: &Federation) -> Result<Secret> {
         match federation {
             Federation::Aws => {
-                let client =
-                    self.sts.get_or_init(|| async { aws_sdk_sts::Client::new(self.aws.sts_config().await) }).await;
+                let client = self.sts.get_or_init(|| async { aws_sdk_sts::Client::new(self.aws.config().await) }).await;
                 sts::web_identity_token(client, &self.audience).await
             }
             Federation::TokenFile(path) => token_file::read(path).await,

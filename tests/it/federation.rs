@@ -12,14 +12,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entra_archive::config::Settings;
-use entra_archive::lambda::App;
-use entra_archive::{Aws, RetryPolicy};
 use graph_sim::sts::{StsConfig, StsSim};
 use graph_sim::{Dataset, FederatedCredential, GraphSim, SimConfig};
 use serde_json::Value;
 
 use crate::common::moto::{self, Moto};
+use crate::common::runtime_api::{Outcome, RuntimeApi};
 use crate::common::*;
 
 const END: &str = "2026-11-20T12:00:00Z";
@@ -154,47 +152,54 @@ async fn aws_federation_cli_run_is_exact_refreshes_tokens_and_holds_no_secret() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn lambda_with_aws_federation_is_exact_and_never_calls_secrets_manager() {
+async fn the_deployed_function_signs_in_with_its_role_and_never_calls_secrets_manager() {
     let sts = sts().await;
     let sim = start_slow(slow_tenant(182, vec![credential_for(&sts, &role(&sts))])).await;
     let moto = Moto::start().await;
     moto.create_bucket(BUCKET).await;
-    let sts_aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(moto::REGION))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            moto::ACCESS_KEY,
-            moto::SECRET_KEY,
-            None,
-            None,
-            "test",
-        ))
-        .endpoint_url(sts.url())
-        .load()
-        .await;
-    let end = t(END);
-    let settings = Settings {
-        credential: Some("aws-federation".into()),
-        tenant_id: Some(sim.config().tenant_id.clone()),
-        client_id: Some(sim.config().client_id.clone()),
-        dest: format!("s3://{BUCKET}/tenants/contoso"),
-        datasets: "signins,directory_audits".into(),
-        graph_url: sim.url(),
-        login_url: sim.url(),
-        since: Some(FROM.into()),
-        now: Some(now_for_end(end)),
-        graph_budget: "1000/1s".into(),
-        identity_protection_budget: "1000/1s".into(),
-        ..Settings::defaults()
+    let events = ["eventbridge-scheduler.json", "doctor.json"]
+        .iter()
+        .map(|name| {
+            let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        })
+        .collect();
+    let api = RuntimeApi::start(events).await;
+    // The bootstrap binary with the settings infra/template.yaml gives it
+    // for Credential=federation, S3 at moto and STS at the stand-in. A
+    // deployed function archives up to now: all of graph-sim's records.
+    let mut function = binary(&sim, &format!("s3://{BUCKET}/tenants/contoso"));
+    function
+        .envs(crate::infra::federated_sign_in_env(&sim.config().tenant_id, &sim.config().client_id))
+        .env("ENTRA_LOGIN_URL", sim.url()) // the template's is Entra's own
+        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "entra-archive")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ENDPOINT_URL_STS", sts.url())
+        .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_KEY)
+        .env("AWS_REGION", moto::REGION)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = function.spawn().unwrap();
+    let outcomes = api.outcomes(2, Duration::from_secs(120)).await;
+    let output = {
+        let mut child = child;
+        child.start_kill().unwrap();
+        child.wait_with_output().await.unwrap()
     };
-    let aws = Aws::given(moto.sdk_config().await).with_sts(sts_aws);
-    let app = App::new(settings, aws, RetryPolicy { max_retries: 2, ..RetryPolicy::default() });
-    let event: Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{}/events/eventbridge-scheduler.json", env!("CARGO_MANIFEST_DIR"))).unwrap(),
-    )
-    .unwrap();
-    let summary = app.handle(event, None).await.unwrap();
+    let logs = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let outcomes = outcomes.unwrap_or_else(|e| panic!("{e}\n{logs}"));
+    let Outcome::Response(summary) = &outcomes[0] else { panic!("the scheduled run failed: {outcomes:?}\n{logs}") };
     assert_eq!(summary["complete"], true, "{summary}");
-    assert_no_token(&sts, "the Lambda's response", summary.to_string().as_bytes());
+    let Outcome::Response(doctor) = &outcomes[1] else { panic!("doctor failed: {outcomes:?}\n{logs}") };
+    for check in ["credentials", "issuer", "token"] {
+        let found = doctor["checks"].as_array().unwrap().iter().find(|c| c["check"] == check);
+        assert_eq!(found.map(|c| c["result"].clone()), Some(Value::from("ok")), "{check}: {doctor:#}");
+    }
+    assert_no_token(&sts, "the function's responses and logs", format!("{summary}{doctor}{logs}").as_bytes());
 
     let dir = tempfile::tempdir().unwrap();
     let s3 = moto.s3().await;
@@ -208,13 +213,13 @@ async fn lambda_with_aws_federation_is_exact_and_never_calls_secrets_manager() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, bytes).unwrap();
     }
-    assert_exact(&sim, dir.path(), end);
+    assert_exact(&sim, dir.path(), Utc::now());
     assert!(sim.stats().tokens_issued >= 2, "tokens refreshed: {:?}", sim.stats());
     // Secrets Manager speaks JSON over `POST /`; S3 never does. moto logs
     // one line per request: not one went to Secrets Manager.
     let log = moto.log();
+    assert!(log.contains("PUT /entra-archive-federated/"), "moto logged the S3 calls:\n{log}");
     assert!(!log.contains("\"POST / HTTP"), "a non-S3 AWS call reached moto:\n{log}");
-    assert!(!log.is_empty(), "moto logged the S3 calls");
 }
 
 /// A run whose sign-in Entra refuses: exit 1, the code and its fix on

@@ -324,6 +324,28 @@ fn environment(resources: &BTreeMap<String, Yaml>) -> BTreeMap<String, Yaml> {
     variables.as_hash().unwrap().iter().map(|(k, v)| (text(k), v.clone())).collect()
 }
 
+/// The sign-in settings the template gives the function with
+/// `Credential=federation` for this tenant and app: what a deployed function
+/// starts with (`federation.rs` runs the binary with exactly these).
+pub fn federated_sign_in_env(tenant: &str, client: &str) -> Vec<(String, String)> {
+    let deployment = Deployment::new(&[
+        ("Credential", "federation"),
+        ("TenantId", tenant),
+        ("ClientId", client),
+        ("FederationIssuer", ISSUER),
+    ]);
+    let env = environment(&deployment.section("Resources"));
+    let sign_in: Vec<(String, String)> = env
+        .iter()
+        .filter(|(name, _)| name.starts_with("ENTRA_"))
+        .map(|(name, value)| {
+            (name.clone(), value.as_str().unwrap_or_else(|| panic!("{name} is not plain text")).to_string())
+        })
+        .collect();
+    assert!(sign_in.iter().any(|(name, _)| name == "ENTRA_CREDENTIAL"), "{sign_in:?}");
+    sign_in
+}
+
 /// The one statement allowing `sts:GetWebIdentityToken`, checked to be limited to Entra's `audience`.
 fn assert_token_only_for(resources: &BTreeMap<String, Yaml>, audience: &str) {
     let statements: Vec<Yaml> = role_statements(resources)

@@ -8,12 +8,13 @@
 //! reused until shortly before it expires. When Entra rejects the
 //! credentials, the source is asked to read them again once (a rotated
 //! secret); when it does not know a federated credential yet (AADSTS70021,
-//! right after one was created), the request is repeated for a while. Token errors become
-//! [`Error::Token`], whose message names the fix for the AADSTS codes people
-//! actually hit; the endpoint's own failures (5xx, an unreadable answer)
-//! become [`Error::TokenEndpoint`]. Whatever the endpoint answers passes
-//! `redact` before it is kept, so an error that echoes the request shows no
-//! credential. Never logs or returns the secret, the assertion or the token.
+//! right after one was created), the request is repeated for a while. Token
+//! errors become [`Error::Token`], whose message names the fix for the AADSTS
+//! codes people actually hit; the endpoint's own failures (5xx, an
+//! unreadable answer) become [`Error::TokenEndpoint`]. Whatever the endpoint
+//! answers passes `redact` before it is kept, so an error that echoes the
+//! request shows no credential. Never logs or returns the secret, the
+//! assertion or the token.
 
 use std::sync::Arc;
 use std::time::Duration;

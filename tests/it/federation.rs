@@ -443,3 +443,23 @@ async fn a_role_session_ending_soon_gets_the_shortest_token() {
     sts.set_switches(|s| s.session_seconds_left = Some(30));
     refused(&sim, &sts, "SessionDurationEscalationException", &["renew the session"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_holding_federation_aws_signs_in_with_sts() {
+    // For those who keep every setting in Secrets Manager: the secret names
+    // the app and says "federation": "aws"; it holds nothing secret.
+    let sts = sts().await;
+    let config = SimConfig { federated_credentials: vec![credential_for(&sts, &role(&sts))], ..sim_config(188) };
+    let world = crate::common::world::World::start(config, |c| {
+        serde_json::json!({"tenant_id": c.tenant_id, "client_id": c.client_id, "federation": "aws"}).to_string()
+    })
+    .await;
+    let run: Run =
+        world.binary().env("AWS_ENDPOINT_URL_STS", sts.url()).args(run_args(t(END))).output().await.unwrap().into();
+    run.assert_code(0);
+    let dir = tempfile::tempdir().unwrap();
+    world.download(dir.path()).await;
+    assert_exact(&world.sim, dir.path(), t(END));
+    let stats = world.sim.stats();
+    assert!(stats.tokens_issued >= 1 && stats.federated_tokens_issued == stats.tokens_issued, "{stats:?}");
+}

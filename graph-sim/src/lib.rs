@@ -119,6 +119,8 @@
 //!   (`graph`), response shapes (`reply`), shared `state`, and the
 //!   [`GraphSim`] handle (`registration`: the app's permissions and
 //!   credentials changed at runtime).
+//! - `serving`: a server on its own task that stops on request (under both
+//!   the simulator and the STS stand-in).
 //! - [`sts`]: a stand-in for AWS STS `GetWebIdentityToken` and the account's
 //!   OIDC issuer, on its own port: the other side of secretless sign-in.
 //! - `throttle`: throttle groups and the sliding window that enforces a
@@ -134,6 +136,7 @@ mod generate;
 mod query;
 mod record;
 mod server;
+mod serving;
 mod skiptoken;
 pub mod sts;
 mod throttle;

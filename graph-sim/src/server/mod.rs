@@ -23,7 +23,6 @@ mod token;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -31,19 +30,15 @@ use axum::extract::State as AxumState;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use crate::config::SimConfig;
 use crate::control::{Fault, RequestLog, SimStats, Switches};
 use crate::dataset::{Dataset, SignInEventType};
 use crate::record::Record;
+use crate::serving::Serving;
 use reply::graph_error;
 use state::{Shared, State, lock};
 use token::Step;
-
-/// How long [`GraphSim::shutdown`] waits for in-flight requests.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// A running simulated tenant. Dropping it (or calling
 /// [`GraphSim::shutdown`]) stops the server.
@@ -52,8 +47,7 @@ pub struct GraphSim {
     shared: Shared,
     config: SimConfig,
     url: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    serving: Serving,
 }
 
 /// What every request handler shares: the state, and the HTTP client that
@@ -168,15 +162,7 @@ impl GraphSim {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("client certificate: {e}")))?;
         let shared: Shared = Arc::new(Mutex::new(state));
         let app = Router::new().fallback(dispatch).with_state(App { shared: Arc::clone(&shared), http });
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
-        Ok(GraphSim { shared, config, url, stop: Some(stop), task: Some(task) })
+        Ok(GraphSim { shared, config, url, serving: Serving::spawn(listener, app) })
     }
 
     /// Base URL for both Graph and login, e.g. `http://127.0.0.1:53124`.
@@ -359,23 +345,8 @@ impl GraphSim {
 
     /// Stops accepting connections and waits (up to a few seconds) for
     /// in-flight requests to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err()
-        {
-            task.abort();
-        }
-    }
-}
-
-impl Drop for GraphSim {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn shutdown(self) {
+        self.serving.shutdown().await;
     }
 }
 

@@ -42,10 +42,9 @@ use axum::response::Response;
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use crate::generate::guid;
+use crate::serving::Serving;
 use issuer::{DISCOVERY_PATH, Issuer, JWKS_PATH, TokenClaims};
 use query::{ACTION, GetWebIdentityToken, Raw};
 use xml::{Fault, StsError};
@@ -56,8 +55,6 @@ pub use control::{StsRequest, StsStats, StsSwitches};
 const ISSUER_PATH: &str = "/issuer";
 /// How far behind a skewed host's clock is under [`StsSwitches::expired`].
 const SKEW: TimeDelta = TimeDelta::hours(1);
-/// How long [`StsSim::shutdown`] waits for in-flight requests.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Seed of the request id and `jti` stream (deterministic per start).
 const ID_SEED: u64 = 0x5757;
 
@@ -119,8 +116,7 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 pub struct StsSim {
     app: App,
     url: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    serving: Serving,
 }
 
 impl StsSim {
@@ -138,15 +134,7 @@ impl StsSim {
         };
         let app = App { config: Arc::new(config), issuer: Arc::new(issuer), state: Arc::new(Mutex::new(state)) };
         let router = Router::new().fallback(dispatch).with_state(app.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
-        Ok(StsSim { app, url, stop: Some(stop), task: Some(task) })
+        Ok(StsSim { app, url, serving: Serving::spawn(listener, router) })
     }
 
     /// The STS endpoint, e.g. `http://127.0.0.1:53124`: what
@@ -214,23 +202,8 @@ impl StsSim {
 
     /// Stops accepting connections and waits (up to a few seconds) for
     /// in-flight requests to finish; the issuer is unreachable afterwards.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err()
-        {
-            task.abort();
-        }
-    }
-}
-
-impl Drop for StsSim {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn shutdown(self) {
+        self.serving.shutdown().await;
     }
 }
 

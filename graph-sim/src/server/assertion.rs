@@ -93,11 +93,11 @@ pub fn verify(kind: Option<&str>, assertion: &str, expected: &Expected<'_>) -> R
     let (Some(header_b64), Some(claims_b64), Some(sig_b64), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(malformed("JWT token is invalid or malformed."));
+        return Err(unparseable());
     };
     let header: Header = decode_json(header_b64)?;
     let claims: Map<String, Value> = decode_json(claims_b64)?;
-    let signature = URL_SAFE_NO_PAD.decode(sig_b64).map_err(|_| malformed("JWT token is invalid or malformed."))?;
+    let signature = URL_SAFE_NO_PAD.decode(sig_b64).map_err(|_| unparseable())?;
     let thumbprint = thumbprint(&header)?;
 
     let Some(cert) = expected.certificate else {
@@ -132,7 +132,7 @@ fn check_claims(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<
     let aud = match claims.get("aud") {
         Some(Value::String(aud)) => aud,
         None => "",
-        Some(_) => return Err(malformed("JWT token is invalid or malformed.")),
+        Some(_) => return Err(unparseable()),
     };
     if !expected.audiences.iter().any(|a| a.eq_ignore_ascii_case(aud)) {
         return Err(AadError::invalid_client(
@@ -191,9 +191,11 @@ pub fn outside_valid_time(now: DateTime<Utc>, nbf: i64, exp: i64) -> AadError {
     )
 }
 
-fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, AadError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| malformed("JWT token is invalid or malformed."))?;
-    serde_json::from_slice(&bytes).map_err(|_| malformed("JWT token is invalid or malformed."))
+/// A JWT part (base64url JSON) decoded; AADSTS50027 when it is not one.
+/// Certificate and federated assertions alike.
+pub fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, AadError> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| unparseable())?;
+    serde_json::from_slice(&bytes).map_err(|_| unparseable())
 }
 
 /// The thumbprint header, preferring `x5t#S256` over the legacy `x5t`.
@@ -212,7 +214,7 @@ fn thumbprint(header: &Header) -> Result<Option<Thumbprint>, AadError> {
 }
 
 /// A NumericDate: integer or fractional seconds since the epoch.
-fn seconds(v: &Value) -> Result<i64, AadError> {
+pub fn seconds(v: &Value) -> Result<i64, AadError> {
     v.as_i64()
         .or_else(|| {
             v.as_f64()
@@ -220,7 +222,7 @@ fn seconds(v: &Value) -> Result<i64, AadError> {
                 // Truncation is what a NumericDate with a fraction means here.
                 .map(|f| f as i64)
         })
-        .ok_or_else(|| malformed("JWT token is invalid or malformed."))
+        .ok_or_else(unparseable)
 }
 
 fn from_secs(secs: i64) -> DateTime<Utc> {
@@ -234,6 +236,11 @@ fn from_secs(secs: i64) -> DateTime<Utc> {
 /// Times as Entra prints them: `2024-10-02T22:05:03.6755165Z` (100 ns ticks).
 fn entra_time(t: DateTime<Utc>) -> String {
     format!("{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), t.timestamp_subsec_nanos() / 100)
+}
+
+/// Entra's AADSTS50027 for a JWT it cannot parse at all.
+pub fn unparseable() -> AadError {
+    malformed("JWT token is invalid or malformed.")
 }
 
 fn malformed(message: &str) -> AadError {

@@ -13,11 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::super::assertion::{decode_json, seconds, unparseable};
 use super::super::reply::AadError;
-
-/// The message of Entra's AADSTS50027 for a JWT it cannot parse (the same
-/// answer the certificate path gives).
-const MALFORMED: &str = "JWT token is invalid or malformed.";
 
 #[derive(Deserialize)]
 struct Header {
@@ -75,27 +72,27 @@ pub fn decode(assertion: &str) -> Result<FederatedAssertion, AadError> {
     let (Some(header_b64), Some(claims_b64), Some(sig_b64), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(malformed());
+        return Err(unparseable());
     };
     let header: Header = decode_json(header_b64)?;
     let claims: Map<String, Value> = decode_json(claims_b64)?;
-    let signature = URL_SAFE_NO_PAD.decode(sig_b64).map_err(|_| malformed())?;
+    let signature = URL_SAFE_NO_PAD.decode(sig_b64).map_err(|_| unparseable())?;
     let issuer = match claims.get("iss") {
         Some(Value::String(iss)) => iss.clone(),
-        _ => return Err(malformed()),
+        _ => return Err(unparseable()),
     };
     let subject = match claims.get("sub") {
         None => None,
         Some(Value::String(sub)) => Some(sub.clone()),
-        Some(_) => return Err(malformed()),
+        Some(_) => return Err(unparseable()),
     };
     let audiences = match claims.get("aud") {
         None => Vec::new(),
         Some(Value::String(aud)) => vec![aud.clone()],
         Some(Value::Array(members)) => {
-            members.iter().map(|m| m.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>().ok_or_else(malformed)?
+            members.iter().map(|m| m.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>().ok_or_else(unparseable)?
         }
-        Some(_) => return Err(malformed()),
+        Some(_) => return Err(unparseable()),
     };
     Ok(FederatedAssertion {
         alg: header.alg,
@@ -108,27 +105,6 @@ pub fn decode(assertion: &str) -> Result<FederatedAssertion, AadError> {
         signed: format!("{header_b64}.{claims_b64}"),
         signature,
     })
-}
-
-fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, AadError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| malformed())?;
-    serde_json::from_slice(&bytes).map_err(|_| malformed())
-}
-
-/// A NumericDate: integer or fractional seconds since the epoch.
-fn seconds(v: &Value) -> Result<i64, AadError> {
-    v.as_i64()
-        .or_else(|| {
-            v.as_f64()
-                .filter(|f| f.is_finite())
-                // Truncation is what a NumericDate with a fraction means here.
-                .map(|f| f as i64)
-        })
-        .ok_or_else(malformed)
-}
-
-fn malformed() -> AadError {
-    AadError::invalid_client(50027, MALFORMED.to_owned())
 }
 
 #[cfg(test)]

@@ -389,17 +389,16 @@ impl Config {
             let since = time_until("--since", t, now.unwrap_or(clock))?;
             window_start("--since", since, now.unwrap_or(clock), lag, s.allow_beyond_retention).map(|()| since)
         };
+        let credentials = credential_config(s)?;
+        let login_url = base_url("login_url", &s.login_url)?;
         let config = Config {
-            credentials: credential_config(s)?,
-            federation_audience: federation_audience(
-                s.federation_audience.as_deref(),
-                &base_url("login_url", &s.login_url)?,
-            )?,
+            credentials,
+            federation_audience: federation_audience(s.federation_audience.as_deref(), &login_url)?,
             dest: destination(&s.dest, s.kms_key_id.as_deref(), home().as_deref())?,
             datasets: dataset_list(&s.datasets)?,
             named: named_datasets(&s.datasets),
             graph_url: base_url("graph_url", &s.graph_url)?,
-            login_url: base_url("login_url", &s.login_url)?,
+            login_url,
             since: s.since.as_deref().map(since).transpose()?,
             lag,
             overlap: duration("overlap", &s.overlap, MAX_OVERLAP)?,

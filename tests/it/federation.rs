@@ -7,17 +7,17 @@
 //! credentials); graph-sim's STS stand-in speaks the STS Query protocol the
 //! AWS SDK sends and signs RS256. S3 is moto.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use graph_sim::sts::{StsConfig, StsSim};
-use graph_sim::{Dataset, FederatedCredential, GraphSim, SimConfig};
+use graph_sim::{FederatedCredential, GraphSim, SimConfig};
 use serde_json::Value;
 
 use crate::common::moto::{self, Moto};
 use crate::common::runtime_api::{Outcome, RuntimeApi};
+use crate::common::world::download_prefix;
 use crate::common::*;
 
 const END: &str = "2026-11-20T12:00:00Z";
@@ -79,25 +79,14 @@ fn federated_binary(sim: &GraphSim, sts: &StsSim, dest: &str) -> tokio::process:
     cmd
 }
 
-fn run_args(end: DateTime<Utc>) -> Vec<String> {
-    ["run", "--json", "--since", FROM, "--now", &now_for_end(end), "--lag", "10m"].map(String::from).to_vec()
+/// `run` with [`federated_binary`] into `archive`, the window ending at [`END`].
+async fn federated_run(sim: &GraphSim, sts: &StsSim, archive: &Path) -> Run {
+    let dest = archive.display().to_string();
+    federated_binary(sim, sts, &dest).args(run_args(t(END))).output().await.unwrap().into()
 }
 
-/// The archive under `dir` holds exactly graph-sim's sign-ins and audits
-/// before `end`, raw bytes unchanged.
-fn assert_exact(sim: &GraphSim, dir: &Path, end: DateTime<Utc>) {
-    for (ds, name) in [(Dataset::SignIns, "signins"), (Dataset::DirectoryAudits, "directory_audits")] {
-        let rows = rows_under(dir, name);
-        let ids: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids.len(), rows.len(), "{name}: a record archived twice");
-        let source: Vec<_> = sim.records(ds).into_iter().filter(|r| t(FROM) <= r.time && r.time < end).collect();
-        let expected: HashSet<&str> = source.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, expected, "{name}: archived ids differ from Graph's");
-        for row in &rows {
-            let record = source.iter().find(|r| r.id == row.id).unwrap();
-            assert_eq!(row.raw, record.json, "{name}: raw of {}", row.id);
-        }
-    }
+fn run_args(end: DateTime<Utc>) -> Vec<String> {
+    ["run", "--json", "--since", FROM, "--now", &now_for_end(end), "--lag", "10m"].map(String::from).to_vec()
 }
 
 /// No issued federated token (nor any part of its signature) is in `text`.
@@ -124,10 +113,9 @@ async fn aws_federation_cli_run_is_exact_refreshes_tokens_and_holds_no_secret() 
     let archive = dir.path().join("archive");
     let end = t(END);
 
-    let run: Run =
-        federated_binary(&sim, &sts, &archive.display().to_string()).args(run_args(end)).output().await.unwrap().into();
+    let run: Run = federated_run(&sim, &sts, &archive).await;
     run.assert_code(0);
-    assert_exact(&sim, &archive, end);
+    assert_archive_exact(&sim, &archive, end);
 
     // Tokens live 2 s and the run takes longer: each new token needed a
     // new STS token, every one requested as Entra documents it.
@@ -202,18 +190,11 @@ async fn the_deployed_function_signs_in_with_its_role_and_never_calls_secrets_ma
     assert_no_token(&sts, "the function's responses and logs", format!("{summary}{doctor}{logs}").as_bytes());
 
     let dir = tempfile::tempdir().unwrap();
-    let s3 = moto.s3().await;
-    let listed = s3.list_objects_v2().bucket(BUCKET).prefix("tenants/contoso/").send().await.unwrap();
-    for object in listed.contents() {
-        let key = object.key().unwrap();
-        let body = s3.get_object().bucket(BUCKET).key(key).send().await.unwrap().body.collect().await.unwrap();
-        let bytes = body.into_bytes();
-        assert_no_token(&sts, key, &bytes);
-        let path = dir.path().join(key.strip_prefix("tenants/contoso/").unwrap());
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, bytes).unwrap();
+    download_prefix(&moto.sdk_config().await, BUCKET, "tenants/contoso", dir.path()).await;
+    for file in walk(dir.path()) {
+        assert_no_token(&sts, &file.display().to_string(), &std::fs::read(&file).unwrap());
     }
-    assert_exact(&sim, dir.path(), Utc::now());
+    assert_archive_exact(&sim, dir.path(), Utc::now());
     assert!(sim.stats().tokens_issued >= 2, "tokens refreshed: {:?}", sim.stats());
     // Secrets Manager speaks JSON over `POST /`; S3 never does. moto logs
     // one line per request: not one went to Secrets Manager.
@@ -227,12 +208,7 @@ async fn the_deployed_function_signs_in_with_its_role_and_never_calls_secrets_ma
 async fn refused(sim: &GraphSim, sts: &StsSim, code: &str, fix: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");
-    let run: Run = federated_binary(sim, sts, &archive.display().to_string())
-        .args(run_args(t(END)))
-        .output()
-        .await
-        .unwrap()
-        .into();
+    let run: Run = federated_run(sim, sts, &archive).await;
     assert_ne!(run.code, Some(0), "{code}: the run succeeded\n{}", run.stderr);
     let text = format!("{}\n{}", run.stdout, run.stderr);
     assert!(text.contains(code), "{code} not named:\n{text}");
@@ -297,15 +273,10 @@ async fn a_credential_still_propagating_is_waited_for() {
     sim.add_federated_credential(credential_for(&sts, &role(&sts)), Duration::from_secs(3));
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");
-    let run: Run = federated_binary(&sim, &sts, &archive.display().to_string())
-        .args(run_args(t(END)))
-        .output()
-        .await
-        .unwrap()
-        .into();
+    let run: Run = federated_run(&sim, &sts, &archive).await;
     run.assert_code(0);
     assert!(run.stderr.contains("AADSTS70021"), "the wait is told:\n{}", run.stderr);
-    assert_exact(&sim, &archive, t(END));
+    assert_archive_exact(&sim, &archive, t(END));
     let stats = sim.stats();
     assert!(stats.federated_token_requests > stats.federated_tokens_issued, "refused first: {stats:?}");
 }
@@ -347,7 +318,7 @@ async fn token_file_is_read_at_each_request_and_follows_rotation() {
     let run: Run = child.await.unwrap().into();
     rotating.abort();
     run.assert_code(0);
-    assert_exact(&sim, &archive, t(END));
+    assert_archive_exact(&sim, &archive, t(END));
     let stats = sim.stats();
     assert!(stats.federated_tokens_issued >= 3, "tokens across the rotations: {stats:?}");
 
@@ -428,14 +399,9 @@ async fn a_role_session_ending_soon_gets_the_shortest_token() {
     sts.set_switches(|s| s.session_seconds_left = Some(120));
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("archive");
-    let run: Run = federated_binary(&sim, &sts, &archive.display().to_string())
-        .args(run_args(t(END)))
-        .output()
-        .await
-        .unwrap()
-        .into();
+    let run: Run = federated_run(&sim, &sts, &archive).await;
     run.assert_code(0);
-    assert_exact(&sim, &archive, t(END));
+    assert_archive_exact(&sim, &archive, t(END));
     let asked: Vec<Option<i64>> = sts.stats().requests.iter().map(|r| r.duration_seconds).collect();
     assert_eq!(asked[..2], [Some(300), Some(60)], "{asked:?}");
 
@@ -459,7 +425,7 @@ async fn a_secret_holding_federation_aws_signs_in_with_sts() {
     run.assert_code(0);
     let dir = tempfile::tempdir().unwrap();
     world.download(dir.path()).await;
-    assert_exact(&world.sim, dir.path(), t(END));
+    assert_archive_exact(&world.sim, dir.path(), t(END));
     let stats = world.sim.stats();
     assert!(stats.tokens_issued >= 1 && stats.federated_tokens_issued == stats.tokens_issued, "{stats:?}");
 }

@@ -2,8 +2,6 @@
 //! `events/`, against graph-sim (Entra and Graph) and moto (S3 and Secrets
 //! Manager) over real HTTP on loopback.
 
-use std::collections::HashSet;
-
 use crate::common::world::{World, certificate_json, secret_json};
 use crate::common::*;
 use entra_archive::lambda::{REJECTED_EVENT, RUN_FAILED, SETUP_FAILED};
@@ -26,18 +24,7 @@ fn status(summary: &Value, dataset: &str) -> String {
 async fn assert_exactly_once(world: &World, end: chrono::DateTime<chrono::Utc>) {
     let dir = tempfile::tempdir().unwrap();
     world.download(dir.path()).await;
-    for (ds, name) in [(Dataset::SignIns, "signins"), (Dataset::DirectoryAudits, "directory_audits")] {
-        let rows = rows_under(dir.path(), name);
-        let ids: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids.len(), rows.len(), "{name}: a record is archived twice");
-        let expected: HashSet<String> =
-            world.sim.records(ds).into_iter().filter(|r| t(FROM) <= r.time && r.time < end).map(|r| r.id).collect();
-        assert_eq!(ids, expected.iter().map(String::as_str).collect(), "{name}: archived ids differ from Graph's");
-        for row in &rows {
-            let source = world.sim.records(ds).into_iter().find(|r| r.id == row.id).unwrap();
-            assert_eq!(row.raw, source.json, "{name}: raw of {}", row.id);
-        }
-    }
+    assert_archive_exact(&world.sim, dir.path(), end);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -254,6 +254,23 @@ pub fn rows_under(archive: &Path, dataset: &str) -> Vec<Row> {
     rows
 }
 
+/// The archive under `dir` holds exactly graph-sim's sign-ins and
+/// directory audits from [`FROM`] to `end`: each once, raw bytes unchanged.
+pub fn assert_archive_exact(sim: &GraphSim, dir: &Path, end: DateTime<Utc>) {
+    for (ds, name) in [(Dataset::SignIns, "signins"), (Dataset::DirectoryAudits, "directory_audits")] {
+        let rows = rows_under(dir, name);
+        let ids: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids.len(), rows.len(), "{name}: a record is archived twice");
+        let source: Vec<_> = sim.records(ds).into_iter().filter(|r| t(FROM) <= r.time && r.time < end).collect();
+        let expected: HashSet<&str> = source.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, expected, "{name}: archived ids differ from Graph's");
+        for row in &rows {
+            let record = source.iter().find(|r| r.id == row.id).unwrap();
+            assert_eq!(row.raw, record.json, "{name}: raw of {}", row.id);
+        }
+    }
+}
+
 pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {

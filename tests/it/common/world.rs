@@ -117,21 +117,7 @@ impl World {
 
     /// [`download`](Self::download) signing with `aws`'s credentials.
     pub async fn download_with(&self, aws: &SdkConfig, dir: &Path) -> Vec<String> {
-        let s3 = entra_archive::destination::s3_client(aws).await;
-        let mut keys = Vec::new();
-        let mut pages = s3.list_objects_v2().bucket(BUCKET).prefix(format!("{PREFIX}/")).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            for object in page.unwrap().contents() {
-                let key = object.key().unwrap().to_string();
-                let body = s3.get_object().bucket(BUCKET).key(&key).send().await.unwrap().body.collect().await.unwrap();
-                let relative = key.strip_prefix(&format!("{PREFIX}/")).unwrap().to_string();
-                let path = dir.join(&relative);
-                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                std::fs::write(&path, body.into_bytes()).unwrap();
-                keys.push(relative);
-            }
-        }
-        keys
+        download_prefix(aws, BUCKET, PREFIX, dir).await
     }
 
     /// The bytes of an object under the prefix, if it exists.
@@ -140,4 +126,24 @@ impl World {
         let got = s3.get_object().bucket(BUCKET).key(format!("{PREFIX}/{key}")).send().await.ok()?;
         Some(got.body.collect().await.unwrap().into_bytes().to_vec())
     }
+}
+
+/// Every object under `bucket`/`prefix`/, copied to `dir` with the same
+/// relative keys (so the local readers apply); returns those keys.
+pub async fn download_prefix(aws: &SdkConfig, bucket: &str, prefix: &str, dir: &Path) -> Vec<String> {
+    let s3 = entra_archive::destination::s3_client(aws).await;
+    let mut keys = Vec::new();
+    let mut pages = s3.list_objects_v2().bucket(bucket).prefix(format!("{prefix}/")).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for object in page.unwrap().contents() {
+            let key = object.key().unwrap().to_string();
+            let body = s3.get_object().bucket(bucket).key(&key).send().await.unwrap().body.collect().await.unwrap();
+            let relative = key.strip_prefix(&format!("{prefix}/")).unwrap().to_string();
+            let path = dir.join(&relative);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, body.into_bytes()).unwrap();
+            keys.push(relative);
+        }
+    }
+    keys
 }

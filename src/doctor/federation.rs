@@ -5,7 +5,7 @@
 //! Entra will look for it. Whether Entra accepts it is the `token` check
 //! that follows, whose refusals name the fix (`error::federated_advice`).
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use super::{Check, Outcome};
 use crate::compose::Services;
@@ -13,13 +13,7 @@ use crate::federation::{self, ENABLE_COMMAND, Federation, STS_ORIGIN, TOKEN_FILE
 
 /// Pushes the `credentials` and `issuer` checks; true when an assertion was
 /// had (the token check can follow).
-pub(super) async fn check(
-    checks: &mut Vec<Check>,
-    services: &Services,
-    source: &Federation,
-    who: &str,
-    now: DateTime<Utc>,
-) -> bool {
+pub(super) async fn check(checks: &mut Vec<Check>, services: &Services, source: &Federation, who: &str) -> bool {
     let assertion = match services.assertions.fetch(source).await {
         Ok(assertion) => assertion,
         Err(e) => {
@@ -51,8 +45,10 @@ pub(super) async fn check(
         checks.push(Check::skip("issuer", "a readable federated token"));
         return false;
     };
+    // A real token's life is measured by the wall clock, whatever --now says.
+    let wall = Utc::now();
     let expiry = match claims.expires {
-        Some(exp) => format!("expires {} ({} s from now)", exp.to_rfc3339(), (exp - now.max(Utc::now())).num_seconds()),
+        Some(exp) => format!("expires {} ({} s from now)", exp.to_rfc3339(), (exp - wall).num_seconds()),
         None => "no expiry".to_string(),
     };
     let evidence = format!(
@@ -62,7 +58,7 @@ pub(super) async fn check(
         claims.subject,
         claims.audience
     );
-    let expired = claims.expires.is_some_and(|exp| exp <= Utc::now());
+    let expired = claims.expires.is_some_and(|exp| exp <= wall);
     checks.push(match expired {
         true => Check::new(
             "credentials",

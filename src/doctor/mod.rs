@@ -115,7 +115,7 @@ async fn check_credentials(
     let who = format!("app {} in tenant {}", creds.client_id, creds.tenant_id);
     if let Credential::Federated(federation) = &creds.credential {
         // Boxed: the federated checks' future would make doctor's too deep to lay out.
-        return Box::pin(federation::check(checks, services, federation, &who, now)).await.then_some(creds);
+        return Box::pin(federation::check(checks, services, federation, &who)).await.then_some(creds);
     }
     let check = match &creds.credential {
         Credential::Secret(_) => {
